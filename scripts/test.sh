@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The whole test suite: build, then unit and end-to-end tests with node's test runner.
+# Usage: npm test [-- FILTER]   (FILTER: a substring of test file paths)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+npm run -s build
+mapfile -t files < <(find test/unit test/e2e -name '*.test.ts' 2>/dev/null | sort | grep -- "${1:-}" || true)
+if [ ${#files[@]} -eq 0 ]; then echo "no test files match" >&2; exit 1; fi
+exec node --import tsx --test --test-concurrency="${FLUX_TEST_CONCURRENCY:-2}" --test-timeout=300000 "${files[@]}"

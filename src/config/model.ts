@@ -1,0 +1,137 @@
+/**
+ * The resolved model: what daemons consume. Units normalized (ms, bytes, bit/s), templates applied,
+ * defaults filled, paths absolute. A supervisor receives one ResolvedStream as its whole spec.
+ */
+export type HwBackend = 'cpu' | 'nvenc' | 'qsv' | 'vaapi';
+
+export interface ResolvedInput {
+  url: string;
+  scheme: string;
+  priority: number;
+  sourceTimeoutMs: number;
+  returnAfterMs: number;
+  rtspTransport?: 'tcp' | 'udp';
+  srtLatencyMs?: number;
+  srtPassphrase?: string;
+  srtStreamId?: string;
+  interface?: string;
+  loop: boolean;
+  publishPassword?: string;
+}
+
+export interface ResolvedVideoProfile {
+  name: string;
+  codec: 'h264' | 'h265' | 'copy';
+  bitrate: number;
+  width?: number;
+  height?: number;
+  preset?: string;
+  profile?: string;
+  level?: string;
+  fps?: number;
+  gopMs?: number;
+  bframes?: number;
+  maxrate?: number;
+  bufsize?: number;
+}
+
+export interface ResolvedAudio {
+  codec: 'aac' | 'opus' | 'mp3' | 'copy';
+  bitrate: number;
+  channels?: number;
+  sampleRate?: number;
+  perProfile: boolean;
+}
+
+export interface ResolvedTranscoder {
+  hw: HwBackend;
+  device?: string;
+  fallback: 'cpu' | 'none';
+  deinterlace: false | 'yadif' | 'bwdif';
+  logo?: { path: string; position: 'top-left' | 'top-right' | 'bottom-left' | 'bottom-right' | 'center'; x: number; y: number; opacity: number };
+  video: ResolvedVideoProfile[];
+  audio: ResolvedAudio;
+}
+
+export interface ResolvedDvr {
+  /** absolute directory holding this stream's renditions */
+  root: string;
+  storage?: string;
+  retentionMs?: number;
+  maxSizeBytes?: number;
+  diskUsageLimitPercent?: number;
+}
+
+export interface ResolvedPush {
+  url: string;
+  rendition?: string;
+  retryDelayMs: number;
+  disabled: boolean;
+}
+
+export interface ResolvedStream {
+  name: string;
+  title?: string;
+  disabled: boolean;
+  inputs: ResolvedInput[];
+  transcoder?: ResolvedTranscoder;
+  /** absolute directory of this stream's segments (dvr root when dvr is on, else <data_dir>/<name>) */
+  root: string;
+  dvr?: ResolvedDvr;
+  push: ResolvedPush[];
+  hls: { segmentDurationMs: number; window: number };
+  auth: { publishPassword?: string; playToken: boolean; secureLink: boolean };
+  /** rendition names in order: ['v1a1'] for passthrough, ['v1a1','v2a1',…] for a ladder */
+  renditions: string[];
+}
+
+export interface ResolvedServer {
+  host: string;
+  http: number;
+  rtmp: number | false;
+  srt: number | false;
+  dataDir: string;
+  runDir: string;
+  logDir?: string;
+  logLevel: string;
+  ffmpeg?: string;
+  ffprobe?: string;
+}
+
+export interface ResolvedStorage {
+  name: string;
+  path: string;
+  retentionMs?: number;
+  maxSizeBytes?: number;
+  diskUsageLimitPercent?: number;
+}
+
+export interface ResolvedConfig {
+  /** absolute path of the file it came from, or undefined for the embedded demo */
+  file?: string;
+  server: ResolvedServer;
+  streams: Record<string, ResolvedStream>;
+  storages: Record<string, ResolvedStorage>;
+  auth: {
+    users: { name: string; passwordHash: string; role: 'admin' | 'read' }[];
+    playBackend?: string;
+    publishPassword?: string;
+    secureLinkKey?: string;
+    maxSessions?: number;
+  };
+  cluster?: { etcd: string[]; nodeName: string; advertise?: string };
+}
+
+export const DEFAULTS = {
+  http: 8080,
+  rtmp: 1935,
+  host: '0.0.0.0',
+  dataDir: './data',
+  runDir: './run',
+  sourceTimeoutMs: 5000,
+  returnAfterMs: 10_000,
+  segmentDurationMs: 2000,
+  window: 6,
+  audioBitrate: 128_000,
+  pushRetryDelayMs: 2000,
+} as const;

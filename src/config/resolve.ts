@@ -1,0 +1,225 @@
+/**
+ * Validated input → ResolvedConfig: templates applied by name prefix, units normalized,
+ * defaults filled, paths made absolute (relative to the config file's directory).
+ */
+import path from 'node:path';
+import { hostname } from 'node:os';
+import type { ConfigInput, StreamInput, InputInput } from './schema.js';
+import { parseBitrate, parseDuration, parseFrameSize, parsePercent, parseSize } from './units.js';
+import { safeJoin } from '../core/paths.js';
+import {
+  DEFAULTS,
+  type ResolvedConfig,
+  type ResolvedInput,
+  type ResolvedStream,
+  type ResolvedTranscoder,
+  type ResolvedDvr,
+  type ResolvedStorage,
+} from './model.js';
+
+type TemplateInput = NonNullable<ConfigInput['templates']>[string];
+
+const opt = <T, R>(v: T | undefined, f: (v: T) => R): R | undefined => (v === undefined ? undefined : f(v));
+
+/** Templates whose prefix matches the name, in config order; later ones override earlier ones. */
+export function matchingTemplates(cfg: ConfigInput, name: string): [string, TemplateInput][] {
+  return Object.entries(cfg.templates ?? {}).filter(([, t]) => {
+    const prefixes = Array.isArray(t.prefix) ? t.prefix : [t.prefix];
+    return prefixes.some((p) => name.startsWith(p as string));
+  });
+}
+
+/** Shallow-per-section merge: the stream's own keys win over templates'. */
+export function applyTemplates(cfg: ConfigInput, name: string, stream: StreamInput): StreamInput {
+  let merged: Record<string, unknown> = {};
+  for (const [, t] of matchingTemplates(cfg, name)) {
+    const { prefix: _p, ...fields } = t as Record<string, unknown>;
+    merged = mergeSection(merged, fields);
+  }
+  return mergeSection(merged, stream as Record<string, unknown>) as StreamInput;
+}
+
+function mergeSection(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    if (v === undefined) continue;
+    const b = out[k];
+    out[k] =
+      b && v && typeof b === 'object' && typeof v === 'object' && !Array.isArray(b) && !Array.isArray(v)
+        ? { ...(b as object), ...(v as object) }
+        : v;
+  }
+  return out;
+}
+
+export function schemeOf(url: string): string {
+  const m = /^([a-z][a-z0-9+.-]*):/i.exec(url);
+  return m ? m[1]!.toLowerCase() : '';
+}
+
+function resolveInput(i: InputInput, index: number): ResolvedInput {
+  return {
+    url: i.url,
+    scheme: schemeOf(i.url),
+    // explicit priority wins; `backup: true` inputs come after primaries; otherwise list order
+    priority: i.priority ?? (i.backup ? 50 + index : 1 + index),
+    sourceTimeoutMs: opt(i.source_timeout, parseDuration) ?? DEFAULTS.sourceTimeoutMs,
+    returnAfterMs: opt(i.return_after, parseDuration) ?? DEFAULTS.returnAfterMs,
+    rtspTransport: i.rtsp_transport,
+    srtLatencyMs: opt(i.srt_latency, parseDuration),
+    srtPassphrase: i.srt_passphrase,
+    srtStreamId: i.srt_streamid,
+    interface: i.interface,
+    loop: i.loop ?? true,
+    publishPassword: i.publish_password,
+  };
+}
+
+function resolveTranscoder(t: NonNullable<StreamInput['transcoder']>, baseDir: string): ResolvedTranscoder {
+  const video = (t.video ?? []).map((p, i) => {
+    const size = opt(p.size, parseFrameSize);
+    return {
+      name: p.name ?? `v${i + 1}`,
+      codec: p.codec ?? 'h264',
+      bitrate: parseBitrate(p.bitrate),
+      width: size?.width,
+      height: size?.height,
+      preset: p.preset,
+      profile: p.profile,
+      level: p.level,
+      fps: p.fps,
+      gopMs: opt(p.gop, parseDuration),
+      bframes: p.bframes,
+      maxrate: opt(p.maxrate, parseBitrate),
+      bufsize: opt(p.bufsize, parseSize),
+    };
+  });
+  const a = t.audio ?? {};
+  return {
+    hw: t.hw ?? 'cpu',
+    device: t.device,
+    fallback: t.fallback ?? 'none',
+    deinterlace: t.deinterlace === true ? 'yadif' : t.deinterlace || false,
+    logo: t.logo && {
+      path: path.resolve(baseDir, t.logo.path),
+      position: t.logo.position ?? 'top-right',
+      x: t.logo.x ?? 10,
+      y: t.logo.y ?? 10,
+      opacity: t.logo.opacity ?? 1,
+    },
+    video,
+    audio: {
+      codec: a.codec ?? 'aac',
+      bitrate: opt(a.bitrate, parseBitrate) ?? DEFAULTS.audioBitrate,
+      channels: a.channels,
+      sampleRate: a.sample_rate,
+      perProfile: a.per_profile ?? false,
+    },
+  };
+}
+
+function resolveStorage(name: string, s: NonNullable<ConfigInput['dvr']>[string], baseDir: string): ResolvedStorage {
+  return {
+    name,
+    path: path.resolve(baseDir, s.path),
+    retentionMs: opt(s.retention, parseDuration),
+    maxSizeBytes: opt(s.max_size, parseSize),
+    diskUsageLimitPercent: opt(s.disk_usage_limit, parsePercent),
+  };
+}
+
+export function resolveStream(
+  cfg: ConfigInput,
+  name: string,
+  raw: StreamInput,
+  ctx: { baseDir: string; dataDir: string; storages: Record<string, ResolvedStorage> },
+): ResolvedStream {
+  const s = applyTemplates(cfg, name, raw);
+  const transcoder = s.transcoder?.video?.length ? resolveTranscoder(s.transcoder, ctx.baseDir) : undefined;
+  let dvr: ResolvedDvr | undefined;
+  if (s.dvr) {
+    const st = s.dvr.storage ? ctx.storages[s.dvr.storage] : undefined;
+    const root = s.dvr.path
+      ? path.resolve(ctx.baseDir, s.dvr.path)
+      : st
+        ? safeJoin(st.path, name)
+        : safeJoin(ctx.dataDir, name);
+    dvr = {
+      root,
+      storage: s.dvr.storage,
+      retentionMs: opt(s.dvr.retention, parseDuration) ?? st?.retentionMs,
+      maxSizeBytes: opt(s.dvr.max_size, parseSize) ?? st?.maxSizeBytes,
+      diskUsageLimitPercent: opt(s.dvr.disk_usage_limit, parsePercent) ?? st?.diskUsageLimitPercent,
+    };
+  }
+  const inputs = s.inputs.map(resolveInput).sort((a, b) => a.priority - b.priority);
+  return {
+    name,
+    title: s.title,
+    disabled: s.disabled ?? false,
+    inputs,
+    transcoder,
+    root: dvr?.root ?? safeJoin(ctx.dataDir, name),
+    dvr,
+    push: (s.push ?? []).map((p) =>
+      typeof p === 'string'
+        ? { url: p, retryDelayMs: DEFAULTS.pushRetryDelayMs, disabled: false }
+        : {
+            url: p.url,
+            rendition: p.rendition,
+            retryDelayMs: opt(p.retry_delay, parseDuration) ?? DEFAULTS.pushRetryDelayMs,
+            disabled: p.disabled ?? false,
+          },
+    ),
+    hls: {
+      segmentDurationMs: opt(s.hls?.segment_duration, parseDuration) ?? DEFAULTS.segmentDurationMs,
+      window: s.hls?.window ?? DEFAULTS.window,
+    },
+    auth: {
+      publishPassword: s.auth?.publish_password ?? inputs.find((i) => i.publishPassword)?.publishPassword ?? cfg.auth?.publish_password,
+      playToken: s.auth?.play_token ?? false,
+      secureLink: s.auth?.secure_link ?? false,
+    },
+    renditions: transcoder ? transcoder.video.map((_, i) => `v${i + 1}a1`) : ['v1a1'],
+  };
+}
+
+/** `file` is the config path (relative paths resolve against its directory). */
+export function resolveConfig(cfg: ConfigInput, file?: string): ResolvedConfig {
+  const baseDir = file ? path.dirname(path.resolve(file)) : process.cwd();
+  const srv = cfg.server ?? {};
+  const dataDir = path.resolve(baseDir, srv.data_dir ?? DEFAULTS.dataDir);
+  const storages: Record<string, ResolvedStorage> = {};
+  for (const [n, s] of Object.entries(cfg.dvr ?? {})) storages[n] = resolveStorage(n, s, baseDir);
+  const streams: Record<string, ResolvedStream> = {};
+  for (const [n, s] of Object.entries(cfg.streams ?? {})) streams[n] = resolveStream(cfg, n, s, { baseDir, dataDir, storages });
+  return {
+    file: file ? path.resolve(file) : undefined,
+    server: {
+      host: srv.host ?? DEFAULTS.host,
+      http: srv.http ?? DEFAULTS.http,
+      rtmp: srv.rtmp === undefined ? DEFAULTS.rtmp : srv.rtmp,
+      srt: srv.srt ?? false,
+      dataDir,
+      runDir: path.resolve(baseDir, srv.run_dir ?? DEFAULTS.runDir),
+      logDir: opt(srv.log_dir, (d) => path.resolve(baseDir, d)),
+      logLevel: srv.log_level ?? 'info',
+      ffmpeg: srv.ffmpeg,
+      ffprobe: srv.ffprobe,
+    },
+    streams,
+    storages,
+    auth: {
+      users: (cfg.auth?.users ?? []).map((u) => ({ name: u.name, passwordHash: u.password_hash, role: u.role ?? 'admin' })),
+      playBackend: cfg.auth?.play_backend,
+      publishPassword: cfg.auth?.publish_password,
+      secureLinkKey: cfg.auth?.secure_link_key,
+      maxSessions: cfg.auth?.max_sessions,
+    },
+    cluster: cfg.cluster && {
+      etcd: cfg.cluster.etcd,
+      nodeName: cfg.cluster.node_name ?? hostname(),
+      advertise: cfg.cluster.advertise,
+    },
+  };
+}
