@@ -3,6 +3,7 @@
 # Usage: npm test [-- FILTER]   (FILTER: a substring of test file paths)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/setup.sh
 npm run -s build
 mapfile -t files < <(find test/unit test/e2e -name '*.test.ts' 2>/dev/null | sort | grep -- "${1:-}" || true)
 if [ ${#files[@]} -eq 0 ]; then echo "no test files match" >&2; exit 1; fi
