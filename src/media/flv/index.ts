@@ -1,0 +1,3 @@
+export * from './audio.js';
+export * from './file.js';
+export * from './video.js';
