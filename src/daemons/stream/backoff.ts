@@ -1,0 +1,56 @@
+/**
+ * Capped exponential backoff: 0.5 s, 1 s, 2 s … max 30 s; back to the start once the thing it
+ * guards has been healthy for `resetAfterMs`. Pure (time is passed in), unit-tested.
+ */
+export interface BackoffOptions {
+  initialMs?: number;
+  maxMs?: number;
+  factor?: number;
+  /** a run at least this long (healthy) resets the delay to initialMs */
+  resetAfterMs?: number;
+}
+
+export class Backoff {
+  readonly initialMs: number;
+  readonly maxMs: number;
+  readonly factor: number;
+  readonly resetAfterMs: number;
+  private attempt = 0;
+
+  constructor(opts: BackoffOptions = {}) {
+    this.initialMs = opts.initialMs ?? 500;
+    this.maxMs = opts.maxMs ?? 30_000;
+    this.factor = opts.factor ?? 2;
+    this.resetAfterMs = opts.resetAfterMs ?? 30_000;
+  }
+
+  /** Number of consecutive failures counted since the last reset. */
+  get failures(): number {
+    return this.attempt;
+  }
+
+  /** Delay before the next attempt (and count this failure). */
+  next(): number {
+    const d = Math.min(this.maxMs, this.initialMs * this.factor ** Math.min(this.attempt, 30));
+    this.attempt++;
+    return d;
+  }
+
+  /** The delay next() would return, without counting. */
+  peek(): number {
+    return Math.min(this.maxMs, this.initialMs * this.factor ** Math.min(this.attempt, 30));
+  }
+
+  reset(): void {
+    this.attempt = 0;
+  }
+
+  /**
+   * Called when a guarded run ends: a run that was healthy for at least resetAfterMs resets the
+   * backoff first. Returns the delay before the next attempt.
+   */
+  afterRun(healthyMs: number): number {
+    if (healthyMs >= this.resetAfterMs) this.reset();
+    return this.next();
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * The supervisor's status socket: HTTP/JSON on a Unix socket (mode 0600).
+ *   GET /status → SupervisorStatus
+ *   POST /ingest (body = MPEG-TS, streamed) → feeds publish:// inputs; 409 when a publisher is on
+ *   POST /restart → restart the active input's pipeline; POST /stop → graceful stop
+ */
+import http from 'node:http';
+import net from 'node:net';
+import { chmod, unlink } from 'node:fs/promises';
+import type { Supervisor } from './supervisor.js';
+
+export interface ControlServerOptions {
+  socketPath: string;
+  supervisor: Supervisor;
+  /** graceful stop of the whole daemon (POST /stop) */
+  onStop: () => void;
+}
+
+function json(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+export function handleControl(opts: ControlServerOptions) {
+  return (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    const url = (req.url ?? '/').split('?')[0];
+    const sup = opts.supervisor;
+    if (url === '/status' && (req.method === 'GET' || req.method === 'HEAD')) {
+      json(res, 200, sup.status());
+      return;
+    }
+    if (url === '/ingest' && (req.method === 'POST' || req.method === 'PUT')) {
+      if (!sup.stream.inputs.some((i) => i.scheme === 'publish')) {
+        req.resume();
+        json(res, 404, { error: `stream ${sup.name} has no publish:// input` });
+        return;
+      }
+      const done = sup.publishHub.accept(req);
+      if (!done) {
+        req.resume();
+        res.shouldKeepAlive = false;
+        json(res, 409, { error: `stream ${sup.name} already has a publisher` });
+        return;
+      }
+      void done.then((info) => {
+        if (!res.writableEnded && !res.destroyed) json(res, 200, { ok: true, bytes: info.bytes, since: info.since });
+      });
+      return;
+    }
+    if (req.method === 'POST' && url === '/restart') {
+      req.resume();
+      void sup.restart('api').then(
+        () => json(res, 200, { ok: true, restarts: sup.status().restarts }),
+        (e: Error) => json(res, 500, { error: e.message }),
+      );
+      return;
+    }
+    if (req.method === 'POST' && url === '/stop') {
+      req.resume();
+      json(res, 200, { ok: true });
+      setImmediate(opts.onStop);
+      return;
+    }
+    req.resume();
+    json(res, url === '/status' || url === '/ingest' || url === '/restart' || url === '/stop' ? 405 : 404, { error: `no route ${req.method} ${url}` });
+  };
+}
+
+/** Is something answering on this Unix socket? */
+export function socketAlive(socketPath: string, timeoutMs = 500): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(socketPath);
+    const t = setTimeout(() => {
+      s.destroy();
+      resolve(false);
+    }, timeoutMs);
+    s.on('connect', () => {
+      clearTimeout(t);
+      s.destroy();
+      resolve(true);
+    });
+    s.on('error', () => {
+      clearTimeout(t);
+      resolve(false);
+    });
+  });
+}
+
+export class ControlServer {
+  readonly server: http.Server;
+  constructor(private readonly opts: ControlServerOptions) {
+    this.server = http.createServer(handleControl(opts));
+    // an ingest body can last for hours
+    this.server.requestTimeout = 0;
+    this.server.headersTimeout = 10_000;
+    this.server.keepAliveTimeout = 5_000;
+  }
+
+  /** Listen on the socket (a stale socket file from a dead supervisor is replaced; a live one is an error). */
+  async listen(): Promise<void> {
+    const p = this.opts.socketPath;
+    if (await socketAlive(p)) throw new Error(`another supervisor answers on ${p}`);
+    await unlink(p).catch(() => {});
+    const oldMask = process.umask(0o177);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.server.once('error', reject);
+        this.server.listen(p, () => {
+          this.server.off('error', reject);
+          resolve();
+        });
+      });
+    } finally {
+      process.umask(oldMask);
+    }
+    await chmod(p, 0o600);
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+    await unlink(this.opts.socketPath).catch(() => {});
+  }
+}

@@ -1,0 +1,292 @@
+/**
+ * One input's running machinery: a native TS source and/or an ffmpeg child, restarted with
+ * capped backoff. The supervisor decides which pipeline's output reaches the writers.
+ *
+ *  native, no transcoder:   source ─▶ output 0 (and the monitor)
+ *  native + transcoder:     source ─▶ ffmpeg stdin ─▶ outputs (fd 1, 3, 4 …); monitor sees the source bytes
+ *  pull (rtmp/rtsp/srt/hls/file/fake): ffmpeg ─▶ outputs; monitor sees output 0
+ *  probe of a transcoded stream: the same without the transcoder (native source alone, or an
+ *  ffmpeg `-c copy` remux for pulls): cheap enough to keep an eye on a preferred input.
+ */
+import type { Logger } from 'pino';
+import type { ResolvedInput, ResolvedStream } from '../../config/model.js';
+import { Backoff } from './backoff.js';
+import { FfmpegChild, type ChildExit, type ChildOutput } from './child.js';
+import type { FfmpegChildStatus } from './status.js';
+import { isNativeScheme, type NativeSource, type SourceHandlers } from './sources/source.js';
+import { UdpSource } from './sources/udp.js';
+import { TsHttpSource } from './sources/tshttp.js';
+import { PublishSource, type PublishHub } from './sources/publish.js';
+
+export interface PipelineArgs {
+  args: string[];
+  outputs: ChildOutput[];
+}
+
+export type BuildPipelineArgs = (stream: ResolvedStream, input: ResolvedInput | 'stdin') => PipelineArgs | null;
+
+export type PipelineMode = 'full' | 'probe';
+
+export interface PipelineDeps {
+  ffmpegPath: string;
+  buildPipelineArgs: BuildPipelineArgs;
+  publishHub: PublishHub;
+  logger: Logger;
+  /** backoff factory (tests shorten it) */
+  backoff?: () => Backoff;
+}
+
+export interface PipelineHandlers {
+  /** TS for stream.renditions[rendition]; generation changes whenever the producer restarted */
+  onOutput(rendition: number, chunk: Buffer, generation: number): void;
+  /** bytes that tell the input is alive (native: as received; pull: ffmpeg's first output) */
+  onMedia(chunk: Buffer): void;
+  /** an ffmpeg child died on its own (not stopped by us); restartInMs = scheduled restart */
+  onChildExit?(exit: ChildExit, role: string, restartInMs: number): void;
+  /** the watchdog killed a silent producer */
+  onWatchdog?(message: string): void;
+  onError?(message: string): void;
+}
+
+export interface PipelineOptions {
+  mode: PipelineMode;
+  /** kill and restart a producer that gave no output for this long (0 = off; the supervisor fails over instead) */
+  watchdogMs: number;
+}
+
+export function pipelineNeedsFfmpeg(stream: ResolvedStream, input: ResolvedInput, mode: PipelineMode): boolean {
+  if (!isNativeScheme(input.scheme)) return true;
+  return mode === 'full' && !!stream.transcoder;
+}
+
+/** Can a probe pipeline become the active one as is (same process layout as a full one)? */
+export function probeIsPromotable(stream: ResolvedStream): boolean {
+  return !stream.transcoder;
+}
+
+export class Pipeline {
+  generation = 0;
+  restarts = 0;
+  lastError: string | null = null;
+  lastOutputAt = 0;
+  lastMediaAt = 0;
+  readonly startedAt = Date.now();
+  private source: NativeSource | undefined;
+  private child: FfmpegChild | undefined;
+  private childArgs: PipelineArgs | null = null;
+  private stopped = false;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private watchdogTimer: NodeJS.Timeout | undefined;
+  private readonly backoff: Backoff;
+  private lastSourceDataAt = 0;
+  private childOutputAt = 0;
+  /** ffmpeg output chunks are aligned per child: the renditions this pipeline maps to */
+  private readonly renditionIndex: number[] = [];
+  private readonly log: Logger;
+  fatal = false;
+
+  constructor(
+    readonly stream: ResolvedStream,
+    readonly input: ResolvedInput,
+    readonly index: number,
+    readonly opts: PipelineOptions,
+    private readonly deps: PipelineDeps,
+    private readonly h: PipelineHandlers,
+  ) {
+    this.backoff = deps.backoff?.() ?? new Backoff();
+    this.log = deps.logger.child({ input: index, role: opts.mode });
+  }
+
+  get mode(): PipelineMode {
+    return this.opts.mode;
+  }
+
+  get watchdogMs(): number {
+    return this.opts.watchdogMs;
+  }
+
+  /** Change the watchdog (a probe promoted to active in a multi-input stream: the supervisor takes over). */
+  setWatchdog(ms: number): void {
+    this.opts.watchdogMs = ms;
+  }
+
+  start(): void {
+    const native = isNativeScheme(this.input.scheme);
+    const useFfmpeg = pipelineNeedsFfmpeg(this.stream, this.input, this.opts.mode);
+    if (useFfmpeg) {
+      try {
+        const streamForArgs = this.opts.mode === 'probe' ? { ...this.stream, transcoder: undefined, renditions: ['v1a1'] } : this.stream;
+        this.childArgs = this.deps.buildPipelineArgs(streamForArgs, native ? 'stdin' : this.input);
+      } catch (e) {
+        this.fatal = true;
+        this.setError(`cannot build ffmpeg arguments: ${(e as Error).message}`);
+        return;
+      }
+      if (!this.childArgs) {
+        this.fatal = true;
+        this.setError('no ffmpeg pipeline for this input (argument builder returned null)');
+        return;
+      }
+      for (const o of this.childArgs.outputs) {
+        const r = this.stream.renditions.indexOf(o.rendition);
+        this.renditionIndex.push(r >= 0 ? r : this.renditionIndex.length);
+      }
+    }
+    if (native) this.startSource(useFfmpeg);
+    if (useFfmpeg) this.spawnChild();
+    this.watchdogTimer = setInterval(() => this.checkWatchdog(), 250);
+    this.watchdogTimer.unref();
+  }
+
+  private startSource(feedsChild: boolean): void {
+    const handlers: SourceHandlers = {
+      onData: (chunk) => {
+        if (this.stopped) return;
+        const now = Date.now();
+        this.lastSourceDataAt = now;
+        this.lastMediaAt = now;
+        this.h.onMedia(chunk);
+        if (feedsChild) this.child?.write(chunk);
+        else {
+          this.lastOutputAt = now;
+          this.h.onOutput(0, chunk, this.generation);
+        }
+      },
+      onEpoch: () => {
+        if (!feedsChild) this.generation++;
+      },
+      onError: (msg) => this.setError(msg),
+    };
+    const i = this.input;
+    switch (i.scheme) {
+      case 'udp':
+      case 'rtp':
+        this.source = new UdpSource(i.url, i.interface, handlers);
+        break;
+      case 'tshttp':
+      case 'tshttps':
+        this.source = new TsHttpSource(i.url, handlers, { stallMs: i.sourceTimeoutMs, backoff: this.deps.backoff?.() });
+        break;
+      case 'publish':
+        this.source = new PublishSource(this.deps.publishHub, handlers);
+        break;
+      default:
+        this.setError(`no native source for ${i.scheme}://`);
+        return;
+    }
+    this.source.start();
+  }
+
+  private spawnChild(): void {
+    if (this.stopped || !this.childArgs) return;
+    const feedsFromSource = !!this.source;
+    const role = feedsFromSource ? 'transcoder' : this.opts.mode === 'probe' ? 'probe' : this.stream.transcoder ? 'pull+transcoder' : 'pull';
+    this.generation++;
+    this.childOutputAt = 0;
+    const child: FfmpegChild = new FfmpegChild({
+      command: this.deps.ffmpegPath,
+      args: this.childArgs.args,
+      outputs: this.childArgs.outputs,
+      stdin: feedsFromSource,
+      role,
+      onOutput: (k, chunk) => {
+        if (this.stopped || this.child !== child) return;
+        const now = Date.now();
+        this.childOutputAt = now;
+        this.lastOutputAt = now;
+        if (k === 0 && !feedsFromSource) {
+          this.lastMediaAt = now;
+          this.h.onMedia(chunk);
+        }
+        this.h.onOutput(this.renditionIndex[k] ?? k, chunk, this.generation);
+      },
+      onExit: (exit) => {
+        if (this.child === child) this.child = undefined;
+        // stopped by us (stop/restart): whoever stopped it decides what comes next
+        if (this.stopped || exit.requested) return;
+        this.setError(exit.error);
+        if (exit.error.startsWith('cannot run')) this.fatal = true;
+        const healthy = this.childOutputAt ? this.childOutputAt - child.startedAt : 0;
+        const delay = this.backoff.afterRun(healthy);
+        this.restarts++;
+        this.log.warn({ code: exit.code, signal: exit.signal, ranMs: exit.ranMs, restartInMs: delay, err: exit.detail }, 'ffmpeg exited');
+        this.h.onChildExit?.(exit, role, delay);
+        clearTimeout(this.restartTimer);
+        this.restartTimer = setTimeout(() => this.spawnChild(), delay);
+      },
+      onStderrLine: (line) => this.log.debug({ ffmpeg: line }, 'ffmpeg'),
+    });
+    this.child = child;
+    this.log.info({ pid: child.pid, args: this.childArgs.args }, 'ffmpeg started');
+  }
+
+  private checkWatchdog(): void {
+    const wd = this.opts.watchdogMs;
+    if (this.stopped || wd <= 0) return;
+    const now = Date.now();
+    if (this.child && this.child.running) {
+      const since = Math.max(this.childOutputAt, this.child.startedAt);
+      // a transcoder fed by a silent source is not to blame
+      const sourceQuiet = this.source && now - this.lastSourceDataAt > wd;
+      if (now - since > wd && !sourceQuiet) {
+        const msg = `no output from ffmpeg for ${fmtSec(now - since)}: restarting it`;
+        this.setError(msg);
+        this.h.onWatchdog?.(msg);
+        this.child.kill('SIGKILL');
+      }
+    }
+  }
+
+  /** Restart now (POST /restart): children killed and respawned at once, sources reopened. */
+  async restart(): Promise<void> {
+    if (this.stopped) return;
+    this.backoff.reset();
+    this.restarts++;
+    if (this.source) {
+      await this.source.stop();
+      this.generation++;
+      this.source.start();
+    }
+    const c = this.child;
+    if (c) {
+      this.child = undefined;
+      await c.stop();
+      clearTimeout(this.restartTimer);
+      this.spawnChild();
+    }
+  }
+
+  /** Kill the running ffmpeg children now; they come back through the normal restart path. */
+  killChildren(signal: NodeJS.Signals = 'SIGKILL'): void {
+    this.child?.kill(signal);
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearTimeout(this.restartTimer);
+    clearInterval(this.watchdogTimer);
+    const c = this.child;
+    this.child = undefined;
+    await Promise.all([this.source?.stop(), c?.stop()]);
+  }
+
+  children(): FfmpegChildStatus[] {
+    const c = this.child;
+    if (!c || !c.running || c.pid === undefined) return [];
+    return [{ role: c.role, pid: c.pid, args: c.args, input: this.index, startedAt: c.startedAt }];
+  }
+
+  get running(): boolean {
+    return !this.stopped;
+  }
+
+  private setError(msg: string): void {
+    this.lastError = msg;
+    this.h.onError?.(msg);
+  }
+}
+
+function fmtSec(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}

@@ -1,0 +1,557 @@
+/**
+ * The stream supervisor: inputs in priority order, one active pipeline feeding the per-rendition
+ * HLS writers, failover on silence, return to a preferred input once it has been healthy for
+ * its return_after, restarts with backoff, push tee, and the status document.
+ *
+ * Standby inputs (lower priority than the active one) are started on demand, when the active one
+ * fails: nothing runs for them meanwhile (cheaper; the cost is their start-up time on failover).
+ * Preferred inputs (higher priority than the active one) are probed: a light pipeline runs for
+ * each (the native source alone, or ffmpeg remuxing with -c copy) and restarts with backoff; once
+ * it has delivered media without a gap for return_after, the supervisor switches back to it.
+ */
+import type { Logger } from 'pino';
+import type { ResolvedInput, ResolvedServer, ResolvedStream } from '../../config/model.js';
+import { Backoff } from './backoff.js';
+import type { ChildExit } from './child.js';
+import { InputMonitor, type TsAnalyzer } from './monitor.js';
+import { Pipeline, probeIsPromotable, type BuildPipelineArgs } from './pipeline.js';
+import { PublishHub } from './sources/publish.js';
+import type {
+  FfmpegChildStatus,
+  InputState,
+  InputStatus,
+  PushStatus,
+  RenditionStatus,
+  SupervisorEvent,
+  SupervisorState,
+  SupervisorStatus,
+} from './status.js';
+
+/** What the supervisor needs from HlsWriter (src/daemons/stream/hls-writer.ts). */
+export interface SegmentLike {
+  rendition: string;
+  startMs: number;
+  durationMs: number;
+  bytes: number;
+  mediaSequence: number;
+  discontinuity: boolean;
+}
+
+export interface WriterLike {
+  write(chunk: Buffer): void;
+  discontinuity(): void;
+  close(): Promise<void>;
+  readonly mediaInfo: unknown;
+  readonly stats: unknown;
+}
+
+export interface OpenWriterOptions {
+  root: string;
+  rendition: string;
+  segmentDurationMs: number;
+  window: number;
+  keepSegments: boolean;
+  onSegment?: (seg: SegmentLike) => void | Promise<void>;
+  logger?: Logger;
+}
+
+export type OpenWriter = (opts: OpenWriterOptions) => Promise<WriterLike>;
+
+/** A push worker (src/daemons/stream/push.ts) as the supervisor drives it. */
+export interface PushLike {
+  write(chunk: Buffer): void;
+  discontinuity?(): void;
+  stop(): Promise<void>;
+  status(): PushStatus;
+}
+
+export interface SupervisorDeps {
+  ffmpegPath: string;
+  buildPipelineArgs: BuildPipelineArgs;
+  openWriter: OpenWriter;
+  /** called after every segment with all writers (master playlist upkeep) */
+  onWritersUpdated?: (writers: { rendition: string; writer: WriterLike }[]) => void | Promise<void>;
+  createPush?: (stream: ResolvedStream, index: number) => PushLike | null;
+  makeAnalyzer?: (() => TsAnalyzer) | null;
+  logger: Logger;
+  /** backoff for ffmpeg/source restarts (tests may shorten it) */
+  backoff?: () => Backoff;
+  tickMs?: number;
+  now?: () => number;
+}
+
+export interface SupervisorOptions {
+  stream: ResolvedStream;
+  server?: ResolvedServer;
+  specHash: string;
+}
+
+interface InputRuntime {
+  index: number;
+  input: ResolvedInput;
+  monitor: InputMonitor;
+  switches: number;
+  lastError: string | null;
+  failed: boolean;
+  /** the probe (or pending full pipeline) of a preferred input */
+  probe: Pipeline | null;
+  /** when the probe started delivering without a gap */
+  healthySince: number;
+  /** last media from the probe */
+  probeMediaAt: number;
+}
+
+const MAX_EVENTS = 100;
+
+export class Supervisor {
+  readonly name: string;
+  readonly startedAt = Date.now();
+  readonly publishHub: PublishHub;
+  private state: SupervisorState = 'starting';
+  private readonly inputs: InputRuntime[];
+  private activeIndex: number | null = null;
+  private active: Pipeline | null = null;
+  private activatedAt = 0;
+  /** full pipeline being started for a priority return (make-before-break) */
+  private pending: { index: number; pipeline: Pipeline; startedAt: number } | null = null;
+  private writers: { rendition: string; writer: WriterLike; segments: number; lastSegmentAt: number | null; bytes: number }[] = [];
+  private pushes: { worker: PushLike; rendition: number }[] = [];
+  private events: SupervisorEvent[] = [];
+  private restarts = 0;
+  private lastError: string | null = null;
+  private tickTimer: NodeJS.Timeout | undefined;
+  private writtenFrom: Pipeline | null = null;
+  private writtenGeneration = -1;
+  private wroteAny = false;
+  private stopping: Promise<void> | null = null;
+  private readonly log: Logger;
+  /** listeners for segments (bench/tests) */
+  readonly segmentListeners = new Set<(seg: SegmentLike) => void>();
+
+  constructor(
+    private readonly opts: SupervisorOptions,
+    private readonly deps: SupervisorDeps,
+  ) {
+    this.name = opts.stream.name;
+    this.log = deps.logger;
+    this.publishHub = new PublishHub({
+      onPublish: (info) => this.event({ type: 'publish', reason: 'publisher connected', message: info.remote ?? undefined }),
+      onUnpublish: (info, reason) => this.event({ type: 'unpublish', reason, message: `${info.bytes} bytes` }),
+    });
+    this.inputs = opts.stream.inputs.map((input, index) => ({
+      index,
+      input,
+      monitor: new InputMonitor(deps.makeAnalyzer ?? null),
+      switches: 0,
+      lastError: null,
+      failed: false,
+      probe: null,
+      healthySince: 0,
+      probeMediaAt: 0,
+    }));
+  }
+
+  get stream(): ResolvedStream {
+    return this.opts.stream;
+  }
+
+  private now(): number {
+    return this.deps.now?.() ?? Date.now();
+  }
+
+  async start(): Promise<void> {
+    const s = this.opts.stream;
+    for (const rendition of s.renditions) {
+      const entry = { rendition, writer: null as unknown as WriterLike, segments: 0, lastSegmentAt: null as number | null, bytes: 0 };
+      entry.writer = await this.deps.openWriter({
+        root: s.root,
+        rendition,
+        segmentDurationMs: s.hls.segmentDurationMs,
+        window: s.hls.window,
+        keepSegments: !!s.dvr,
+        logger: this.log.child({ rendition }),
+        onSegment: (seg) => {
+          entry.segments++;
+          entry.lastSegmentAt = this.now();
+          for (const l of this.segmentListeners) l(seg);
+          if (this.deps.onWritersUpdated) return this.deps.onWritersUpdated(this.writers);
+        },
+      });
+      this.writers.push(entry);
+    }
+    if (this.deps.createPush) {
+      s.push.forEach((p, i) => {
+        if (p.disabled) return;
+        const worker = this.deps.createPush!(s, i);
+        if (!worker) return;
+        const r = p.rendition ? s.renditions.indexOf(p.rendition) : 0;
+        this.pushes.push({ worker, rendition: r >= 0 ? r : 0 });
+      });
+    }
+    this.event({ type: 'start', reason: 'supervisor started' });
+    if (this.inputs.length === 0) {
+      this.state = 'failed';
+      this.lastError = 'stream has no inputs';
+    } else {
+      this.activate(0, 'start', null);
+    }
+    this.tickTimer = setInterval(() => this.tick(), this.deps.tickMs ?? 250);
+  }
+
+  // ---------------------------------------------------------------- pipelines
+
+  private multi(): boolean {
+    return this.inputs.length > 1;
+  }
+
+  private makePipeline(index: number, mode: 'full' | 'probe'): Pipeline {
+    const rt = this.inputs[index]!;
+    // a single input has no failover: a silent producer is restarted in place instead
+    const watchdogMs = mode === 'probe' || !this.multi() ? rt.input.sourceTimeoutMs : 0;
+    const p: Pipeline = new Pipeline(
+      this.opts.stream,
+      rt.input,
+      index,
+      { mode, watchdogMs },
+      { ffmpegPath: this.deps.ffmpegPath, buildPipelineArgs: this.deps.buildPipelineArgs, publishHub: this.publishHub, logger: this.log, backoff: this.deps.backoff },
+      {
+        onOutput: (r, chunk, gen) => this.onOutput(p, r, chunk, gen),
+        onMedia: (chunk) => this.onMedia(p, rt, chunk),
+        onChildExit: (exit, role, delay) => this.onChildExit(p, rt, exit, role, delay),
+        onWatchdog: (msg) => {
+          rt.lastError = msg;
+          if (p === this.active) {
+            this.restarts++;
+            this.lastError = msg;
+            this.event({ type: 'restart', reason: 'source_timeout', input: index, message: msg });
+          }
+        },
+        onError: (msg) => {
+          rt.lastError = msg;
+          if (p === this.active) this.lastError = msg;
+        },
+      },
+    );
+    return p;
+  }
+
+  private onMedia(p: Pipeline, rt: InputRuntime, chunk: Buffer): void {
+    if (p !== this.active && p !== rt.probe) return;
+    const now = this.now();
+    if (p !== this.active) {
+      // probe: measure continuity
+      const gapLimit = Math.min(rt.input.sourceTimeoutMs, 2000);
+      if (!rt.healthySince || now - rt.probeMediaAt > gapLimit) rt.healthySince = now;
+      rt.probeMediaAt = now;
+    }
+    rt.monitor.feed(chunk, now);
+  }
+
+  private onOutput(p: Pipeline, rendition: number, chunk: Buffer, generation: number): void {
+    if (this.pending && p === this.pending.pipeline) {
+      // the returning input's full pipeline delivers: switch now (make-before-break)
+      this.completePendingReturn();
+    }
+    if (p !== this.active || this.stopping) return;
+    if (p !== this.writtenFrom || generation !== this.writtenGeneration) {
+      if (this.wroteAny) {
+        for (const w of this.writers) w.writer.discontinuity();
+        for (const ps of this.pushes) ps.worker.discontinuity?.();
+      }
+      this.writtenFrom = p;
+      this.writtenGeneration = generation;
+    }
+    const w = this.writers[rendition];
+    if (!w) return;
+    this.wroteAny = true;
+    w.bytes += chunk.length;
+    w.writer.write(chunk);
+    for (const ps of this.pushes) if (ps.rendition === rendition) ps.worker.write(chunk);
+  }
+
+  private onChildExit(p: Pipeline, rt: InputRuntime, exit: ChildExit, role: string, delay: number): void {
+    rt.lastError = exit.error;
+    if (p === this.active) {
+      this.restarts++;
+      this.lastError = exit.error;
+      this.event({ type: 'restart', reason: 'ffmpeg_exit', input: rt.index, message: `${role}: ${exit.error}; restart in ${delay} ms` });
+    }
+  }
+
+  /** Make input `index` the active one. `adopt`: a running pipeline for it (probe or pending). */
+  private activate(index: number, reason: string, adopt: Pipeline | null): void {
+    const from = this.activeIndex;
+    const old = this.active;
+    const rt = this.inputs[index]!;
+    let p = adopt;
+    if (p) {
+      p.setWatchdog(this.multi() ? 0 : rt.input.sourceTimeoutMs);
+      if (rt.probe === p) rt.probe = null;
+    } else {
+      if (rt.probe) {
+        void rt.probe.stop();
+        rt.probe = null;
+      }
+      p = this.makePipeline(index, 'full');
+    }
+    this.active = p;
+    this.activeIndex = index;
+    this.activatedAt = this.now();
+    rt.failed = false;
+    rt.healthySince = 0;
+    if (reason !== 'start') {
+      rt.switches++;
+      this.event({ type: 'switch', reason, from: from ?? undefined, to: index });
+    }
+    if (!adopt) p.start();
+    if (p.fatal) this.lastError = p.lastError;
+    if (old && old !== p) void old.stop();
+    // probes of inputs now less preferred than the active one are no longer needed
+    for (const o of this.inputs) {
+      if (o.index >= index && o.probe) {
+        void o.probe.stop();
+        o.probe = null;
+        o.healthySince = 0;
+      }
+    }
+    if (this.pending && (this.pending.index >= index || this.pending.pipeline === p)) {
+      if (this.pending.pipeline !== p) void this.pending.pipeline.stop();
+      this.pending = null;
+    }
+  }
+
+  private completePendingReturn(): void {
+    const pend = this.pending;
+    if (!pend) return;
+    this.pending = null;
+    const rt = this.inputs[pend.index]!;
+    if (rt.probe) {
+      void rt.probe.stop();
+      rt.probe = null;
+    }
+    this.activate(pend.index, 'priority_return', pend.pipeline);
+  }
+
+  // ---------------------------------------------------------------- the clock
+
+  private tick(): void {
+    if (this.stopping) return;
+    const now = this.now();
+    for (const rt of this.inputs) rt.monitor.tick(now);
+    const ai = this.activeIndex;
+    if (ai !== null && this.active) {
+      const rt = this.inputs[ai]!;
+      const lastMedia = Math.max(rt.monitor.lastPacketAt, this.activatedAt);
+      const silentMs = now - lastMedia;
+      if (this.multi() && silentMs > rt.input.sourceTimeoutMs) {
+        const hadMedia = rt.monitor.lastPacketAt >= this.activatedAt;
+        const errored = !hadMedia && (this.active.lastError !== null || this.active.fatal);
+        const reason = errored ? 'input_error' : 'source_timeout';
+        const why = errored ? this.active.lastError! : `no media for ${(silentMs / 1000).toFixed(1)} s (source_timeout ${rt.input.sourceTimeoutMs / 1000} s)`;
+        rt.lastError = why;
+        rt.failed = true;
+        this.lastError = `input ${ai} (${redact(rt.input.url)}): ${why}`;
+        this.log.warn({ input: ai, reason, why }, 'input failed, switching');
+        this.activate((ai + 1) % this.inputs.length, reason, this.takeProbeIfPromotable((ai + 1) % this.inputs.length));
+      }
+    }
+    this.manageProbes(now);
+    this.updateState(now);
+  }
+
+  private takeProbeIfPromotable(index: number): Pipeline | null {
+    const rt = this.inputs[index]!;
+    if (rt.probe && probeIsPromotable(this.opts.stream) && rt.probe.mode === 'probe') return rt.probe;
+    return null;
+  }
+
+  private manageProbes(now: number): void {
+    const ai = this.activeIndex;
+    if (ai === null || !this.multi()) return;
+    for (let j = 0; j < ai; j++) {
+      const rt = this.inputs[j]!;
+      if (!rt.probe) {
+        rt.probe = this.makePipeline(j, 'probe');
+        rt.healthySince = 0;
+        rt.probeMediaAt = 0;
+        rt.probe.start();
+        continue;
+      }
+      const gapLimit = Math.min(rt.input.sourceTimeoutMs, 2000);
+      if (rt.healthySince && now - rt.probeMediaAt > gapLimit) rt.healthySince = 0;
+      if (rt.healthySince) rt.failed = false;
+      if (rt.healthySince && now - rt.healthySince >= rt.input.returnAfterMs && !this.pending) {
+        if (probeIsPromotable(this.opts.stream)) {
+          this.activate(j, 'priority_return', rt.probe);
+          return;
+        }
+        // transcoded stream: start the full pipeline; switch on its first output
+        const full = this.makePipeline(j, 'full');
+        full.setWatchdog(0);
+        this.pending = { index: j, pipeline: full, startedAt: now };
+        full.start();
+      }
+    }
+    if (this.pending) {
+      const rt = this.inputs[this.pending.index]!;
+      if (now - this.pending.startedAt > rt.input.sourceTimeoutMs + 5000) {
+        rt.lastError = `returning: no output from the full pipeline: ${this.pending.pipeline.lastError ?? 'nothing'}`;
+        void this.pending.pipeline.stop();
+        this.pending = null;
+        rt.healthySince = 0;
+      }
+    }
+  }
+
+  private updateState(now: number): void {
+    if (this.stopping) {
+      this.state = 'stopping';
+      return;
+    }
+    const ai = this.activeIndex;
+    if (ai === null || !this.active) {
+      this.state = 'failed';
+      return;
+    }
+    const rt = this.inputs[ai]!;
+    const fresh = rt.monitor.lastPacketAt >= this.activatedAt && now - rt.monitor.lastPacketAt <= rt.input.sourceTimeoutMs;
+    if (fresh) this.state = 'running';
+    else if (this.active.fatal) this.state = 'failed';
+    else if (!this.wroteAny && now - this.startedAt < rt.input.sourceTimeoutMs) this.state = 'starting';
+    else {
+      this.state = 'waiting';
+      // silence without an error of its own (UDP, a publisher that left): say so
+      if (!this.active.lastError) {
+        const since = Math.max(rt.monitor.lastPacketAt, this.activatedAt);
+        const why = rt.input.scheme === 'publish' && !this.publishHub.publisher ? 'waiting for a publisher' : `no media for ${((now - since) / 1000).toFixed(0)} s`;
+        rt.lastError = why;
+        this.lastError = `input ${ai} (${redact(rt.input.url)}): ${why}`;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- control
+
+  /** POST /restart: restart the active pipeline (and probes) now. */
+  async restart(reason = 'api'): Promise<void> {
+    this.restarts++;
+    this.event({ type: 'restart', reason, input: this.activeIndex ?? undefined });
+    for (const rt of this.inputs) {
+      if (rt.probe) {
+        void rt.probe.stop();
+        rt.probe = null;
+        rt.healthySince = 0;
+      }
+    }
+    if (this.active) {
+      this.activatedAt = this.now();
+      await this.active.restart();
+    }
+  }
+
+  /** Graceful stop: no more input, open segments closed, children gone. */
+  stop(reason = 'stop'): Promise<void> {
+    this.stopping ??= (async () => {
+      this.state = 'stopping';
+      this.event({ type: 'stop', reason });
+      clearInterval(this.tickTimer);
+      this.publishHub.kick();
+      const ps: Promise<void>[] = [];
+      if (this.active) ps.push(this.active.stop());
+      if (this.pending) ps.push(this.pending.pipeline.stop());
+      for (const rt of this.inputs) if (rt.probe) ps.push(rt.probe.stop());
+      await Promise.allSettled(ps);
+      await Promise.allSettled(this.pushes.map((p) => p.worker.stop()));
+      await Promise.allSettled(this.writers.map((w) => w.writer.close()));
+      if (this.deps.onWritersUpdated) await Promise.resolve(this.deps.onWritersUpdated(this.writers)).catch(() => {});
+    })();
+    return this.stopping;
+  }
+
+  /** Test/ops hook: kill the active pipeline's ffmpeg children (they restart with backoff). */
+  killActiveChildren(signal: NodeJS.Signals = 'SIGKILL'): void {
+    this.active?.killChildren(signal);
+  }
+
+  private event(e: Omit<SupervisorEvent, 'at'>): void {
+    const ev: SupervisorEvent = { at: this.now(), ...e };
+    this.events.push(ev);
+    if (this.events.length > MAX_EVENTS) this.events.splice(0, this.events.length - MAX_EVENTS);
+    this.log.info({ event: ev }, `${ev.type}: ${ev.reason}`);
+  }
+
+  // ---------------------------------------------------------------- status
+
+  status(): SupervisorStatus {
+    const now = this.now();
+    if (!this.stopping) this.updateState(now);
+    const ai = this.activeIndex;
+    const inputs: InputStatus[] = this.inputs.map((rt) => {
+      const m = rt.monitor;
+      const isActive = rt.index === ai;
+      let state: InputState;
+      if (isActive) {
+        const fresh = m.lastPacketAt >= this.activatedAt && now - m.lastPacketAt <= rt.input.sourceTimeoutMs;
+        state = fresh ? 'active' : 'waiting';
+      } else state = rt.failed ? 'failed' : 'standby';
+      return {
+        index: rt.index,
+        url: redact(rt.input.url),
+        priority: rt.input.priority,
+        state,
+        bitrate: m.bitrate,
+        fps: m.fps,
+        ccErrors: m.ccErrors,
+        lostPackets: m.lostPackets,
+        lastPacketAgeMs: m.lastPacketAt ? now - m.lastPacketAt : null,
+        switches: rt.switches,
+        lastError: rt.lastError,
+        role: isActive ? 'active' : rt.probe ? 'probe' : null,
+        bytes: m.bytes,
+      };
+    });
+    const renditions: RenditionStatus[] = this.writers.map((w) => ({
+      name: w.rendition,
+      bitrate: numberField(w.writer.stats, 'bitrate') ?? 0,
+      segments: w.segments,
+      lastSegmentAt: w.lastSegmentAt,
+    }));
+    const ffmpeg: FfmpegChildStatus[] = [];
+    if (this.active) ffmpeg.push(...this.active.children());
+    if (this.pending) ffmpeg.push(...this.pending.pipeline.children().map((c) => ({ ...c, role: `${c.role} (returning)` })));
+    for (const rt of this.inputs) if (rt.probe) ffmpeg.push(...rt.probe.children());
+    const activeRt = ai !== null ? this.inputs[ai] : undefined;
+    const mi = this.writers[0]?.writer.mediaInfo;
+    return {
+      name: this.name,
+      pid: process.pid,
+      specHash: this.opts.specHash,
+      state: this.state,
+      startedAt: this.startedAt,
+      activeInput: ai,
+      inputs,
+      restarts: this.restarts,
+      lastError: this.lastError,
+      bitrate: activeRt?.monitor.bitrate ?? 0,
+      fps: activeRt?.monitor.fps || numberField(this.writers[0]?.writer.stats, 'fps') || 0,
+      mediaInfo: mi && typeof mi === 'object' ? (mi as Record<string, unknown>) : null,
+      renditions,
+      push: this.pushes.map((p) => p.worker.status()),
+      events: [...this.events],
+      ffmpeg: ffmpeg.map(({ role, pid, args, input, startedAt }) => ({ role, pid, args: args.map(redact), input, startedAt })),
+    };
+  }
+}
+
+function numberField(o: unknown, k: string): number | undefined {
+  if (!o || typeof o !== 'object') return undefined;
+  const v = (o as Record<string, unknown>)[k];
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+/** Hide credentials in URLs shown in status (user:pass@, passphrase=…). */
+export function redact(s: string): string {
+  return s
+    .replace(/(\/\/)([^/@\s:]+):([^/@\s]+)@/g, '$1$2:***@')
+    .replace(/([?&](?:passphrase|password|pass|pwd|token|key)=)[^&\s]*/gi, '$1***');
+}

@@ -1,0 +1,145 @@
+/**
+ * Test doubles for the stream supervisor's unit tests: an in-memory writer that records calls,
+ * synthetic TS packets, and a UDP sender.
+ */
+import dgram from 'node:dgram';
+import type { OpenWriter, OpenWriterOptions, WriterLike } from '../../../src/daemons/stream/supervisor.js';
+import { silentLogger } from '../../../src/core/logger.js';
+import type { ResolvedInput, ResolvedStream } from '../../../src/config/model.js';
+import { schemeOf } from '../../../src/config/resolve.js';
+
+export type WriterCall = { op: 'write'; bytes: number; tag: number } | { op: 'discontinuity' } | { op: 'close' };
+
+export class FakeWriter implements WriterLike {
+  calls: WriterCall[] = [];
+  bytes = 0;
+  closed = false;
+  readonly mediaInfo = null;
+  get stats(): { bitrate: number; bytes: number } {
+    return { bitrate: 0, bytes: this.bytes };
+  }
+  constructor(readonly opts: OpenWriterOptions) {}
+  write(chunk: Buffer): void {
+    this.bytes += chunk.length;
+    // byte 4 of our synthetic packets carries the sender's tag
+    this.calls.push({ op: 'write', bytes: chunk.length, tag: chunk[4] ?? -1 });
+  }
+  discontinuity(): void {
+    this.calls.push({ op: 'discontinuity' });
+  }
+  async close(): Promise<void> {
+    this.closed = true;
+    this.calls.push({ op: 'close' });
+  }
+  /** sequence of sender tags with discontinuities in between, collapsed: e.g. [1,'D',2,'D',1] */
+  timeline(): (number | 'D')[] {
+    const out: (number | 'D')[] = [];
+    for (const c of this.calls) {
+      const v = c.op === 'write' ? c.tag : c.op === 'discontinuity' ? 'D' : null;
+      if (v === null) continue;
+      if (out[out.length - 1] !== v) out.push(v);
+    }
+    return out;
+  }
+}
+
+export function fakeWriterFactory(): { open: OpenWriter; writers: FakeWriter[] } {
+  const writers: FakeWriter[] = [];
+  return {
+    writers,
+    open: async (opts) => {
+      const w = new FakeWriter(opts);
+      writers.push(w);
+      return w;
+    },
+  };
+}
+
+/** `count` TS packets on PID 0x100 with running CC; byte 4 = tag (payload only, no adaptation). */
+export function tsPackets(count: number, tag: number, ccStart = 0): Buffer {
+  const b = Buffer.alloc(188 * count, 0xff);
+  for (let i = 0; i < count; i++) {
+    const o = i * 188;
+    b[o] = 0x47;
+    b[o + 1] = 0x01;
+    b[o + 2] = 0x00;
+    b[o + 3] = 0x10 | ((ccStart + i) & 0x0f);
+    b[o + 4] = tag;
+  }
+  return b;
+}
+
+/** Sends tagged synthetic TS to a UDP port every `everyMs` until stopped. */
+export class UdpSender {
+  private sock = dgram.createSocket('udp4');
+  private timer: NodeJS.Timeout | undefined;
+  private cc = 0;
+  constructor(
+    readonly port: number,
+    readonly tag: number,
+    readonly host = '127.0.0.1',
+  ) {}
+  start(everyMs = 20): this {
+    this.stop();
+    this.timer = setInterval(() => {
+      this.sock.send(tsPackets(7, this.tag, this.cc), this.port, this.host);
+      this.cc = (this.cc + 7) & 0x0f;
+    }, everyMs);
+    return this;
+  }
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+  close(): void {
+    this.stop();
+    this.sock.close();
+  }
+}
+
+/** A free UDP port on 127.0.0.1 (bound and released). */
+export async function freeUdpPort(): Promise<number> {
+  const s = dgram.createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+  const port = s.address().port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+export function input(url: string, over: Partial<ResolvedInput> = {}, index = 0): ResolvedInput {
+  return {
+    url,
+    scheme: schemeOf(url),
+    priority: index + 1,
+    sourceTimeoutMs: 5000,
+    returnAfterMs: 10_000,
+    loop: true,
+    ...over,
+  };
+}
+
+export function stream(name: string, inputs: ResolvedInput[], over: Partial<ResolvedStream> = {}): ResolvedStream {
+  return {
+    name,
+    disabled: false,
+    inputs,
+    root: '/nonexistent/flux-test',
+    push: [],
+    hls: { segmentDurationMs: 1000, window: 6 },
+    auth: { playToken: false, secureLink: false },
+    renditions: ['v1a1'],
+    ...over,
+  };
+}
+
+export const logger = silentLogger;
+
+export async function waitFor<T>(what: string, fn: () => T | undefined | false | null, timeoutMs = 4000, everyMs = 20): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
