@@ -122,8 +122,18 @@ export class ChunkReader {
     this.stopped = true;
   }
 
-  /** Feeds bytes. Returns false once a protocol error happened or the reader was stopped. */
+  /** Feeds bytes. Returns false once a protocol error happened or the reader was stopped. Never throws. */
   push(data: Buffer): boolean {
+    try {
+      return this.pushInner(data);
+    } catch (err) {
+      // a bug, not the peer's fault, but it must not escape: end this stream only
+      this.fail(`internal chunk parser error: ${err instanceof Error ? err.message : String(err)}`);
+      return false;
+    }
+  }
+
+  private pushInner(data: Buffer): boolean {
     if (this.error !== undefined || this.stopped) return false;
     const end = data.length;
     let pos = 0;
@@ -138,6 +148,14 @@ export class ChunkReader {
       if (n === 0) {
         this.partial = avail;
         return true;
+      }
+      if (n < this.partial) {
+        // the header ended inside the kept bytes (a peek for an omitted extended timestamp
+        // needed more bytes than the header took): replay the rest of them, then all of data
+        const leftover = Buffer.from(this.scratch.subarray(n, this.partial));
+        this.partial = 0;
+        if (this.error !== undefined || this.stopped || !this.pushInner(leftover)) return false;
+        return this.pushInner(data);
       }
       pos = n - this.partial;
       this.partial = 0;
