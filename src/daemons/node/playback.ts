@@ -1,0 +1,405 @@
+/**
+ * Playback HTTP: live HLS (master, media playlists, segments), the embed player page and its
+ * hls.js asset, straight from what the stream writer put on disk. Flussonic-compatible URLs:
+ *
+ *   /<stream>/index.m3u8                                   master playlist (<root>/index.m3u8)
+ *   /<stream>/tracks-<rendition>/index.m3u8 | mono.m3u8    live media playlist
+ *   /<stream>/tracks-<rendition>/YYYY/MM/DD/HH/<ms>-<dur>.ts   segment
+ *   /<stream>/embed.html                                   player page
+ *   /flux/static/hls.min.js                                hls.js (from node_modules)
+ *   anything else under a stream                           → the DVR handler when given
+ *
+ * Stream names contain `/`: the longest configured name that prefixes the path wins. Requests are
+ * decoded once and refused (400) on dot segments, backslashes, control characters or empty
+ * segments; file paths are then built with safeJoin. Playlists are held in memory and revalidated
+ * with one stat per ~150 ms; segments (immutable once named) are held in a bounded in-memory
+ * cache and otherwise streamed from an fd opened before the headers are sent, so a reader never
+ * sees a truncated or mixed file while the writer renames new versions into place.
+ */
+import type { IncomingMessage, ServerResponse, OutgoingHttpHeaders } from 'node:http';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { promises as fsp } from 'node:fs';
+import type { Logger } from '../../core/logger.js';
+import { silentLogger } from '../../core/logger.js';
+import { safeJoin } from '../../core/paths.js';
+import type { ResolvedStream } from '../../config/model.js';
+import { parseRequestPath } from './http/request-path.js';
+import { parseRange } from './http/range.js';
+import { FileCache, etagOf, type CachedFile } from './http/file-cache.js';
+import { CONTENT_TYPES } from './http/content-types.js';
+
+/** What a DVR handler gets besides the request: the matched stream and the rest of the path. */
+export interface PlaybackContext {
+  logger: Logger;
+  /** parsed query string of the request */
+  query: URLSearchParams;
+}
+
+export type DvrRequestHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  stream: ResolvedStream,
+  /** decoded path after `/<stream>/`, e.g. `archive-1700000000-3600.m3u8` */
+  rest: string,
+  ctx: PlaybackContext,
+) => Promise<boolean>;
+
+export interface PlaybackOptions {
+  getStream(name: string): ResolvedStream | undefined;
+  listStreams(): string[];
+  dvr?: DvrRequestHandler;
+  logger?: Logger;
+  /** how long a playlist body is trusted without a stat (default 150 ms) */
+  playlistRevalidateMs?: number;
+  /** bytes of recent segments held in memory (default 64 MiB; 0 = always stream from disk) */
+  segmentCacheBytes?: number;
+  /** larger segments are always streamed from disk (default 8 MiB) */
+  segmentCacheMaxFileBytes?: number;
+  /** directory holding embed.html (default: <package>/templates) */
+  templatesDir?: string;
+}
+
+/** Resolves true when it answered the request; false = not a playback URL (the caller routes on / 404s). */
+export type PlaybackHandler = ((req: IncomingMessage, res: ServerResponse) => Promise<boolean>) & {
+  readonly caches: { playlists: FileCache; segments: FileCache; assets: FileCache };
+};
+
+export const PLAYLIST_CACHE_CONTROL = 'no-cache';
+export const SEGMENT_CACHE_CONTROL = 'public, max-age=31536000, immutable';
+const ASSET_CACHE_CONTROL = 'public, max-age=3600';
+const EMBED_CACHE_CONTROL = 'no-cache';
+const CORS_EXPOSE = 'Content-Length, Content-Range, Accept-Ranges, ETag, Last-Modified';
+const M3U8 = CONTENT_TYPES['.m3u8']!;
+const TS = CONTENT_TYPES['.ts']!;
+
+const SEGMENT_PARTS = [/^\d{4}$/, /^\d{2}$/, /^\d{2}$/, /^\d{2}$/, /^\d{1,16}-\d{1,9}\.ts$/];
+
+/** package root: this file is <root>/src/daemons/node/playback.ts or <root>/dist/daemons/node/playback.js */
+const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+const STATIC_PREFIX = ['flux', 'static'];
+
+function resolveStaticAssets(): Map<string, string> {
+  const m = new Map<string, string>();
+  const require = createRequire(import.meta.url);
+  for (const f of ['hls.min.js', 'hls.js', 'hls.min.js.map', 'hls.js.map']) {
+    try {
+      m.set(f, require.resolve(`hls.js/dist/${f}`));
+    } catch {
+      /* not installed: that asset 404s */
+    }
+  }
+  return m;
+}
+
+export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
+  const logger = opts.logger ?? silentLogger;
+  const playlists = new FileCache({
+    revalidateMs: opts.playlistRevalidateMs ?? 150,
+    maxBytes: 32 * 1024 * 1024,
+    maxFileBytes: 4 * 1024 * 1024,
+  });
+  const segCacheBytes = opts.segmentCacheBytes ?? 64 * 1024 * 1024;
+  const segments = new FileCache({
+    // segments never change once named; the stat only notices deletion (window/retention)
+    revalidateMs: 1000,
+    maxBytes: segCacheBytes,
+    maxFileBytes: segCacheBytes > 0 ? Math.min(opts.segmentCacheMaxFileBytes ?? 8 * 1024 * 1024, segCacheBytes) : -1,
+  });
+  const assets = new FileCache({ revalidateMs: 2000, maxBytes: 16 * 1024 * 1024, maxFileBytes: 8 * 1024 * 1024 });
+  const staticAssets = resolveStaticAssets();
+  const embedPath = path.join(opts.templatesDir ?? path.join(PACKAGE_ROOT, 'templates'), 'embed.html');
+
+  const handler = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    const parsed = parseRequestPath(req.url);
+    if (!parsed.ok) {
+      sendText(res, 400, parsed.reason, req.method === 'HEAD');
+      return true;
+    }
+    const parts = parsed.parts;
+    const method = req.method ?? 'GET';
+    try {
+      // /flux/static/<asset>
+      if (parts.length === 3 && parts[0] === STATIC_PREFIX[0] && parts[1] === STATIC_PREFIX[1]) {
+        const file = staticAssets.get(parts[2]!);
+        if (!file) return notFound(res, 'no such asset', method);
+        if (preflightOrReject(req, res, method)) return true;
+        await serveSmall(req, res, assets, file, parts[2]!.endsWith('.map') ? CONTENT_TYPES['.map']! : CONTENT_TYPES['.js']!, ASSET_CACHE_CONTROL, 'no such asset');
+        return true;
+      }
+      const match = matchStream(parts, opts.getStream);
+      if (!match) return false;
+      const { stream, restParts, nameDepth } = match;
+      const root = stream.root;
+      const n = restParts.length;
+      const first = restParts[0]!;
+
+      if (n === 1 && first === 'index.m3u8') {
+        if (preflightOrReject(req, res, method)) return true;
+        await serveSmall(req, res, playlists, safeJoin(root, 'index.m3u8'), M3U8, PLAYLIST_CACHE_CONTROL,
+          `stream ${stream.name} has no master playlist yet (no segment written)`);
+        return true;
+      }
+      if (n === 1 && first === 'embed.html') {
+        if (preflightOrReject(req, res, method)) return true;
+        await serveEmbed(req, res, stream, nameDepth);
+        return true;
+      }
+      if (first.startsWith('tracks-') && (n === 2 || n === 6)) {
+        const rendition = first.slice(7);
+        if (!stream.renditions.includes(rendition)) return notFound(res, `stream ${stream.name} has no rendition ${rendition}`, method);
+        if (n === 2) {
+          if (restParts[1] !== 'index.m3u8' && restParts[1] !== 'mono.m3u8') return notFound(res, 'not found', method);
+          if (preflightOrReject(req, res, method)) return true;
+          await serveSmall(req, res, playlists, safeJoin(root, rendition, 'index.m3u8'), M3U8, PLAYLIST_CACHE_CONTROL,
+            `rendition ${rendition} of ${stream.name} has no live playlist yet`);
+          return true;
+        }
+        for (let i = 0; i < 5; i++) if (!SEGMENT_PARTS[i]!.test(restParts[i + 1]!)) return notFound(res, 'not found', method);
+        if (preflightOrReject(req, res, method)) return true;
+        const file = safeJoin(root, rendition, restParts[1]!, restParts[2]!, restParts[3]!, restParts[4]!, restParts[5]!);
+        await serveSegment(req, res, file);
+        return true;
+      }
+      if (opts.dvr) {
+        if (method === 'OPTIONS') {
+          preflight(req, res);
+          return true;
+        }
+        return await opts.dvr(req, res, stream, restParts.join('/'), { logger, query: new URLSearchParams(parsed.query) });
+      }
+      return false;
+    } catch (err) {
+      logger.error({ err, url: req.url }, 'playback request failed');
+      if (!res.headersSent) sendText(res, 500, 'internal error', method === 'HEAD');
+      else res.destroy();
+      return true;
+    }
+  };
+
+  async function serveSmall(req: IncomingMessage, res: ServerResponse, cache: FileCache, file: string, type: string, cacheControl: string, missing: string): Promise<void> {
+    let e = cache.peek(file);
+    if (e === undefined) e = await cache.load(file);
+    if (e === null) {
+      notFound(res, missing, req.method);
+      return;
+    }
+    if (e.body === null) {
+      // larger than the cache allows (not expected for playlists): stream it
+      await streamFromDisk(req, res, file, type, cacheControl);
+      return;
+    }
+    sendCached(req, res, e, e.body, type, cacheControl, false);
+  }
+
+  async function serveSegment(req: IncomingMessage, res: ServerResponse, file: string): Promise<void> {
+    let e = segments.peek(file);
+    if (e === undefined) e = await segments.load(file);
+    if (e === null) {
+      notFound(res, 'no such segment', req.method);
+      return;
+    }
+    if (e.body === null) {
+      await streamFromDisk(req, res, file, TS, SEGMENT_CACHE_CONTROL);
+      return;
+    }
+    sendCached(req, res, e, e.body, TS, SEGMENT_CACHE_CONTROL, true);
+  }
+
+  async function serveEmbed(req: IncomingMessage, res: ServerResponse, stream: ResolvedStream, nameDepth: number): Promise<void> {
+    let e = assets.peek(embedPath);
+    if (e === undefined) e = await assets.load(embedPath);
+    if (e === null || e.body === null) {
+      notFound(res, 'embed.html template is missing', req.method);
+      return;
+    }
+    // embed.html is served at /<stream>/embed.html: reach /flux/static relative to it
+    const up = '../'.repeat(nameDepth);
+    const body = Buffer.from(
+      e.body.toString('utf8').replaceAll('{{STATIC}}', `${up}flux/static`).replaceAll('{{STREAM}}', escapeHtml(stream.title ?? stream.name)),
+    );
+    sendCached(req, res, e, body, CONTENT_TYPES['.html']!, EMBED_CACHE_CONTROL, false);
+  }
+
+  function sendCached(req: IncomingMessage, res: ServerResponse, e: CachedFile, body: Buffer, type: string, cacheControl: string, ranges: boolean): void {
+    const head = req.method === 'HEAD';
+    const inm = req.headers['if-none-match'];
+    if (inm !== undefined && body === e.body && etagMatches(inm, e.etag)) {
+      res.writeHead(304, { ETag: e.etag, 'Cache-Control': cacheControl, 'Access-Control-Allow-Origin': '*' });
+      res.end();
+      return;
+    }
+    const headers: OutgoingHttpHeaders = {
+      'Content-Type': type,
+      'Cache-Control': cacheControl,
+      'Access-Control-Allow-Origin': '*',
+      'Access-Control-Expose-Headers': CORS_EXPOSE,
+      ETag: body === e.body ? e.etag : undefined,
+      'Last-Modified': e.lastModified,
+    };
+    if (headers.ETag === undefined) delete headers.ETag;
+    if (ranges) {
+      headers['Accept-Ranges'] = 'bytes';
+      const r = parseRange(req.headers.range, body.length);
+      if (r.kind === 'unsatisfiable') {
+        res.writeHead(416, { 'Content-Range': `bytes */${body.length}`, 'Access-Control-Allow-Origin': '*', 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': 0 });
+        res.end();
+        return;
+      }
+      if (r.kind === 'partial') {
+        headers['Content-Range'] = `bytes ${r.start}-${r.end}/${body.length}`;
+        headers['Content-Length'] = r.end - r.start + 1;
+        res.writeHead(206, headers);
+        res.end(head ? undefined : body.subarray(r.start, r.end + 1));
+        return;
+      }
+    }
+    headers['Content-Length'] = body.length;
+    res.writeHead(200, headers);
+    res.end(head ? undefined : body);
+  }
+
+  /** Serve a file too large for memory: the fd is opened (and fstat'ed) before any header goes out. */
+  async function streamFromDisk(req: IncomingMessage, res: ServerResponse, file: string, type: string, cacheControl: string): Promise<void> {
+    let fh: fsp.FileHandle;
+    try {
+      fh = await fsp.open(file, 'r');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') {
+        notFound(res, 'not found', req.method);
+        return;
+      }
+      throw err;
+    }
+    let handedOff = false;
+    try {
+      const st = await fh.stat();
+      if (!st.isFile()) {
+        notFound(res, 'not found', req.method);
+        return;
+      }
+      const etag = etagOf(st);
+      const inm = req.headers['if-none-match'];
+      if (inm !== undefined && etagMatches(inm, etag)) {
+        res.writeHead(304, { ETag: etag, 'Cache-Control': cacheControl, 'Access-Control-Allow-Origin': '*' });
+        res.end();
+        return;
+      }
+      const r = parseRange(req.headers.range, st.size);
+      if (r.kind === 'unsatisfiable') {
+        res.writeHead(416, { 'Content-Range': `bytes */${st.size}`, 'Access-Control-Allow-Origin': '*', 'Content-Length': 0 });
+        res.end();
+        return;
+      }
+      const start = r.kind === 'partial' ? r.start : 0;
+      const end = r.kind === 'partial' ? r.end : st.size - 1;
+      const headers: OutgoingHttpHeaders = {
+        'Content-Type': type,
+        'Content-Length': st.size === 0 ? 0 : end - start + 1,
+        'Cache-Control': cacheControl,
+        'Accept-Ranges': 'bytes',
+        ETag: etag,
+        'Last-Modified': st.mtime.toUTCString(),
+        'Access-Control-Allow-Origin': '*',
+        'Access-Control-Expose-Headers': CORS_EXPOSE,
+      };
+      if (r.kind === 'partial') headers['Content-Range'] = `bytes ${start}-${end}/${st.size}`;
+      res.writeHead(r.kind === 'partial' ? 206 : 200, headers);
+      if (req.method === 'HEAD' || st.size === 0) {
+        res.end();
+        return;
+      }
+      const rs = fh.createReadStream({ start, end, autoClose: true, highWaterMark: 256 * 1024 });
+      handedOff = true;
+      await new Promise<void>((resolve) => {
+        rs.on('error', (err) => {
+          logger.warn({ err, file }, 'segment read failed mid-response');
+          res.destroy(err);
+          resolve();
+        });
+        res.on('close', () => {
+          rs.destroy();
+          resolve();
+        });
+        rs.pipe(res);
+      });
+    } finally {
+      if (!handedOff) await fh.close();
+    }
+  }
+
+  return Object.assign(handler, { caches: { playlists, segments, assets } });
+}
+
+/** Longest configured stream name that is a proper prefix of the path. */
+function matchStream(parts: string[], getStream: (name: string) => ResolvedStream | undefined): { stream: ResolvedStream; restParts: string[]; nameDepth: number } | undefined {
+  if (parts.length < 2) return undefined;
+  const prefixes: string[] = new Array(parts.length - 1);
+  let acc = parts[0]!;
+  prefixes[0] = acc;
+  for (let i = 1; i < parts.length - 1; i++) {
+    acc = `${acc}/${parts[i]}`;
+    prefixes[i] = acc;
+  }
+  for (let i = prefixes.length - 1; i >= 0; i--) {
+    const s = getStream(prefixes[i]!);
+    if (s) return { stream: s, restParts: parts.slice(i + 1), nameDepth: i + 1 };
+  }
+  return undefined;
+}
+
+function etagMatches(header: string, etag: string): boolean {
+  if (header.trim() === '*') return true;
+  for (const t of header.split(',')) {
+    const v = t.trim();
+    if (v === etag || v === `W/${etag}`) return true;
+  }
+  return false;
+}
+
+/** Handle OPTIONS (preflight) and refuse methods other than GET/HEAD. True when it answered. */
+function preflightOrReject(req: IncomingMessage, res: ServerResponse, method: string): boolean {
+  if (method === 'GET' || method === 'HEAD') return false;
+  if (method === 'OPTIONS') {
+    preflight(req, res);
+    return true;
+  }
+  res.writeHead(405, { Allow: 'GET, HEAD, OPTIONS', 'Access-Control-Allow-Origin': '*', 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': 19 });
+  res.end('method not allowed\n');
+  return true;
+}
+
+function preflight(req: IncomingMessage, res: ServerResponse): void {
+  const asked = req.headers['access-control-request-headers'];
+  res.writeHead(204, {
+    'Access-Control-Allow-Origin': '*',
+    'Access-Control-Allow-Methods': 'GET, HEAD, OPTIONS',
+    'Access-Control-Allow-Headers': typeof asked === 'string' && /^[\w\-, ]{0,500}$/.test(asked) ? asked : 'Range, If-None-Match, Accept, Origin',
+    'Access-Control-Max-Age': '86400',
+    'Content-Length': 0,
+  });
+  res.end();
+}
+
+function notFound(res: ServerResponse, reason: string, method: string | undefined): true {
+  sendText(res, 404, reason, method === 'HEAD');
+  return true;
+}
+
+function sendText(res: ServerResponse, status: number, text: string, head: boolean): void {
+  const body = Buffer.from(text + '\n');
+  res.writeHead(status, {
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': body.length,
+    'Cache-Control': 'no-cache',
+    'Access-Control-Allow-Origin': '*',
+  });
+  res.end(head ? undefined : body);
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

@@ -1,0 +1,772 @@
+/**
+ * HLS writer: the I/O side of the pure segmenter (src/media/hls/segmenter.ts).
+ *
+ * TS bytes in (any chunking) → Segmenter cuts on keyframes → each segment streams into a temp
+ * file `.<random>.tmp` in its final hour directory `<root>/<rendition>/YYYY/MM/DD/HH/` (UTC of
+ * the segment's program date time), and is renamed to `<epoch_ms>-<duration_ms>.ts` when it
+ * closes. Only then is the live state `live.json` and the live playlist `index.m3u8` rewritten
+ * (tmp + rename each, state first), so a name that exists is always a whole segment and a
+ * playlist never names a segment that is not in place. Segments that left the window are
+ * deleted `deleteGrace` playlist updates later (players may hold an older playlist), unless
+ * keepSegments (DVR retention deletes them).
+ *
+ * Program date time: wall clock at the open of the first segment, then advanced by segment
+ * durations (so PDT is monotonic and file names chain exactly: next start = start + duration);
+ * re-anchored on a discontinuity (never backwards) and when the source falls behind real time by
+ * more than maxPdtLagMs. Media sequence and discontinuity sequence survive restarts through
+ * live.json, else the old index.m3u8, else the newest segment files on disk; the first segment
+ * after a restart carries EXT-X-DISCONTINUITY.
+ *
+ * All file I/O is async and serialized per writer through one queue; a failure (ENOSPC, EACCES…)
+ * drops the segment being written (its temp file is removed, it is never named), is kept in
+ * stats.lastError, and the next complete segment goes on with a discontinuity.
+ */
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '../../core/logger.js';
+import { silentLogger } from '../../core/logger.js';
+import { safeJoin } from '../../core/paths.js';
+import { Segmenter, type SegmentOpen, type SegmentClose, type SegmenterSink } from '../../media/hls/segmenter.js';
+import { renderMediaPlaylist } from '../../media/hls/playlist.js';
+import type { MediaInfo, DemuxStats } from '../../media/ts/types.js';
+
+export interface WrittenSegment {
+  rendition: string;
+  /** absolute path of the segment file */
+  path: string;
+  /** relative to the rendition dir, e.g. `2026/11/24/23/1764028800000-2000.ts` */
+  uri: string;
+  /** epoch ms (program date time) */
+  startMs: number;
+  durationMs: number;
+  bytes: number;
+  mediaSequence: number;
+  discontinuity: boolean;
+  keyframe: boolean;
+}
+
+export interface HlsWriterOptions {
+  root: string;
+  rendition: string;
+  segmentDurationMs: number;
+  window: number;
+  /** DVR on: never delete old segments (DVR retention does) */
+  keepSegments: boolean;
+  onSegment?: (seg: WrittenSegment) => void | Promise<void>;
+  logger?: Logger;
+  /** segments kept on disk after they left the playlist (default 2) */
+  deleteGrace?: number;
+  /** forced cut when no keyframe comes (default: the segmenter's, 3 × segmentDurationMs) */
+  maxDurationMs?: number;
+  /** PTS jump that counts as a discontinuity (default: the segmenter's) */
+  discontinuityGapMs?: number;
+  /** program date time is re-anchored to the wall clock when it lags behind by more than this (default 10 s) */
+  maxPdtLagMs?: number;
+  /** bytes waiting for the disk beyond which the segment being written is dropped (default 64 MiB) */
+  maxQueueBytes?: number;
+  /** wall clock (tests) */
+  now?: () => number;
+}
+
+export interface HlsWriterStats {
+  /** TS bytes given to write() */
+  bytes: number;
+  /** segments placed on disk by this writer */
+  segments: number;
+  segmentBytes: number;
+  droppedSegments: number;
+  /** bit/s of the last segment */
+  bitrate: number;
+  /** bit/s over the segments in the window */
+  averageBitrate: number;
+  /** highest segment bit/s since start (segments shorter than half the target are not counted) */
+  peakBitrate: number;
+  fps: number | undefined;
+  ccErrors: number;
+  /** media sequence the next segment will get */
+  nextMediaSequence: number;
+  discontinuitySequence: number;
+  targetDuration: number;
+  /** wall-clock ms when the last segment was placed, null before the first */
+  lastSegmentAt: number | null;
+  lastSegment: WrittenSegment | null;
+  /** bytes queued for the disk */
+  queuedBytes: number;
+  errors: number;
+  lastError: string | null;
+  lastErrorAt: number | null;
+  /** demux counters of the segmenter */
+  demux: DemuxStats;
+}
+
+/** One segment of the live window, as kept in live.json. */
+export interface LiveSegment {
+  uri: string;
+  startMs: number;
+  durationMs: number;
+  bytes: number;
+  discontinuity: boolean;
+  keyframe: boolean;
+}
+
+/** `<root>/<rendition>/live.json` */
+export interface LiveState {
+  version: 1;
+  rendition: string;
+  /** media sequence of segments[0] (or of the next segment when the window is empty) */
+  mediaSequence: number;
+  discontinuitySequence: number;
+  targetDuration: number;
+  /** end (ms epoch) of the last segment: the next one starts here or later */
+  lastEndMs: number | null;
+  segments: LiveSegment[];
+  /** segments out of the window, not deleted yet (grace) */
+  retired: string[];
+  updatedAt: number;
+}
+
+interface OpenSeg {
+  startMs: number;
+  dir: string;
+  tmp: string;
+  fh: fsp.FileHandle | null;
+  failed: Error | null;
+  bytes: number;
+  discontinuity: boolean;
+  keyframe: boolean;
+}
+
+type Op =
+  | { kind: 'open'; seg: OpenSeg }
+  | { kind: 'data'; seg: OpenSeg; chunk: Buffer }
+  | { kind: 'close'; seg: OpenSeg; durationMs: number; keyframe: boolean }
+  | { kind: 'fn'; fn: () => Promise<void> };
+
+const SEGMENT_NAME = /^(\d{1,16})-(\d{1,9})\.ts$/;
+const MAX_WRITEV = 1024;
+
+/** Write a file atomically: temp file in the same directory, then rename over the target. */
+export async function writeFileAtomic(file: string, data: string | Buffer): Promise<void> {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    await fsp.writeFile(tmp, data);
+    await fsp.rename(tmp, file);
+  } catch (err) {
+    await fsp.unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** `YYYY/MM/DD/HH` (UTC) of an epoch ms. */
+export function hourPath(ms: number): [string, string, string, string] {
+  const d = new Date(ms);
+  return [
+    String(d.getUTCFullYear()).padStart(4, '0'),
+    String(d.getUTCMonth() + 1).padStart(2, '0'),
+    String(d.getUTCDate()).padStart(2, '0'),
+    String(d.getUTCHours()).padStart(2, '0'),
+  ];
+}
+
+/** Parse a segment file name `<epoch_ms>-<duration_ms>.ts`. */
+export function parseSegmentName(name: string): { startMs: number; durationMs: number } | null {
+  const m = SEGMENT_NAME.exec(name);
+  return m ? { startMs: Number(m[1]), durationMs: Number(m[2]) } : null;
+}
+
+function errMessage(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  return e && typeof e === 'object' && 'message' in e ? `${e.code ? e.code + ': ' : ''}${e.message}` : String(err);
+}
+
+function isLiveSegment(x: unknown): x is LiveSegment {
+  const s = x as LiveSegment;
+  return (
+    !!s && typeof s === 'object' && typeof s.uri === 'string' && /^\d{4}\/\d{2}\/\d{2}\/\d{2}\/\d{1,16}-\d{1,9}\.ts$/.test(s.uri) &&
+    Number.isSafeInteger(s.startMs) && Number.isSafeInteger(s.durationMs) && s.durationMs > 0 &&
+    typeof s.discontinuity === 'boolean'
+  );
+}
+
+function parseLiveState(text: string, rendition: string): LiveState | null {
+  let j: LiveState;
+  try {
+    j = JSON.parse(text) as LiveState;
+  } catch {
+    return null;
+  }
+  if (!j || typeof j !== 'object' || j.version !== 1 || j.rendition !== rendition) return null;
+  if (!Number.isSafeInteger(j.mediaSequence) || j.mediaSequence < 0) return null;
+  if (!Number.isSafeInteger(j.discontinuitySequence) || j.discontinuitySequence < 0) return null;
+  if (!Array.isArray(j.segments) || !j.segments.every(isLiveSegment)) return null;
+  return {
+    version: 1,
+    rendition,
+    mediaSequence: j.mediaSequence,
+    discontinuitySequence: j.discontinuitySequence,
+    targetDuration: Number.isSafeInteger(j.targetDuration) && j.targetDuration > 0 ? j.targetDuration : 1,
+    lastEndMs: Number.isSafeInteger(j.lastEndMs) ? j.lastEndMs : null,
+    segments: j.segments.map((s) => ({ uri: s.uri, startMs: s.startMs, durationMs: s.durationMs, bytes: Number(s.bytes) || 0, discontinuity: s.discontinuity, keyframe: s.keyframe !== false })),
+    retired: Array.isArray(j.retired) ? j.retired.filter((u) => typeof u === 'string' && isLiveSegment({ uri: u, startMs: 0, durationMs: 1, discontinuity: false })) : [],
+    updatedAt: Number(j.updatedAt) || 0,
+  };
+}
+
+/** Minimal reader of our own live playlist: media sequence, discontinuity sequence, segment URIs. */
+function parseOwnPlaylist(text: string): { mediaSequence: number; discontinuitySequence: number; uris: string[] } | null {
+  if (!text.startsWith('#EXTM3U')) return null;
+  const msn = /#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(text);
+  if (!msn) return null;
+  const dsn = /#EXT-X-DISCONTINUITY-SEQUENCE:(\d+)/.exec(text);
+  const uris = text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  return { mediaSequence: Number(msn[1]), discontinuitySequence: dsn ? Number(dsn[1]) : 0, uris };
+}
+
+async function readdirSorted(dir: string, re: RegExp): Promise<string[]> {
+  try {
+    return (await fsp.readdir(dir)).filter((n) => re.test(n)).sort();
+  } catch {
+    return [];
+  }
+}
+
+/** The newest `limit` segment files of a rendition dir, oldest first (walks hour dirs from the newest). */
+export async function newestSegmentsOnDisk(renditionDir: string, limit: number): Promise<{ uri: string; startMs: number; durationMs: number }[]> {
+  const out: { uri: string; startMs: number; durationMs: number }[] = [];
+  const years = (await readdirSorted(renditionDir, /^\d{4}$/)).reverse();
+  outer: for (const y of years) {
+    for (const m of (await readdirSorted(path.join(renditionDir, y), /^\d{2}$/)).reverse()) {
+      for (const d of (await readdirSorted(path.join(renditionDir, y, m), /^\d{2}$/)).reverse()) {
+        for (const h of (await readdirSorted(path.join(renditionDir, y, m, d), /^\d{2}$/)).reverse()) {
+          const files = (await readdirSorted(path.join(renditionDir, y, m, d, h), SEGMENT_NAME))
+            .map((f) => ({ f, p: parseSegmentName(f)! }))
+            .sort((a, b) => b.p.startMs - a.p.startMs);
+          for (const { f, p } of files) {
+            out.push({ uri: `${y}/${m}/${d}/${h}/${f}`, startMs: p.startMs, durationMs: p.durationMs });
+            if (out.length >= limit) break outer;
+          }
+        }
+      }
+    }
+  }
+  return out.reverse();
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    return (await fsp.stat(file)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+export class HlsWriter {
+  readonly rendition: string;
+  readonly dir: string;
+  readonly playlistPath: string;
+  readonly statePath: string;
+
+  private readonly segmenter: Segmenter;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly windowSize: number;
+  private readonly grace: number;
+  private readonly maxQueueBytes: number;
+  private readonly maxPdtLagMs: number;
+  private readonly minTargetDuration: number;
+
+  // live window (pump side)
+  private window: LiveSegment[];
+  private mediaSequence: number;
+  private discontinuitySequence: number;
+  private targetDuration: number;
+  private retired: string[];
+  private gapPending: boolean;
+
+  // producer side (synchronous, from segmenter callbacks)
+  private current: OpenSeg | null = null;
+  private nextStartMs: number | null;
+  private anchorNext = true;
+  private discontinuityRequested = false;
+  private closed = false;
+
+  private queue: Op[] = [];
+  private qHead = 0;
+  private pumping: Promise<void> | null = null;
+
+  private readonly st: Omit<HlsWriterStats, 'demux' | 'fps' | 'ccErrors' | 'nextMediaSequence' | 'discontinuitySequence' | 'targetDuration'>;
+
+  private constructor(private readonly opts: HlsWriterOptions, state: LiveState) {
+    this.rendition = opts.rendition;
+    this.dir = safeJoin(opts.root, opts.rendition);
+    this.playlistPath = path.join(this.dir, 'index.m3u8');
+    this.statePath = path.join(this.dir, 'live.json');
+    this.log = (opts.logger ?? silentLogger).child({ rendition: opts.rendition });
+    this.now = opts.now ?? Date.now;
+    this.windowSize = Math.max(1, Math.floor(opts.window));
+    this.grace = Math.max(0, opts.deleteGrace ?? 2);
+    this.maxQueueBytes = opts.maxQueueBytes ?? 64 * 1024 * 1024;
+    this.maxPdtLagMs = opts.maxPdtLagMs ?? 10_000;
+    this.minTargetDuration = Math.max(1, Math.ceil(opts.segmentDurationMs / 1000));
+
+    this.window = state.segments;
+    this.mediaSequence = state.mediaSequence;
+    this.discontinuitySequence = state.discontinuitySequence;
+    this.retired = opts.keepSegments ? [] : state.retired;
+    this.targetDuration = this.minTargetDuration;
+    for (const s of this.window) this.targetDuration = Math.max(this.targetDuration, Math.round(s.durationMs / 1000));
+    this.gapPending = this.window.length > 0; // a restart: the first new segment is a discontinuity
+    this.nextStartMs = state.lastEndMs;
+    this.st = {
+      bytes: 0,
+      segments: 0,
+      segmentBytes: 0,
+      droppedSegments: 0,
+      bitrate: 0,
+      averageBitrate: 0,
+      peakBitrate: 0,
+      lastSegmentAt: null,
+      lastSegment: null,
+      queuedBytes: 0,
+      errors: 0,
+      lastError: null,
+      lastErrorAt: null,
+    };
+
+    const sink: SegmenterSink = {
+      openSegment: (info) => this.onOpen(info),
+      data: (chunk) => this.onData(chunk),
+      closeSegment: (info) => this.onClose(info),
+    };
+    const segOpts: { targetDurationMs?: number; maxDurationMs?: number; discontinuityGapMs?: number } = { targetDurationMs: opts.segmentDurationMs };
+    if (opts.maxDurationMs !== undefined) segOpts.maxDurationMs = opts.maxDurationMs;
+    if (opts.discontinuityGapMs !== undefined) segOpts.discontinuityGapMs = opts.discontinuityGapMs;
+    this.segmenter = new Segmenter(sink, segOpts);
+  }
+
+  /** Open a writer on `<root>/<rendition>`, recovering the live window and sequences from disk. */
+  static async open(opts: HlsWriterOptions): Promise<HlsWriter> {
+    if (!(opts.segmentDurationMs > 0)) throw new RangeError('segmentDurationMs must be > 0');
+    if (!(opts.window >= 1)) throw new RangeError('window must be >= 1');
+    const dir = safeJoin(opts.root, opts.rendition);
+    await fsp.mkdir(dir, { recursive: true });
+    const state = await HlsWriter.recover(dir, opts);
+    const w = new HlsWriter(opts, state);
+    w.log.info({ mediaSequence: state.mediaSequence + state.segments.length, carried: state.segments.length }, 'hls writer open');
+    w.enqueue({ kind: 'fn', fn: () => w.sweep() });
+    return w;
+  }
+
+  /** live.json → old index.m3u8 → newest segment files. Only segments still on disk are carried over. */
+  static async recover(dir: string, opts: Pick<HlsWriterOptions, 'rendition' | 'window'>): Promise<LiveState> {
+    const fresh: LiveState = { version: 1, rendition: opts.rendition, mediaSequence: 0, discontinuitySequence: 0, targetDuration: 1, lastEndMs: null, segments: [], retired: [], updatedAt: 0 };
+    const keepExisting = async (st: LiveState): Promise<LiveState> => {
+      // keep the longest suffix of the window whose files all exist
+      let cut = 0;
+      for (let i = 0; i < st.segments.length; i++) if (!(await exists(path.join(dir, st.segments[i]!.uri)))) cut = i + 1;
+      for (let i = 0; i < cut; i++) if (st.segments[i]!.discontinuity) st.discontinuitySequence++;
+      st.mediaSequence += cut;
+      st.segments = st.segments.slice(cut);
+      const last = st.segments[st.segments.length - 1];
+      if (last) st.lastEndMs = Math.max(st.lastEndMs ?? 0, last.startMs + last.durationMs);
+      // the first carried segment's discontinuity flag is implied by the sequence already
+      return st;
+    };
+
+    const stateText = await fsp.readFile(path.join(dir, 'live.json'), 'utf8').catch(() => null);
+    const state = stateText === null ? null : parseLiveState(stateText, opts.rendition);
+    if (state) return keepExisting(state);
+
+    const plText = await fsp.readFile(path.join(dir, 'index.m3u8'), 'utf8').catch(() => null);
+    const pl = plText === null ? null : parseOwnPlaylist(plText);
+    const disk = await newestSegmentsOnDisk(dir, Math.max(1, opts.window));
+    const toLive = (s: { uri: string; startMs: number; durationMs: number }, prev: { startMs: number; durationMs: number } | undefined): LiveSegment => ({
+      uri: s.uri,
+      startMs: s.startMs,
+      durationMs: s.durationMs,
+      bytes: 0,
+      // names chain exactly when continuous (next start = start + duration): a gap is a discontinuity
+      discontinuity: prev !== undefined && prev.startMs + prev.durationMs !== s.startMs,
+      keyframe: true,
+    });
+    if (pl) {
+      const segs: LiveSegment[] = [];
+      for (const uri of pl.uris) {
+        const name = parseSegmentName(uri.slice(uri.lastIndexOf('/') + 1));
+        if (!name || !/^\d{4}\/\d{2}\/\d{2}\/\d{2}\/[^/]+$/.test(uri)) return { ...fresh };
+        segs.push(toLive({ uri, ...name }, segs[segs.length - 1]));
+      }
+      const fromPl: LiveState = { ...fresh, mediaSequence: pl.mediaSequence, discontinuitySequence: pl.discontinuitySequence, segments: segs };
+      // segments newer than the playlist's last one (state lost between rename and playlist): skip them
+      // from the window but keep the sequence ahead of them
+      const lastPl = segs[segs.length - 1];
+      const newer = disk.filter((s) => !lastPl || s.startMs > lastPl.startMs);
+      if (newer.length > 0) {
+        fromPl.lastEndMs = Math.max(...newer.map((s) => s.startMs + s.durationMs));
+      }
+      return keepExisting(fromPl);
+    }
+    if (disk.length === 0) return fresh;
+    // nothing but segment files: take the newest ones as the window; with no record of the
+    // sequence, derive it from time (one step per 500 ms of program time) so it cannot go back
+    // below a sequence any earlier run could have reached with segments >= 500 ms
+    const segs: LiveSegment[] = [];
+    for (const s of disk) segs.push(toLive(s, segs[segs.length - 1]));
+    const last = segs[segs.length - 1]!;
+    const endMs = last.startMs + last.durationMs;
+    const next = Math.floor(endMs / 500);
+    return { ...fresh, mediaSequence: Math.max(0, next - segs.length), discontinuitySequence: Math.floor(endMs / 500), segments: segs, lastEndMs: endMs };
+  }
+
+  /** TS bytes, any chunking. The writer keeps references to the chunk until it is on disk: do not reuse it. */
+  write(chunk: Buffer): void {
+    if (this.closed) return;
+    this.st.bytes += chunk.length;
+    this.segmenter.push(chunk);
+  }
+
+  /** The source changed (input switch, restart of the encoder): the next segment starts a new timeline. */
+  discontinuity(): void {
+    if (this.closed) return;
+    this.discontinuityRequested = true;
+    this.segmenter.markDiscontinuity();
+  }
+
+  /** Close the open segment (it is placed and named like any other), wait for the disk, stop. */
+  async close(): Promise<void> {
+    if (!this.closed) {
+      this.segmenter.flush();
+      this.closed = true;
+    }
+    await this.drain();
+  }
+
+  /** Resolves when everything queued so far is on disk. */
+  async drain(): Promise<void> {
+    while (this.pumping) await this.pumping;
+  }
+
+  get mediaInfo(): MediaInfo {
+    return this.segmenter.mediaInfo;
+  }
+
+  get stats(): HlsWriterStats {
+    const demux = this.segmenter.stats;
+    return {
+      ...this.st,
+      fps: this.segmenter.mediaInfo?.fps,
+      ccErrors: demux.ccErrors,
+      nextMediaSequence: this.mediaSequence + this.window.length,
+      discontinuitySequence: this.discontinuitySequence,
+      targetDuration: this.targetDuration,
+      demux,
+    };
+  }
+
+  /** Segments currently named by the live playlist (oldest first). */
+  get liveWindow(): readonly LiveSegment[] {
+    return this.window;
+  }
+
+  // ---- producer side: segmenter callbacks (synchronous) ----
+
+  private onOpen(info: SegmentOpen): void {
+    if (this.current) this.abandon(this.current, new Error('segment opened while another was open'));
+    const wall = Math.round(this.now());
+    let start: number;
+    if (this.nextStartMs === null) start = wall;
+    else if (this.anchorNext || info.discontinuity || this.discontinuityRequested) start = Math.max(wall, this.nextStartMs);
+    else if (wall - this.nextStartMs > this.maxPdtLagMs) start = wall; // source fell behind real time
+    else start = this.nextStartMs;
+    const discontinuity = info.discontinuity || this.discontinuityRequested;
+    this.anchorNext = false;
+    this.discontinuityRequested = false;
+    const [y, m, d, h] = hourPath(start);
+    const dir = path.join(this.dir, y, m, d, h);
+    const seg: OpenSeg = { startMs: start, dir, tmp: path.join(dir, `.${randomBytes(6).toString('hex')}.tmp`), fh: null, failed: null, bytes: 0, discontinuity, keyframe: info.keyframe };
+    this.current = seg;
+    this.nextStartMs = start; // until the close says how long it is
+    this.enqueue({ kind: 'open', seg });
+  }
+
+  private onData(chunk: Buffer): void {
+    const seg = this.current;
+    if (!seg || seg.failed) return;
+    if (this.st.queuedBytes + chunk.length > this.maxQueueBytes) {
+      seg.failed = new Error(`disk too slow: more than ${this.maxQueueBytes} bytes waiting, segment dropped`);
+      return;
+    }
+    this.st.queuedBytes += chunk.length;
+    this.enqueue({ kind: 'data', seg, chunk });
+  }
+
+  private onClose(info: SegmentClose): void {
+    const seg = this.current;
+    if (!seg) return;
+    this.current = null;
+    const durationMs = Math.max(1, Math.round(info.durationMs));
+    this.nextStartMs = seg.startMs + durationMs;
+    this.enqueue({ kind: 'close', seg, durationMs, keyframe: info.keyframe });
+  }
+
+  private abandon(seg: OpenSeg, err: Error): void {
+    seg.failed ??= err;
+    this.enqueue({ kind: 'close', seg, durationMs: 1, keyframe: seg.keyframe });
+  }
+
+  // ---- consumer side: the disk queue ----
+
+  private enqueue(op: Op): void {
+    this.queue.push(op);
+    if (!this.pumping) this.pumping = this.pump();
+  }
+
+  private async pump(): Promise<void> {
+    try {
+      while (this.qHead < this.queue.length) {
+        const op = this.queue[this.qHead]!;
+        if (op.kind === 'data') {
+          // coalesce consecutive chunks of the same segment into one writev
+          const bufs: Buffer[] = [];
+          let n = 0;
+          while (this.qHead < this.queue.length && bufs.length < MAX_WRITEV) {
+            const o = this.queue[this.qHead]!;
+            if (o.kind !== 'data' || o.seg !== op.seg) break;
+            bufs.push(o.chunk);
+            n += o.chunk.length;
+            this.qHead++;
+          }
+          await this.writeData(op.seg, bufs, n);
+        } else {
+          this.qHead++;
+          try {
+            if (op.kind === 'open') await this.doOpen(op.seg);
+            else if (op.kind === 'close') await this.doClose(op.seg, op.durationMs, op.keyframe);
+            else await op.fn();
+          } catch (err) {
+            this.recordError(err, 'hls writer step failed');
+          }
+        }
+        if (this.qHead > 4096 && this.qHead * 2 > this.queue.length) {
+          this.queue = this.queue.slice(this.qHead);
+          this.qHead = 0;
+        }
+      }
+      this.queue = [];
+      this.qHead = 0;
+    } finally {
+      this.pumping = null;
+    }
+  }
+
+  private recordError(err: unknown, msg: string): void {
+    this.st.errors++;
+    this.st.lastError = errMessage(err);
+    this.st.lastErrorAt = this.now();
+    this.log.error({ err }, msg);
+  }
+
+  private async doOpen(seg: OpenSeg): Promise<void> {
+    if (seg.failed) return;
+    try {
+      await fsp.mkdir(seg.dir, { recursive: true });
+      seg.fh = await fsp.open(seg.tmp, 'wx');
+    } catch (err) {
+      seg.failed = err as Error;
+    }
+  }
+
+  private async writeData(seg: OpenSeg, bufs: Buffer[], n: number): Promise<void> {
+    try {
+      if (seg.failed || !seg.fh) return;
+      const { bytesWritten } = await seg.fh.writev(bufs);
+      if (bytesWritten !== n) throw Object.assign(new Error(`short write (${bytesWritten} of ${n} bytes): disk full?`), { code: 'ENOSPC' });
+      seg.bytes += n;
+    } catch (err) {
+      seg.failed = err as Error;
+    } finally {
+      this.st.queuedBytes -= n;
+    }
+  }
+
+  private async doClose(seg: OpenSeg, durationMs: number, keyframe: boolean): Promise<void> {
+    if (seg.fh) {
+      try {
+        await seg.fh.close();
+      } catch (err) {
+        seg.failed ??= err as Error;
+      }
+      seg.fh = null;
+    }
+    if (!seg.failed && seg.bytes === 0) seg.failed = new Error('empty segment');
+    const name = `${seg.startMs}-${durationMs}.ts`;
+    const final = path.join(seg.dir, name);
+    if (!seg.failed) {
+      try {
+        await fsp.rename(seg.tmp, final);
+      } catch (err) {
+        seg.failed = err as Error;
+      }
+    }
+    if (seg.failed) {
+      await fsp.unlink(seg.tmp).catch(() => undefined);
+      this.st.droppedSegments++;
+      this.gapPending = true;
+      if (seg.failed.message !== 'empty segment') this.recordError(seg.failed, 'segment dropped');
+      return;
+    }
+
+    const [y, m, d, h] = hourPath(seg.startMs);
+    const live: LiveSegment = {
+      uri: `${y}/${m}/${d}/${h}/${name}`,
+      startMs: seg.startMs,
+      durationMs,
+      bytes: seg.bytes,
+      discontinuity: seg.discontinuity || this.gapPending,
+      keyframe: keyframe && seg.keyframe,
+    };
+    this.gapPending = false;
+    const mediaSequence = this.mediaSequence + this.window.length;
+    this.window.push(live);
+    while (this.window.length > this.windowSize) {
+      const out = this.window.shift()!;
+      this.mediaSequence++;
+      if (out.discontinuity) this.discontinuitySequence++;
+      if (!this.opts.keepSegments) this.retired.push(out.uri);
+    }
+    // the first segment's discontinuity is carried by EXT-X-DISCONTINUITY-SEQUENCE; keep the
+    // flag on it anyway (allowed) so a restart stays visible until it leaves the window
+    this.targetDuration = Math.max(this.targetDuration, Math.round(durationMs / 1000));
+
+    const bitrate = (seg.bytes * 8 * 1000) / durationMs;
+    this.st.segments++;
+    this.st.segmentBytes += seg.bytes;
+    this.st.bitrate = Math.round(bitrate);
+    if (durationMs * 2 >= this.opts.segmentDurationMs) this.st.peakBitrate = Math.max(this.st.peakBitrate, Math.round(bitrate));
+    let wb = 0;
+    let wd = 0;
+    for (const s of this.window) {
+      if (s.bytes > 0) {
+        wb += s.bytes;
+        wd += s.durationMs;
+      }
+    }
+    this.st.averageBitrate = wd > 0 ? Math.round((wb * 8 * 1000) / wd) : 0;
+
+    let published = false;
+    try {
+      await writeFileAtomic(this.statePath, JSON.stringify(this.snapshot()));
+      await writeFileAtomic(this.playlistPath, this.renderPlaylist());
+      published = true;
+    } catch (err) {
+      this.recordError(err, 'live playlist update failed');
+    }
+    if (published) await this.deleteRetired();
+
+    const written: WrittenSegment = {
+      rendition: this.rendition,
+      path: final,
+      uri: live.uri,
+      startMs: live.startMs,
+      durationMs,
+      bytes: seg.bytes,
+      mediaSequence,
+      discontinuity: live.discontinuity,
+      keyframe: live.keyframe,
+    };
+    this.st.lastSegmentAt = this.now();
+    this.st.lastSegment = written;
+    if (this.opts.onSegment) {
+      try {
+        await this.opts.onSegment(written);
+      } catch (err) {
+        this.log.warn({ err }, 'onSegment callback failed');
+      }
+    }
+  }
+
+  private snapshot(): LiveState {
+    const last = this.window[this.window.length - 1];
+    return {
+      version: 1,
+      rendition: this.rendition,
+      mediaSequence: this.mediaSequence,
+      discontinuitySequence: this.discontinuitySequence,
+      targetDuration: this.targetDuration,
+      lastEndMs: last ? last.startMs + last.durationMs : this.nextStartMs,
+      segments: this.window,
+      retired: this.retired,
+      updatedAt: this.now(),
+    };
+  }
+
+  /** The live media playlist text for the current window. */
+  renderPlaylist(): string {
+    return renderMediaPlaylist({
+      targetDuration: this.targetDuration,
+      mediaSequence: this.mediaSequence,
+      discontinuitySequence: this.discontinuitySequence,
+      segments: this.window.map((s) => ({ uri: s.uri, durationMs: s.durationMs, programDateTime: s.startMs, discontinuity: s.discontinuity })),
+    });
+  }
+
+  private async deleteRetired(): Promise<void> {
+    while (this.retired.length > this.grace) {
+      const uri = this.retired.shift()!;
+      const file = path.join(this.dir, uri);
+      await fsp.unlink(file).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') this.log.warn({ err, file }, 'could not delete old segment');
+      });
+      await this.removeEmptyHourDirs(path.dirname(file));
+    }
+  }
+
+  /** rmdir HH, DD, MM, YYYY while empty (never the hour dir a segment is being written to). */
+  private async removeEmptyHourDirs(hourDir: string): Promise<void> {
+    let dir = hourDir;
+    for (let i = 0; i < 4; i++) {
+      if (this.current && this.current.dir.startsWith(dir)) return;
+      const last = this.window[this.window.length - 1];
+      if (last && path.join(this.dir, last.uri).startsWith(dir + path.sep)) return;
+      try {
+        await fsp.rmdir(dir);
+      } catch {
+        return; // not empty (or gone)
+      }
+      dir = path.dirname(dir);
+    }
+  }
+
+  /**
+   * After a restart: remove temp files left by a crash in the newest hour dirs; without DVR also
+   * every segment that no playlist names any more (left behind by a crash during deletion).
+   */
+  private async sweep(): Promise<void> {
+    const keep = new Set([...this.window.map((s) => s.uri), ...this.retired]);
+    const hours: string[] = [];
+    for (const y of await readdirSorted(this.dir, /^\d{4}$/))
+      for (const m of await readdirSorted(path.join(this.dir, y), /^\d{2}$/))
+        for (const d of await readdirSorted(path.join(this.dir, y, m), /^\d{2}$/))
+          for (const h of await readdirSorted(path.join(this.dir, y, m, d), /^\d{2}$/)) hours.push(`${y}/${m}/${d}/${h}`);
+    const scan = this.opts.keepSegments ? hours.slice(-2) : hours;
+    const current = this.current?.dir;
+    for (const hour of scan) {
+      const hdir = path.join(this.dir, hour);
+      let names: string[];
+      try {
+        names = await fsp.readdir(hdir);
+      } catch {
+        continue;
+      }
+      for (const n of names) {
+        const isTmp = n.startsWith('.') && n.endsWith('.tmp');
+        // temp files of this writer's open segment are not garbage
+        if (isTmp && hdir === current) continue;
+        const stale = isTmp || (!this.opts.keepSegments && SEGMENT_NAME.test(n) && !keep.has(`${hour}/${n}`));
+        if (stale) await fsp.unlink(path.join(hdir, n)).catch(() => undefined);
+      }
+      if (!this.opts.keepSegments) await this.removeEmptyHourDirs(hdir);
+    }
+  }
+}
