@@ -17,6 +17,18 @@ export interface ResolvedInput {
   interface?: string;
   loop: boolean;
   publishPassword?: string;
+  /** pulled sources: connect timeout (default: sourceTimeoutMs) */
+  connectTimeoutMs?: number;
+  title?: string;
+  /** http/hls/tshttp: extra request headers */
+  headers?: Record<string, string>;
+  userAgent?: string;
+  /** srt:// connection mode (from `srt_mode:` or `?mode=` in the URL; default caller, listener for `srt://:port`) */
+  srtMode?: 'caller' | 'listener' | 'rendezvous';
+  /** udp multicast: SSM source address */
+  multicastSource?: string;
+  /** MPEG-TS program number to take */
+  program?: number;
 }
 
 export interface ResolvedVideoProfile {
@@ -80,7 +92,15 @@ export interface ResolvedStream {
   dvr?: ResolvedDvr;
   push: ResolvedPush[];
   hls: { segmentDurationMs: number; window: number };
-  auth: { publishPassword?: string; playToken: boolean; secureLink: boolean };
+  auth: {
+    publishPassword?: string;
+    playToken: boolean;
+    secureLink: boolean;
+    /** stream override of auth.play_backend */
+    playBackend?: string;
+    allowIps?: string[];
+    denyIps?: string[];
+  };
   /** rendition names in order: ['v1a1'] for passthrough, ['v1a1','v2a1',…] for a ladder */
   renditions: string[];
 }
@@ -118,8 +138,21 @@ export interface ResolvedConfig {
     publishPassword?: string;
     secureLinkKey?: string;
     maxSessions?: number;
+    playBackendTimeoutMs?: number;
+    playCacheMs?: number;
+    playDefault?: 'allow' | 'deny';
+    allowIps?: string[];
+    denyIps?: string[];
   };
-  cluster?: { etcd: string[]; nodeName: string; advertise?: string };
+  cluster?: {
+    etcd: string[];
+    nodeName: string;
+    advertise?: string;
+    keyPrefix?: string;
+    leaseTtlMs?: number;
+    username?: string;
+    password?: string;
+  };
 }
 
 export const DEFAULTS = {
@@ -134,4 +167,8 @@ export const DEFAULTS = {
   window: 6,
   audioBitrate: 128_000,
   pushRetryDelayMs: 2000,
+  playBackendTimeoutMs: 3000,
+  playCacheMs: 30_000,
+  clusterKeyPrefix: '/flux/',
+  clusterLeaseTtlMs: 10_000,
 } as const;

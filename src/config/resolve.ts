@@ -72,7 +72,21 @@ function resolveInput(i: InputInput, index: number): ResolvedInput {
     interface: i.interface,
     loop: i.loop ?? true,
     publishPassword: i.publish_password,
+    connectTimeoutMs: opt(i.connect_timeout, parseDuration),
+    title: i.title,
+    headers: i.headers,
+    userAgent: i.user_agent,
+    srtMode: schemeOf(i.url) === 'srt' ? (i.srt_mode ?? srtModeOf(i.url)) : undefined,
+    multicastSource: i.multicast_source,
+    program: i.program,
   };
+}
+
+/** `?mode=listener` in the URL, or listener when there is no host (`srt://:9000`), else caller. */
+function srtModeOf(url: string): 'caller' | 'listener' | 'rendezvous' {
+  const m = /[?&]mode=(caller|listener|rendezvous)\b/i.exec(url);
+  if (m) return m[1]!.toLowerCase() as 'caller' | 'listener' | 'rendezvous';
+  return /^srt:\/\/(?:[^@/?#]*@)?(?::|\/|$)/i.test(url) ? 'listener' : 'caller';
 }
 
 function resolveTranscoder(t: NonNullable<StreamInput['transcoder']>, baseDir: string): ResolvedTranscoder {
@@ -179,6 +193,9 @@ export function resolveStream(
       publishPassword: s.auth?.publish_password ?? inputs.find((i) => i.publishPassword)?.publishPassword ?? cfg.auth?.publish_password,
       playToken: s.auth?.play_token ?? false,
       secureLink: s.auth?.secure_link ?? false,
+      playBackend: s.auth?.play_backend,
+      allowIps: s.auth?.allow_ips,
+      denyIps: s.auth?.deny_ips,
     },
     renditions: transcoder ? transcoder.video.map((_, i) => `v${i + 1}a1`) : ['v1a1'],
   };
@@ -215,11 +232,20 @@ export function resolveConfig(cfg: ConfigInput, file?: string): ResolvedConfig {
       publishPassword: cfg.auth?.publish_password,
       secureLinkKey: cfg.auth?.secure_link_key,
       maxSessions: cfg.auth?.max_sessions,
+      playBackendTimeoutMs: opt(cfg.auth?.play_backend_timeout, parseDuration) ?? DEFAULTS.playBackendTimeoutMs,
+      playCacheMs: opt(cfg.auth?.play_cache, parseDuration) ?? DEFAULTS.playCacheMs,
+      playDefault: cfg.auth?.play_default ?? 'deny',
+      allowIps: cfg.auth?.allow_ips,
+      denyIps: cfg.auth?.deny_ips,
     },
     cluster: cfg.cluster && {
       etcd: cfg.cluster.etcd,
       nodeName: cfg.cluster.node_name ?? hostname(),
       advertise: cfg.cluster.advertise,
+      keyPrefix: cfg.cluster.key_prefix ?? DEFAULTS.clusterKeyPrefix,
+      leaseTtlMs: opt(cfg.cluster.lease_ttl, parseDuration) ?? DEFAULTS.clusterLeaseTtlMs,
+      username: cfg.cluster.username,
+      password: cfg.cluster.password,
     },
   };
 }

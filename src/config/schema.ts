@@ -2,8 +2,10 @@
  * The single source of truth for flux.yaml. Validation, the JSON Schema (`flux config schema`),
  * the reference docs and the resolved model all derive from these definitions.
  * Values keep their human form here (`2s`, `500G`, `4000k`); resolve.ts normalizes them.
+ * Checks that need the whole document (references, ports, name safety) live in semantic.ts.
  */
 import { z } from 'zod';
+import { isIP } from 'node:net';
 import { parseBitrate, parseDuration, parseFrameSize, parsePercent, parseSize, UnitError } from './units.js';
 import { streamNameProblem } from '../core/paths.js';
 
@@ -19,12 +21,27 @@ function unit<T extends z.ZodType>(base: T, parse: (v: never) => unknown, exampl
     .describe(example);
 }
 
-export const Duration = () => unit(z.union([z.string(), z.number()]), parseDuration, 'duration: 2s, 90m, 7d (a bare number is seconds)');
-export const Size = () => unit(z.union([z.string(), z.number()]), parseSize, 'size: 500M, 2T (binary multiples)');
-export const Bitrate = () => unit(z.union([z.string(), z.number()]), parseBitrate, 'bitrate: 4000k, 2.5M');
-export const FrameSizeStr = () => unit(z.string(), parseFrameSize, 'frame size: 1920x1080');
-export const Percent = () => unit(z.union([z.string(), z.number()]), parsePercent, 'percentage: 90%');
+const STR_OR_NUM = (error: string) => z.union([z.string(), z.number()], { error });
+export const Duration = () => unit(STR_OR_NUM('expected a duration such as 2s, 90m, 7d'), parseDuration, 'duration: 2s, 90m, 7d (a bare number is seconds)');
+export const Size = () => unit(STR_OR_NUM('expected a size such as 500M, 2T'), parseSize, 'size: 500M, 2T (binary multiples)');
+export const Bitrate = () => unit(STR_OR_NUM('expected a bitrate such as 4000k, 2.5M'), parseBitrate, 'bitrate: 4000k, 2.5M');
+export const FrameSizeStr = () => unit(z.string({ error: 'expected a frame size such as 1280x720' }), parseFrameSize, 'frame size: 1920x1080');
+export const Percent = () => unit(STR_OR_NUM('expected a percentage such as 90%'), parsePercent, 'percentage: 90%');
 const Port = () => z.number().int().min(1).max(65535);
+const HttpUrl = () => z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' });
+
+/** An IP address or a CIDR block (`10.0.0.0/8`, `2001:db8::/32`, `192.0.2.7`). */
+export const Cidr = () =>
+  z
+    .string()
+    .superRefine((v, ctx) => {
+      const [addr, bits, extra] = v.split('/');
+      const fam = isIP(addr ?? '');
+      const max = fam === 6 ? 128 : 32;
+      const okBits = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= max);
+      if (!fam || !okBits || extra !== undefined) ctx.addIssue({ code: 'custom', message: `invalid address "${v}": expected an IP or CIDR block, e.g. 10.0.0.0/8` });
+    })
+    .describe('IP address or CIDR block, e.g. 10.0.0.0/8');
 
 /** URL schemes an input may use. `publish://` accepts RTMP/SRT publish into the stream. */
 export const INPUT_SCHEMES = [
@@ -36,147 +53,194 @@ export const PUSH_SCHEMES = ['rtmp', 'rtmps', 'srt', 'udp', 'file'] as const;
 export const InputSchema = z
   .strictObject({
     url: z.string().min(1).describe('source URL: publish://, fake://testsrc, file:///path, udp://239.0.0.1:1234, tshttp://…, hls://… or http(s)://….m3u8, rtmp://…, rtsp://…, srt://…'),
-    priority: z.number().int().min(1).max(100).optional().describe('1 = preferred; inputs are tried in priority order'),
+    priority: z.number().int().min(1).max(100).optional().describe('1 = preferred; inputs are tried in priority order (default: list order, backups last)'),
     backup: z.boolean().optional().describe('a backup input: used only while better inputs fail'),
-    source_timeout: Duration().optional().describe('no media for this long → fail over (default 5s)'),
+    source_timeout: Duration().optional().describe('no media for this long → fail over to the next input (default 5s)'),
     return_after: Duration().optional().describe('a better input must stay healthy this long before it takes over again (default 10s)'),
-    rtsp_transport: z.enum(['tcp', 'udp']).optional(),
-    srt_latency: Duration().optional(),
-    srt_passphrase: z.string().min(10).max(79).optional(),
-    srt_streamid: z.string().optional(),
-    interface: z.string().optional().describe('multicast: local interface address to join on'),
+    connect_timeout: Duration().optional().describe('pulled sources: give up connecting after this long (default: source_timeout)'),
+    title: z.string().optional().describe('a label for this input in status output'),
+    headers: z.record(z.string(), z.string()).optional().describe('http/hls/tshttp: extra request headers'),
+    user_agent: z.string().optional().describe('http/hls/tshttp/rtsp: User-Agent header'),
+    rtsp_transport: z.enum(['tcp', 'udp']).optional().describe('rtsp://: RTP transport (default tcp)'),
+    srt_mode: z.enum(['caller', 'listener', 'rendezvous']).optional().describe('srt://: connection mode (default caller; or ?mode= in the URL)'),
+    srt_latency: Duration().optional().describe('srt://: receiver latency (default 120ms)'),
+    srt_passphrase: z.string().min(10).max(79).optional().describe('srt://: encryption passphrase (10..79 characters)'),
+    srt_streamid: z.string().optional().describe('srt://: stream id sent to the remote side'),
+    interface: z.string().optional().describe('udp:// multicast: local interface address to join on'),
+    multicast_source: z.string().optional().describe('udp:// multicast: source address for source-specific multicast (SSM)'),
+    program: z.number().int().min(1).max(65535).optional().describe('MPEG-TS: program number to take from a multi-program transport stream'),
     loop: z.boolean().optional().describe('file://: loop the file as live (default true)'),
-    publish_password: z.string().optional().describe('publish://: required key (?key= or ?password=)'),
+    publish_password: z.string().optional().describe('publish://: key the publisher must give (?key= or ?password=)'),
   })
   .describe('one source of the stream');
 
-export const VideoProfileSchema = z.strictObject({
-  bitrate: Bitrate(),
-  size: FrameSizeStr().optional(),
-  codec: z.enum(['h264', 'h265', 'copy']).optional(),
-  preset: z.string().optional(),
-  profile: z.string().optional(),
-  level: z.string().optional(),
-  fps: z.number().positive().max(240).optional(),
-  gop: Duration().optional().describe('keyframe interval (time); defaults to the HLS segment duration'),
-  bframes: z.number().int().min(0).max(16).optional(),
-  maxrate: Bitrate().optional(),
-  bufsize: Size().optional(),
-  name: z.string().optional(),
-});
+export const VideoProfileSchema = z
+  .strictObject({
+    bitrate: Bitrate().describe('target video bitrate, e.g. 4000k'),
+    size: FrameSizeStr().optional().describe('output frame size WIDTHxHEIGHT (-1/-2 keeps aspect on one side); default: source size'),
+    codec: z.enum(['h264', 'h265', 'copy']).optional().describe('video codec (default h264)'),
+    preset: z.string().optional().describe('encoder preset (x264: veryfast…; nvenc: p1…p7)'),
+    profile: z.string().optional().describe('codec profile: baseline, main, high…'),
+    level: z.string().optional().describe('codec level, e.g. 4.1'),
+    fps: z.number().positive().max(240).optional().describe('output frame rate (default: source)'),
+    gop: Duration().optional().describe('keyframe interval (time); defaults to the HLS segment duration'),
+    bframes: z.number().int().min(0).max(16).optional().describe('number of B-frames'),
+    maxrate: Bitrate().optional().describe('VBV maximum bitrate'),
+    bufsize: Size().optional().describe('VBV buffer size'),
+    name: z.string().optional().describe('profile label (default v1, v2, …)'),
+  })
+  .describe('one rung of the video ladder');
 
-export const AudioSchema = z.strictObject({
-  codec: z.enum(['aac', 'opus', 'mp3', 'copy']).optional(),
-  bitrate: Bitrate().optional(),
-  channels: z.number().int().min(1).max(8).optional(),
-  sample_rate: z.number().int().min(8000).max(96000).optional(),
-  per_profile: z.boolean().optional().describe('encode audio for each profile instead of once'),
-});
+export const AudioSchema = z
+  .strictObject({
+    codec: z.enum(['aac', 'opus', 'mp3', 'copy']).optional().describe('audio codec (default aac)'),
+    bitrate: Bitrate().optional().describe('audio bitrate (default 128k)'),
+    channels: z.number().int().min(1).max(8).optional().describe('output channels (default: source)'),
+    sample_rate: z.number().int().min(8000).max(96000).optional().describe('output sample rate in Hz (default: source)'),
+    per_profile: z.boolean().optional().describe('encode audio for each profile instead of once'),
+  })
+  .describe('audio encoding');
 
-export const LogoSchema = z.strictObject({
-  path: z.string().min(1),
-  position: z.enum(['top-left', 'top-right', 'bottom-left', 'bottom-right', 'center']).optional(),
-  x: z.number().int().optional(),
-  y: z.number().int().optional(),
-  opacity: z.number().min(0).max(1).optional(),
-});
+export const LogoSchema = z
+  .strictObject({
+    path: z.string().min(1).describe('PNG file (relative to the config file)'),
+    position: z.enum(['top-left', 'top-right', 'bottom-left', 'bottom-right', 'center']).optional().describe('corner (default top-right)'),
+    x: z.number().int().optional().describe('horizontal margin in pixels (default 10)'),
+    y: z.number().int().optional().describe('vertical margin in pixels (default 10)'),
+    opacity: z.number().min(0).max(1).optional().describe('0..1 (default 1)'),
+  })
+  .describe('overlay a logo on every profile');
 
-export const TranscoderSchema = z.strictObject({
-  hw: z.enum(['cpu', 'nvenc', 'qsv', 'vaapi']).optional(),
-  device: z.string().optional().describe('GPU index (nvenc/qsv) or DRM render node (vaapi, /dev/dri/renderD128)'),
-  fallback: z.enum(['cpu', 'none']).optional().describe('when the hardware is absent: fall back to cpu, or fail (default none)'),
-  deinterlace: z.union([z.boolean(), z.enum(['yadif', 'bwdif'])]).optional(),
-  logo: LogoSchema.optional(),
-  video: z.array(VideoProfileSchema).min(1).optional(),
-  audio: AudioSchema.optional(),
-});
+export const TranscoderSchema = z
+  .strictObject({
+    hw: z.enum(['cpu', 'nvenc', 'qsv', 'vaapi']).optional().describe('encoder hardware: cpu | nvenc | qsv | vaapi (default cpu)'),
+    device: z.string().optional().describe('GPU index (nvenc/qsv) or DRM render node (vaapi, /dev/dri/renderD128)'),
+    fallback: z.enum(['cpu', 'none']).optional().describe('when the hardware is absent: fall back to cpu, or fail (default none)'),
+    deinterlace: z.union([z.boolean(), z.enum(['yadif', 'bwdif'])]).optional().describe('deinterlace the source: true (yadif), yadif or bwdif'),
+    logo: LogoSchema.optional(),
+    video: z.array(VideoProfileSchema).min(1).optional().describe('the ladder: one entry per output rendition'),
+    audio: AudioSchema.optional(),
+  })
+  .describe('transcode the source into a ladder of renditions');
 
-export const DvrSchema = z.strictObject({
-  storage: z.string().optional().describe('name of a storage under the top-level dvr section'),
-  path: z.string().optional().describe('directory for this stream\'s archive'),
-  retention: Duration().optional().describe('keep this long (e.g. 7d)'),
-  max_size: Size().optional().describe('keep at most this much (e.g. 500G)'),
-  disk_usage_limit: Percent().optional().describe('delete oldest when the disk is fuller than this'),
-});
+export const DvrSchema = z
+  .strictObject({
+    storage: z.string().optional().describe('name of a storage under the top-level dvr section'),
+    path: z.string().optional().describe('directory for this stream\'s archive'),
+    retention: Duration().optional().describe('keep this long (e.g. 7d)'),
+    max_size: Size().optional().describe('keep at most this much (e.g. 500G)'),
+    disk_usage_limit: Percent().optional().describe('delete oldest when the disk is fuller than this'),
+  })
+  .describe('record the stream (DVR); give storage or path');
 
-export const PushSchema = z.union([
-  z.string().min(1),
-  z.strictObject({
-    url: z.string().min(1),
-    rendition: z.string().optional().describe('which rendition to push (default: the first)'),
-    retry_delay: Duration().optional(),
-    disabled: z.boolean().optional(),
-  }),
-]);
+export const PushSchema = z
+  .union([
+    z.string().min(1).describe('target URL: rtmp://, rtmps://, srt://, udp://, file://'),
+    z.strictObject({
+      url: z.string().min(1).describe('target URL: rtmp://, rtmps://, srt://, udp://, file://'),
+      rendition: z.string().optional().describe('which rendition to push (default: the first)'),
+      retry_delay: Duration().optional().describe('wait this long before reconnecting (default 2s)'),
+      disabled: z.boolean().optional().describe('keep the entry but do not push'),
+    }),
+  ])
+  .describe('restream target: a URL or { url, rendition, retry_delay, disabled }');
 
-export const HlsSchema = z.strictObject({
-  segment_duration: Duration().optional().describe('target segment duration (default 2s)'),
-  window: z.number().int().min(2).max(100).optional().describe('segments in the live playlist (default 6)'),
-});
+export const HlsSchema = z
+  .strictObject({
+    segment_duration: Duration().optional().describe('target segment duration (default 2s)'),
+    window: z.number().int().min(2).max(100).optional().describe('segments in the live playlist (default 6)'),
+  })
+  .describe('HLS output');
 
-export const StreamAuthSchema = z.strictObject({
-  publish_password: z.string().optional(),
-  play_token: z.boolean().optional(),
-  secure_link: z.boolean().optional(),
-});
+export const StreamAuthSchema = z
+  .strictObject({
+    publish_password: z.string().optional().describe('key publishers must give (overrides auth.publish_password)'),
+    play_token: z.boolean().optional().describe('players must present a token accepted by auth.play_backend'),
+    secure_link: z.boolean().optional().describe('players must present a signed link (auth.secure_link_key)'),
+    play_backend: HttpUrl().optional().describe('HTTP backend asked to allow each play session (overrides auth.play_backend)'),
+    allow_ips: z.array(Cidr()).optional().describe('only these addresses may play'),
+    deny_ips: z.array(Cidr()).optional().describe('these addresses may not play'),
+  })
+  .describe('per-stream publish/play authorization');
 
 const streamFields = {
   inputs: z.array(InputSchema).min(1).describe('sources in priority order'),
-  title: z.string().optional(),
-  disabled: z.boolean().optional(),
+  title: z.string().optional().describe('human title shown in lists'),
+  disabled: z.boolean().optional().describe('keep the stream in the config but do not run it'),
   transcoder: TranscoderSchema.optional(),
   dvr: DvrSchema.optional(),
-  push: z.array(PushSchema).optional(),
+  push: z.array(PushSchema).optional().describe('restream targets'),
   hls: HlsSchema.optional(),
   auth: StreamAuthSchema.optional(),
 };
 
-export const StreamSchema = z.strictObject(streamFields);
+export const StreamSchema = z.strictObject(streamFields).describe('one live stream');
 
-export const TemplateSchema = z.strictObject({
-  prefix: z.union([z.string(), z.array(z.string())]).describe('applies to streams whose name starts with this'),
-  ...Object.fromEntries(Object.entries(streamFields).map(([k, v]) => [k, (v as z.ZodType).optional()])),
-} as Record<string, z.ZodType>);
+export const TemplateSchema = z
+  .strictObject({
+    prefix: z.union([z.string(), z.array(z.string())]).describe('applies to streams whose name starts with this (or any of these)'),
+    ...Object.fromEntries(Object.entries(streamFields).map(([k, v]) => [k, (v as z.ZodType).optional()])),
+  } as Record<string, z.ZodType>)
+  .describe('stream settings applied by name prefix; the stream\'s own keys win');
 
-export const StorageSchema = z.strictObject({
-  path: z.string().min(1),
-  retention: Duration().optional(),
-  max_size: Size().optional(),
-  disk_usage_limit: Percent().optional(),
-});
+export const StorageSchema = z
+  .strictObject({
+    path: z.string().min(1).describe('root directory of this storage'),
+    retention: Duration().optional().describe('default retention for streams on this storage'),
+    max_size: Size().optional().describe('default size cap per stream'),
+    disk_usage_limit: Percent().optional().describe('delete oldest when the disk is fuller than this'),
+  })
+  .describe('a named DVR storage');
 
-export const ServerSchema = z.strictObject({
-  http: Port().optional().describe('playback + /api/v3 (default 8080)'),
-  host: z.string().optional().describe('address to bind (default 0.0.0.0)'),
-  rtmp: z.union([Port(), z.literal(false)]).optional().describe('RTMP publish listener (default 1935; false to disable)'),
-  srt: z.union([Port(), z.literal(false)]).optional().describe('SRT publish listener (streamid selects the stream); off by default'),
-  data_dir: z.string().optional(),
-  run_dir: z.string().optional(),
-  log_dir: z.string().optional(),
-  log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).optional(),
-  ffmpeg: z.string().optional(),
-  ffprobe: z.string().optional(),
-});
+export const ServerSchema = z
+  .strictObject({
+    http: Port().optional().describe('playback + /api/v3 (default 8080)'),
+    host: z.string().optional().describe('address to bind (default 0.0.0.0)'),
+    rtmp: z.union([Port(), z.literal(false)], { error: 'expected a port 1..65535 or false' }).optional().describe('RTMP publish listener (default 1935; false to disable)'),
+    srt: z.union([Port(), z.literal(false)], { error: 'expected a port 1..65535 or false' }).optional().describe('SRT publish listener (streamid selects the stream); off by default'),
+    data_dir: z.string().optional().describe('segments and DVR of streams without a storage (default ./data)'),
+    run_dir: z.string().optional().describe('node.sock, pid files, supervisor sockets (default ./run)'),
+    log_dir: z.string().optional().describe('daemon logs (default: run_dir)'),
+    log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).optional().describe('daemon log level (default info)'),
+    ffmpeg: z.string().optional().describe('ffmpeg binary (default: $FLUX_FFMPEG, then PATH)'),
+    ffprobe: z.string().optional().describe('ffprobe binary (default: next to ffmpeg, then PATH)'),
+  })
+  .describe('ports, directories and binaries of this node');
 
-export const ApiUserSchema = z.strictObject({
-  name: z.string().min(1),
-  password_hash: z.string().min(1).describe('scrypt hash from `flux auth hash`'),
-  role: z.enum(['admin', 'read']).optional(),
-});
+export const ApiUserSchema = z
+  .strictObject({
+    name: z.string().min(1).describe('user name'),
+    password_hash: z.string().min(1).describe('scrypt hash from `flux auth hash`'),
+    role: z.enum(['admin', 'read']).optional().describe('admin (default) or read-only'),
+  })
+  .describe('an API user (HTTP Basic auth on /api/v3)');
 
-export const AuthSchema = z.strictObject({
-  users: z.array(ApiUserSchema).optional(),
-  play_backend: z.string().url().optional().describe('HTTP backend asked to allow each play session'),
-  publish_password: z.string().optional(),
-  secure_link_key: z.string().min(8).optional(),
-  max_sessions: z.number().int().min(1).optional(),
-});
+export const AuthSchema = z
+  .strictObject({
+    users: z.array(ApiUserSchema).optional().describe('API users; when set, /api/v3 on the HTTP port requires Basic auth'),
+    publish_password: z.string().optional().describe('default key publishers must give'),
+    play_backend: HttpUrl().optional().describe('HTTP backend asked to allow each play session'),
+    play_backend_timeout: Duration().optional().describe('how long to wait for the play backend (default 3s)'),
+    play_cache: Duration().optional().describe('remember a backend decision this long (default 30s)'),
+    play_default: z.enum(['allow', 'deny']).optional().describe('decision when the backend is unreachable (default deny)'),
+    secure_link_key: z.string().min(8).optional().describe('secret for signed play links (8+ characters)'),
+    max_sessions: z.number().int().min(1).optional().describe('cap on concurrent play sessions'),
+    allow_ips: z.array(Cidr()).optional().describe('only these addresses may play any stream'),
+    deny_ips: z.array(Cidr()).optional().describe('these addresses may not play'),
+  })
+  .describe('API users, publish and play authorization');
 
-export const ClusterSchema = z.strictObject({
-  etcd: z.array(z.string().url()).min(1),
-  node_name: z.string().min(1).optional(),
-  advertise: z.string().url().optional(),
-});
+export const ClusterSchema = z
+  .strictObject({
+    etcd: z.array(z.url({ error: 'expected an etcd endpoint URL, e.g. http://127.0.0.1:2379' })).min(1).describe('etcd endpoints'),
+    node_name: z.string().min(1).optional().describe('this node\'s name in the cluster (default: hostname)'),
+    advertise: HttpUrl().optional().describe('URL other nodes and players use to reach this node'),
+    key_prefix: z.string().min(1).optional().describe('etcd key prefix (default /flux/)'),
+    lease_ttl: Duration().optional().describe('membership lease; a node silent this long leaves the cluster (default 10s)'),
+    username: z.string().optional().describe('etcd user'),
+    password: z.string().optional().describe('etcd password'),
+  })
+  .describe('cluster membership through etcd');
 
 export const StreamNameSchema = z.string().superRefine((name, ctx) => {
   const p = streamNameProblem(name);
@@ -186,9 +250,9 @@ export const StreamNameSchema = z.string().superRefine((name, ctx) => {
 export const ConfigSchema = z
   .strictObject({
     server: ServerSchema.optional(),
-    streams: z.record(z.string(), StreamSchema).optional(),
-    templates: z.record(z.string(), TemplateSchema).optional(),
-    dvr: z.record(z.string(), StorageSchema).optional(),
+    streams: z.record(z.string(), StreamSchema).optional().describe('live streams by name (names may contain /)'),
+    templates: z.record(z.string(), TemplateSchema).optional().describe('settings shared by streams, matched by name prefix'),
+    dvr: z.record(z.string(), StorageSchema).optional().describe('named DVR storages'),
     auth: AuthSchema.optional(),
     cluster: ClusterSchema.optional(),
   })
@@ -198,3 +262,9 @@ export type ConfigInput = z.input<typeof ConfigSchema>;
 export type StreamInput = z.input<typeof StreamSchema>;
 export type InputInput = z.input<typeof InputSchema>;
 export type TranscoderInput = z.input<typeof TranscoderSchema>;
+
+/** JSON Schema (draft 2020-12) of flux.yaml for editors and docs. */
+export function configJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(ConfigSchema, { io: 'input', target: 'draft-2020-12', unrepresentable: 'any' }) as Record<string, unknown>;
+  return { ...schema, title: 'flux.yaml' };
+}

@@ -1,13 +1,23 @@
 /**
- * Checks the schema cannot express: names, references, listeners, schemes.
- * Returns issues with YAML offsets; load.ts turns them into file:line:col.
+ * Checks the schema cannot express: stream names, references, listener ports, URL schemes.
+ *
+ * They run on the raw parsed data even when the schema rejected parts of it, so one run reports
+ * every problem: every check looks at the shape it needs and silently skips what is malformed
+ * (the schema already reported that). Returns issues with YAML offsets; load.ts turns them into
+ * file:line:col.
+ *
+ * Listener ports: a port is a conflict only within one transport. UDP listeners are server.srt,
+ * udp:// and rtp:// inputs, and srt:// inputs in listener mode; TCP listeners are server.http and
+ * server.rtmp. Two UDP listeners conflict when they use the same port and the same address, or
+ * when either listens on every address (udp://:1234, udp://0.0.0.0:1234, server.srt); two
+ * multicast groups on one port are fine.
  */
 import type { Document } from 'yaml';
-import type { ConfigInput } from './schema.js';
 import { INPUT_SCHEMES, PUSH_SCHEMES } from './schema.js';
 import { streamNameProblem } from '../core/paths.js';
+import { nodeAt, findKeyNode, formatPath } from './yaml-pos.js';
+import { DEFAULTS } from './model.js';
 import { schemeOf } from './resolve.js';
-import { nodeAt, findKeyNode } from './load.js';
 
 export interface SemanticIssue {
   offset: number | undefined;
@@ -15,53 +25,162 @@ export interface SemanticIssue {
   path: (string | number)[];
 }
 
-export function semanticIssues(cfg: ConfigInput, doc: Document): SemanticIssue[] {
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+
+
+interface Listener {
+  host: string;
+  port: number;
+  where: string;
+  path: (string | number)[];
+}
+
+const WILDCARD = new Set(['', '0.0.0.0', '::', '[::]', '*']);
+
+/** host/port of a udp://, rtp:// or srt:// URL (`udp://@239.0.0.1:1234`, `udp://:1234`, `srt://[::1]:9000`). */
+export function listenAddress(url: string): { host: string; port: number | undefined; portText: string | undefined; query: string } | undefined {
+  const m = /^[a-z]+:\/\/(?:[^@/?#]*@)?(\[[^\]]*\]|[^:/?#]*)(?::([^/?#]*))?[^?#]*(?:\?([^#]*))?/i.exec(url);
+  if (!m) return undefined;
+  const portText = m[2];
+  const port = portText !== undefined && /^\d{1,5}$/.test(portText) ? Number(portText) : undefined;
+  return { host: (m[1] ?? '').toLowerCase(), port, portText, query: m[3] ?? '' };
+}
+
+export function semanticIssues(cfg: unknown, doc: Document): SemanticIssue[] {
   const out: SemanticIssue[] = [];
   const add = (p: (string | number)[], message: string, key = false) => {
     const node = key ? findKeyNode(doc, p.slice(0, -1), String(p[p.length - 1])) : nodeAt(doc, p);
     out.push({ offset: node?.range?.[0], message, path: p });
   };
-  const storages = new Set(Object.keys(cfg.dvr ?? {}));
-  for (const [name, s] of Object.entries(cfg.streams ?? {})) {
+  if (!isObj(cfg)) return out;
+
+  const storageNames = isObj(cfg.dvr) ? Object.keys(cfg.dvr) : [];
+  const auth = isObj(cfg.auth) ? cfg.auth : {};
+  const srv = isObj(cfg.server) ? cfg.server : {};
+  const udp: Listener[] = [];
+
+  // server listeners
+  const tcp: [string, number][] = [];
+  const http = srv.http === undefined ? DEFAULTS.http : srv.http;
+  const rtmp = srv.rtmp === undefined ? DEFAULTS.rtmp : srv.rtmp;
+  if (typeof http === 'number') tcp.push(['http', http]);
+  if (typeof rtmp === 'number') tcp.push(['rtmp', rtmp]);
+  if (typeof http === 'number' && typeof rtmp === 'number' && http === rtmp) {
+    add(['server', srv.rtmp === undefined ? 'http' : 'rtmp'], `server.rtmp port ${rtmp} is already used by server.http`);
+  }
+  if (typeof srv.srt === 'number') udp.push({ host: '', port: srv.srt, where: 'server.srt', path: ['server', 'srt'] });
+
+  const streams = isObj(cfg.streams) ? cfg.streams : {};
+  for (const [name, s] of Object.entries(streams)) {
     const problem = streamNameProblem(name);
     if (problem) add(['streams', name], `invalid stream name ${JSON.stringify(name)}: ${problem}`, true);
-    s.inputs.forEach((inp, i) => {
-      const scheme = schemeOf(inp.url);
-      if (!(INPUT_SCHEMES as readonly string[]).includes(scheme)) {
-        add(['streams', name, 'inputs', i, 'url'], `unsupported input URL scheme "${scheme || inp.url}": expected one of ${INPUT_SCHEMES.join(', ')}`);
-      }
-      if (inp.rtsp_transport && !scheme.startsWith('rtsp')) add(['streams', name, 'inputs', i, 'rtsp_transport'], 'rtsp_transport applies only to rtsp:// inputs');
-      if ((inp.srt_latency || inp.srt_passphrase || inp.srt_streamid) && scheme !== 'srt') add(['streams', name, 'inputs', i], 'srt_* options apply only to srt:// inputs');
-    });
-    if (s.dvr?.storage && !storages.has(s.dvr.storage)) {
-      add(['streams', name, 'dvr', 'storage'], `unknown dvr storage "${s.dvr.storage}"${storages.size ? ` (defined: ${[...storages].join(', ')})` : ' (no storages defined under top-level dvr:)'}`);
-    }
-    if (s.dvr && s.dvr.storage && s.dvr.path) add(['streams', name, 'dvr'], 'dvr: give either storage or path, not both');
-    (s.push ?? []).forEach((p, i) => {
-      const url = typeof p === 'string' ? p : p.url;
+    if (!isObj(s)) continue;
+    const sp = ['streams', name];
+
+    arr(s.inputs).forEach((inp, i) => {
+      if (!isObj(inp)) return;
+      const url = str(inp.url);
+      const ip = [...sp, 'inputs', i];
+      if (url === undefined || url === '') return;
       const scheme = schemeOf(url);
-      if (!(PUSH_SCHEMES as readonly string[]).includes(scheme)) add(['streams', name, 'push', i], `unsupported push URL scheme "${scheme || url}": expected one of ${PUSH_SCHEMES.join(', ')}`);
+      if (!(INPUT_SCHEMES as readonly string[]).includes(scheme)) {
+        add([...ip, 'url'], `unsupported input URL scheme "${scheme || url}": expected one of ${INPUT_SCHEMES.join(', ')}`);
+        return;
+      }
+      if (inp.rtsp_transport !== undefined && !scheme.startsWith('rtsp')) add([...ip, 'rtsp_transport'], 'rtsp_transport applies only to rtsp:// inputs', true);
+      for (const k of ['srt_mode', 'srt_latency', 'srt_passphrase', 'srt_streamid'] as const) {
+        if (inp[k] !== undefined && scheme !== 'srt') add([...ip, k], `${k} applies only to srt:// inputs`, true);
+      }
+      for (const k of ['interface', 'multicast_source'] as const) {
+        if (inp[k] !== undefined && scheme !== 'udp' && scheme !== 'rtp') add([...ip, k], `${k} applies only to udp:// and rtp:// inputs`, true);
+      }
+      if (inp.publish_password !== undefined && scheme !== 'publish') add([...ip, 'publish_password'], 'publish_password applies only to publish:// inputs', true);
+      if (inp.loop !== undefined && scheme !== 'file') add([...ip, 'loop'], 'loop applies only to file:// inputs', true);
+      if (inp.headers !== undefined && !/^(https?|tshttps?|hlss?)$/.test(scheme)) add([...ip, 'headers'], 'headers apply only to http(s)://, tshttp(s):// and hls(s):// inputs', true);
+
+      if (scheme === 'udp' || scheme === 'rtp' || scheme === 'srt') {
+        const a = listenAddress(url);
+        if (!a || a.port === undefined || a.port < 1 || a.port > 65535) {
+          add([...ip, 'url'], `${scheme}:// input needs a port 1..65535, e.g. ${scheme}://${scheme === 'srt' ? ':9000?mode=listener' : '239.0.0.1:1234'}`);
+          return;
+        }
+        const modeInUrl = /(?:^|&)mode=([a-z]+)/i.exec(a.query)?.[1]?.toLowerCase();
+        const listens = scheme !== 'srt' || inp.srt_mode === 'listener' || modeInUrl === 'listener' || (a.host === '' && inp.srt_mode === undefined && modeInUrl === undefined);
+        if (listens) udp.push({ host: a.host.replace(/^@/, ''), port: a.port, where: formatPath([...ip, 'url']), path: [...ip, 'url'] });
+      } else if (scheme !== 'publish' && scheme !== 'fake') {
+        if (scheme === 'file') {
+          if (!/^file:\/\/.+/.test(url)) add([...ip, 'url'], 'file:// input needs a path, e.g. file:///srv/video/loop.mp4');
+        } else if (!URL.canParse(url.replace(/^[a-z0-9+.-]+:/i, 'http:'))) {
+          add([...ip, 'url'], `invalid URL "${url}"`);
+        }
+      }
     });
+
+    const dvr = s.dvr;
+    if (isObj(dvr)) {
+      const storage = str(dvr.storage);
+      if (storage !== undefined && !storageNames.includes(storage)) {
+        add([...sp, 'dvr', 'storage'], `unknown dvr storage "${storage}"${storageNames.length ? ` (defined: ${storageNames.join(', ')})` : ' (no storages defined under top-level dvr:)'}`);
+      }
+      if (dvr.storage !== undefined && dvr.path !== undefined) add([...sp, 'dvr', 'path'], 'dvr: give either storage or path, not both', true);
+    }
+
+    arr(s.push).forEach((p, i) => {
+      const url = typeof p === 'string' ? p : isObj(p) ? str(p.url) : undefined;
+      if (!url) return;
+      const scheme = schemeOf(url);
+      if (!(PUSH_SCHEMES as readonly string[]).includes(scheme)) {
+        add(typeof p === 'string' ? [...sp, 'push', i] : [...sp, 'push', i, 'url'], `unsupported push URL scheme "${scheme || url}": expected one of ${PUSH_SCHEMES.join(', ')}`);
+      }
+    });
+
+    const tr = s.transcoder;
+    if (isObj(tr)) {
+      const names = new Map<string, number>();
+      arr(tr.video).forEach((v, i) => {
+        if (!isObj(v) || typeof v.name !== 'string') return;
+        if (names.has(v.name)) add([...sp, 'transcoder', 'video', i, 'name'], `duplicate profile name "${v.name}" (also video.${names.get(v.name)})`);
+        else names.set(v.name, i);
+      });
+    }
+
+    const sa = s.auth;
+    if (isObj(sa)) {
+      if (sa.play_token === true && sa.play_backend === undefined && auth.play_backend === undefined) {
+        add([...sp, 'auth', 'play_token'], 'play_token needs a play backend: set auth.play_backend (or this stream\'s auth.play_backend)', true);
+      }
+      if (sa.secure_link === true && auth.secure_link_key === undefined) {
+        add([...sp, 'auth', 'secure_link'], 'secure_link needs auth.secure_link_key', true);
+      }
+    }
   }
-  for (const [tname, t] of Object.entries(cfg.templates ?? {})) {
+
+  // UDP listener conflicts, reported at the later one
+  for (let i = 0; i < udp.length; i++) {
+    const b = udp[i]!;
+    for (let j = 0; j < i; j++) {
+      const a = udp[j]!;
+      if (a.port !== b.port) continue;
+      if (a.host === b.host || WILDCARD.has(a.host) || WILDCARD.has(b.host)) {
+        add(b.path, `udp port ${b.port}${b.host && !WILDCARD.has(b.host) ? ` (${b.host})` : ''} is already used by ${a.where}${a.host && !WILDCARD.has(a.host) ? ` (${a.host})` : ''}: two listeners cannot share it`);
+        break;
+      }
+    }
+  }
+
+  const templates = isObj(cfg.templates) ? cfg.templates : {};
+  for (const [tname, t] of Object.entries(templates)) {
+    if (!isObj(t)) continue;
     const prefixes = Array.isArray(t.prefix) ? t.prefix : [t.prefix];
-    prefixes.forEach((p) => {
-      if (typeof p === 'string' && p.length === 0) add(['templates', tname, 'prefix'], 'template prefix is empty: it would match every stream');
+    prefixes.forEach((p, i) => {
+      if (p === '') add(Array.isArray(t.prefix) ? ['templates', tname, 'prefix', i] : ['templates', tname, 'prefix'], 'template prefix is empty: it would match every stream');
     });
-  }
-  const srv = cfg.server ?? {};
-  const ports: [string, number][] = [];
-  for (const key of ['http', 'rtmp', 'srt'] as const) {
-    const v = srv[key];
-    if (typeof v === 'number') ports.push([key, v]);
-  }
-  if (srv.http === undefined) ports.push(['http', 8080]);
-  if (srv.rtmp === undefined) ports.push(['rtmp', 1935]);
-  const seen = new Map<number, string>();
-  for (const [key, port] of ports) {
-    const prev = seen.get(port);
-    if (prev && !(key === 'srt' || prev === 'srt')) add(['server', key], `server.${key} port ${port} is already used by server.${prev}`);
-    else seen.set(port, key);
+    if (isObj(t.dvr) && typeof t.dvr.storage === 'string' && !storageNames.includes(t.dvr.storage)) {
+      add(['templates', tname, 'dvr', 'storage'], `unknown dvr storage "${t.dvr.storage}"${storageNames.length ? ` (defined: ${storageNames.join(', ')})` : ' (no storages defined under top-level dvr:)'}`);
+    }
   }
   return out;
 }
