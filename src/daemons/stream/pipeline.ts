@@ -217,7 +217,7 @@ export class Pipeline {
       onStderrLine: (line) => this.log.debug({ ffmpeg: line }, 'ffmpeg'),
     });
     this.child = child;
-    this.log.info({ pid: child.pid, args: this.childArgs.args }, 'ffmpeg started');
+    this.log.info({ ffmpegPid: child.pid, args: this.childArgs.args }, 'ffmpeg started');
   }
 
   private checkWatchdog(): void {

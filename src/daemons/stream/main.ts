@@ -1,0 +1,124 @@
+/**
+ * flux-stream: one supervisor process per stream (entry bin/flux-stream.js).
+ * Reads the spec, writes the pid file, serves the status socket, runs the Supervisor; SIGTERM or
+ * POST /stop = graceful stop (open segments closed, children stopped, pid/sock removed, exit 0).
+ */
+import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { createLogger, type Logger } from '../../core/logger.js';
+import { HlsWriter } from './hls-writer.js';
+import { MasterWriter } from './master-writer.js';
+import { ControlServer } from './control.js';
+import { buildPipelineArgs } from './ffmpeg-args.js';
+import { readSpec, runFiles, type SupervisorSpec } from './spec.js';
+import { Supervisor, type SupervisorDeps, type WriterLike } from './supervisor.js';
+import { TsDemuxer } from '../../media/ts/demuxer.js';
+
+export interface StartOptions {
+  specFile: string;
+  /** override the socket path (default `<run>/streams/<f>.sock`) */
+  socket?: string;
+  /** override the pid file (default `<run>/streams/<f>.pid`) */
+  pidFile?: string;
+  /** log JSON lines to this file instead of stdout */
+  logFile?: string;
+  /** exit the process on stop (the daemon); false for in-process use */
+  exitOnStop?: boolean;
+}
+
+export interface RunningSupervisor {
+  supervisor: Supervisor;
+  spec: SupervisorSpec;
+  socket: string;
+  pidFile: string;
+  /** graceful stop; resolves when everything is closed */
+  stop(reason?: string): Promise<void>;
+  stopped: Promise<void>;
+}
+
+async function writeAtomic(file: string, text: string): Promise<void> {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  await writeFile(tmp, text, { mode: 0o644 });
+  await rename(tmp, file);
+}
+
+export function supervisorDeps(spec: SupervisorSpec, log: Logger): SupervisorDeps {
+  const s = spec.stream;
+  const master = new MasterWriter({ root: s.root, renditions: s.renditions, logger: log });
+  return {
+    ffmpegPath: spec.ffmpeg,
+    buildPipelineArgs: (stream, input) => buildPipelineArgs(stream, input),
+    openWriter: (o) => HlsWriter.open(o),
+    onWritersUpdated: async (writers) => {
+      for (const w of writers) await master.updateFrom(w.writer as unknown as HlsWriter);
+    },
+    makeAnalyzer: () => new TsDemuxer(),
+    logger: log,
+  };
+}
+
+export async function startSupervisor(opts: StartOptions): Promise<RunningSupervisor> {
+  const spec = await readSpec(opts.specFile);
+  const files = runFiles(spec.server.runDir, spec.stream.name);
+  const socket = opts.socket ?? files.sock;
+  const pidFile = opts.pidFile ?? files.pid;
+  const log = createLogger({ name: 'flux-stream', level: spec.server.logLevel, file: opts.logFile }).child({ stream: spec.stream.name });
+  await mkdir(path.dirname(socket), { recursive: true, mode: 0o700 });
+  await mkdir(path.dirname(pidFile), { recursive: true, mode: 0o700 });
+
+  const supervisor = new Supervisor({ stream: spec.stream, server: spec.server, specHash: spec.specHash }, supervisorDeps(spec, log));
+  let stopping: Promise<void> | null = null;
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((r) => (resolveStopped = r));
+  const stop = (reason = 'stop'): Promise<void> => {
+    stopping ??= (async () => {
+      log.info({ reason }, 'stopping');
+      const t0 = Date.now();
+      await supervisor.stop(reason).catch((err: unknown) => log.error({ err }, 'supervisor stop failed'));
+      await control.close().catch(() => {});
+      await unlink(pidFile).catch(() => {});
+      log.info({ ms: Date.now() - t0 }, 'stopped');
+      resolveStopped();
+    })();
+    return stopping;
+  };
+  const control = new ControlServer({ socketPath: socket, supervisor, onStop: () => void stop('api') });
+  await control.listen();
+  await writeAtomic(pidFile, `${process.pid}\n`);
+  try {
+    await supervisor.start();
+  } catch (err) {
+    log.error({ err }, 'supervisor start failed');
+    await stop('start failed');
+    throw err;
+  }
+  log.info({ socket, pid: process.pid, inputs: spec.stream.inputs.length, renditions: spec.stream.renditions, specHash: spec.specHash }, 'supervisor started');
+  return { supervisor, spec, socket, pidFile, stop, stopped };
+}
+
+/** The daemon: start, wire signals, exit 0 after a graceful stop. */
+export async function runDaemon(opts: StartOptions): Promise<void> {
+  let running: RunningSupervisor;
+  try {
+    running = await startSupervisor(opts);
+  } catch (err) {
+    process.stderr.write(`flux-stream: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+  const onSignal = (sig: string) => void running.stop(sig);
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGHUP', () => {});
+  // the node agent's death must not take us down: its end of our stdio may go away
+  process.stdout.on('error', () => {});
+  process.stderr.on('error', () => {});
+  process.on('uncaughtException', (err) => {
+    process.stderr.write(`flux-stream: uncaught: ${err.stack ?? err.message}\n`);
+    void running.stop('crash').finally(() => process.exit(1));
+  });
+  await running.stopped;
+  // let pino flush
+  setTimeout(() => process.exit(0), 50).unref();
+}
+
+export type { WriterLike };
