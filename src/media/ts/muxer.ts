@@ -7,11 +7,11 @@
  * - AAC: each raw frame gets a 7-byte ADTS header built from the AudioSpecificConfig.
  * - Timestamps: input in ms (FLV/RTMP, unsigned 32-bit, wrap handled by unwrapping against the
  *   last timestamp seen), output PTS/DTS = (ms + timestampOffsetMs) × 90 modulo 2^33.
- * - PCR on the video PID (audio PID without video): on every keyframe (with
- *   random_access_indicator) and whenever the last one is `pcrIntervalMs` old; audio writes add a
- *   PCR-only packet when video frames are sparser than that. PCR = DTS − pcrDelayMs, never
- *   decreasing.
- * - PAT/PMT before every keyframe and at least every `psiIntervalMs`.
+ * - PCR on the video PID (audio PID without video), DTS − pcrDelayMs, never decreasing: in every
+ *   video PES (first packet; random_access_indicator on keyframes). Audio writes add a PCR-only
+ *   packet when, judging by each track's pace, no write is expected before the PCR would be
+ *   `pcrIntervalMs` old (low frame rates); so PCRs are ≤ pcrIntervalMs apart for regular input.
+ * - PAT/PMT before every keyframe and, by the same look-ahead, at most `psiIntervalMs` apart.
  * - One output Buffer per call, sized exactly up front; PES bytes are written straight into
  *   188-byte packets (no intermediate PES buffer); the last packet of a PES is padded with
  *   adaptation-field stuffing.
@@ -152,10 +152,17 @@ export class TsMuxer {
   private ccAudio = 0;
   /** unwrapped ms of the last input timestamp (either track) */
   private lastMs: number | undefined;
-  /** latest unwrapped ms seen, for interval decisions */
+  /** latest unwrapped ms seen (to detect a source clock reset) */
   private clockMs = -Infinity;
+  /** timestamp (ms) of the write that last carried PAT/PMT */
   private lastPsiMs = -Infinity;
+  /** ms value of the last PCR written (never decreases until a reset) */
   private lastPcrMs = -Infinity;
+  /** per track: last timestamp and the last positive increment (NaN = unknown) */
+  private lastVideoMs = NaN;
+  private videoGap = NaN;
+  private lastAudioMs = NaN;
+  private audioGap = NaN;
   private pcrDiscontinuity = false;
   private seenKeyframe = false;
 
@@ -296,11 +303,11 @@ export class TsMuxer {
     const withDts = pts90 !== dts90;
     const pesHeaderLen = withDts ? 19 : 14;
 
-    const psi = keyframe || this.clockMs - this.lastPsiMs >= this.psiInterval;
-    let pcr = -1;
-    if (this.pcrPid === this.videoPid && (keyframe || this.clockMs - this.lastPcrMs >= this.pcrInterval)) {
-      pcr = this.nextPcr();
-    }
+    this.noteVideo(ms);
+    const psi = keyframe || this.nextWriteMs() > this.lastPsiMs + this.psiInterval;
+    if (psi) this.lastPsiMs = ms;
+    // every video PES carries a PCR (8 bytes of adaptation field): video frames set the pace
+    const pcr = this.nextPcr(ms);
     const total = this.beginPes(psi, this.videoPid, Track.Video, pesHeaderLen + esSize, pcr, keyframe);
 
     // PES header
@@ -366,16 +373,20 @@ export class TsMuxer {
     const pesLen = 14 + esSize;
 
     const audioOnly = this.videoCodec === undefined;
-    const psi = this.clockMs - this.lastPsiMs >= this.psiInterval;
+    this.noteAudio(ms);
+    const next = this.nextWriteMs();
+    const psi = next > this.lastPsiMs + this.psiInterval;
+    if (psi) this.lastPsiMs = ms;
     let pcr = -1;
     let pcrOnly = false;
     let pcrOnlyValue = -1;
-    if (this.clockMs - this.lastPcrMs >= this.pcrInterval) {
+    // a PCR now when no later write is expected before the PCR deadline
+    if (next > this.lastPcrMs + this.pcrInterval) {
       // without video the audio PID carries PCR; with video a PCR-only packet keeps the interval
-      if (audioOnly) pcr = this.nextPcr();
+      if (audioOnly) pcr = this.nextPcr(ms);
       else {
         pcrOnly = true;
-        pcrOnlyValue = this.nextPcr();
+        pcrOnlyValue = this.nextPcr(ms);
       }
     }
     const total = this.beginPes(psi, this.audioPid, Track.Audio, pesLen, pcr, audioOnly, pcrOnly);
@@ -428,16 +439,37 @@ export class TsMuxer {
       this.clockMs = ext;
       this.lastPsiMs = -Infinity;
       this.lastPcrMs = -Infinity;
+      this.lastVideoMs = this.videoGap = this.lastAudioMs = this.audioGap = NaN;
       this.pcrDiscontinuity = true;
     }
     return ext;
   }
 
-  /** PCR from the latest timestamp seen: never decreases (except after a timestamp reset). */
-  private nextPcr(): number {
-    let pcr = (this.clockMs + this.offsetMs) * 90 - this.pcrDelay90;
+  private noteVideo(ms: number): void {
+    const g = ms - this.lastVideoMs;
+    if (g > 0 && g <= 1000) this.videoGap = g;
+    this.lastVideoMs = ms;
+  }
+
+  private noteAudio(ms: number): void {
+    const g = ms - this.lastAudioMs;
+    if (g > 0 && g <= 1000) this.audioGap = g;
+    this.lastAudioMs = ms;
+  }
+
+  /** When the next write of either track is expected (Infinity while a track's pace is unknown). */
+  private nextWriteMs(): number {
+    const v = this.videoCodec === undefined ? Infinity : this.lastVideoMs + this.videoGap;
+    const a = this.audioCodec === undefined ? Infinity : this.lastAudioMs + this.audioGap;
+    const n = Math.min(Number.isNaN(v) ? Infinity : v, Number.isNaN(a) ? Infinity : a);
+    return n;
+  }
+
+  /** PCR for a write at `ms`: DTS − pcrDelay, never decreasing (except after a clock reset). */
+  private nextPcr(ms: number): number {
+    if (ms > this.lastPcrMs) this.lastPcrMs = ms;
+    let pcr = (this.lastPcrMs + this.offsetMs) * 90 - this.pcrDelay90;
     if (pcr < 0) pcr = 0;
-    this.lastPcrMs = this.clockMs;
     return mod33(pcr);
   }
 
@@ -463,7 +495,6 @@ export class TsMuxer {
     let pos = 0;
     if (psi) {
       this.putPsi(out, 0);
-      this.lastPsiMs = this.clockMs;
       pos = 2 * TS_PACKET_SIZE;
     }
     this.out = out;
