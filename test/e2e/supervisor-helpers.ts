@@ -260,3 +260,31 @@ export async function cpuSeconds(pid: number): Promise<number> {
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(f[11]) + Number(f[12])) / 100;
 }
+
+/**
+ * Wait until the stream is live: `segments` complete segments in the playlist, the status
+ * running; check a segment with ffprobe (h264 160x120 from our test sources).
+ */
+export async function expectLive(sup: SupervisorProc, stream: ResolvedStream, opts: { segments?: number; timeoutMs?: number; width?: number; audio?: boolean } = {}): Promise<{ status: SupervisorStatus; playlist: Playlist }> {
+  const want = opts.segments ?? 3;
+  const playlist = await waitFor(`${want} segments of ${stream.name}`, async () => {
+    const p = await readPlaylist(stream);
+    return p && p.entries.length >= want ? p : null;
+  }, opts.timeoutMs ?? 20_000).catch(async (e: Error) => {
+    const st = await sup.status().catch(() => null);
+    throw new Error(`${e.message}\nstatus: ${JSON.stringify(st)}\nlog tail:\n${(await sup.log().catch(() => '')).split('\n').slice(-15).join('\n')}`);
+  });
+  // a middle segment: complete, and made of this source
+  const seg = path.join(stream.root, 'v1a1', playlist.entries[playlist.entries.length - 2]!.uri);
+  const probe = ffprobe(seg);
+  const v = probe.streams.find((s) => s.codec_type === 'video');
+  if (!v || v.codec_name !== 'h264') throw new Error(`segment ${seg} has no h264 video: ${JSON.stringify(probe.streams)}`);
+  if (v.width !== (opts.width ?? 160)) throw new Error(`segment width ${v.width}`);
+  if (opts.audio && !probe.streams.some((s) => s.codec_type === 'audio')) throw new Error('segment has no audio');
+  if (decodableFrames(seg) < 5) throw new Error(`segment ${seg} does not decode`);
+  const status = await waitFor('running status', async () => {
+    const s = await sup.status();
+    return s.state === 'running' && s.inputs[s.activeInput ?? 0]!.bitrate > 0 ? s : null;
+  }, 8000);
+  return { status, playlist };
+}
