@@ -1,0 +1,1067 @@
+/**
+ * MPEG-TS demuxer: a pure, push-driven state machine over bytes (no I/O).
+ *
+ * - 188-byte packets split across any chunk boundary (a small carry buffer bridges chunks);
+ * - sync: locks after 3 consecutive sync bytes 188 apart, resyncs the same way after garbage;
+ * - adaptation fields (PCR, discontinuity and random-access indicators), stuffing;
+ * - PAT/PMT sections (multi-packet, CRC-checked, re-parsed only when their bytes change);
+ * - PES headers (also when split across packets), PTS/DTS unwrapped over the 33-bit wrap;
+ * - H.264/H.265: the PES payload is scanned at each PES start only until its first VCL NAL, which
+ *   tells whether the access unit is a keyframe (IDR / IRAP); SPS/VPS met on the way update the media info;
+ * - AAC (ADTS), MPEG audio, AC-3/E-AC-3 headers give sample rate and channels;
+ * - continuity counters: errors counted, one duplicate allowed, adaptation-only packets not counted;
+ * - optional full PES reassembly (only when the listener has a `pes` method).
+ *
+ * It never throws on bad bytes (it counts errors in `stats`) and every loop advances.
+ * The hot path does no per-packet allocation: header bits are read by direct byte indexing.
+ */
+import { Buffer } from 'node:buffer';
+import { parseAdtsHeader } from '../codec/aac.js';
+import { parseAc3Header, parseMpegAudioHeader } from '../codec/audio.js';
+import { parseH264Sps } from '../codec/h264.js';
+import { parseH265Sps, parseH265Vps } from '../codec/h265.js';
+import { crc32Mpeg2 } from './crc32.js';
+import { classifyStream, parsePat, parsePmt } from './psi.js';
+import { readPcrBase, readPts, TimestampUnwrapper } from './timestamp.js';
+import {
+  createDemuxStats,
+  PID_NULL,
+  PID_PAT,
+  type DemuxStats,
+  type MediaInfo,
+  type TrackCodec,
+  type TrackInfo,
+  type TrackKind,
+} from './types.js';
+
+/** Flags passed to `TsDemuxListener.packet`. */
+export const PKT_NULL = 1;
+/** PAT or the selected program's PMT. */
+export const PKT_PSI = 2;
+/** transport_error_indicator set: the packet was not parsed. */
+export const PKT_TEI = 4;
+/** A repeated packet (same continuity counter): its payload was ignored. */
+export const PKT_DUPLICATE = 8;
+export const PKT_PUSI = 16;
+/** random_access_indicator set in the adaptation field. */
+export const PKT_RAI = 32;
+/** discontinuity_indicator set in the adaptation field. */
+export const PKT_DISCONTINUITY = 64;
+
+export interface TsDemuxListener {
+  /**
+   * Called once for every 188-byte packet, in stream order, after the events it caused
+   * (pesBegin/pesReady/program/mediaInfo/pes). `buf` is the input chunk or, for a packet split across
+   * chunks, a fresh buffer: both stay valid after the call (the caller must not mutate its input).
+   */
+  packet(buf: Buffer, offset: number, pid: number, flags: number): void;
+  /** The packet at buf[offset] starts a new PES on this track (payload_unit_start_indicator). */
+  pesBegin(track: TsTrack, buf: Buffer, offset: number): void;
+  /**
+   * The current PES of the track is known: `track.pts/dts` (NaN when absent), `track.jump` and, for video,
+   * `track.keyframe` (decided at its first VCL NAL, which may come some packets after pesBegin).
+   * Exactly one pesReady follows each pesBegin of a PES track (unless `reset()` intervenes).
+   */
+  pesReady(track: TsTrack): void;
+  /** A complete PES payload (only when the listener defines it). `payload` is valid during the call only. */
+  pes(track: TsTrack, payload: Buffer): void;
+  /** The PMT of the selected program changed (tracks added/removed/changed). */
+  program(info: MediaInfo): void;
+  /** Codec parameters of a track changed (SPS, audio header, measured frame rate). */
+  mediaInfo(info: MediaInfo): void;
+}
+
+export interface TsDemuxerOptions {
+  /** A PTS/DTS/PCR step forward larger than this, or any step back, counts as a jump. Default 5000. */
+  jumpThresholdMs: number;
+  /** Program to demux; default: the first one of the PAT. */
+  programNumber?: number;
+  /** Bytes of a video PES scanned for its first VCL NAL before giving up (not a keyframe). Default 65536. */
+  maxScanBytes: number;
+  /** Largest PES reassembled for `pes` (bigger ones are dropped and counted as format errors). Default 16 MiB. */
+  maxPesBytes: number;
+  /** Reassemble whole PES payloads for `listener.pes`. Default: true when the listener has a `pes` method. */
+  reassemble?: boolean;
+}
+
+const PT_NONE = 0;
+const PT_PAT = 1;
+const PT_PMT = 2;
+const PT_PES = 3;
+const PT_NULL = 4;
+const PT_OTHER = 5;
+
+const C_OTHER = 0;
+const C_H264 = 1;
+const C_H265 = 2;
+const C_AAC = 3;
+const C_MPA = 4;
+const C_AC3 = 5;
+const C_VIDEO_OTHER = 6;
+
+const S_IDLE = 0;
+const S_HEADER = 1;
+const S_SCAN = 2;
+
+// Module-local copies of hot constants: imported bindings can cost a getter call per access under
+// some loaders (tsx/CJS interop), and these are read for every packet.
+const PACKET = 188;
+const NAL_CAP = 2048;
+const MAX_SECTION = 1024;
+const CARRY_CAP = 1024;
+const BRIDGE_TAIL = 3 * PACKET;
+
+function codecIdOf(codec: TrackCodec, kind: TrackKind): number {
+  switch (codec) {
+    case 'h264':
+      return C_H264;
+    case 'h265':
+      return C_H265;
+    case 'aac':
+      return C_AAC;
+    case 'mp3':
+      return C_MPA;
+    case 'ac3':
+    case 'eac3':
+      return C_AC3;
+    default:
+      return kind === 'video' ? C_VIDEO_OTHER : C_OTHER;
+  }
+}
+
+/** Stream ids whose PES packets have no optional header (ISO/IEC 13818-1 2.4.3.7). */
+function noOptionalHeader(sid: number): boolean {
+  return sid === 0xbc || sid === 0xbe || sid === 0xbf || sid === 0xf0 || sid === 0xf1 || sid === 0xff || sid === 0xf2 || sid === 0xf8;
+}
+
+/** One elementary stream of the selected program. Fields without a doc comment are internal state. */
+export class TsTrack {
+  readonly pid: number;
+  readonly streamType: number;
+  readonly kind: TrackKind;
+  readonly codec: TrackCodec;
+  /** Described media parameters (shared with `MediaInfo.tracks`). */
+  readonly info: TrackInfo;
+  /** Current PES: unwrapped 90 kHz PTS, NaN when absent. */
+  pts = Number.NaN;
+  /** Current PES: unwrapped 90 kHz DTS, NaN when absent. */
+  dts = Number.NaN;
+  /** Current PES (valid from pesReady): starts with an IDR/IRAP picture (video), always true for audio. */
+  keyframe = false;
+  /** Current PES (valid from pesReady): its timestamp jumped from the previous PES of this track. */
+  jump = false;
+  /** Current PES: the random_access_indicator was set on its first packet. */
+  randomAccess = false;
+  /** Current PES: stream_id. */
+  streamId = 0;
+  /** Last frame duration seen on this track (90 kHz ticks, from timestamp deltas), 0 when unknown. */
+  frameDuration = 0;
+
+  readonly codecId: number;
+  readonly isPes: boolean;
+  state = S_IDLE;
+  // PES header assembly
+  hdr: Buffer | null = null;
+  hdrLen = 0;
+  hdrNeed = 0;
+  // NAL scanning
+  zeros = 0;
+  nalNext = false;
+  collect = -1;
+  scanned = 0;
+  nal: Uint8Array | null = null;
+  nalLen = 0;
+  lastSps: Uint8Array | null = null;
+  lastVps: Uint8Array | null = null;
+  vuiFps = false;
+  // audio header
+  audioParse = false;
+  audioKey = -1;
+  // timeline
+  lastT = Number.NaN;
+  stableDur = 0;
+  // reassembly
+  asm: Buffer | null = null;
+  asmLen = 0;
+  asmActive = false;
+  asmExpect = -1;
+
+  constructor(pid: number, streamType: number, kind: TrackKind, codec: TrackCodec, isPes: boolean, language?: string) {
+    this.pid = pid;
+    this.streamType = streamType;
+    this.kind = kind;
+    this.codec = codec;
+    this.isPes = isPes;
+    this.codecId = codecIdOf(codec, kind);
+    this.info = { pid, streamType, kind, codec };
+    if (language !== undefined) this.info.language = language;
+    if (codec === 'ac3') this.info.codecString = 'ac-3';
+    if (codec === 'eac3') this.info.codecString = 'ec-3';
+    if (codec === 'opus') this.info.codecString = 'opus';
+  }
+}
+
+class SectionAsm {
+  readonly buf = Buffer.allocUnsafe(MAX_SECTION + PACKET);
+  len = 0;
+  need = -1;
+  reset(): void {
+    this.len = 0;
+    this.need = -1;
+  }
+}
+
+const noop = (): void => {};
+
+function completeListener(l: Partial<TsDemuxListener>): TsDemuxListener {
+  if (
+    typeof l.packet === 'function' &&
+    typeof l.pesBegin === 'function' &&
+    typeof l.pesReady === 'function' &&
+    typeof l.pes === 'function' &&
+    typeof l.program === 'function' &&
+    typeof l.mediaInfo === 'function'
+  ) {
+    return l as TsDemuxListener;
+  }
+  return {
+    packet: l.packet ? l.packet.bind(l) : noop,
+    pesBegin: l.pesBegin ? l.pesBegin.bind(l) : noop,
+    pesReady: l.pesReady ? l.pesReady.bind(l) : noop,
+    pes: l.pes ? l.pes.bind(l) : noop,
+    program: l.program ? l.program.bind(l) : noop,
+    mediaInfo: l.mediaInfo ? l.mediaInfo.bind(l) : noop,
+  };
+}
+
+export class TsDemuxer {
+  /** Counters, updated in place. */
+  readonly stats: DemuxStats = createDemuxStats();
+  /** Program/track description, updated in place. */
+  readonly mediaInfo: MediaInfo = { tracks: [] };
+
+  private readonly l: TsDemuxListener;
+  private readonly reassemble: boolean;
+  private readonly jumpTicks: number;
+  private readonly wantProgram: number;
+  private readonly maxScan: number;
+  private readonly maxPes: number;
+
+  private readonly pidType = new Uint8Array(8192);
+  private readonly trackByPid: (TsTrack | undefined)[] = new Array<TsTrack | undefined>(8192).fill(undefined);
+  private readonly lastCc = new Int8Array(8192).fill(-1);
+  private readonly dupCount = new Uint8Array(8192);
+  private readonly unwrapper = new TimestampUnwrapper();
+  private trackList: TsTrack[] = [];
+
+  private locked = false;
+  private readonly carry = Buffer.allocUnsafe(CARRY_CAP);
+  private carryLen = 0;
+
+  private pmtPidSel = -1;
+  private pcrPid = -1;
+  private patRaw: Buffer | null = null;
+  private pmtRaw: Buffer | null = null;
+  private readonly patAsm = new SectionAsm();
+  private readonly pmtAsm = new SectionAsm();
+
+  constructor(listener: Partial<TsDemuxListener> = {}, opts: Partial<TsDemuxerOptions> = {}) {
+    this.l = completeListener(listener);
+    this.reassemble = opts.reassemble ?? typeof listener.pes === 'function';
+    this.jumpTicks = Math.max(0, opts.jumpThresholdMs ?? 5000) * 90;
+    this.wantProgram = opts.programNumber ?? -1;
+    this.maxScan = Math.max(16, opts.maxScanBytes ?? 65536);
+    this.maxPes = Math.max(1024, opts.maxPesBytes ?? 16 * 1024 * 1024);
+    this.pidType[PID_PAT] = PT_PAT;
+    this.pidType[PID_NULL] = PT_NULL;
+  }
+
+  /** The latest valid PAT section (raw bytes, CRC included), or null. */
+  get patSection(): Buffer | null {
+    return this.patRaw;
+  }
+
+  /** The latest valid PMT section of the selected program (raw bytes, CRC included), or null. */
+  get pmtSection(): Buffer | null {
+    return this.pmtRaw;
+  }
+
+  /** PID of the selected program's PMT, -1 before the PAT. */
+  get pmtPid(): number {
+    return this.pmtPidSel;
+  }
+
+  /** Tracks of the selected program, in PMT order. */
+  get tracks(): readonly TsTrack[] {
+    return this.trackList;
+  }
+
+  /** Feeds bytes (any chunking). */
+  push(chunk: Buffer): void {
+    const n = chunk.length;
+    if (n === 0) return;
+    this.stats.bytes += n;
+    if (this.carryLen === 0) {
+      const stop = this.process(chunk, 0, n, false);
+      this.saveCarry(chunk, stop, n);
+      return;
+    }
+    // Bridge: carry + the head of the chunk, in a fresh buffer (packets handed out from it stay valid).
+    const carryLen = this.carryLen;
+    const take = n < BRIDGE_TAIL ? n : BRIDGE_TAIL;
+    const bridge = Buffer.allocUnsafe(carryLen + take);
+    this.carry.copy(bridge, 0, 0, carryLen);
+    chunk.copy(bridge, carryLen, 0, take);
+    this.carryLen = 0;
+    const s = this.process(bridge, 0, bridge.length, false);
+    if (take === n) {
+      this.saveCarry(bridge, s, bridge.length);
+      return;
+    }
+    let from = s - carryLen;
+    if (from < 0) {
+      // Cannot happen (the bridge always has enough look-ahead); never lose track of bytes anyway.
+      this.stats.droppedBytes += -from;
+      this.locked = false;
+      from = 0;
+    }
+    const stop = this.process(chunk, from, n, false);
+    this.saveCarry(chunk, stop, n);
+  }
+
+  /** End of stream: parses what is left, resolves pending access units, emits pending PES. */
+  flush(): void {
+    if (this.carryLen > 0) {
+      const rest = Buffer.from(this.carry.subarray(0, this.carryLen));
+      this.carryLen = 0;
+      const stop = this.process(rest, 0, rest.length, true);
+      this.stats.droppedBytes += rest.length - stop;
+    }
+    this.locked = false;
+    for (const t of this.trackList) {
+      if (t.state !== S_IDLE) this.finishPending(t);
+      if (t.asmActive) this.emitPes(t);
+    }
+  }
+
+  /**
+   * The source switched: forget partial packets, continuity counters, PES in progress and the timestamp
+   * history (no jump is counted across the switch). The known program stays until a new PAT/PMT differs.
+   * No pesReady is delivered for PES in progress.
+   */
+  reset(): void {
+    this.stats.droppedBytes += this.carryLen;
+    this.carryLen = 0;
+    this.locked = false;
+    this.lastCc.fill(-1);
+    this.dupCount.fill(0);
+    this.patAsm.reset();
+    this.pmtAsm.reset();
+    this.unwrapper.reset();
+    this.stats.lastPcr = Number.NaN;
+    for (const t of this.trackList) {
+      t.state = S_IDLE;
+      t.collect = -1;
+      t.asmActive = false;
+      t.asmLen = 0;
+      t.lastT = Number.NaN;
+      t.stableDur = 0;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Framing
+
+  private saveCarry(buf: Buffer, from: number, end: number): void {
+    let n = end - from;
+    if (n <= 0) return;
+    if (n > CARRY_CAP) {
+      // Cannot happen (leftovers are < 3 packets); keep the tail.
+      this.stats.droppedBytes += n - CARRY_CAP;
+      from = end - CARRY_CAP;
+      n = CARRY_CAP;
+    }
+    buf.copy(this.carry, 0, from, end);
+    this.carryLen = n;
+  }
+
+  /**
+   * Parses packets in buf[pos, end). Returns the offset of the first byte not consumed
+   * (a partial packet, or a sync candidate that needs more look-ahead).
+   */
+  private process(buf: Buffer, pos: number, end: number, final: boolean): number {
+    for (;;) {
+      if (!this.locked) {
+        const r = this.findSync(buf, pos, end, final);
+        if (r < 0) {
+          const p = -r - 1;
+          this.stats.droppedBytes += p - pos;
+          return p;
+        }
+        this.stats.droppedBytes += r - pos;
+        pos = r;
+        if (r >= end) return end;
+        this.locked = true;
+      }
+      while (pos + PACKET <= end) {
+        if (buf[pos] !== 0x47) {
+          this.locked = false;
+          this.stats.syncLosses++;
+          break;
+        }
+        this.pkt(buf, pos);
+        pos += PACKET;
+      }
+      if (this.locked) return pos;
+    }
+  }
+
+  /**
+   * Finds a sync position: a 0x47 followed by two more 188 bytes apart. Returns its offset, `end` when the
+   * range holds no candidate, or -(p+1) when the candidate at p needs more data to be verified.
+   */
+  private findSync(buf: Buffer, pos: number, end: number, final: boolean): number {
+    for (let p = pos; p < end; p++) {
+      if (buf[p] !== 0x47) continue;
+      if (p + 2 * PACKET < end) {
+        if (buf[p + PACKET] === 0x47 && buf[p + 2 * PACKET] === 0x47) return p;
+        continue;
+      }
+      if (!final) return -p - 1;
+      if (p + PACKET < end && buf[p + PACKET] !== 0x47) continue;
+      return p;
+    }
+    return end;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Packets
+
+  private pkt(buf: Buffer, i: number): void {
+    const st = this.stats;
+    st.packets++;
+    const b1 = buf[i + 1]!;
+    const pid = ((b1 & 0x1f) << 8) | buf[i + 2]!;
+    if (b1 & 0x80) {
+      st.transportErrors++;
+      this.l.packet(buf, i, pid, PKT_TEI);
+      return;
+    }
+    const type = this.pidType[pid]!;
+    if (type === PT_NULL) {
+      st.nullPackets++;
+      this.l.packet(buf, i, pid, PKT_NULL);
+      return;
+    }
+    const b3 = buf[i + 3]!;
+    const end = i + PACKET;
+    let p = i + 4;
+    let flags = b1 & 0x40 ? PKT_PUSI : 0;
+    if (type === PT_PAT || type === PT_PMT) flags |= PKT_PSI;
+    if (b3 & 0x20) {
+      const afLen = buf[i + 4]!;
+      p += 1 + afLen;
+      if (afLen > 0) {
+        const af = buf[i + 5]!;
+        if (af & 0x80) flags |= PKT_DISCONTINUITY;
+        if (af & 0x40) flags |= PKT_RAI;
+        if (af & 0x10 && afLen >= 7 && pid === this.pcrPid) this.onPcr(buf, i + 6);
+      }
+      if (p > end) {
+        st.formatErrors++;
+        p = end;
+      }
+    }
+    if (b3 & 0x10) {
+      const cc = b3 & 0x0f;
+      const last = this.lastCc[pid]!;
+      if (last >= 0 && (flags & PKT_DISCONTINUITY) === 0) {
+        if (cc === last) {
+          if (this.dupCount[pid]++ === 0) {
+            st.duplicatePackets++;
+            this.l.packet(buf, i, pid, flags | PKT_DUPLICATE);
+            return;
+          }
+          st.ccErrors++;
+        } else {
+          if (cc !== ((last + 1) & 0x0f)) {
+            st.ccErrors++;
+            this.onCcError(type);
+          }
+          this.dupCount[pid] = 0;
+        }
+      } else {
+        this.dupCount[pid] = 0;
+      }
+      this.lastCc[pid] = cc;
+      if (p < end) {
+        if (type === PT_PES) {
+          const t = this.trackByPid[pid]!;
+          if (flags & PKT_PUSI) this.pesStart(t, buf, i, p, end, flags);
+          else if (t.state !== S_IDLE || t.asmActive) this.pesData(t, buf, p, end);
+        } else if (type === PT_PAT) {
+          this.psi(true, buf, p, end, flags & PKT_PUSI);
+        } else if (type === PT_PMT) {
+          this.psi(false, buf, p, end, flags & PKT_PUSI);
+        }
+      }
+    }
+    this.l.packet(buf, i, pid, flags);
+  }
+
+  private onCcError(type: number): void {
+    if (type === PT_PAT) this.patAsm.reset();
+    else if (type === PT_PMT) this.pmtAsm.reset();
+  }
+
+  private onPcr(buf: Buffer, off: number): void {
+    const v = this.unwrapper.unwrap(readPcrBase(buf, off));
+    const st = this.stats;
+    const last = st.lastPcr;
+    if (last === last) {
+      const d = v - last;
+      if (d < 0 || d > this.jumpTicks) st.pcrJumps++;
+    }
+    st.lastPcr = v;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // PES
+
+  private pesStart(t: TsTrack, buf: Buffer, i: number, p: number, end: number, flags: number): void {
+    if (!t.isPes) return;
+    if (t.state !== S_IDLE) this.finishPending(t);
+    if (t.asmActive) this.emitPes(t);
+    t.randomAccess = (flags & PKT_RAI) !== 0;
+    t.pts = Number.NaN;
+    t.dts = Number.NaN;
+    t.keyframe = false;
+    t.jump = false;
+    this.l.pesBegin(t, buf, i);
+    const avail = end - p;
+    if (avail >= 9 && buf[p] === 0 && buf[p + 1] === 0 && buf[p + 2] === 1) {
+      const sid = buf[p + 3]!;
+      if (noOptionalHeader(sid)) {
+        t.streamId = sid;
+        this.headerDone(t, Number.NaN, Number.NaN, -1);
+        this.esData(t, buf, p + 6, end);
+        return;
+      }
+      const need = 9 + buf[p + 8]!;
+      if (avail >= need) {
+        this.pesHeader(t, buf, p);
+        this.esData(t, buf, p + need, end);
+        return;
+      }
+    } else if (!((avail < 1 || buf[p] === 0) && (avail < 2 || buf[p + 1] === 0) && (avail < 3 || buf[p + 2] === 1)) || avail >= 9) {
+      this.badHeader(t);
+      return;
+    }
+    // The PES header continues in the next packet(s).
+    if (t.hdr === null) t.hdr = Buffer.allocUnsafe(9 + 255);
+    buf.copy(t.hdr, 0, p, end);
+    t.hdrLen = avail;
+    t.hdrNeed = avail >= 9 ? 9 + buf[p + 8]! : 9;
+    t.state = S_HEADER;
+  }
+
+  private pesData(t: TsTrack, buf: Buffer, p: number, end: number): void {
+    if (t.state === S_HEADER) {
+      const h = t.hdr!;
+      for (;;) {
+        const take = Math.min(end - p, t.hdrNeed - t.hdrLen);
+        buf.copy(h, t.hdrLen, p, p + take);
+        t.hdrLen += take;
+        p += take;
+        if (t.hdrLen < t.hdrNeed) return;
+        if (t.hdrNeed === 9) {
+          if (h[0] !== 0 || h[1] !== 0 || h[2] !== 1) {
+            this.badHeader(t);
+            return;
+          }
+          if (noOptionalHeader(h[3]!)) {
+            t.streamId = h[3]!;
+            this.headerDone(t, Number.NaN, Number.NaN, -1);
+            this.esData(t, h, 6, 9);
+            break;
+          }
+          t.hdrNeed = 9 + h[8]!;
+          if (t.hdrNeed > 9) continue;
+        }
+        this.pesHeader(t, h, 0);
+        break;
+      }
+    }
+    if (p < end) this.esData(t, buf, p, end);
+  }
+
+  private pesHeader(t: TsTrack, h: Buffer, o: number): void {
+    t.streamId = h[o + 3]!;
+    const pesLen = (h[o + 4]! << 8) | h[o + 5]!;
+    const ptsDts = h[o + 7]! >> 6;
+    const hl = h[o + 8]!;
+    let pts = Number.NaN;
+    let dts = Number.NaN;
+    if (ptsDts & 2 && hl >= 5) {
+      pts = this.unwrapper.unwrap(readPts(h, o + 9));
+      if (ptsDts === 3 && hl >= 10) dts = this.unwrapper.unwrap(readPts(h, o + 14));
+    } else if (ptsDts === 1) {
+      this.stats.formatErrors++;
+    }
+    this.headerDone(t, pts, dts, pesLen > 0 ? pesLen - 3 - hl : -1);
+  }
+
+  private headerDone(t: TsTrack, pts: number, dts: number, esLen: number): void {
+    t.pts = pts;
+    t.dts = dts;
+    const ts = dts === dts ? dts : pts;
+    if (ts === ts) {
+      const last = t.lastT;
+      if (last === last) {
+        const d = ts - last;
+        if (d < 0 || d > this.jumpTicks) {
+          t.jump = true;
+          this.stats.ptsJumps++;
+          t.stableDur = 0;
+        } else if (d > 0) {
+          if (d === t.frameDuration) t.stableDur++;
+          else t.stableDur = 0;
+          t.frameDuration = d;
+        }
+      }
+      t.lastT = ts;
+    }
+    if (this.reassemble) {
+      t.asmActive = true;
+      t.asmLen = 0;
+      t.asmExpect = esLen;
+    }
+    switch (t.codecId) {
+      case C_H264:
+      case C_H265:
+        t.state = S_SCAN;
+        t.zeros = 0;
+        t.nalNext = false;
+        t.collect = -1;
+        t.scanned = 0;
+        return;
+      case C_VIDEO_OTHER:
+        t.keyframe = t.randomAccess;
+        this.ready(t);
+        return;
+      case C_AAC:
+      case C_MPA:
+      case C_AC3:
+        t.keyframe = true;
+        t.audioParse = true;
+        this.ready(t);
+        return;
+      default:
+        t.keyframe = t.kind === 'audio';
+        this.ready(t);
+    }
+  }
+
+  private ready(t: TsTrack): void {
+    t.state = S_IDLE;
+    const st = this.stats;
+    if (t.kind === 'video') {
+      st.videoFrames++;
+      if (t.keyframe) st.keyframes++;
+      if (!t.vuiFps && t.stableDur >= 3 && t.frameDuration > 0) {
+        const fps = Math.round((90000 / t.frameDuration) * 1000) / 1000;
+        if (fps !== t.info.fps) {
+          t.info.fps = fps;
+          this.infoChanged();
+        }
+      }
+    } else if (t.kind === 'audio') {
+      st.audioFrames++;
+    }
+    this.l.pesReady(t);
+  }
+
+  /** A PES whose header is malformed: counted, reported without timestamps and not keyframe. */
+  private badHeader(t: TsTrack): void {
+    this.stats.formatErrors++;
+    t.state = S_IDLE;
+    t.asmActive = false;
+    t.pts = Number.NaN;
+    t.dts = Number.NaN;
+    t.keyframe = false;
+    this.ready(t);
+  }
+
+  /** A new PES started (or the stream ended) while the previous one was still undecided. */
+  private finishPending(t: TsTrack): void {
+    if (t.state === S_HEADER) {
+      this.badHeader(t);
+      return;
+    }
+    t.keyframe = false;
+    t.collect = -1;
+    this.ready(t);
+  }
+
+  private esData(t: TsTrack, buf: Buffer, p: number, end: number): void {
+    if (t.state === S_SCAN) this.scan(t, buf, p, end);
+    else if (t.audioParse) this.audioHeader(t, buf, p, end);
+    if (t.asmActive) this.asmAppend(t, buf, p, end);
+  }
+
+  /** Scans Annex-B bytes for the first VCL NAL; collects SPS/VPS met on the way. */
+  private scan(t: TsTrack, buf: Buffer, p: number, end: number): void {
+    const h265 = t.codecId === C_H265;
+    let limit = end;
+    if (limit - p > this.maxScan - t.scanned) limit = p + (this.maxScan - t.scanned);
+    t.scanned += limit - p;
+    let zeros = t.zeros;
+    let nalNext = t.nalNext;
+    let collect = t.collect;
+    for (let k = p; k < limit; k++) {
+      const b = buf[k]!;
+      if (nalNext) {
+        nalNext = false;
+        const type = h265 ? (b >> 1) & 0x3f : b & 0x1f;
+        if (h265 ? type <= 31 : type >= 1 && type <= 5) {
+          t.keyframe = h265 ? type >= 16 && type <= 23 : type === 5;
+          t.collect = -1;
+          this.ready(t);
+          return;
+        }
+        if (h265 ? type === 33 || type === 32 : type === 7) {
+          if (t.nal === null) t.nal = new Uint8Array(NAL_CAP);
+          collect = type;
+          t.nal[0] = b;
+          t.nalLen = 1;
+        } else {
+          collect = -1;
+        }
+        zeros = b === 0 ? 1 : 0;
+        continue;
+      }
+      if (b === 1 && zeros >= 2) {
+        if (collect >= 0) {
+          t.nalLen -= zeros < t.nalLen ? zeros : t.nalLen;
+          this.paramSet(t, collect);
+          collect = -1;
+        }
+        nalNext = true;
+        zeros = 0;
+        continue;
+      }
+      zeros = b === 0 ? zeros + 1 : 0;
+      if (collect >= 0) {
+        if (t.nalLen < NAL_CAP) t.nal![t.nalLen++] = b;
+        else collect = -1;
+      }
+    }
+    t.zeros = zeros;
+    t.nalNext = nalNext;
+    t.collect = collect;
+    if (t.scanned >= this.maxScan) {
+      t.keyframe = false;
+      t.collect = -1;
+      this.ready(t);
+    }
+  }
+
+  private paramSet(t: TsTrack, type: number): void {
+    const nal = t.nal!.subarray(0, t.nalLen);
+    const vps = t.codecId === C_H265 && type === 32;
+    const last = vps ? t.lastVps : t.lastSps;
+    if (last !== null && last.length === nal.length) {
+      let same = true;
+      for (let k = 0; k < nal.length; k++) {
+        if (last[k] !== nal[k]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return;
+    }
+    const copy = nal.slice();
+    const info = t.info;
+    if (t.codecId === C_H264) {
+      const sps = parseH264Sps(copy);
+      if (sps === null) {
+        this.stats.formatErrors++;
+        return;
+      }
+      t.lastSps = copy;
+      info.codecString = sps.codecString;
+      info.width = sps.width;
+      info.height = sps.height;
+      info.profile = sps.profileIdc;
+      info.level = sps.levelIdc;
+      if (sps.fps !== undefined) {
+        info.fps = sps.fps;
+        t.vuiFps = true;
+      }
+    } else if (vps) {
+      const v = parseH265Vps(copy);
+      if (v === null) {
+        this.stats.formatErrors++;
+        return;
+      }
+      t.lastVps = copy;
+      if (v.fps !== undefined && !t.vuiFps) {
+        info.fps = v.fps;
+        t.vuiFps = true;
+      }
+    } else {
+      const sps = parseH265Sps(copy);
+      if (sps === null) {
+        this.stats.formatErrors++;
+        return;
+      }
+      t.lastSps = copy;
+      info.codecString = sps.codecString;
+      info.width = sps.width;
+      info.height = sps.height;
+      info.profile = sps.profileIdc;
+      info.level = sps.levelIdc;
+      if (sps.fps !== undefined) {
+        info.fps = sps.fps;
+        t.vuiFps = true;
+      }
+    }
+    this.infoChanged();
+  }
+
+  private audioHeader(t: TsTrack, buf: Buffer, p: number, end: number): void {
+    t.audioParse = false;
+    if (end - p < 7) return;
+    let key: number;
+    if (t.codecId === C_AAC) key = ((buf[p + 1]! & 0xf6) << 16) | (buf[p + 2]! << 8) | (buf[p + 3]! & 0xc0);
+    else if (t.codecId === C_MPA) key = (buf[p + 1]! << 16) | ((buf[p + 2]! & 0x0c) << 8) | (buf[p + 3]! & 0xc0);
+    else key = (buf[p + 4]! << 16) | (buf[p + 5]! << 8) | buf[p + 6]!;
+    if (key === t.audioKey) return;
+    const info = t.info;
+    if (t.codecId === C_AAC) {
+      const h = parseAdtsHeader(buf, p, end);
+      if (h === null) return;
+      info.codecString = `mp4a.40.${h.objectType}`;
+      info.sampleRate = h.sampleRate;
+      info.channels = h.channels;
+    } else if (t.codecId === C_MPA) {
+      const h = parseMpegAudioHeader(buf, p, end);
+      if (h === null) return;
+      info.codecString = h.codecString;
+      info.sampleRate = h.sampleRate;
+      info.channels = h.channels;
+      (info as { codec: TrackCodec }).codec = h.layer === 3 ? 'mp3' : 'mp2';
+    } else {
+      const h = parseAc3Header(buf, p, end);
+      if (h === null) return;
+      info.codecString = h.codecString;
+      info.sampleRate = h.sampleRate;
+      info.channels = h.channels;
+    }
+    t.audioKey = key;
+    this.infoChanged();
+  }
+
+  private asmAppend(t: TsTrack, buf: Buffer, p: number, end: number): void {
+    const n = end - p;
+    if (n <= 0) return;
+    let a = t.asm;
+    if (a === null || t.asmLen + n > a.length) {
+      const need = t.asmLen + n;
+      if (need > this.maxPes) {
+        this.stats.formatErrors++;
+        t.asmActive = false;
+        t.asmLen = 0;
+        return;
+      }
+      const grown = Buffer.allocUnsafe(Math.min(this.maxPes, Math.max(need, (a?.length ?? 32768) * 2)));
+      if (a !== null) a.copy(grown, 0, 0, t.asmLen);
+      t.asm = a = grown;
+    }
+    buf.copy(a, t.asmLen, p, end);
+    t.asmLen += n;
+    if (t.asmExpect >= 0 && t.asmLen >= t.asmExpect) this.emitPes(t);
+  }
+
+  private emitPes(t: TsTrack): void {
+    t.asmActive = false;
+    const len = t.asmExpect >= 0 && t.asmExpect < t.asmLen ? t.asmExpect : t.asmLen;
+    const data = t.asm === null ? Buffer.alloc(0) : t.asm.subarray(0, len);
+    t.asmLen = 0;
+    this.l.pes(t, data);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // PSI
+
+  private psi(isPat: boolean, buf: Buffer, p: number, end: number, pusi: number): void {
+    const a = isPat ? this.patAsm : this.pmtAsm;
+    if (pusi) {
+      const ptr = buf[p]!;
+      p++;
+      if (a.len > 0) this.asmSection(a, isPat, buf, p, Math.min(end, p + ptr));
+      a.reset();
+      p += ptr;
+      while (p < end) {
+        if (buf[p] === 0xff) return;
+        if (end - p < 3) {
+          buf.copy(a.buf, 0, p, end);
+          a.len = end - p;
+          return;
+        }
+        const total = 3 + (((buf[p + 1]! & 0x0f) << 8) | buf[p + 2]!);
+        if (total > MAX_SECTION) {
+          this.stats.formatErrors++;
+          return;
+        }
+        if (p + total <= end) {
+          this.section(isPat, buf, p, total);
+          p += total;
+        } else {
+          buf.copy(a.buf, 0, p, end);
+          a.len = end - p;
+          a.need = total;
+          return;
+        }
+      }
+    } else if (a.len > 0) {
+      this.asmSection(a, isPat, buf, p, end);
+    }
+  }
+
+  private asmSection(a: SectionAsm, isPat: boolean, buf: Buffer, p: number, end: number): void {
+    const room = a.buf.length - a.len;
+    const n = Math.min(end - p, room);
+    if (n <= 0) return;
+    buf.copy(a.buf, a.len, p, p + n);
+    a.len += n;
+    if (a.need < 0 && a.len >= 3) {
+      a.need = 3 + (((a.buf[1]! & 0x0f) << 8) | a.buf[2]!);
+      if (a.need > MAX_SECTION) {
+        this.stats.formatErrors++;
+        a.reset();
+        return;
+      }
+    }
+    if (a.need > 0 && a.len >= a.need) {
+      const need = a.need;
+      a.reset();
+      this.section(isPat, a.buf, 0, need);
+    }
+  }
+
+  private section(isPat: boolean, buf: Buffer, off: number, len: number): void {
+    const raw = isPat ? this.patRaw : this.pmtRaw;
+    if (raw !== null && raw.length === len && buf.compare(raw, 0, len, off, off + len) === 0) return;
+    if (crc32Mpeg2(buf, off, off + len) !== 0) {
+      this.stats.crcErrors++;
+      return;
+    }
+    if (isPat) this.onPat(buf, off, len);
+    else this.onPmt(buf, off, len);
+  }
+
+  private onPat(buf: Buffer, off: number, len: number): void {
+    const pat = parsePat(buf, off, len);
+    if (pat === null) {
+      this.stats.formatErrors++;
+      return;
+    }
+    if (!pat.currentNext) return;
+    let sel = -1;
+    let prog = -1;
+    for (const p of pat.programs) {
+      if (p.programNumber === 0) continue;
+      if (this.wantProgram < 0 || p.programNumber === this.wantProgram) {
+        sel = p.pid;
+        prog = p.programNumber;
+        break;
+      }
+    }
+    this.patRaw = Buffer.from(buf.subarray(off, off + len));
+    if (sel < 0 || sel === PID_NULL || sel === PID_PAT) return;
+    if (sel !== this.pmtPidSel || prog !== this.mediaInfo.programNumber) {
+      if (this.pmtPidSel >= 0 && this.pidType[this.pmtPidSel] === PT_PMT) this.pidType[this.pmtPidSel] = PT_NONE;
+      const existing = this.trackByPid[sel];
+      if (existing !== undefined) this.removeTrack(existing);
+      this.pmtPidSel = sel;
+      this.pidType[sel] = PT_PMT;
+      this.pmtRaw = null;
+      this.pmtAsm.reset();
+      this.mediaInfo.programNumber = prog;
+      this.mediaInfo.pmtPid = sel;
+    }
+  }
+
+  private removeTrack(t: TsTrack): void {
+    if (this.trackByPid[t.pid] === t) {
+      this.trackByPid[t.pid] = undefined;
+      this.pidType[t.pid] = PT_NONE;
+    }
+  }
+
+  private onPmt(buf: Buffer, off: number, len: number): void {
+    const pmt = parsePmt(buf, off, len);
+    if (pmt === null) {
+      this.stats.formatErrors++;
+      return;
+    }
+    if (!pmt.currentNext || pmt.programNumber !== this.mediaInfo.programNumber) return;
+    this.pmtRaw = Buffer.from(buf.subarray(off, off + len));
+    const next: TsTrack[] = [];
+    const seen = new Set<number>();
+    for (const s of pmt.streams) {
+      const pid = s.pid;
+      if (pid <= 1 || pid === PID_NULL || pid === this.pmtPidSel || seen.has(pid)) continue;
+      seen.add(pid);
+      const cls = classifyStream(s.streamType, s.descriptors);
+      let t = this.trackByPid[pid];
+      if (t === undefined || t.streamType !== s.streamType || t.codec !== cls.codec) {
+        t = new TsTrack(pid, s.streamType, cls.kind, cls.codec, cls.pes, cls.language);
+      } else if (cls.language !== undefined) {
+        t.info.language = cls.language;
+      }
+      next.push(t);
+    }
+    for (const old of this.trackList) if (!seen.has(old.pid) || !next.includes(old)) this.removeTrack(old);
+    for (const t of next) {
+      this.trackByPid[t.pid] = t;
+      this.pidType[t.pid] = t.isPes ? PT_PES : PT_OTHER;
+    }
+    this.trackList = next;
+    this.pcrPid = pmt.pcrPid === PID_NULL ? -1 : pmt.pcrPid;
+    this.stats.pmtUpdates++;
+    const mi = this.mediaInfo;
+    mi.pmtVersion = pmt.version;
+    mi.pcrPid = pmt.pcrPid;
+    mi.tracks = next.map((t) => t.info);
+    this.summarize();
+    this.l.program(mi);
+  }
+
+  private infoChanged(): void {
+    this.summarize();
+    this.l.mediaInfo(this.mediaInfo);
+  }
+
+  private summarize(): void {
+    const mi = this.mediaInfo;
+    const codecs: string[] = [];
+    let video: TrackInfo | undefined;
+    let audio: TrackInfo | undefined;
+    for (const kind of ['video', 'audio'] as const) {
+      for (const t of mi.tracks) {
+        if (t.kind !== kind) continue;
+        if (kind === 'video' && video === undefined) video = t;
+        if (kind === 'audio' && audio === undefined) audio = t;
+        if (t.codecString !== undefined && !codecs.includes(t.codecString)) codecs.push(t.codecString);
+      }
+    }
+    mi.codecs = codecs.length > 0 ? codecs.join(',') : undefined;
+    mi.width = video?.width;
+    mi.height = video?.height;
+    mi.fps = video?.fps;
+    mi.sampleRate = audio?.sampleRate;
+    mi.channels = audio?.channels;
+  }
+}
