@@ -9,7 +9,7 @@ import { createLogger, type Logger } from '../../core/logger.js';
 import { HlsWriter } from './hls-writer.js';
 import { MasterWriter } from './master-writer.js';
 import { ControlServer } from './control.js';
-import { buildPipelineArgs } from './ffmpeg-args.js';
+import { capsFor, makeArgsBuilder } from './ffmpeg-args.js';
 import { readSpec, runFiles, type SupervisorSpec } from './spec.js';
 import { Supervisor, type SupervisorDeps, type WriterLike } from './supervisor.js';
 import { TsDemuxer } from '../../media/ts/demuxer.js';
@@ -42,12 +42,19 @@ async function writeAtomic(file: string, text: string): Promise<void> {
   await rename(tmp, file);
 }
 
-export function supervisorDeps(spec: SupervisorSpec, log: Logger): SupervisorDeps {
+export async function supervisorDeps(spec: SupervisorSpec, log: Logger): Promise<SupervisorDeps> {
   const s = spec.stream;
   const master = new MasterWriter({ root: s.root, renditions: s.renditions, logger: log });
+  let caps;
+  try {
+    caps = await capsFor(s, spec.ffmpeg);
+  } catch (err) {
+    // no caps: arguments are built unchecked; ffmpeg itself will tell what is missing
+    log.warn({ err }, 'ffmpeg capability detection failed');
+  }
   return {
     ffmpegPath: spec.ffmpeg,
-    buildPipelineArgs: (stream, input) => buildPipelineArgs(stream, input),
+    buildPipelineArgs: makeArgsBuilder(caps, (w) => log.warn({ warning: w }, 'ffmpeg pipeline')),
     openWriter: (o) => HlsWriter.open(o),
     onWritersUpdated: async (writers) => {
       for (const w of writers) await master.updateFrom(w.writer as unknown as HlsWriter);
@@ -66,7 +73,7 @@ export async function startSupervisor(opts: StartOptions): Promise<RunningSuperv
   await mkdir(path.dirname(socket), { recursive: true, mode: 0o700 });
   await mkdir(path.dirname(pidFile), { recursive: true, mode: 0o700 });
 
-  const supervisor = new Supervisor({ stream: spec.stream, server: spec.server, specHash: spec.specHash }, supervisorDeps(spec, log));
+  const supervisor = new Supervisor({ stream: spec.stream, server: spec.server, specHash: spec.specHash }, await supervisorDeps(spec, log));
   let stopping: Promise<void> | null = null;
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((r) => (resolveStopped = r));
