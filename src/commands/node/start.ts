@@ -1,0 +1,150 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, closeSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Flags } from '@oclif/core';
+import { BaseCommand, EXIT_CODE_HELP } from '../../cli/base.js';
+import { loadConfigFile } from '../../config/load.js';
+import { ConfigError, InputError, EXIT_CODES, type ConfigIssue, type ExitCode } from '../../core/errors.js';
+import { FluxClient, type NodeInfoDoc } from '../../client/index.js';
+import { DEMO_DIRS } from '../../client/locate.js';
+import { isAlive, readPidFile, commandLine } from '../../client/proc.js';
+import { closeSocketClients, socketAnswers } from '../../client/socket-http.js';
+import { kv } from '../../client/format.js';
+
+interface ReadyMsg {
+  type: 'ready';
+  info: NodeInfoDoc;
+}
+interface ErrorMsg {
+  type: 'error';
+  message: string;
+  code: string;
+  exitCode: ExitCode;
+  issues?: ConfigIssue[];
+}
+
+export default class NodeStart extends BaseCommand<typeof NodeStart> {
+  static override summary = 'Start the node agent (daemonized; --foreground to stay attached)';
+  static override description = `Loads and validates the config (an invalid one is refused with file:line:col errors, exit 3), takes <run_dir>/node.pid, listens on <run_dir>/node.sock (0600) and on server.http, and starts one supervisor per stream.
+
+Without a config file (no --config, no $FLUX_CONFIG, no ./flux.yaml) it runs an embedded demo: a fake:// test pattern with a tone named "demo", data under ./data, run files under ./run.
+
+Without --foreground the node runs in the background (logs to <log_dir or data_dir>/node.log); the command returns once the node answers on its socket and prints the playback and API URLs.
+
+${EXIT_CODE_HELP}`;
+  static override flags = {
+    foreground: Flags.boolean({ char: 'f', description: 'stay attached: logs on stdout, Ctrl-C stops the node', default: false }),
+    timeout: Flags.integer({ description: 'seconds to wait for the node to answer', default: 30, min: 1 }),
+  };
+  static override examples = ['<%= config.bin %> node start', '<%= config.bin %> node start --config /etc/flux/flux.yaml', '<%= config.bin %> node start --foreground'];
+
+  async run(): Promise<void> {
+    const explicit = this.flags.config ?? process.env.FLUX_CONFIG;
+    const file = path.resolve(explicit ?? 'flux.yaml');
+    const demo = !explicit && !existsSync(file);
+    let runDir: string;
+    let logBase: string;
+    if (demo) {
+      runDir = path.resolve(DEMO_DIRS.run);
+      logBase = path.resolve(DEMO_DIRS.data);
+      this.info(`no config file (${file}): starting the embedded demo stream`);
+    } else {
+      const cfg = await loadConfigFile(file); // ConfigError → exit 3 with file:line:col
+      runDir = cfg.resolved.server.runDir;
+      logBase = cfg.resolved.server.logDir ?? cfg.resolved.server.dataDir;
+    }
+    const pid = await readPidFile(path.join(runDir, 'node.pid'));
+    if (pid && (await isAlive(pid)) && /flux-node|daemons[\\/]node[\\/]main/.test((await commandLine(pid)) ?? 'flux-node')) {
+      throw new InputError(`a node is already running on run dir ${runDir} (pid ${pid}); stop it first with "flux node stop"`, { code: 'E_NODE_RUNNING' });
+    }
+    const bin = path.join(this.config.root, 'bin', 'flux-node.js');
+    const args = [bin, ...(demo ? ['--demo'] : ['--config', file])];
+    if (this.flags.foreground) return this.foreground(args);
+
+    const logFile = path.join(logBase, 'node.log');
+    mkdirSync(logBase, { recursive: true });
+    const fd = openSync(logFile, 'a', 0o640);
+    const child = spawn(process.execPath, [...args, '--log-file', logFile], {
+      detached: true,
+      stdio: ['ignore', fd, fd, 'ipc'],
+      cwd: process.cwd(),
+      env: process.env,
+    });
+    closeSync(fd);
+    const msg = await new Promise<ReadyMsg | ErrorMsg | { type: 'exit'; code: number | null } | { type: 'timeout' }>((resolve) => {
+      const timer = setTimeout(() => resolve({ type: 'timeout' }), this.flags.timeout * 1000);
+      child.once('message', (m) => {
+        clearTimeout(timer);
+        resolve(m as ReadyMsg | ErrorMsg);
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        resolve({ type: 'exit', code });
+      });
+    });
+    child.removeAllListeners('exit');
+    if (child.connected) child.disconnect();
+    child.unref();
+    if (msg.type === 'error') {
+      if (msg.issues?.length) throw new ConfigError(msg.issues);
+      throw new InputError(msg.message, { code: msg.code, exitCode: msg.exitCode ?? EXIT_CODES.failure });
+    }
+    if (msg.type === 'exit') throw new InputError(`the node exited during startup (code ${msg.code}); see ${logFile}:\n${tail(logFile)}`);
+    if (msg.type === 'timeout') {
+      throw new InputError(`the node did not answer within ${this.flags.timeout} s (pid ${child.pid}); see ${logFile}`);
+    }
+    const info = msg.info;
+    if (!(await socketAnswers(info.socket, '/api/v3/node', 5000))) {
+      throw new InputError(`the node reported ready but does not answer on ${info.socket}; see ${logFile}`);
+    }
+    const client = new FluxClient({ socketPath: info.socket });
+    const list = await client.listStreams().catch(() => ({ streams: [], estimated_count: 0 }));
+    await closeSocketClients();
+    const base = info.http.url.replace(/\/$/, '');
+    const streams = list.streams.map((s) => ({ name: s.name, embed: `${base}/${s.name}/embed.html`, hls: `${base}/${s.name}/index.m3u8` }));
+    this.output(
+      { pid: info.pid, config_file: info.config_file, demo: info.demo, socket: info.socket, log_file: logFile, http_url: info.http.url, api_url: info.api_url, streams },
+      () => {
+        const lines = [
+          `flux node started (pid ${info.pid})`,
+          kv([
+            ['config', info.config_file ?? 'embedded demo (no config file)'],
+            ['api', `${info.api_url}  (socket ${info.socket})`],
+            ['log', logFile],
+            ['streams', String(info.streams_count)],
+          ]).replace(/^/gm, '  '),
+        ];
+        if (info.demo && streams[0]) {
+          lines.push(`  open      ${streams[0].embed}`, `  HLS       ${streams[0].hls}`);
+        } else {
+          for (const s of streams.slice(0, 10)) lines.push(`  ${s.name}: ${s.hls}`);
+          if (streams.length > 10) lines.push(`  … ${streams.length - 10} more ("flux stream list")`);
+        }
+        return lines.join('\n');
+      },
+    );
+  }
+
+  private async foreground(args: string[]): Promise<void> {
+    const child = spawn(process.execPath, [...args, ...(process.stdout.isTTY ? ['--pretty'] : [])], { stdio: 'inherit', cwd: process.cwd(), env: process.env });
+    const forward = (sig: NodeJS.Signals) => () => {
+      if (child.exitCode === null) child.kill(sig);
+    };
+    const onInt = forward('SIGINT');
+    const onTerm = forward('SIGTERM');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+    const code = await new Promise<number>((resolve) => child.once('exit', (c, s) => resolve(c ?? (s ? 128 + 15 : 1))));
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+    if (code !== 0) this.exit(code);
+  }
+}
+
+function tail(file: string, lines = 5): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}

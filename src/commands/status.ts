@@ -1,0 +1,27 @@
+import { BaseCommand, EXIT_CODE_HELP } from '../cli/base.js';
+import { FluxClient } from '../client/index.js';
+import { STREAM_HEAD, duration, streamRows, table } from '../client/format.js';
+
+export default class Status extends BaseCommand<typeof Status> {
+  static override summary = 'Node and streams at a glance';
+  static override description = `One snapshot: the node line and the stream table. --json gives {"node":…, "streams":…}. Exit 4 when no node runs.\n\n${EXIT_CODE_HELP}`;
+  static override examples = ['<%= config.bin %> status', '<%= config.bin %> status --json'];
+
+  async run(): Promise<void> {
+    const client = FluxClient.forConfig(this.flags.config);
+    try {
+      const [node, list] = await Promise.all([client.node(), client.listStreams()]);
+      const alive = list.streams.filter((s) => s.stats?.alive).length;
+      this.output({ node, streams: list }, () =>
+        [
+          `node ${node.name} (pid ${node.pid}) up ${duration(node.uptime_ms)}, flux ${node.version}, ${node.http.url}`,
+          `${list.estimated_count} streams, ${alive} alive, ${node.supervisor_restarts} supervisor restarts`,
+          '',
+          list.streams.length ? table(STREAM_HEAD, streamRows(list.streams)) : 'no streams',
+        ].join('\n'),
+      );
+    } finally {
+      await client.close();
+    }
+  }
+}

@@ -1,0 +1,380 @@
+/**
+ * The node agent: owns the config and the ports, runs one supervisor daemon per stream.
+ *
+ * Lifecycle: load + validate config → take `<run>/node.pid` (a second node on the same run dir is
+ * refused; a stale pid file/socket of a crashed node is cleaned) → listen on HTTP, `<run>/node.sock`
+ * (0600), RTMP, SRT → reconcile supervisors (adopting the ones a previous node left running with the
+ * same spec) → watch the config file. `stop()` stops supervisors too (unless keepStreams); a crash or
+ * kill -9 of the node leaves them running, to be re-adopted by the next node.
+ */
+import { mkdir, open, readFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Document } from 'yaml';
+import type { Logger } from '../../core/logger.js';
+import { InputError, ConfigError } from '../../core/errors.js';
+import type { ResolvedConfig, ResolvedServer, ResolvedStream } from '../../config/model.js';
+import type { ConfigInput, StreamInput } from '../../config/schema.js';
+import { removeStreamFromDocument, setStreamInDocument } from '../../config/edit.js';
+import { socketAnswers } from '../../client/socket-http.js';
+import { ConfigSource } from './config-source.js';
+import { SupervisorManager, type ReconcileResult, type SupervisorStatus, type SupervisorView } from './supervisors.js';
+import type { NodeApi } from './api.js';
+import { BasicAuthenticator } from './auth.js';
+import { closeServer, createHttpServer, createSocketServer, listenSocket, listenTcp, type PlaybackFn } from './http.js';
+import { commandLine, isAlive, readPidFile, sleep, unlinkQuiet } from '../../client/proc.js';
+import { resolveFfmpegInfo, type FfmpegInfo } from './ffmpeg-info.js';
+import { startPublishListeners, type PublishListeners } from './publish.js';
+
+export interface AgentOptions {
+  /** config file; undefined = the embedded demo */
+  configFile?: string;
+  logger: Logger;
+  logFile?: string;
+}
+
+export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+let versionCache: string | undefined;
+export async function packageVersion(): Promise<string> {
+  if (versionCache) return versionCache;
+  try {
+    versionCache = (JSON.parse(await readFile(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    versionCache = '0.0.0';
+  }
+  return versionCache;
+}
+
+export function nodePaths(runDir: string): { pid: string; sock: string } {
+  return { pid: path.join(runDir, 'node.pid'), sock: path.join(runDir, 'node.sock') };
+}
+
+/** A node process (by its command line) — used to tell a live node from a reused pid. */
+export function looksLikeNodeAgent(cmd: string | undefined): boolean {
+  return cmd === undefined || /flux-node|daemons[\\/]node[\\/]main/.test(cmd);
+}
+
+export class NodeRunningError extends InputError {
+  constructor(message: string) {
+    super(message, { code: 'E_NODE_RUNNING' });
+  }
+}
+
+/** Take the run dir's pid file; refuse when a live node holds it, clean it when its node is gone. */
+export async function acquirePidFile(runDir: string, logger: Logger): Promise<void> {
+  const { pid: pidFile, sock } = nodePaths(runDir);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      const fh = await open(pidFile, 'wx', 0o644);
+      try {
+        await fh.writeFile(`${process.pid}\n`);
+      } finally {
+        await fh.close();
+      }
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    let pid = await readPidFile(pidFile);
+    if (pid === undefined) {
+      await sleep(150); // a starting node may be between open and write
+      pid = await readPidFile(pidFile);
+    }
+    if (pid && pid !== process.pid && (await isAlive(pid)) && looksLikeNodeAgent(await commandLine(pid))) {
+      throw new NodeRunningError(`a node is already running on run dir ${runDir} (pid ${pid}, socket ${sock}); stop it first with "flux node stop"`);
+    }
+    logger.warn({ pidFile, stalePid: pid ?? null }, 'removing the stale pid file and socket of a node that is gone');
+    await unlinkQuiet(pidFile);
+    if (!(await socketAnswers(sock, '/node', 500))) await unlinkQuiet(sock);
+  }
+  throw new NodeRunningError(`could not take ${pidFile}: another node keeps starting on ${runDir}`);
+}
+
+export class NodeAgent implements NodeApi {
+  readonly logger: Logger;
+  private source!: ConfigSource;
+  private supervisors!: SupervisorManager;
+  private auth = new BasicAuthenticator([]);
+  private httpServer: Server | undefined;
+  private socketServer: Server | undefined;
+  private publish: PublishListeners | undefined;
+  private playback: PlaybackFn | undefined;
+  private watcher: { close(): Promise<void> } | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private startedAt = Date.now();
+  private ffmpeg!: FfmpegInfo;
+  private server!: ResolvedServer;
+  private stopping: Promise<void> | undefined;
+  private ownsPid = false;
+  private reloads = { ok: 0, failed: 0, lastError: null as string | null, lastAt: null as number | null };
+  /** resolves when the node has stopped (after stop()) */
+  readonly stopped: Promise<void>;
+  private resolveStopped!: () => void;
+
+  private constructor(private readonly opts: AgentOptions) {
+    this.logger = opts.logger;
+    this.stopped = new Promise((r) => (this.resolveStopped = r));
+  }
+
+  get runDir(): string {
+    return this.server.runDir;
+  }
+
+  get resolved(): ResolvedConfig {
+    return this.source.current.resolved;
+  }
+
+  static async start(opts: AgentOptions): Promise<NodeAgent> {
+    const agent = new NodeAgent(opts);
+    try {
+      await agent.boot();
+    } catch (e) {
+      await agent.teardown(false).catch(() => {});
+      throw e;
+    }
+    return agent;
+  }
+
+  private async boot(): Promise<void> {
+    const log = this.logger;
+    this.source = this.opts.configFile ? await ConfigSource.fromFile(this.opts.configFile) : ConfigSource.demo();
+    const cfg = this.source.current.resolved;
+    this.server = cfg.server;
+    if (!process.env.FLUX_LOG_LEVEL) this.logger.level = cfg.server.logLevel;
+    await mkdir(cfg.server.runDir, { recursive: true, mode: 0o700 });
+    await mkdir(cfg.server.dataDir, { recursive: true });
+    await acquirePidFile(cfg.server.runDir, log);
+    this.ownsPid = true;
+    const { sock } = nodePaths(cfg.server.runDir);
+    if (await socketAnswers(sock, '/node', 500)) {
+      throw new NodeRunningError(`a node already answers on ${sock}; stop it first with "flux node stop"`);
+    }
+    this.auth.setUsers(cfg.auth.users);
+    this.ffmpeg = await resolveFfmpegInfo(cfg.server.ffmpeg);
+    this.supervisors = new SupervisorManager({ runDir: cfg.server.runDir, logDir: cfg.server.logDir, server: cfg.server, ffmpeg: this.ffmpeg.path, logger: log });
+
+    try {
+      const mod = await import('./playback.js');
+      this.playback = mod.createPlaybackHandler({
+        getStream: (name) => this.resolved.streams[name],
+        listStreams: () => Object.keys(this.resolved.streams),
+        dvr: await loadDvrHandler(),
+        logger: log.child({ part: 'playback' }),
+      });
+    } catch (e) {
+      log.error({ err: (e as Error).message }, 'playback handler unavailable');
+    }
+
+    this.httpServer = createHttpServer({ node: this, auth: this.auth, logger: log, playback: () => this.playback });
+    try {
+      await listenTcp(this.httpServer, cfg.server.http, cfg.server.host);
+    } catch (e) {
+      throw new InputError(`cannot listen on HTTP ${cfg.server.host}:${cfg.server.http}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e, code: 'E_LISTEN' });
+    }
+    this.socketServer = createSocketServer(this, log);
+    await listenSocket(this.socketServer, sock);
+    this.publish = await startPublishListeners({
+      server: cfg.server,
+      getStream: (name) => this.resolved.streams[name],
+      ingestSocket: (name) => (this.supervisors.get(name) ? this.supervisors.paths(name).sock : undefined),
+      ffmpeg: () => this.ffmpeg.path,
+      logger: log,
+    });
+
+    const desired = enabledStreams(cfg);
+    const changes = await this.supervisors.reconcile(desired);
+    const orphans = await this.supervisors.stopOrphans(desired);
+    this.supervisors.startPolling();
+    log.info({ ...changes, orphansStopped: orphans, startupMs: Math.round(performance.now()), http: `${cfg.server.host}:${cfg.server.http}`, socket: sock, config: this.source.file ?? '(demo)' }, 'node started');
+    if (this.source.file) await this.watch(this.source.file);
+  }
+
+  private async watch(file: string): Promise<void> {
+    const { watch } = await import('chokidar');
+    const w = watch(file, { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 150, pollInterval: 50 }, atomic: true });
+    let timer: NodeJS.Timeout | undefined;
+    const schedule = () => {
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(() => {
+        this.reload().catch(() => {});
+      }, 50);
+    };
+    w.on('change', schedule).on('add', schedule);
+    w.on('error', (err) => this.logger.error({ err: String(err) }, 'config watcher error'));
+    await new Promise<void>((r) => w.once('ready', () => r()));
+    this.watcher = w;
+  }
+
+  /** Serialize config changes (API edits, file reloads). */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.catch(() => {}).then(fn);
+    this.queue = run;
+    return run;
+  }
+
+  private async apply(cfg: ResolvedConfig): Promise<ReconcileResult> {
+    const prev = this.server;
+    for (const key of ['http', 'host', 'rtmp', 'srt', 'runDir'] as const) {
+      if (JSON.stringify(prev[key]) !== JSON.stringify(cfg.server[key])) {
+        this.logger.warn({ key, running: prev[key], configured: cfg.server[key] }, `server.${key} changed: restart the node to apply it`);
+      }
+    }
+    // keep listeners and run dir of the running node; take the rest
+    this.server = { ...cfg.server, http: prev.http, host: prev.host, rtmp: prev.rtmp, srt: prev.srt, runDir: prev.runDir };
+    this.auth.setUsers(cfg.auth.users);
+    if (cfg.server.ffmpeg !== prev.ffmpeg) this.ffmpeg = await resolveFfmpegInfo(cfg.server.ffmpeg);
+    this.supervisors.setServer(this.server, this.ffmpeg.path);
+    const changes = await this.supervisors.reconcile(enabledStreams(cfg));
+    this.logger.info(changes, 'config applied');
+    return changes;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // NodeApi
+
+  reload(): Promise<ReconcileResult> {
+    return this.serial(async () => {
+      try {
+        const snap = await this.source.reload();
+        const r = await this.apply(snap.resolved);
+        this.reloads.ok++;
+        this.reloads.lastAt = Date.now();
+        this.reloads.lastError = null;
+        return r;
+      } catch (e) {
+        this.reloads.failed++;
+        this.reloads.lastAt = Date.now();
+        this.reloads.lastError = e instanceof Error ? e.message : String(e);
+        if (e instanceof ConfigError) this.logger.error({ issues: e.issues }, 'config change refused (invalid): the running config is kept');
+        else this.logger.error({ err: this.reloads.lastError }, 'config reload failed: the running config is kept');
+        throw e;
+      }
+    });
+  }
+
+  async info(): Promise<Record<string, unknown>> {
+    const cfg = this.resolved;
+    const names = Object.keys(cfg.streams);
+    const running = this.supervisors.names();
+    const host = displayHost(this.server.host);
+    return {
+      name: cfg.cluster?.nodeName ?? hostname(),
+      version: await packageVersion(),
+      pid: process.pid,
+      started_at: this.startedAt,
+      uptime: Math.round((Date.now() - this.startedAt) / 1000),
+      uptime_ms: Date.now() - this.startedAt,
+      config_file: this.source.file ?? null,
+      demo: this.source.demo,
+      run_dir: this.server.runDir,
+      data_dir: this.server.dataDir,
+      log_file: this.opts.logFile ?? null,
+      socket: nodePaths(this.server.runDir).sock,
+      http: { host: this.server.host, port: this.server.http, url: `http://${host}:${this.server.http}/` },
+      api_url: `http://${host}:${this.server.http}/api/v3/`,
+      rtmp: this.publish?.rtmpPort ?? null,
+      srt: this.publish?.srtPort ?? null,
+      streams_count: names.length,
+      streams_running: running.length,
+      streams_disabled: names.filter((n) => cfg.streams[n]!.disabled).length,
+      supervisor_restarts: running.reduce((s, n) => s + (this.supervisors.get(n)?.restarts ?? 0), 0),
+      ffmpeg: this.ffmpeg,
+      auth: { users: cfg.auth.users.length },
+      reloads: { ok: this.reloads.ok, failed: this.reloads.failed, last_error: this.reloads.lastError, last_at: this.reloads.lastAt },
+      playback: this.playback !== undefined,
+    };
+  }
+
+  configInput(): ConfigInput {
+    return this.source.current.input;
+  }
+
+  configFile(): string | undefined {
+    return this.source.file;
+  }
+
+  resolvedStream(name: string): ResolvedStream | undefined {
+    return this.resolved.streams[name];
+  }
+
+  supervisor(name: string): SupervisorView | undefined {
+    return this.supervisors.get(name);
+  }
+
+  freshStatus(name: string): Promise<SupervisorStatus | undefined> {
+    return this.supervisors.freshStatus(name);
+  }
+
+  putStream(name: string, value: StreamInput): Promise<void> {
+    return this.edit((doc) => setStreamInDocument(doc, name, value));
+  }
+
+  deleteStream(name: string): Promise<void> {
+    return this.edit((doc) => removeStreamFromDocument(doc, name));
+  }
+
+  private edit(fn: (doc: Document) => void): Promise<void> {
+    return this.serial(async () => {
+      const snap = await this.source.edit(fn);
+      await this.apply(snap.resolved);
+    });
+  }
+
+  restartStream(name: string): Promise<unknown> {
+    return this.supervisors.restartStream(name);
+  }
+
+  stop(opts: { keepStreams: boolean }): void {
+    void this.shutdown(opts);
+  }
+
+  /** Stop the node: listeners closed, supervisors stopped (unless keepStreams), pid file and socket removed. */
+  shutdown(opts: { keepStreams: boolean } = { keepStreams: false }): Promise<void> {
+    this.stopping ??= (async () => {
+      this.logger.info({ keepStreams: opts.keepStreams }, 'node stopping');
+      await this.teardown(!opts.keepStreams);
+      this.logger.info('node stopped');
+      this.resolveStopped();
+    })();
+    return this.stopping;
+  }
+
+  private async teardown(stopSupervisors: boolean): Promise<void> {
+    await this.watcher?.close().catch(() => {});
+    await this.publish?.close().catch(() => {});
+    if (this.supervisors) {
+      if (stopSupervisors) await this.supervisors.stopAll();
+      else this.supervisors.detachAll();
+    }
+    await Promise.all([this.httpServer && closeServer(this.httpServer), this.socketServer && closeServer(this.socketServer)]);
+    if (this.ownsPid && this.server) {
+      const { pid, sock } = nodePaths(this.server.runDir);
+      if ((await readPidFile(pid)) === process.pid) {
+        await unlinkQuiet(sock);
+        await unlinkQuiet(pid);
+      }
+      this.ownsPid = false;
+    }
+  }
+}
+
+function enabledStreams(cfg: ResolvedConfig): Record<string, ResolvedStream> {
+  return Object.fromEntries(Object.entries(cfg.streams).filter(([, s]) => !s.disabled));
+}
+
+export function displayHost(host: string): string {
+  return host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+}
+
+async function loadDvrHandler(): Promise<import('./playback.js').DvrRequestHandler | undefined> {
+  try {
+    const spec = '../../dvr/http.js';
+    const mod = (await import(spec)) as { handleDvrRequest?: import('./playback.js').DvrRequestHandler };
+    return mod.handleDvrRequest;
+  } catch {
+    return undefined;
+  }
+}
