@@ -22,7 +22,7 @@ export function parseRange(header: string | undefined, size: number): RangeResul
     return { kind: 'partial', start: Math.max(0, size - n), end: size - 1 };
   }
   const start = Number(a);
-  let end = b === '' ? size - 1 : Number(b);
+  let end = b === '' ? Number.MAX_SAFE_INTEGER : Number(b);
   if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || end < start) return { kind: 'full' };
   if (start >= size) return { kind: 'unsatisfiable' };
   if (end >= size) end = size - 1;
