@@ -1,0 +1,449 @@
+/**
+ * Native RTMP publish listener: TCP ↔ RtmpServerSession (src/media/rtmp), FLV → MPEG-TS with
+ * FlvToTsRemuxer, TS handed to a PublishSink chosen by the caller per stream.
+ *
+ *   const srv = await startRtmpServer({
+ *     host: '127.0.0.1', port: 1935,
+ *     authorize: async ({ app, name, query, params, remoteAddress }) => ({ ok: true, stream: name }),
+ *     onPublish: (stream, publisher) => ({ write: (ts) => …, end: (reason) => … }),
+ *   });
+ *
+ * - URLs: rtmp://host/<app>/<name> and rtmp://host/<name> (FFmpeg sends app "" then) both arrive
+ *   as (app, name); `authorize` maps them to a stream name (see rtmpStreamCandidates). OBS-style
+ *   server rtmp://host/live + key NAME is app "live", name "NAME". Query strings of the app and
+ *   the name (?key=…, ?password=…) reach authorize as `query`/`params`.
+ * - One publisher per stream: a second one gets NetStream.Publish.BadName and is disconnected.
+ * - Hostile or broken peers (garbage, stalled handshake, idle, not reading, abrupt disconnect)
+ *   only ever end their own session. Every session end calls sink.end(reason) exactly once.
+ */
+import net from 'node:net';
+import { once } from 'node:events';
+import { PassThrough, type Readable } from 'node:stream';
+import type { Buffer } from 'node:buffer';
+import { streamNameProblem } from '../../core/paths.js';
+import { silentLogger } from '../../core/logger.js';
+import { RtmpServerSession, type PublishRequest, type SessionPhase } from '../../media/rtmp/session.js';
+import { FlvToTsRemuxer, type RemuxInfo } from '../../media/rtmp/remux.js';
+
+export interface RtmpLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface RtmpPublishAttempt {
+  /** application from the URL, without query ("" for rtmp://host/NAME) */
+  app: string;
+  /** publishing name (stream key) without query */
+  name: string;
+  /** raw query of the app and the name joined by '&', e.g. "key=secret" */
+  query: string;
+  /** parsed query (the name's parameters win) */
+  params: Record<string, string>;
+  tcUrl: string;
+  remoteAddress: string;
+}
+
+export type RtmpAuthResult = { ok: true; stream: string } | { ok: false; reason: string };
+
+/** Where the TS of one publication goes. */
+export interface PublishSink {
+  /**
+   * Whole 188-byte TS packets. Returning false asks for backpressure: the server stops reading
+   * from the publisher until `waitDrain()` resolves (without waitDrain it is ignored). Throwing
+   * ends the publication.
+   */
+  write(ts: Buffer): boolean | void;
+  /** The publication ended (publisher left, unpublished, timed out, server closing …). Called once. */
+  end(reason: string): void;
+  waitDrain?(): Promise<void>;
+}
+
+export interface RtmpSessionInfo {
+  id: number;
+  remoteAddress: string;
+  remotePort: number;
+  phase: SessionPhase;
+  app?: string;
+  name?: string;
+  /** the stream being published (after authorization) */
+  stream?: string;
+  connectedAt: number;
+  publishingSince?: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** TS bytes handed to the sink */
+  tsBytes: number;
+  video?: RemuxInfo['video'];
+  audio?: RemuxInfo['audio'];
+  /** media messages not turned into TS */
+  ignored: number;
+}
+
+/** Handle given to onPublish: who publishes, live stats, and a way to kick the publisher. */
+export interface RtmpPublisher {
+  readonly id: number;
+  readonly stream: string;
+  readonly app: string;
+  readonly name: string;
+  readonly params: Record<string, string>;
+  readonly remoteAddress: string;
+  info(): RtmpSessionInfo;
+  /** Disconnects the publisher (sink.end(reason) follows). */
+  close(reason: string): void;
+}
+
+export interface RtmpServerOptions {
+  /** address to bind (default 0.0.0.0) */
+  host?: string;
+  /** TCP port; 0 picks a free one */
+  port: number;
+  authorize(req: RtmpPublishAttempt): Promise<RtmpAuthResult> | RtmpAuthResult;
+  onPublish(stream: string, publisher: RtmpPublisher): PublishSink;
+  logger?: RtmpLogger;
+  /** handshake must complete within this (default 10 s) */
+  handshakeTimeoutMs?: number;
+  /** publishing must start within this after the TCP connection (default 30 s) */
+  publishTimeoutMs?: number;
+  /** no byte received for this long ends the session (default 30 s) */
+  idleTimeoutMs?: number;
+  /** concurrent connections beyond this are refused (default 1000) */
+  maxConnections?: number;
+  /** largest RTMP message (default 16 MiB) */
+  maxMessageSize?: number;
+  /** unsent bytes to a peer that does not read before it is dropped (default 1 MiB) */
+  maxOutputBuffer?: number;
+  /** media time held back while waiting for the second track's configuration (default 1000 ms) */
+  trackWaitMs?: number;
+}
+
+export interface RtmpServer {
+  readonly port: number;
+  readonly host: string;
+  sessions(): RtmpSessionInfo[];
+  /** Stops listening, disconnects everyone (sinks end with "server closing"). */
+  close(): Promise<void>;
+}
+
+/**
+ * Stream names an (app, name) pair may mean, most specific first:
+ * rtmp://host/live/NAME → ["live/NAME", "NAME"], rtmp://host/cams/door → ["cams/door", "door"],
+ * rtmp://host/NAME (app "", or app NAME with an empty name) → ["NAME"].
+ */
+export function rtmpStreamCandidates(app: string, name: string): string[] {
+  const a = app.replace(/^\/+|\/+$/g, '');
+  const n = name.replace(/^\/+|\/+$/g, '');
+  const out: string[] = [];
+  if (a && n) out.push(`${a}/${n}`);
+  if (n) out.push(n);
+  if (a && !n) out.push(a);
+  return [...new Set(out)];
+}
+
+/**
+ * A PublishSink feeding a Readable (e.g. an HTTP request body towards a supervisor), with
+ * backpressure. When the consumer destroys the readable, sink writes throw and the publication ends.
+ */
+export function createReadableSink(highWaterMark = 4 * 1024 * 1024): { sink: PublishSink; readable: Readable } {
+  const pt = new PassThrough({ highWaterMark });
+  pt.on('error', () => {});
+  const sink: PublishSink = {
+    write(ts) {
+      if (pt.destroyed || pt.writableEnded) throw new Error('TS consumer is gone');
+      return pt.write(ts);
+    },
+    end() {
+      if (!pt.destroyed && !pt.writableEnded) pt.end();
+    },
+    async waitDrain() {
+      if (pt.destroyed || !pt.writableNeedDrain) return;
+      await Promise.race([once(pt, 'drain'), once(pt, 'close')]).catch(() => {});
+    },
+  };
+  return { sink, readable: pt };
+}
+
+let nextId = 1;
+
+class Connection {
+  readonly id = nextId++;
+  readonly session: RtmpServerSession;
+  readonly connectedAt = Date.now();
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  stream: string | undefined;
+  publishingSince: number | undefined;
+  private sink: PublishSink | undefined;
+  private remux: FlvToTsRemuxer | undefined;
+  private lastInfo: RemuxInfo | undefined;
+  private tsBytes = 0;
+  private timers: NodeJS.Timeout[] = [];
+  private closed = false;
+  private paused = false;
+
+  constructor(
+    readonly socket: net.Socket,
+    private readonly srv: Server,
+  ) {
+    this.remoteAddress = socket.remoteAddress ?? '?';
+    this.remotePort = socket.remotePort ?? 0;
+    const o = srv.opts;
+    this.session = new RtmpServerSession(
+      {
+        send: (b) => this.send(b),
+        publish: (req) => void this.authorize(req),
+        media: (m) => this.remux?.media(m.kind, m.timestamp, m.payload),
+        metadata: (d) => this.remux?.metadata(d),
+        unpublish: (reason) => this.endPublication(reason),
+        close: (reason) => this.close(reason),
+      },
+      { maxMessageSize: o.maxMessageSize, uptimeMs: Date.now() - srv.startedAt },
+    );
+    socket.setNoDelay(true);
+    socket.setTimeout(o.idleTimeoutMs ?? 30_000);
+    socket.on('timeout', () => this.close('idle timeout'));
+    socket.on('error', (err) => this.srv.log.debug({ session: this.id, err: err.message }, 'rtmp socket error'));
+    socket.on('close', () => this.close('disconnected'));
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    this.timers.push(
+      setTimeout(() => {
+        if (this.session.phase === 'handshake') this.close('handshake timeout');
+      }, o.handshakeTimeoutMs ?? 10_000),
+      setTimeout(() => {
+        if (this.publishingSince === undefined) this.close('no publish in time');
+      }, o.publishTimeoutMs ?? 30_000),
+    );
+    for (const t of this.timers) t.unref();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    this.session.push(chunk);
+  }
+
+  private send(bytes: Buffer): void {
+    const s = this.socket;
+    if (this.closed || s.destroyed) return;
+    s.write(bytes);
+    if (s.writableLength > (this.srv.opts.maxOutputBuffer ?? 1024 * 1024)) this.close('peer does not read');
+  }
+
+  private async authorize(req: PublishRequest): Promise<void> {
+    const attempt: RtmpPublishAttempt = {
+      app: req.app,
+      name: req.name,
+      query: req.query,
+      params: req.params,
+      tcUrl: req.tcUrl,
+      remoteAddress: this.remoteAddress,
+    };
+    let verdict: RtmpAuthResult;
+    try {
+      verdict = await this.srv.opts.authorize(attempt);
+    } catch (err) {
+      verdict = { ok: false, reason: `authorization failed: ${err instanceof Error ? err.message : String(err)}` };
+    }
+    if (this.closed) return;
+    const log = this.srv.log;
+    if (!verdict.ok) {
+      log.info({ session: this.id, app: req.app, name: req.name, remote: this.remoteAddress, reason: verdict.reason }, 'rtmp publish rejected');
+      this.session.rejectPublish('NetStream.Publish.Rejected', verdict.reason);
+      return;
+    }
+    const stream = verdict.stream;
+    const problem = streamNameProblem(stream);
+    if (problem) {
+      this.session.rejectPublish('NetStream.Publish.BadName', `invalid stream name: ${problem}`);
+      return;
+    }
+    const holder = this.srv.publishers.get(stream);
+    if (holder !== undefined && holder !== this) {
+      log.info({ session: this.id, stream, remote: this.remoteAddress, holder: holder.id }, 'rtmp publish refused: stream busy');
+      this.session.rejectPublish('NetStream.Publish.BadName', `stream "${stream}" is already being published`);
+      return;
+    }
+    this.srv.publishers.set(stream, this);
+    this.stream = stream;
+    let sink: PublishSink;
+    try {
+      sink = this.srv.opts.onPublish(stream, this.publisherHandle(stream, req));
+    } catch (err) {
+      this.srv.publishers.delete(stream);
+      this.stream = undefined;
+      this.session.rejectPublish('NetStream.Publish.Rejected', `cannot start: ${err instanceof Error ? err.message : String(err)}`);
+      return;
+    }
+    this.sink = sink;
+    this.remux = new FlvToTsRemuxer((ts) => this.toSink(ts), { trackWaitMs: this.srv.opts.trackWaitMs });
+    this.publishingSince = Date.now();
+    this.session.acceptPublish();
+    log.info({ session: this.id, stream, app: req.app, name: req.name, remote: this.remoteAddress }, 'rtmp publish started');
+  }
+
+  private publisherHandle(stream: string, req: PublishRequest): RtmpPublisher {
+    return {
+      id: this.id,
+      stream,
+      app: req.app,
+      name: req.name,
+      params: req.params,
+      remoteAddress: this.remoteAddress,
+      info: () => this.info(),
+      close: (reason) => this.close(reason),
+    };
+  }
+
+  private toSink(ts: Buffer): void {
+    const sink = this.sink;
+    if (sink === undefined) return;
+    this.tsBytes += ts.length;
+    let ok: boolean | void;
+    try {
+      ok = sink.write(ts);
+    } catch (err) {
+      this.close(`sink failed: ${err instanceof Error ? err.message : String(err)}`);
+      return;
+    }
+    if (ok === false && sink.waitDrain && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+      sink
+        .waitDrain()
+        .catch(() => {})
+        .finally(() => {
+          this.paused = false;
+          if (!this.closed) this.socket.resume();
+        });
+    }
+  }
+
+  /** Ends the current publication (the connection may stay, e.g. after FCUnpublish). */
+  private endPublication(reason: string): void {
+    const sink = this.sink;
+    const stream = this.stream;
+    if (this.remux) {
+      try {
+        this.remux.flush();
+      } catch {
+        // pure code; nothing should throw, but teardown must complete
+      }
+      this.lastInfo = this.remux.info;
+    }
+    this.sink = undefined;
+    this.remux = undefined;
+    if (stream !== undefined) {
+      if (this.srv.publishers.get(stream) === this) this.srv.publishers.delete(stream);
+      this.srv.log.info({ session: this.id, stream, reason, tsBytes: this.tsBytes }, 'rtmp publish ended');
+    }
+    this.stream = undefined;
+    if (sink) {
+      try {
+        sink.end(reason);
+      } catch (err) {
+        this.srv.log.warn({ session: this.id, err: (err as Error).message }, 'sink.end threw');
+      }
+    }
+  }
+
+  close(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.session.end(reason);
+    this.endPublication(reason);
+    this.srv.connections.delete(this);
+    const s = this.socket;
+    if (!s.destroyed) {
+      // flush what the session wrote last (e.g. a rejection status), then make sure it goes away
+      s.end();
+      const t = setTimeout(() => s.destroy(), 2000);
+      t.unref();
+      s.once('close', () => clearTimeout(t));
+    }
+    this.srv.log.debug({ session: this.id, remote: this.remoteAddress, reason }, 'rtmp session closed');
+  }
+
+  info(): RtmpSessionInfo {
+    const r = this.remux?.info ?? this.lastInfo;
+    const st = this.session.stats;
+    return {
+      id: this.id,
+      remoteAddress: this.remoteAddress,
+      remotePort: this.remotePort,
+      phase: this.session.phase,
+      app: this.session.connectInfo?.app,
+      name: this.session.publication?.name ?? this.session.pendingPublish?.name,
+      stream: this.stream,
+      connectedAt: this.connectedAt,
+      publishingSince: this.publishingSince,
+      bytesIn: st.bytesIn,
+      bytesOut: st.bytesOut,
+      tsBytes: this.tsBytes,
+      video: r?.video ? { ...r.video } : undefined,
+      audio: r?.audio ? { ...r.audio } : undefined,
+      ignored: (r?.ignored ?? 0) + st.droppedMessages,
+    };
+  }
+}
+
+class Server {
+  readonly connections = new Set<Connection>();
+  readonly publishers = new Map<string, Connection>();
+  readonly startedAt = Date.now();
+  readonly log: RtmpLogger;
+
+  constructor(readonly opts: RtmpServerOptions) {
+    this.log = opts.logger ?? silentLogger;
+  }
+
+  accept(socket: net.Socket): void {
+    if (this.connections.size >= (this.opts.maxConnections ?? 1000)) {
+      this.log.warn({ remote: socket.remoteAddress }, 'rtmp connection refused: too many connections');
+      socket.on('error', () => {});
+      socket.destroy();
+      return;
+    }
+    try {
+      this.connections.add(new Connection(socket, this));
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, 'rtmp connection setup failed');
+      socket.destroy();
+    }
+  }
+}
+
+export async function startRtmpServer(opts: RtmpServerOptions): Promise<RtmpServer> {
+  const srv = new Server(opts);
+  const tcp = net.createServer({ noDelay: true }, (socket) => srv.accept(socket));
+  tcp.on('error', (err) => srv.log.error({ err: err.message }, 'rtmp listener error'));
+  const host = opts.host ?? '0.0.0.0';
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    tcp.once('error', onError);
+    tcp.listen(opts.port, host, () => {
+      tcp.off('error', onError);
+      resolve();
+    });
+  });
+  const addr = tcp.address() as net.AddressInfo;
+  srv.log.info({ host, port: addr.port }, 'rtmp listener started');
+  let closing: Promise<void> | undefined;
+  return {
+    port: addr.port,
+    host,
+    sessions: () => [...srv.connections].map((c) => c.info()),
+    close: () => {
+      closing ??= (async () => {
+        const done = new Promise<void>((resolve) => tcp.close(() => resolve()));
+        for (const c of [...srv.connections]) {
+          c.close('server closing');
+          c.socket.destroy();
+        }
+        await done;
+        srv.log.info({ port: addr.port }, 'rtmp listener stopped');
+      })();
+      return closing;
+    },
+  };
+}
