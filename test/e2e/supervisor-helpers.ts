@@ -288,3 +288,29 @@ export async function expectLive(sup: SupervisorProc, stream: ResolvedStream, op
   }, 8000);
   return { status, playlist };
 }
+
+/** A peer that is started again whenever it exits (an ffmpeg SRT listener serves one caller, then exits). */
+export function startRespawning(t: TestContext, cmd: string, args: string[]): { spawns(): number } {
+  let stopped = false;
+  let n = 0;
+  let current: ChildProcess | undefined;
+  const run = () => {
+    if (stopped) return;
+    n++;
+    current = spawn(cmd, args, { stdio: 'ignore' });
+    current.on('exit', () => {
+      if (!stopped) setTimeout(run, 200);
+    });
+  };
+  run();
+  t.after(async () => {
+    stopped = true;
+    if (current && current.exitCode === null && current.signalCode === null) {
+      const c = current;
+      const gone = new Promise<void>((r) => c.on('exit', () => r()));
+      c.kill('SIGKILL');
+      await gone;
+    }
+  });
+  return { spawns: () => n };
+}

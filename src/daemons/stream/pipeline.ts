@@ -54,6 +54,13 @@ export interface PipelineOptions {
   watchdogMs: number;
 }
 
+/**
+ * Extra time a pulled source gets for its FIRST output after a (re)start: ffmpeg connects, then
+ * probes the stream (analyzeduration defaults to 5 s) before it writes a byte. Without it a slow
+ * but healthy source would be killed (or failed over) just before it delivers.
+ */
+export const PULL_STARTUP_GRACE_MS = 6000;
+
 export function pipelineNeedsFfmpeg(stream: ResolvedStream, input: ResolvedInput, mode: PipelineMode): boolean {
   if (!isNativeScheme(input.scheme)) return true;
   return mode === 'full' && !!stream.transcoder;
@@ -103,6 +110,11 @@ export class Pipeline {
 
   get watchdogMs(): number {
     return this.opts.watchdogMs;
+  }
+
+  /** Time allowed for the first media after a start, beyond the source timeout. */
+  get startupGraceMs(): number {
+    return isNativeScheme(this.input.scheme) ? 0 : PULL_STARTUP_GRACE_MS;
   }
 
   /** Change the watchdog (a probe promoted to active in a multi-input stream: the supervisor takes over). */
@@ -228,7 +240,8 @@ export class Pipeline {
       const since = Math.max(this.childOutputAt, this.child.startedAt);
       // a transcoder fed by a silent source is not to blame
       const sourceQuiet = this.source && now - this.lastSourceDataAt > wd;
-      if (now - since > wd && !sourceQuiet) {
+      const limit = this.childOutputAt ? wd : wd + this.startupGraceMs;
+      if (now - since > limit && !sourceQuiet) {
         const msg = `no output from ffmpeg for ${fmtSec(now - since)}: restarting it`;
         this.setError(msg);
         this.h.onWatchdog?.(msg);

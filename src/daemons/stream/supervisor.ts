@@ -343,8 +343,10 @@ export class Supervisor {
       const rt = this.inputs[ai]!;
       const lastMedia = Math.max(rt.monitor.lastPacketAt, this.activatedAt);
       const silentMs = now - lastMedia;
-      if (this.multi() && silentMs > rt.input.sourceTimeoutMs) {
-        const hadMedia = rt.monitor.lastPacketAt >= this.activatedAt;
+      const hadMedia = rt.monitor.lastPacketAt >= this.activatedAt;
+      // a pulled source gets extra time for its first bytes (connect + ffmpeg's probing)
+      const limit = rt.input.sourceTimeoutMs + (hadMedia ? 0 : this.active.startupGraceMs);
+      if (this.multi() && silentMs > limit) {
         const errored = !hadMedia && (this.active.lastError !== null || this.active.fatal);
         const reason = errored ? 'input_error' : 'source_timeout';
         const why = errored ? this.active.lastError! : `no media for ${(silentMs / 1000).toFixed(1)} s (source_timeout ${rt.input.sourceTimeoutMs / 1000} s)`;
