@@ -1,0 +1,264 @@
+/**
+ * Reading a DVR archive: segments in [from, to) across hours and days, from the per-hour index files
+ * (binary search inside an hour; only the hours overlapping the range are read). An hour whose index is
+ * missing or damaged is read from its segment file names instead (read-only: the recorder repairs files).
+ *
+ * An Archive caches decoded hours (LRU), revalidated on every query by a stat of the index file (or of the
+ * hour directory when there is no usable index), so a long-lived reader (the node's playback server) sees
+ * appends and retention immediately.
+ */
+import { stat } from 'node:fs/promises';
+import { HOUR_MS, hourOf, segmentRelPath } from './layout.js';
+import { SegTable, type SegmentRecord } from './table.js';
+import {
+  buildHourFromNames,
+  hourDirPath,
+  indexFilePath,
+  isErr,
+  listIndexHours,
+  readHourIndex,
+  scanHourNames,
+  segmentPath,
+} from './index-file.js';
+import { walkHourDirs } from './walk.js';
+import { computeGaps, computeRanges, type Gap, type RecordedRange } from './gaps.js';
+
+export interface HourLoad {
+  table: SegTable;
+  /** where the rows came from */
+  source: 'index' | 'names' | 'none';
+  /** the index file exists but had a torn tail / bad records */
+  damaged: boolean;
+}
+
+interface CacheEntry extends HourLoad {
+  key: string;
+}
+
+export interface ArchiveOptions {
+  /** decoded hours kept in memory (default 1024, ~50 MB at 2 s segments) */
+  maxCachedHours?: number;
+}
+
+export interface RenditionSummary {
+  rendition: string;
+  segments: number;
+  bytes: number;
+  oldestMs?: number;
+  /** end of the newest segment */
+  newestMs?: number;
+  ranges: RecordedRange[];
+  gaps: Gap[];
+  /** hours read from file names because their index was missing or damaged */
+  unindexedHours: number;
+}
+
+export class Archive {
+  private cache = new Map<string, CacheEntry>();
+  private readonly maxCachedHours: number;
+
+  constructor(
+    readonly root: string,
+    opts: ArchiveOptions = {},
+  ) {
+    this.maxCachedHours = opts.maxCachedHours ?? 1024;
+  }
+
+  /** Absolute path of a segment file. */
+  segmentPath(rendition: string, startMs: number, durationMs: number): string {
+    return segmentPath(this.root, rendition, startMs, durationMs);
+  }
+
+  /** `YYYY/…/<start>-<dur>.ts` relative to the rendition dir. */
+  segmentUri(startMs: number, durationMs: number): string {
+    return segmentRelPath(startMs, durationMs);
+  }
+
+  /** Hours with an index file or a segment dir, ascending, within [fromHour, toHour]. */
+  async hours(rendition: string, fromHour = -Infinity, toHour = Infinity): Promise<number[]> {
+    const [idx, dirs] = await Promise.all([
+      listIndexHours(this.root, rendition),
+      walkHourDirs(this.root, rendition, { fromHour, toHour }),
+    ]);
+    const set = new Set<number>(dirs);
+    for (const h of idx) if (h >= fromHour && h <= toHour) set.add(h);
+    return [...set].sort((a, b) => a - b);
+  }
+
+  /** One hour's rows (cached; revalidated by stat). */
+  async hour(rendition: string, hour: number): Promise<HourLoad> {
+    const ck = `${rendition}\u0000${hour}`;
+    const idxFile = indexFilePath(this.root, rendition, hour);
+    let key: string;
+    let idxExists = false;
+    try {
+      const st = await stat(idxFile);
+      idxExists = true;
+      key = `i:${st.size}:${st.mtimeMs}:${st.ino}`;
+    } catch (e) {
+      if (!isErr(e, 'ENOENT', 'ENOTDIR')) throw e;
+      key = 'i:-';
+    }
+    const cached = this.cache.get(ck);
+    if (cached && cached.key === key && cached.source === 'index') return this.touch(ck, cached);
+    let dirKey = '';
+    const dirStamp = async () => {
+      try {
+        const st = await stat(hourDirPath(this.root, rendition, hour));
+        return `d:${st.mtimeMs}:${st.ino}`;
+      } catch (e) {
+        if (!isErr(e, 'ENOENT', 'ENOTDIR')) throw e;
+        return 'd:-';
+      }
+    };
+    if (cached && cached.source !== 'index') {
+      dirKey = await dirStamp();
+      if (cached.key === key + dirKey) return this.touch(ck, cached);
+    }
+    let load: HourLoad;
+    let known: SegTable | undefined;
+    if (idxExists) {
+      const r = await readHourIndex(idxFile);
+      if (r.exists && !r.damaged) {
+        load = { table: r.table, source: 'index', damaged: false };
+        this.put(ck, { ...load, key });
+        return load;
+      }
+      known = r.table;
+    }
+    // no usable index: the file names are the truth
+    dirKey ||= await dirStamp();
+    const names = await scanHourNames(this.root, rendition, hour);
+    const prev = names.length ? await this.lastBefore(rendition, hour) : undefined;
+    const table = await buildHourFromNames(this.root, rendition, hour, names, known, prev);
+    load = { table, source: names.length ? 'names' : 'none', damaged: idxExists };
+    this.put(ck, { ...load, key: key + dirKey });
+    return load;
+  }
+
+  /** The last record of the hour before `hour` if it is already cached (used to chain inferred sequences). */
+  private async lastBefore(rendition: string, hour: number): Promise<SegmentRecord | undefined> {
+    const c = this.cache.get(`${rendition}\u0000${hour - 1}`);
+    return c && c.table.length ? c.table.get(c.table.length - 1) : undefined;
+  }
+
+  private touch(ck: string, e: CacheEntry): CacheEntry {
+    this.cache.delete(ck);
+    this.cache.set(ck, e);
+    return e;
+  }
+
+  private put(ck: string, e: CacheEntry): void {
+    this.cache.delete(ck);
+    this.cache.set(ck, e);
+    while (this.cache.size > this.maxCachedHours) {
+      const first = this.cache.keys().next().value as string;
+      this.cache.delete(first);
+    }
+  }
+
+  /** Forget cached hours (after the caller changed files). */
+  invalidate(): void {
+    this.cache.clear();
+  }
+
+  /**
+   * Segments overlapping [fromMs, toMs), sorted by start. Reads only the hours of the range (plus the hour
+   * before `from`, whose last segment may reach into it).
+   */
+  async segments(rendition: string, fromMs: number, toMs: number): Promise<SegTable> {
+    return (await this.collect(rendition, fromMs, toMs)).table;
+  }
+
+  private async collect(rendition: string, fromMs: number, toMs: number): Promise<{ table: SegTable; unindexedHours: number }> {
+    if (!(toMs > fromMs)) return { table: new SegTable(1), unindexedHours: 0 };
+    const hours = await this.hours(rendition, hourOf(fromMs) - 1, hourOf(toMs - 1));
+    const loads = await Promise.all(hours.map((h) => this.hour(rendition, h)));
+    let total = 0;
+    const parts: [SegTable, number, number][] = [];
+    for (const { table } of loads) {
+      const [a, b] = table.overlapRange(fromMs, toMs);
+      if (b > a) {
+        parts.push([table, a, b]);
+        total += b - a;
+      }
+    }
+    const res = new SegTable(total);
+    for (const [t, a, b] of parts) {
+      // keep the result sorted even if a segment sits in the wrong hour file
+      if (res.length && t.start[a]! <= res.start[res.length - 1]!) {
+        for (let i = a; i < b; i++) if (t.start[i]! > res.start[res.length - 1]!) res.pushFrom(t, i);
+      } else res.append(t, a, b);
+    }
+    return { table: res, unindexedHours: loads.filter((l) => l.source === 'names').length };
+  }
+
+  /** Every segment of a rendition. */
+  async all(rendition: string): Promise<SegTable> {
+    const hours = await this.hours(rendition);
+    if (!hours.length) return new SegTable(1);
+    return this.segments(rendition, hours[0]! * HOUR_MS - HOUR_MS, (hours[hours.length - 1]! + 2) * HOUR_MS);
+  }
+
+  /** The newest segment of a rendition. */
+  async newest(rendition: string): Promise<SegmentRecord | undefined> {
+    return this.edge(rendition, true);
+  }
+
+  /** The oldest segment of a rendition. */
+  async oldest(rendition: string): Promise<SegmentRecord | undefined> {
+    return this.edge(rendition, false);
+  }
+
+  private async edge(rendition: string, newest: boolean): Promise<SegmentRecord | undefined> {
+    const [idx, dirs] = await Promise.all([
+      listIndexHours(this.root, rendition),
+      walkHourDirs(this.root, rendition, { descending: newest, limit: 4 }),
+    ]);
+    let hours = [...new Set([...idx, ...dirs])].sort((a, b) => (newest ? b - a : a - b));
+    for (let pass = 0; pass < 2; pass++) {
+      for (const h of hours) {
+        const { table } = await this.hour(rendition, h);
+        if (table.length) return table.get(newest ? table.length - 1 : 0);
+      }
+      if (dirs.length < 4) break;
+      // the first directories were empty: look at all of them
+      const seen = new Set(hours);
+      hours = (await this.hours(rendition)).filter((h) => !seen.has(h)).sort((a, b) => (newest ? b - a : a - b));
+    }
+    return undefined;
+  }
+
+  /** Segments, bytes, ranges and gaps of a rendition within [fromMs, toMs) (whole archive by default). */
+  async summary(rendition: string, fromMs?: number, toMs?: number): Promise<RenditionSummary> {
+    let from = fromMs;
+    let to = toMs;
+    if (from === undefined || to === undefined) {
+      const hours = await this.hours(rendition);
+      from ??= hours.length ? hours[0]! * HOUR_MS - HOUR_MS : 0;
+      to ??= hours.length ? (hours[hours.length - 1]! + 2) * HOUR_MS : 1;
+    }
+    const { table: t, unindexedHours } = await this.collect(rendition, from, to);
+    return {
+      rendition,
+      segments: t.length,
+      bytes: t.totalBytes(),
+      oldestMs: t.length ? t.start[0] : undefined,
+      newestMs: t.length ? t.endMs(t.length - 1) : undefined,
+      ranges: computeRanges(t),
+      gaps: computeGaps(t),
+      unindexedHours,
+    };
+  }
+}
+
+/** One shared Archive per stream root (the playback server's long-lived readers). */
+const shared = new Map<string, Archive>();
+export function archiveFor(root: string): Archive {
+  let a = shared.get(root);
+  if (!a) {
+    a = new Archive(root);
+    shared.set(root, a);
+  }
+  return a;
+}

@@ -1,0 +1,70 @@
+/**
+ * MPEG-TS → MP4 remux (no re-encoding) with ffmpeg reading the concatenated segments on stdin.
+ * ffmpeg is spawned with an argument array, never a shell.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import { ExternalError } from '../core/errors.js';
+import { resolveFfmpeg } from '../ffmpeg/resolve.js';
+
+const INPUT = ['-hide_banner', '-nostats', '-loglevel', 'error', '-f', 'mpegts', '-i', 'pipe:0', '-map', '0:v?', '-map', '0:a?', '-c', 'copy'];
+
+/** Fragmented MP4 on stdout, playable while it streams (HTTP archive-….mp4). */
+export function streamingMp4Args(): string[] {
+  return [...INPUT, '-f', 'mp4', '-movflags', 'frag_keyframe+empty_moov+default_base_moof', 'pipe:1'];
+}
+
+/** A regular MP4 file with the moov atom first (`flux dvr export`). */
+export function fileMp4Args(out: string, opts: { faststart?: boolean } = {}): string[] {
+  return [...INPUT, ...(opts.faststart === false ? [] : ['-movflags', '+faststart']), '-f', 'mp4', '-y', out];
+}
+
+/** FLUX_FFMPEG → configured → PATH (→ an npm-shipped binary), through src/ffmpeg. */
+export async function ffmpegPath(configured?: string): Promise<string> {
+  return (await resolveFfmpeg(configured)).path;
+}
+
+export interface Remux {
+  child: ChildProcess;
+  stdin: Writable;
+  stdout: Readable | null;
+  /** resolves on exit 0; rejects with ExternalError (stderr kept) otherwise */
+  done: Promise<void>;
+  kill(): void;
+}
+
+export function spawnRemux(ffmpeg: string, args: string[], opts: { stdout: boolean }): Remux {
+  const child = spawn(ffmpeg, args, { stdio: ['pipe', opts.stdout ? 'pipe' : 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (d: string) => {
+    stderr = (stderr + d).slice(-4096);
+  });
+  // ffmpeg leaving early makes writes to stdin fail with EPIPE: the exit status tells why
+  child.stdin!.on('error', () => {});
+  let killed = false;
+  const done = new Promise<void>((resolve, reject) => {
+    child.once('error', (e) => reject(new ExternalError(`cannot run ${ffmpeg}: ${e.message}`, ffmpeg, args, { cause: e })));
+    child.once('close', (code, signal) => {
+      if (code === 0) resolve();
+      else {
+        const why = killed ? 'stopped' : signal ? `killed by ${signal}` : `exited with code ${code}`;
+        const line = stderr.trim().split('\n').pop() ?? '';
+        reject(new ExternalError(`ffmpeg ${why}${line ? `: ${line}` : ''}`, ffmpeg, args, { stderr }));
+      }
+    });
+  });
+  done.catch(() => {});
+  return {
+    child,
+    stdin: child.stdin!,
+    stdout: child.stdout,
+    done,
+    kill() {
+      if (child.exitCode === null && child.signalCode === null) {
+        killed = true;
+        child.kill('SIGKILL');
+      }
+    },
+  };
+}
