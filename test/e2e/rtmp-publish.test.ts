@@ -10,7 +10,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { encodeAmf0 } from '../../src/media/rtmp/amf0.js';
+import { ChunkWriter, MessageType } from '../../src/media/rtmp/chunk.js';
+import { clientHandshakeStart } from '../../src/media/rtmp/handshake.js';
 import {
+  createReadableSink,
   rtmpStreamCandidates,
   startRtmpServer,
   type RtmpPublishAttempt,
@@ -150,7 +154,7 @@ function validate(ts: Buffer, name: string, seconds: number) {
 }
 
 test('ffmpeg publishes H.264+AAC; wrong key, busy name and hostile clients are refused without disturbing it', async () => {
-  const { srv, attempts, publications } = await server();
+  const { srv, attempts, publications } = await server({ publishTimeoutMs: 2500 });
   const port = srv.port;
 
   const good = ffmpegPublish(`rtmp://127.0.0.1:${port}/live/test?key=secret`, 4);
@@ -169,6 +173,18 @@ test('ffmpeg publishes H.264+AAC; wrong key, busy name and hostile clients are r
     hostileClient(port, (s) => {
       // slowloris: a byte of handshake every 200 ms
       const t = setInterval(() => (s.destroyed ? clearInterval(t) : s.write(Buffer.from([3]))), 200);
+      s.on('close', () => clearInterval(t));
+    }),
+    hostileClient(port, (s) => {
+      // a real RTMP client that connects, keeps pinging, and never publishes
+      const w = new ChunkWriter();
+      s.write(Buffer.concat([clientHandshakeStart(), Buffer.alloc(1536)]));
+      s.write(w.write({ csid: 3, type: MessageType.CommandAmf0, streamId: 0, timestamp: 0, payload: encodeAmf0('connect', 1, { app: 'live' }) }));
+      const ping = Buffer.from([0, 6, 0, 0, 0, 0]);
+      const t = setInterval(() => {
+        if (s.destroyed) return clearInterval(t);
+        s.write(w.write({ csid: 2, type: MessageType.UserControl, streamId: 0, timestamp: 0, payload: ping }));
+      }, 200);
       s.on('close', () => clearInterval(t));
     }),
     hostileClient(port, (s) => {
@@ -193,6 +209,7 @@ test('ffmpeg publishes H.264+AAC; wrong key, busy name and hostile clients are r
   // silent and slow clients are cut by the 1 s handshake timeout, the others at once
   for (const ms of closedAfter) assert.ok(ms < 4000, `hostile connection closed after ${ms} ms`);
   assert.ok(closedAfter[2]! >= 900, 'the silent client was given its handshake time');
+  assert.ok(closedAfter[4]! >= 2400, 'the client that never publishes was given its publish time');
 
   // the first publisher is still the one publishing, undisturbed
   const live = srv.sessions().filter((x) => x.stream === 'test');
@@ -245,4 +262,49 @@ test('an idle publisher is dropped and its sink ended; the server closes cleanly
   assert.deepEqual(srv.sessions(), []);
   // closing twice is harmless
   await srv.close();
+});
+
+test('createReadableSink: backpressure towards a slow consumer, and a consumer that quits ends the publication', async () => {
+  const ends: string[] = [];
+  const waits: number[] = [];
+  const received: Buffer[][] = [];
+  let n = 0;
+  const srv = await startRtmpServer({
+    host: '127.0.0.1',
+    port: 0,
+    authorize: (req) => ({ ok: true, stream: req.name }),
+    onPublish: (_stream, publisher) => {
+      const { sink, readable } = createReadableSink(2048);
+      const idx = n++;
+      const mine: Buffer[] = [];
+      received.push(mine);
+      void (async () => {
+        let bytes = 0;
+        for await (const chunk of readable) {
+          mine.push(chunk as Buffer);
+          bytes += (chunk as Buffer).length;
+          await new Promise((r) => setTimeout(r, 2)); // slow reader
+          if (idx === 1 && bytes > 30_000) {
+            readable.destroy(); // the consumer gives up
+            return;
+          }
+        }
+      })();
+      return { write: (b) => sink.write(b), end: (r) => ((waits[idx] = publisher.info().sinkWaits), (ends[idx] = r), sink.end(r)), waitDrain: () => sink.waitDrain!() };
+    },
+  });
+  servers.push(srv);
+  const slow = ffmpegPublish(`rtmp://127.0.0.1:${srv.port}/live/slow`, 2);
+  const r = await slow.done;
+  assert.equal(r.code, 0, r.stderr);
+  await waitFor(() => ends[0] !== undefined, 3000, 'the end of the first publication');
+  validate(Buffer.concat(received[0]!), 'readable.ts', 2);
+  assert.ok(waits[0]! > 0, 'the server waited for the slow consumer');
+
+  const quitter = ffmpegPublish(`rtmp://127.0.0.1:${srv.port}/live/quitter`, 20);
+  await waitFor(() => ends[1] !== undefined, 10_000, 'the publication to end when its consumer quits');
+  assert.match(ends[1]!, /sink failed: TS consumer is gone/);
+  const q = await quitter.done;
+  assert.notEqual(q.code, 0, 'the publisher was disconnected');
+  await waitFor(() => srv.sessions().length === 0, 3000, 'sessions to go');
 });

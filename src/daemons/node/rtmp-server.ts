@@ -79,6 +79,8 @@ export interface RtmpSessionInfo {
   audio?: RemuxInfo['audio'];
   /** media messages not turned into TS */
   ignored: number;
+  /** times reading from the publisher was paused because the sink asked for backpressure */
+  sinkWaits: number;
 }
 
 /** Handle given to onPublish: who publishes, live stats, and a way to kick the publisher. */
@@ -181,6 +183,7 @@ class Connection {
   private timers: NodeJS.Timeout[] = [];
   private closed = false;
   private paused = false;
+  private sinkWaits = 0;
 
   constructor(
     readonly socket: net.Socket,
@@ -307,6 +310,7 @@ class Connection {
     }
     if (ok === false && sink.waitDrain && !this.paused) {
       this.paused = true;
+      this.sinkWaits++;
       this.socket.pause();
       sink
         .waitDrain()
@@ -383,6 +387,7 @@ class Connection {
       video: r?.video ? { ...r.video } : undefined,
       audio: r?.audio ? { ...r.audio } : undefined,
       ignored: (r?.ignored ?? 0) + st.droppedMessages,
+      sinkWaits: this.sinkWaits,
     };
   }
 }
