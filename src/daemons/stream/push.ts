@@ -97,7 +97,11 @@ export class TsStartGate {
       off = need;
       if (this.carry[0] === 0x47) {
         const pkt = Buffer.from(this.carry); // one 188-byte copy per chunk at most
-        if (this.packet(pkt, allowOpen)) out.push(pkt);
+        const wasOpen = this.open;
+        if (this.packet(pkt, allowOpen)) {
+          if (!wasOpen) this.pushPsi(out);
+          out.push(pkt);
+        }
       }
     }
     let runStart = -1;
@@ -115,8 +119,7 @@ export class TsStartGate {
         if (!wasOpen) {
           // the gate just opened on this packet: PSI first
           if (runStart >= 0) out.push(chunk.subarray(runStart, off));
-          if (this.pat) out.push(this.pat);
-          if (this.pmt) out.push(this.pmt);
+          this.pushPsi(out);
           runStart = off;
         } else if (runStart < 0) runStart = off;
       } else if (runStart >= 0) {
@@ -131,6 +134,11 @@ export class TsStartGate {
       this.carryLen = chunk.length - off;
     }
     return out;
+  }
+
+  private pushPsi(out: Buffer[]): void {
+    if (this.pat) out.push(this.pat);
+    if (this.pmt) out.push(this.pmt);
   }
 
   /** Inspect one packet; true when it is to be forwarded. */
