@@ -597,7 +597,11 @@ export class TsMuxer {
     while (start < end) {
       if (this.pos === this.packetEnd) this.nextPacket();
       const n = Math.min(end - start, this.packetEnd - this.pos);
-      src.copy(this.out, this.pos, start, start + n);
+      if (n <= 16) {
+        // start codes, PES/ADTS headers: a loop beats Buffer.copy's per-call cost
+        const out = this.out;
+        for (let i = 0; i < n; i++) out[this.pos + i] = src[start + i]!;
+      } else src.copy(this.out, this.pos, start, start + n);
       this.pos += n;
       start += n;
       this.remaining -= n;
