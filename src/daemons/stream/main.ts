@@ -11,7 +11,8 @@ import { MasterWriter } from './master-writer.js';
 import { ControlServer } from './control.js';
 import { capsFor, makeArgsBuilder } from './ffmpeg-args.js';
 import { readSpec, runFiles, type SupervisorSpec } from './spec.js';
-import { Supervisor, type SupervisorDeps, type WriterLike } from './supervisor.js';
+import { PushWorker } from './push.js';
+import { Supervisor, redact, type PushLike, type SupervisorDeps, type WriterLike } from './supervisor.js';
 import { TsDemuxer } from '../../media/ts/demuxer.js';
 
 export interface StartOptions {
@@ -60,7 +61,21 @@ export async function supervisorDeps(spec: SupervisorSpec, log: Logger): Promise
       for (const w of writers) await master.updateFrom(w.writer as unknown as HlsWriter);
     },
     makeAnalyzer: () => new TsDemuxer(),
+    createPush: (stream, i) => pushAdapter(new PushWorker({ target: stream.push[i]!, ffmpeg: spec.ffmpeg, logger: log })),
     logger: log,
+  };
+}
+
+/** The push worker (src/daemons/stream/push.ts) as the supervisor drives it. */
+function pushAdapter(w: PushWorker): PushLike {
+  w.start();
+  return {
+    write: (chunk) => w.write(chunk),
+    stop: () => w.stop(),
+    status: () => {
+      const s = w.status;
+      return { url: redact(s.url), state: s.state, bytes: s.bytes, errors: s.errors, lastError: s.lastError, restarts: s.restarts, dropped: s.dropped, outBytes: s.outBytes };
+    },
   };
 }
 

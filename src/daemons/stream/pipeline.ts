@@ -55,9 +55,10 @@ export interface PipelineOptions {
 }
 
 /**
- * Extra time a pulled source gets for its FIRST output after a (re)start: ffmpeg connects, then
- * probes the stream (analyzeduration defaults to 5 s) before it writes a byte. Without it a slow
- * but healthy source would be killed (or failed over) just before it delivers.
+ * Extra time an ffmpeg child gets for its FIRST output after a (re)start: it connects, then
+ * probes its input (analyzeduration defaults to 5 s) before it writes a byte. Without it a slow
+ * but healthy source (or a transcoder still probing its stdin) would be killed, or failed over,
+ * just before it delivers.
  */
 export const PULL_STARTUP_GRACE_MS = 6000;
 
@@ -114,7 +115,7 @@ export class Pipeline {
 
   /** Time allowed for the first media after a start, beyond the source timeout. */
   get startupGraceMs(): number {
-    return isNativeScheme(this.input.scheme) ? 0 : PULL_STARTUP_GRACE_MS;
+    return pipelineNeedsFfmpeg(this.stream, this.input, this.opts.mode) ? PULL_STARTUP_GRACE_MS : 0;
   }
 
   /** Change the watchdog (a probe promoted to active in a multi-input stream: the supervisor takes over). */

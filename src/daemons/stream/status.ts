@@ -41,6 +41,10 @@ export interface PushStatus {
   errors: number;
   lastError: string | null;
   restarts: number;
+  /** extra: TS bytes dropped (no ffmpeg yet, waiting for a keyframe, target too slow) */
+  dropped?: number;
+  /** extra: bytes ffmpeg wrote to the target */
+  outBytes?: number;
 }
 
 export type SupervisorEventType = 'switch' | 'restart' | 'error' | 'start' | 'stop' | 'publish' | 'unpublish';
