@@ -271,8 +271,9 @@ function zodIssueMessages(iss: ZodIssueLike, prefix: Path, data: unknown): Msg[]
       const expected = new Set<string>();
       for (const b of branches) {
         for (const e of b) {
-          if (e.code === 'invalid_type' && e.expected) expected.add(NOUNS[e.expected] ?? e.expected);
-          else if (e.code === 'invalid_value') for (const v of e.values ?? []) expected.add(JSON.stringify(v));
+          if (e.code === 'invalid_type' && e.expected === 'boolean') expected.add('true').add('false');
+          else if (e.code === 'invalid_type' && e.expected) expected.add(NOUNS[e.expected] ?? e.expected);
+          else if (e.code === 'invalid_value') for (const v of e.values ?? []) expected.add(typeof v === 'string' ? v : JSON.stringify(v));
         }
       }
       const list = [...expected];

@@ -86,8 +86,12 @@ export function semanticIssues(cfg: unknown, doc: Document): SemanticIssue[] {
       const ip = [...sp, 'inputs', i];
       if (url === undefined || url === '') return;
       const scheme = schemeOf(url);
+      if (!scheme) {
+        add([...ip, 'url'], `input URL "${url}" has no scheme: expected one of ${INPUT_SCHEMES.map((x) => `${x}://`).join(', ')}`);
+        return;
+      }
       if (!(INPUT_SCHEMES as readonly string[]).includes(scheme)) {
-        add([...ip, 'url'], `unsupported input URL scheme "${scheme || url}": expected one of ${INPUT_SCHEMES.join(', ')}`);
+        add([...ip, 'url'], `unsupported input URL scheme "${scheme}": expected one of ${INPUT_SCHEMES.join(', ')}`);
         return;
       }
       if (inp.rtsp_transport !== undefined && !scheme.startsWith('rtsp')) add([...ip, 'rtsp_transport'], 'rtsp_transport applies only to rtsp:// inputs', true);
@@ -133,7 +137,8 @@ export function semanticIssues(cfg: unknown, doc: Document): SemanticIssue[] {
       if (!url) return;
       const scheme = schemeOf(url);
       if (!(PUSH_SCHEMES as readonly string[]).includes(scheme)) {
-        add(typeof p === 'string' ? [...sp, 'push', i] : [...sp, 'push', i, 'url'], `unsupported push URL scheme "${scheme || url}": expected one of ${PUSH_SCHEMES.join(', ')}`);
+        const at = typeof p === 'string' ? [...sp, 'push', i] : [...sp, 'push', i, 'url'];
+        add(at, scheme ? `unsupported push URL scheme "${scheme}": expected one of ${PUSH_SCHEMES.join(', ')}` : `push URL "${url}" has no scheme: expected one of ${PUSH_SCHEMES.map((x) => `${x}://`).join(', ')}`);
       }
     });
 
@@ -142,7 +147,7 @@ export function semanticIssues(cfg: unknown, doc: Document): SemanticIssue[] {
       const names = new Map<string, number>();
       arr(tr.video).forEach((v, i) => {
         if (!isObj(v) || typeof v.name !== 'string') return;
-        if (names.has(v.name)) add([...sp, 'transcoder', 'video', i, 'name'], `duplicate profile name "${v.name}" (also video.${names.get(v.name)})`);
+        if (names.has(v.name)) add([...sp, 'transcoder', 'video', i, 'name'], `duplicate profile name "${v.name}" (also used by video[${names.get(v.name)}])`);
         else names.set(v.name, i);
       });
     }
@@ -158,17 +163,18 @@ export function semanticIssues(cfg: unknown, doc: Document): SemanticIssue[] {
     }
   }
 
-  // UDP listener conflicts, reported at the later one
-  for (let i = 0; i < udp.length; i++) {
-    const b = udp[i]!;
-    for (let j = 0; j < i; j++) {
-      const a = udp[j]!;
-      if (a.port !== b.port) continue;
-      if (a.host === b.host || WILDCARD.has(a.host) || WILDCARD.has(b.host)) {
-        add(b.path, `udp port ${b.port}${b.host && !WILDCARD.has(b.host) ? ` (${b.host})` : ''} is already used by ${a.where}${a.host && !WILDCARD.has(a.host) ? ` (${a.host})` : ''}: two listeners cannot share it`);
-        break;
-      }
+  // UDP listener conflicts, reported at the later one (grouped by port: linear in the number of listeners)
+  const byPort = new Map<number, Listener[]>();
+  const on = (l: Listener) => (WILDCARD.has(l.host) ? 'all addresses' : l.host);
+  for (const b of udp) {
+    const same = byPort.get(b.port);
+    if (!same) {
+      byPort.set(b.port, [b]);
+      continue;
     }
+    const a = same.find((x) => x.host === b.host || WILDCARD.has(x.host) || WILDCARD.has(b.host));
+    if (a) add(b.path, `udp port ${b.port} (${on(b)}) is already used by ${a.where} (${on(a)}): two listeners cannot share it`);
+    same.push(b);
   }
 
   const templates = isObj(cfg.templates) ? cfg.templates : {};

@@ -73,14 +73,15 @@ export function duplicateKeys(doc: Document): DuplicateKey[] {
         if (!isPair(it)) continue;
         const k = keyString(it);
         const keyNode = it.key as YamlNode | null;
-        if (k !== undefined) {
-          if (seen.has(k)) out.push({ path: p, key: k, offset: keyNode?.range?.[0], firstOffset: seen.get(k) });
-          else seen.set(k, keyNode?.range?.[0]);
-        }
-        if (k !== undefined) walk(it.value, [...p, k]);
+        if (k === undefined) continue;
+        if (seen.has(k)) out.push({ path: p, key: k, offset: keyNode?.range?.[0], firstOffset: seen.get(k) });
+        else seen.set(k, keyNode?.range?.[0]);
+        if (isMap(it.value) || isSeq(it.value)) walk(it.value, [...p, k]);
       }
     } else if (isSeq(node)) {
-      node.items.forEach((it, i) => walk(it, [...p, i]));
+      node.items.forEach((it, i) => {
+        if (isMap(it) || isSeq(it)) walk(it, [...p, i]);
+      });
     }
   };
   walk(doc.contents, []);

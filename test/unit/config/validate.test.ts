@@ -1,0 +1,202 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { validateText, validateFile, loadConfigFile, MAX_CONFIG_BYTES } from '../../../src/config/load.js';
+import { ConfigError, InputError } from '../../../src/core/errors.js';
+import { resolveConfig } from '../../../src/config/resolve.js';
+import { manyStreamsYaml } from '../../helpers/config-fixtures.js';
+
+const F = 'flux.yaml';
+const lines = (text: string) => validateText(text, F).issues.map((i) => `${i.line}:${i.col}: ${i.message}`);
+
+async function tempDir(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'flux-validate-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+test('empty and comment-only files are valid configs with no streams', () => {
+  for (const text of ['', '\n\n', '# nothing yet\n', '---\n', 'streams:\n', 'streams: {}\n']) {
+    const r = validateText(text, F);
+    assert.deepEqual(r.issues, [], JSON.stringify(text));
+    assert.deepEqual(Object.keys(r.input?.streams ?? {}), []);
+  }
+});
+
+test('schema problems and semantic problems in different parts are all reported in one run', () => {
+  const text = [
+    'server:',
+    '  http: eighty', // 2: schema (type)
+    'streams:',
+    '  a:',
+    '    inputs:',
+    '      - url: gopher://x', // 6: semantic (scheme) in a stream that also has a schema problem
+    '        priorty: 1', // 7: schema (unknown key)
+    '  b:',
+    '    inputs: [{url: "udp://239.1.1.1:2000"}]',
+    '    dvr: { storage: nowhere }', // 10: semantic (reference)
+    '  c:',
+    '    inputs: [{url: "udp://239.1.1.1:2000"}]', // 12: semantic (port)
+  ].join('\n');
+  const got = lines(text);
+  assert.equal(got.length, 5, got.join('\n'));
+  assert.match(got[0]!, /^2:9: server\.http: expected a number, got "eighty"$/);
+  assert.match(got[1]!, /^6:14: unsupported input URL scheme "gopher"/);
+  assert.match(got[2]!, /^7:9: unknown key "priorty" in streams\.a\.inputs\[0\], did you mean "priority"\?$/);
+  assert.match(got[3]!, /^10:21: unknown dvr storage "nowhere"/);
+  assert.match(got[4]!, /^12:20: udp port 2000 \(239\.1\.1\.1\) is already used by streams\.b\.inputs\[0\]\.url/);
+});
+
+test('positions point at the key for unknown keys and at the value for bad values; a missing key at its parent key', () => {
+  const text = 'streams:\n  cam:\n    title: 7\n    colour: red\n';
+  const got = lines(text);
+  assert.deepEqual(got, [
+    '2:3: streams.cam: missing required key "inputs"',
+    '3:12: streams.cam.title: expected a string, got 7',
+    '4:5: unknown key "colour" in streams.cam (expected one of: inputs, title, disabled, transcoder, dvr, push, hls, auth)',
+  ]);
+});
+
+test('duplicate stream names are reported at the second occurrence with the first line; validation goes on', () => {
+  const text = 'streams:\n  a:\n    inputs: [{url: "fake://x"}]\n  b:\n    inputs: [{url: "fake://x"}]\n  a:\n    inputs: [{url: "bad://x"}]\n';
+  assert.deepEqual(lines(text), [
+    '6:3: duplicate stream name "a" (first defined at line 2)',
+    '7:20: unsupported input URL scheme "bad": expected one of publish, fake, file, udp, rtp, tshttp, tshttps, http, https, hls, hlss, rtmp, rtmps, rtsp, rtsps, srt',
+  ]);
+  assert.deepEqual(lines('server:\n  http: 1\n  rtmp: 2\n  http: 3\n'), ['4:3: duplicate key "http" (first defined at line 2)']);
+});
+
+test('YAML syntax errors give their line and column', () => {
+  assert.deepEqual(lines('streams:\n  a: [1, 2\nserver: {}\n'), ['3:1: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]']);
+  assert.deepEqual(lines('a: "open\n'), ['2:1: YAML syntax error: Missing closing "quote']);
+  assert.deepEqual(lines('streams:\n\tcam: {}\n'), ['2:1: YAML syntax error: Tabs are not allowed as indentation']);
+  const multi = lines('server: {}\n---\nstreams: {}\n');
+  assert.equal(multi.length, 1);
+  assert.match(multi[0]!, /^\d+:\d+: YAML syntax error: .*multiple documents/i);
+});
+
+test('alias problems are one clear issue, not an exception', () => {
+  assert.deepEqual(lines('server: *nope\n'), ['1:1: YAML error: Unresolved alias (the anchor must be set before the alias): nope']);
+  // a billion-laughs style expansion is stopped
+  const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+  for (let i = 1; i < 9; i++) bomb.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill('*' + String.fromCharCode(96 + i)).join(', ')}]`);
+  const got = lines(bomb.join('\n') + '\n');
+  assert.equal(got.length, 1);
+  assert.match(got[0]!, /^1:1: YAML error: .*alias/i);
+});
+
+test('the top level must be a mapping', () => {
+  assert.deepEqual(lines('- a\n- b\n'), ['1:1: expected a mapping at the top level (server:, streams:, …)']);
+  assert.deepEqual(lines('just a string\n'), ['1:1: expected a mapping at the top level (server:, streams:, …)']);
+});
+
+test('stream names: "..", absolute, empty segments, control characters are rejected at the key', () => {
+  const text = 'streams:\n  ../x:\n    inputs: [{url: "fake://x"}]\n  /abs:\n    inputs: [{url: "fake://x"}]\n  a//b:\n    inputs: [{url: "fake://x"}]\n  "c\\x01d":\n    inputs: [{url: "fake://x"}]\n  cams/ok:\n    inputs: [{url: "fake://x"}]\n';
+  assert.deepEqual(lines(text), [
+    '2:3: invalid stream name "../x": stream name contains a ".." segment',
+    '4:3: invalid stream name "/abs": stream name is an absolute path',
+    '6:3: invalid stream name "a//b": stream name has an empty path segment',
+    '8:3: invalid stream name "c\\u0001d": stream name contains a control character',
+  ]);
+});
+
+test('listener ports: same udp address, wildcard vs group, srt listeners, server.srt, http = rtmp', () => {
+  const text = [
+    'server: { http: 8000, rtmp: 8000, srt: 9000 }', // 1
+    'streams:',
+    '  a: { inputs: [{url: "udp://239.0.0.1:1234"}] }', // 3
+    '  b: { inputs: [{url: "udp://@239.0.0.1:1234"}] }', // 4 conflict with a
+    '  c: { inputs: [{url: "udp://239.0.0.2:1234"}] }', // 5 other group: fine
+    '  d: { inputs: [{url: "udp://0.0.0.0:1234"}] }', // 6 wildcard: conflicts with a
+    '  e: { inputs: [{url: "srt://:9000?mode=listener"}] }', // 7 conflicts with server.srt
+    '  f: { inputs: [{url: "srt://:7000"}] }', // 8 listener (no host)
+    '  g: { inputs: [{url: "srt://0.0.0.0:7000", srt_mode: listener}] }', // 9 conflict with f
+    '  h: { inputs: [{url: "srt://remote.example.com:7000"}] }', // 10 caller: no conflict
+    '  i: { inputs: [{url: "udp://239.0.0.9:1935"}] }', // 11 udp vs tcp rtmp: no conflict
+  ].join('\n');
+  const got = lines(text);
+  assert.equal(got.length, 5, got.join('\n'));
+  assert.match(got[0]!, /^1:\d+: server\.rtmp port 8000 is already used by server\.http$/);
+  assert.match(got[1]!, /^4:\d+: udp port 1234 \(239\.0\.0\.1\) is already used by streams\.a\.inputs\[0\]\.url \(239\.0\.0\.1\)/);
+  assert.match(got[2]!, /^6:\d+: udp port 1234 \(all addresses\) is already used by streams\.a/);
+  assert.match(got[3]!, /^7:\d+: udp port 9000 \(all addresses\) is already used by server\.srt/);
+  assert.match(got[4]!, /^9:\d+: udp port 7000 .* streams\.f\.inputs\[0\]\.url/);
+});
+
+test('auth references: play_token needs a play backend, secure_link needs a key', () => {
+  const text = 'streams:\n  a:\n    inputs: [{url: "fake://x"}]\n    auth: { play_token: true, secure_link: true }\n';
+  const got = lines(text);
+  assert.equal(got.length, 2);
+  assert.match(got[0]!, /^4:13: play_token needs a play backend/);
+  assert.match(got[1]!, /^4:31: secure_link needs auth\.secure_link_key/);
+  assert.deepEqual(lines(text + 'auth: { play_backend: "http://127.0.0.1:1/a", secure_link_key: "0123456789" }\n'), []);
+});
+
+test('files: missing, directory, binary, invalid UTF-8, too big: one clear InputError line each', async (t) => {
+  const dir = await tempDir(t);
+  const expectInput = async (file: string, code: string, re: RegExp) => {
+    await assert.rejects(validateFile(file), (e: unknown) => {
+      assert.ok(e instanceof InputError, String(e));
+      assert.equal(e.code, code);
+      assert.match(e.message, re);
+      assert.ok(!e.message.includes('\n'));
+      return true;
+    });
+  };
+  await expectInput(path.join(dir, 'missing.yaml'), 'E_NOENT', /missing\.yaml: no such file$/);
+  await mkdir(path.join(dir, 'sub.yaml'));
+  await expectInput(path.join(dir, 'sub.yaml'), 'E_ISDIR', /is a directory/);
+  const junk = Buffer.alloc(4096);
+  for (let i = 0; i < junk.length; i++) junk[i] = (i * 7919 + 13) & 255;
+  await writeFile(path.join(dir, 'junk.bin'), junk);
+  await expectInput(path.join(dir, 'junk.bin'), 'E_BINARY', /binary data/);
+  await writeFile(path.join(dir, 'latin1.yaml'), Buffer.from('title: caf\xe9\n', 'latin1'));
+  await expectInput(path.join(dir, 'latin1.yaml'), 'E_BINARY', /not UTF-8 text/);
+  const big = path.join(dir, 'big.yaml');
+  await writeFile(big, '# ' + 'x'.repeat(10 * 1024 * 1024) + '\n');
+  await expectInput(big, 'E_TOOBIG', new RegExp(`file is \\d+ bytes, larger than the ${MAX_CONFIG_BYTES / 1024 / 1024} MiB limit`));
+  // loadConfigFile reports the same way
+  await assert.rejects(loadConfigFile(path.join(dir, 'missing.yaml')), InputError);
+});
+
+test('a file just under the size limit (comments) is parsed, not refused', async (t) => {
+  const dir = await tempDir(t);
+  const file = path.join(dir, 'long.yaml');
+  await writeFile(file, ('# ' + 'y'.repeat(1000) + '\n').repeat(Math.floor((MAX_CONFIG_BYTES - 4096) / 1003)) + 'streams: {}\n');
+  const r = await validateFile(file);
+  assert.deepEqual(r.issues, []);
+});
+
+// The timeout only catches a hang or a blow-up on a loaded machine; 5,000 streams take about a second alone.
+test('5,000 streams validate and resolve; one broken stream among them is found with its position', { timeout: 60_000 }, async (t) => {
+  const dir = await tempDir(t);
+  const file = path.join(dir, 'many.yaml');
+  await writeFile(file, manyStreamsYaml(5000));
+  const r = await validateFile(file);
+  assert.deepEqual(r.issues, []);
+  const resolved = resolveConfig(r.input!, file);
+  assert.equal(Object.keys(resolved.streams).length, 5000);
+  assert.equal(resolved.streams.ch4999!.dvr!.retentionMs, 86_400_000);
+  const text = manyStreamsYaml(5000).replace('  ch4321:\n    inputs:\n', '  ch4321:\n    inputz:\n');
+  const bad = validateText(text, file);
+  const line = text.slice(0, text.indexOf('  ch4321:')).split('\n').length;
+  assert.deepEqual(
+    bad.issues.map((i) => `${i.line}:${i.col}: ${i.message}`),
+    [`${line}:3: streams.ch4321: missing required key "inputs"`, `${line + 1}:5: unknown key "inputz" in streams.ch4321, did you mean "inputs"?`],
+  );
+});
+
+test('loadConfigFile throws ConfigError with every issue', async (t) => {
+  const dir = await tempDir(t);
+  const file = path.join(dir, 'f.yaml');
+  await writeFile(file, 'streams:\n  a:\n    inputs: []\n  b:\n    inputs: [{url: "nope://"}]\n');
+  await assert.rejects(loadConfigFile(file), (e: unknown) => {
+    assert.ok(e instanceof ConfigError);
+    assert.equal(e.issues.length, 2);
+    assert.equal(e.exitCode, 3);
+    assert.match(e.message, /f\.yaml:3:13: streams\.a\.inputs: needs at least 1 item\n.*f\.yaml:5:20: unsupported input URL scheme "nope"/);
+    return true;
+  });
+});
