@@ -21,8 +21,8 @@ export class FakeWriter implements WriterLike {
   constructor(readonly opts: OpenWriterOptions) {}
   write(chunk: Buffer): void {
     this.bytes += chunk.length;
-    // byte 4 of our synthetic packets carries the sender's tag
-    this.calls.push({ op: 'write', bytes: chunk.length, tag: chunk[4] ?? -1 });
+    // our synthetic packets carry the sender's tag in every payload byte: the most frequent byte
+    this.calls.push({ op: 'write', bytes: chunk.length, tag: dominantByte(chunk) });
   }
   discontinuity(): void {
     this.calls.push({ op: 'discontinuity' });
@@ -43,6 +43,19 @@ export class FakeWriter implements WriterLike {
   }
 }
 
+function dominantByte(b: Buffer): number {
+  const counts = new Uint32Array(256);
+  for (let i = 0; i < b.length; i++) counts[b[i]!]!++;
+  let best = -1;
+  let n = 0;
+  for (let v = 0; v < 256; v++)
+    if (counts[v]! > n) {
+      n = counts[v]!;
+      best = v;
+    }
+  return best;
+}
+
 export function fakeWriterFactory(): { open: OpenWriter; writers: FakeWriter[] } {
   const writers: FakeWriter[] = [];
   return {
@@ -55,16 +68,15 @@ export function fakeWriterFactory(): { open: OpenWriter; writers: FakeWriter[] }
   };
 }
 
-/** `count` TS packets on PID 0x100 with running CC; byte 4 = tag (payload only, no adaptation). */
+/** `count` TS packets on PID 0x100 with running CC; every payload byte = tag (payload only, no adaptation). */
 export function tsPackets(count: number, tag: number, ccStart = 0): Buffer {
-  const b = Buffer.alloc(188 * count, 0xff);
+  const b = Buffer.alloc(188 * count, tag);
   for (let i = 0; i < count; i++) {
     const o = i * 188;
     b[o] = 0x47;
     b[o + 1] = 0x01;
     b[o + 2] = 0x00;
     b[o + 3] = 0x10 | ((ccStart + i) & 0x0f);
-    b[o + 4] = tag;
   }
   return b;
 }
