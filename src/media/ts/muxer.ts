@@ -21,6 +21,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { ADTS_HEADER_SIZE, parseAudioSpecificConfig, writeAdtsHeader, type AacConfig } from '../flv/audio.js';
+import { crc32Mpeg2 } from './crc32.js';
 
 export const TS_PACKET_SIZE = 188;
 
@@ -74,23 +75,6 @@ const AUD_H265 = Buffer.from([0, 0, 0, 1, 0x46, 0x01, 0x50]);
 const TWO_POW_33 = 8589934592;
 const TWO_POW_32 = 4294967296;
 
-// CRC-32/MPEG-2 (poly 0x04C11DB7, no reflection, init 0xFFFFFFFF, no final xor)
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let i = 0; i < 256; i++) {
-    let c = i << 24;
-    for (let k = 0; k < 8; k++) c = c & 0x80000000 ? (c << 1) ^ 0x04c11db7 : c << 1;
-    t[i] = c >>> 0;
-  }
-  return t;
-})();
-
-export function crc32mpeg(buf: Buffer, start = 0, end = buf.length): number {
-  let crc = 0xffffffff;
-  for (let i = start; i < end; i++) crc = ((crc << 8) ^ CRC_TABLE[((crc >>> 24) ^ buf[i]!) & 0xff]!) >>> 0;
-  return crc >>> 0;
-}
-
 /** One 188-byte packet carrying a PSI section (pointer field 0), CC 0 (patched when written). */
 function psiPacket(pid: number, section: Buffer): Buffer {
   const pkt = Buffer.alloc(TS_PACKET_SIZE, 0xff);
@@ -100,7 +84,7 @@ function psiPacket(pid: number, section: Buffer): Buffer {
   pkt[3] = 0x10;
   pkt[4] = 0; // pointer_field
   section.copy(pkt, 5);
-  const crc = crc32mpeg(section);
+  const crc = crc32Mpeg2(section);
   pkt.writeUInt32BE(crc, 5 + section.length);
   return pkt;
 }

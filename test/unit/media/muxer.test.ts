@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseAudioTag, parseFlvFile, parseVideoTag, type FlvTag } from '../../../src/media/flv/index.js';
 import { TsMuxer, type TsMuxerOptions } from '../../../src/media/ts/muxer.js';
+import { TsDemuxer } from '../../../src/media/ts/demuxer.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'flux-muxer-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -249,6 +250,16 @@ test('H.264 with B-frames + AAC: ffprobe sees h264 320x240 and aac, monotonic ti
   assert.equal(key.length, 2);
   for (const e of key) assert.deepEqual([...e.payload.subarray(6, 11)], [0, 0, 0, 1, 0x67], 'SPS after the AUD on keyframes');
   for (const e of a.pes.filter((x) => x.pid === 0x101)) assert.equal(e.payload.readUInt16BE(0) & 0xfff6, 0xfff0, 'ADTS');
+
+  // the project's own demuxer (what the HLS segmenter reads) agrees, in odd-sized pieces
+  const d = new TsDemuxer();
+  for (let i = 0; i < ts.length; i += 1000) d.push(ts.subarray(i, i + 1000));
+  const st = d.stats;
+  assert.deepEqual(
+    [st.ccErrors, st.crcErrors, st.formatErrors, st.syncLosses, st.droppedBytes, st.ptsJumps, st.pcrJumps],
+    [0, 0, 0, 0, 0, 0, 0],
+  );
+  assert.deepEqual([st.videoFrames, st.keyframes, st.audioFrames], [50, 2, muxer.stats.audioFrames]);
 });
 
 test('32-bit millisecond wrap: timestamps stay continuous across 2^32 ms', () => {
