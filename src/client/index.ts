@@ -35,6 +35,7 @@ export interface StreamStatsDoc {
   push: { url: string; state: string; bytes: number; errors: number; restarts: number; error: string | null }[];
   renditions: { name: string; bitrate: number; segments: number; last_segment_at: number | null }[];
   events: { at: number; type: string; reason?: string; from?: number; to?: number; source: 'supervisor' | 'node' }[];
+  ffmpeg: { role: string; pid: number; input: number | null }[];
   supervisor: { pid: number | null; state: string; restarts: number; adopted: boolean; spec_hash: string; spawned_at: number } | null;
 }
 

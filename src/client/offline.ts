@@ -24,6 +24,7 @@ export function stoppedStats(disabled = false): StreamStatsDoc {
     push: [],
     renditions: [],
     events: [],
+    ffmpeg: [],
     supervisor: null,
   };
 }

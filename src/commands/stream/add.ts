@@ -73,7 +73,7 @@ ${EXIT_CODE_HELP}`;
       live = false;
       const file = configFileFor(f.config);
       doc = await offlineAdd(file, name, stream);
-      this.info(`no node running: added "${name}" to ${file} (it starts with the next "flux node start")`);
+      process.stderr.write(`no node running: added "${name}" to ${file} (it starts with the next "flux node start")` + '\n');
     } finally {
       await client.close();
     }

@@ -27,7 +27,7 @@ export default class StreamList_ extends BaseCommand<typeof StreamList_> {
         list.streams = list.streams.filter((s) => s.name.startsWith(this.flags.prefix!));
         list.estimated_count = list.streams.length;
       }
-      this.info(`no node running: streams of ${file}`);
+      process.stderr.write(`no node running: streams of ${file}` + '\n');
     } finally {
       await client.close();
     }

@@ -24,7 +24,7 @@ export default class StreamRm extends BaseCommand<typeof StreamRm> {
       live = false;
       const file = configFileFor(this.flags.config);
       await offlineRemove(file, name);
-      this.info(`no node running: removed "${name}" from ${file}`);
+      process.stderr.write(`no node running: removed "${name}" from ${file}` + '\n');
     } finally {
       await client.close();
     }

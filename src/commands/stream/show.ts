@@ -23,7 +23,7 @@ export default class StreamShow extends BaseCommand<typeof StreamShow> {
       if (!(e instanceof NodeUnreachableError)) throw e;
       const file = configFileFor(this.flags.config);
       doc = await offlineShow(file, name);
-      this.info(`no node running: "${name}" as configured in ${file}`);
+      process.stderr.write(`no node running: "${name}" as configured in ${file}` + '\n');
     } finally {
       await client.close();
     }

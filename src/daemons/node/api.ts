@@ -273,6 +273,8 @@ export interface StreamStats {
   push: Record<string, unknown>[];
   renditions: Record<string, unknown>[];
   events: Record<string, unknown>[];
+  /** ffmpeg children of the supervisor right now */
+  ffmpeg: { role: string; pid: number; input: number | null }[];
   supervisor: { pid: number | null; state: string; restarts: number; adopted: boolean; spec_hash: string; spawned_at: number } | null;
 }
 
@@ -322,6 +324,7 @@ function statsOf(resolved: ResolvedStream | undefined, sup: SupervisorView | und
     push: (st?.push ?? []).map((p) => ({ url: p.url, state: p.state, bytes: num(p.bytes), errors: num(p.errors), restarts: num(p.restarts), error: p.lastError ?? null })),
     renditions: (st?.renditions ?? []).map((r) => ({ name: r.name, bitrate: num(r.bitrate), segments: num(r.segments), last_segment_at: r.lastSegmentAt ?? null })),
     events,
+    ffmpeg: (st?.ffmpeg ?? []).map((f) => ({ role: f.role, pid: f.pid, input: (f as { input?: number }).input ?? null })),
     supervisor: sup
       ? { pid: sup.pid ?? null, state: sup.state, restarts: sup.restarts, adopted: sup.adopted, spec_hash: sup.specHash, spawned_at: sup.spawnedAt }
       : null,

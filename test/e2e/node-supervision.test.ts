@@ -1,0 +1,105 @@
+/**
+ * The node agent supervises real supervisor daemons (real ffmpeg, fake:// sources):
+ * ffmpeg restarts, supervisor restarts, re-adoption after a kill -9 of the node, a second node
+ * refused, graceful stop of everything.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fakeStream, pidAlive, REPO_ROOT, startNode, tempDir, waitFor } from '../helpers/index.js';
+
+test('node supervises, restarts, re-adopts and stops supervisors', { timeout: 120_000 }, async (t) => {
+  const dir = await tempDir(t);
+  const node = await startNode(t, { dir, streams: { a: fakeStream(), 'cams/b': fakeStream({}, { tone: false }) }, waitAlive: true });
+
+  // node status
+  const st = await node.cli(['node', 'status', '--json']);
+  assert.equal(st.code, 0, st.stderr);
+  assert.equal(st.json.pid, node.pid);
+  assert.equal(st.json.streams_count, 2);
+  assert.equal(st.json.config_file, node.configFile);
+  assert.match(st.json.version, /^\d+\.\d+\.\d+/);
+  assert.ok(st.json.ffmpeg.path, 'ffmpeg in use');
+  const human = await node.cli(['node', 'status']);
+  assert.match(human.stdout, /uptime/);
+  assert.match(human.stdout, new RegExp(`pid ${node.pid}`));
+
+  // a second node on the same run dir is refused (CLI pre-check and the daemon's own lock)
+  const second = await node.cli(['node', 'start']);
+  assert.equal(second.code, 1);
+  assert.match(second.stderr, /already running on run dir .* \(pid \d+\)/);
+  const direct = spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'flux-node.js'), '--config', node.configFile], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(direct.status, 1);
+  assert.match(direct.stderr, /already running/);
+  assert.equal((await node.info()).pid, node.pid, 'the first node still answers');
+
+  // kill -9 an ffmpeg child: the supervisor runs it again
+  const a0 = await node.stream('a');
+  const ff = a0.stats.ffmpeg[0];
+  assert.ok(ff && (await pidAlive(ff.pid)), 'stream a has a running ffmpeg child');
+  process.kill(ff.pid, 'SIGKILL');
+  const a1 = await waitFor(
+    async () => {
+      const s = await node.stream('a');
+      const now = s.stats.ffmpeg[0];
+      return now && now.pid !== ff.pid && (await pidAlive(now.pid)) ? s : undefined;
+    },
+    { timeoutMs: 3000, intervalMs: 100, message: 'a new ffmpeg child of stream a' },
+  );
+  assert.ok(a1.stats.retry_count >= 1, 'the ffmpeg restart is counted');
+
+  // kill -9 a supervisor: the node starts it again and counts it
+  const b0 = await node.stream('cams/b');
+  const supB = b0.stats.supervisor!.pid!;
+  process.kill(supB, 'SIGKILL');
+  const b1 = await waitFor(
+    async () => {
+      const s = await node.stream('cams/b');
+      return s.stats.supervisor?.pid && s.stats.supervisor.pid !== supB && s.stats.alive ? s : undefined;
+    },
+    { timeoutMs: 15_000, message: 'cams/b supervisor restarted by the node' },
+  );
+  assert.equal(b1.stats.supervisor!.restarts, 1);
+  assert.ok(b1.stats.events.some((e) => e.type === 'supervisor_restart'));
+  assert.equal((await node.info()).supervisor_restarts, 1);
+
+  // kill -9 the node: supervisors keep running; the next node re-adopts them without interruption
+  const before = await node.supervisorPids();
+  assert.deepEqual(Object.keys(before).sort(), ['a', 'cams/b']);
+  const lifetimeA = (await node.stream('a')).stats.lifetime;
+  node.kill();
+  await waitFor(async () => !(await pidAlive(node.pid)), { message: 'node gone' });
+  for (const pid of Object.values(before)) assert.ok(await pidAlive(pid), `supervisor ${pid} survives the node`);
+  const offline = await node.cli(['stream', 'list', '--json']);
+  assert.equal(offline.code, 0);
+  assert.match(offline.stderr, /no node running/);
+  assert.equal(offline.json.streams.length, 2);
+  const unreachable = await node.cli(['node', 'status']);
+  assert.equal(unreachable.code, 4);
+  assert.match(unreachable.stderr, /^flux: no node running \(socket .*node\.sock\): start one with "flux node start"\n$/);
+
+  const oldNode = node.pid;
+  await node.restart(); // the stale pid file and socket of the killed node are cleaned
+  assert.notEqual(node.pid, oldNode);
+  assert.deepEqual(await node.supervisorPids(), before, 'same supervisor pids');
+  for (const name of ['a', 'cams/b']) {
+    const s = await node.stream(name);
+    assert.equal(s.stats.supervisor!.pid, before[name]);
+    assert.equal(s.stats.supervisor!.adopted, true);
+  }
+  assert.ok((await node.stream('a')).stats.lifetime > lifetimeA, 'stream a kept its uptime (not restarted)');
+
+  // graceful stop: supervisors and their ffmpeg children are gone, run files removed
+  const ffPids = (await node.stream('a')).stats.ffmpeg.map((f) => f.pid);
+  const stop = await node.stop();
+  assert.equal(stop?.code, 0, stop?.stderr);
+  assert.match(stop!.stdout, /flux node stopped/);
+  for (const pid of [...Object.values(before), ...ffPids, node.pid]) assert.equal(await pidAlive(pid), false, `pid ${pid} stopped`);
+  assert.equal(existsSync(path.join(node.runDir, 'node.pid')), false);
+  assert.equal(existsSync(node.socket), false);
+  assert.deepEqual(await node.supervisorPids(), {});
+  const again = await node.cli(['node', 'stop']);
+  assert.equal(again.code, 4, 'stopping a stopped node: exit 4');
+});
