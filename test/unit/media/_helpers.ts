@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Segmenter, type SegmentClose, type SegmenterOptions, type SegmentOpen } from '../../../src/media/hls/segmenter.js';
+import { Segmenter, type SegmentClose, type SegmenterOptions, type SegmenterSink, type SegmentOpen } from '../../../src/media/hls/segmenter.js';
 
 const FFMPEG = process.env.FLUX_FFMPEG ?? 'ffmpeg';
 const FFPROBE = process.env.FLUX_FFPROBE ?? 'ffprobe';
@@ -73,10 +73,17 @@ export function audioFixture(seconds = 6): { path: string; data: Buffer } {
   ]);
 }
 
+const probeCache = new Map<string, unknown>();
+
+/** ffprobe JSON output for a file (cached per path and arguments). */
 export function ffprobeJson(path: string, args: string[]): any {
+  const key = `${path}\0${args.join('\0')}`;
+  if (probeCache.has(key)) return probeCache.get(key);
   const r = spawnSync(FFPROBE, ['-v', 'error', '-of', 'json', ...args, path], { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
   if (r.status !== 0) throw new Error(`ffprobe failed: ${r.error?.message ?? r.stderr}`);
-  return JSON.parse(r.stdout);
+  const json: unknown = JSON.parse(r.stdout);
+  probeCache.set(key, json);
+  return json;
 }
 
 /** ffprobe the bytes (written to a temp file). Returns parsed JSON and ffprobe's stderr. */
@@ -95,34 +102,38 @@ export interface CapturedSegment {
   data: Buffer;
 }
 
+/** A sink that records segments and checks the open/data/close protocol. */
+export function captureSink(): { sink: SegmenterSink; segments: CapturedSegment[] } {
+  const segments: CapturedSegment[] = [];
+  let cur: CapturedSegment | undefined;
+  const sink: SegmenterSink = {
+    openSegment(info) {
+      if (cur !== undefined && cur.close === undefined) throw new Error('openSegment while a segment is open');
+      cur = { open: info, parts: [], data: Buffer.alloc(0) };
+      segments.push(cur);
+    },
+    data(chunk) {
+      if (cur === undefined || cur.close !== undefined) throw new Error('data outside a segment');
+      if (chunk.length % 188 !== 0) throw new Error(`data of ${chunk.length} bytes`);
+      cur.parts.push(Buffer.from(chunk));
+    },
+    closeSegment(info) {
+      if (cur === undefined || cur.close !== undefined) throw new Error('closeSegment without open segment');
+      cur.close = info;
+      cur.data = Buffer.concat(cur.parts);
+    },
+  };
+  return { sink, segments };
+}
+
 /** Segments `input` split into chunks of sizes given by `nextSize` (default: one chunk). */
 export function segmentAll(
   input: Buffer,
   opts: Partial<SegmenterOptions> = {},
   nextSize?: () => number,
 ): { segments: CapturedSegment[]; segmenter: Segmenter } {
-  const segments: CapturedSegment[] = [];
-  let cur: CapturedSegment | undefined;
-  const segmenter = new Segmenter(
-    {
-      openSegment(info) {
-        if (cur !== undefined && cur.close === undefined) throw new Error('openSegment while a segment is open');
-        cur = { open: info, parts: [], data: Buffer.alloc(0) };
-        segments.push(cur);
-      },
-      data(chunk) {
-        if (cur === undefined || cur.close !== undefined) throw new Error('data outside a segment');
-        if (chunk.length % 188 !== 0) throw new Error(`data of ${chunk.length} bytes`);
-        cur.parts.push(Buffer.from(chunk));
-      },
-      closeSegment(info) {
-        if (cur === undefined || cur.close !== undefined) throw new Error('closeSegment without open segment');
-        cur.close = info;
-        cur.data = Buffer.concat(cur.parts);
-      },
-    },
-    opts,
-  );
+  const { sink, segments } = captureSink();
+  const segmenter = new Segmenter(sink, opts);
   if (nextSize === undefined) {
     segmenter.push(input);
   } else {
