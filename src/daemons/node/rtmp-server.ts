@@ -181,6 +181,7 @@ class Connection {
   private lastInfo: RemuxInfo | undefined;
   private tsBytes = 0;
   private timers: NodeJS.Timeout[] = [];
+  private publishTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private paused = false;
   private sinkWaits = 0;
@@ -209,15 +210,25 @@ class Connection {
     socket.on('error', (err) => this.srv.log.debug({ session: this.id, err: err.message }, 'rtmp socket error'));
     socket.on('close', () => this.close('disconnected'));
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    this.timers.push(
-      setTimeout(() => {
-        if (this.session.phase === 'handshake') this.close('handshake timeout');
-      }, o.handshakeTimeoutMs ?? 10_000),
-      setTimeout(() => {
-        if (this.publishingSince === undefined) this.close('no publish in time');
-      }, o.publishTimeoutMs ?? 30_000),
-    );
-    for (const t of this.timers) t.unref();
+    this.timer(() => {
+      if (this.session.phase === 'handshake') this.close('handshake timeout');
+    }, o.handshakeTimeoutMs ?? 10_000);
+    this.armPublishTimer();
+  }
+
+  private timer(fn: () => void, ms: number): NodeJS.Timeout {
+    const t = setTimeout(fn, ms);
+    t.unref();
+    this.timers.push(t);
+    return t;
+  }
+
+  /** A connection must be publishing within publishTimeoutMs (of connecting, or of unpublishing). */
+  private armPublishTimer(): void {
+    if (this.publishTimer) clearTimeout(this.publishTimer);
+    this.publishTimer = this.timer(() => {
+      if (this.stream === undefined) this.close('no publish in time');
+    }, this.srv.opts.publishTimeoutMs ?? 30_000);
   }
 
   private onData(chunk: Buffer): void {
@@ -341,6 +352,7 @@ class Connection {
       this.srv.log.info({ session: this.id, stream, reason, tsBytes: this.tsBytes }, 'rtmp publish ended');
     }
     this.stream = undefined;
+    if (!this.closed && stream !== undefined) this.armPublishTimer();
     if (sink) {
       try {
         sink.end(reason);
