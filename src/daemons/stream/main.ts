@@ -13,7 +13,7 @@ import { capsFor, makeArgsBuilder } from './ffmpeg-args.js';
 import { readSpec, runFiles, type SupervisorSpec } from './spec.js';
 import { PushWorker } from './push.js';
 import { Supervisor, redact, type PushLike, type SupervisorDeps, type WriterLike } from './supervisor.js';
-import { TsDemuxer } from '../../media/ts/demuxer.js';
+import { createTsAnalyzer } from './monitor.js';
 
 export interface StartOptions {
   specFile: string;
@@ -60,7 +60,7 @@ export async function supervisorDeps(spec: SupervisorSpec, log: Logger): Promise
     onWritersUpdated: async (writers) => {
       for (const w of writers) await master.updateFrom(w.writer as unknown as HlsWriter);
     },
-    makeAnalyzer: () => new TsDemuxer(),
+    makeAnalyzer: createTsAnalyzer,
     createPush: (stream, i) => pushAdapter(new PushWorker({ target: stream.push[i]!, ffmpeg: spec.ffmpeg, logger: log })),
     logger: log,
   };

@@ -4,10 +4,42 @@
  * Bitrate and fps are rates over the last few seconds, updated by tick().
  */
 
+import { PKT_DISCONTINUITY, PKT_DUPLICATE, PKT_NULL, PKT_TEI, TsDemuxer } from '../../media/ts/demuxer.js';
+
 /** The part of src/media/ts's demuxer the monitor reads. */
 export interface TsAnalyzer {
   push(chunk: Buffer): void;
   readonly stats: { ccErrors: number; videoFrames: number; packets?: number; lostPackets?: number };
+}
+
+const SKIP = PKT_TEI | PKT_NULL | PKT_DUPLICATE;
+
+/**
+ * The monitor's demux pass: src/media/ts's TsDemuxer (CC errors, video frames, media info) plus a
+ * lost-packet estimate from its per-packet callback: the size of each continuity-counter gap
+ * (mod 16, so a loss of 16+ packets in a row is undercounted; it is an estimate).
+ */
+export function createTsAnalyzer(): TsAnalyzer {
+  const lastCc = new Int8Array(8192).fill(-1);
+  const extra = { lostPackets: 0 };
+  const demux = new TsDemuxer({
+    packet(buf, off, pid, flags) {
+      if (flags & SKIP) return;
+      const b3 = buf[off + 3]!;
+      if ((b3 & 0x10) === 0) return; // no payload: CC does not advance
+      const cc = b3 & 0x0f;
+      const last = lastCc[pid]!;
+      if (last >= 0 && (flags & PKT_DISCONTINUITY) === 0 && cc !== ((last + 1) & 0x0f)) extra.lostPackets += (cc - last - 1) & 0x0f || 16;
+      lastCc[pid] = cc;
+    },
+  });
+  return {
+    push: (chunk) => demux.push(chunk),
+    get stats() {
+      const st = demux.stats;
+      return { ccErrors: st.ccErrors, videoFrames: st.videoFrames, packets: st.packets, lostPackets: extra.lostPackets };
+    },
+  };
 }
 
 export interface MonitorSnapshot {
