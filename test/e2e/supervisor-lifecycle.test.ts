@@ -163,12 +163,25 @@ test('POST /restart counts a restart; POST /stop exits 0; a second supervisor on
   assert.match(err, /another supervisor/);
   assert.equal((await sup.status()).pid, sup.pid, 'the first one still answers');
 
+  const lastBefore = await waitFor('a segment', async () => (await readPlaylist(stream))?.entries.at(-1) ?? null, 15_000);
   const stop = await sup.post('/stop');
   assert.equal(stop.status, 200);
   assert.equal((await sup.exited).code, 0);
   assert.ok(!existsSync(sup.sock));
   assert.ok(!existsSync(sup.pidFile));
-  void stream;
+
+  // stateless: a new supervisor carries on from what is on disk (media sequence continues, marked discontinuous)
+  const endMsn = (await readPlaylist(stream))!.entries.at(-1)!.msn;
+  assert.ok(endMsn >= lastBefore.msn);
+  const again = await startSupervisorProc(t, env, file, 'fake2');
+  const pl = await waitFor('segments of the second run', async () => {
+    const p = await readPlaylist(stream);
+    return p && p.entries.at(-1)!.msn >= endMsn + 2 ? p : null;
+  }, 20_000);
+  for (let k = 1; k < pl.entries.length; k++) assert.equal(pl.entries[k]!.msn, pl.entries[k - 1]!.msn + 1);
+  assert.ok(pl.entries.find((e) => e.msn === endMsn + 1)!.discontinuity, 'the first segment of the new run is a discontinuity');
+  process.kill(again.pid, 'SIGTERM');
+  assert.equal((await again.exited).code, 0);
 });
 
 test('a bad spec exits 1 with a one-line reason', async (t) => {
