@@ -7,7 +7,8 @@
  * - PAT/PMT sections (multi-packet, CRC-checked, re-parsed only when their bytes change);
  * - PES headers (also when split across packets), PTS/DTS unwrapped over the 33-bit wrap;
  * - H.264/H.265: the PES payload is scanned at each PES start only until its first VCL NAL, which
- *   tells whether the access unit is a keyframe (IDR / IRAP); SPS/VPS met on the way update the media info;
+ *   tells whether the access unit is a keyframe (IDR, I slice after a recovery-point SEI, IRAP);
+ *   SPS/VPS met on the way update the media info;
  * - AAC (ADTS), MPEG audio, AC-3/E-AC-3 headers give sample rate and channels;
  * - continuity counters: errors counted, one duplicate allowed, adaptation-only packets not counted;
  * - optional full PES reassembly (only when the listener has a `pes` method).
@@ -103,6 +104,10 @@ const S_IDLE = 0;
 const S_HEADER = 1;
 const S_SCAN = 2;
 
+const PEEK_NONE = 0;
+const PEEK_SEI = 1;
+const PEEK_SLICE = 2;
+
 // Module-local copies of hot constants: imported bindings can cost a getter call per access under
 // some loaders (tsx/CJS interop), and these are read for every packet.
 const PACKET = 188;
@@ -168,6 +173,8 @@ export class TsTrack {
   zeros = 0;
   nalNext = false;
   collect = -1;
+  peek = 0;
+  recovery = false;
   scanned = 0;
   nal: Uint8Array | null = null;
   nalLen = 0;
@@ -362,6 +369,7 @@ export class TsDemuxer {
     for (const t of this.trackList) {
       t.state = S_IDLE;
       t.collect = -1;
+      t.peek = PEEK_NONE;
       t.asmActive = false;
       t.asmLen = 0;
       t.lastT = Number.NaN;
@@ -644,6 +652,8 @@ export class TsDemuxer {
         t.nalNext = false;
         t.collect = -1;
         t.scanned = 0;
+        t.peek = PEEK_NONE;
+        t.recovery = false;
         return;
       case C_VIDEO_OTHER:
         t.keyframe = t.randomAccess;
@@ -700,6 +710,7 @@ export class TsDemuxer {
     }
     t.keyframe = false;
     t.collect = -1;
+    t.peek = PEEK_NONE;
     this.ready(t);
   }
 
@@ -709,7 +720,11 @@ export class TsDemuxer {
     if (t.asmActive) this.asmAppend(t, buf, p, end);
   }
 
-  /** Scans Annex-B bytes for the first VCL NAL; collects SPS/VPS met on the way. */
+  /**
+   * Scans Annex-B bytes for the first VCL NAL; collects SPS/VPS met on the way.
+   * Keyframe: H.265 IRAP (16..23); H.264 IDR, or an I slice preceded by a recovery-point SEI in the same
+   * access unit (open-GOP / broadcast streams that have no IDR after the first picture).
+   */
   private scan(t: TsTrack, buf: Buffer, p: number, end: number): void {
     const h265 = t.codecId === C_H265;
     let limit = end;
@@ -718,14 +733,34 @@ export class TsDemuxer {
     let zeros = t.zeros;
     let nalNext = t.nalNext;
     let collect = t.collect;
+    let peek = t.peek;
     for (let k = p; k < limit; k++) {
       const b = buf[k]!;
+      if (peek !== PEEK_NONE) {
+        if (peek === PEEK_SLICE) {
+          // first_mb_in_slice = 0 ('1') then slice_type 2 ('011') or 7 ('0001000'): an I slice.
+          t.keyframe = (b & 0xf0) === 0xb0 || b === 0x88;
+          t.peek = PEEK_NONE;
+          t.collect = -1;
+          this.ready(t);
+          return;
+        }
+        if (b === 6) t.recovery = true; // SEI payloadType 6: recovery point
+        peek = PEEK_NONE;
+      }
       if (nalNext) {
         nalNext = false;
         const type = h265 ? (b >> 1) & 0x3f : b & 0x1f;
         if (h265 ? type <= 31 : type >= 1 && type <= 5) {
+          if (!h265 && type === 1 && t.recovery) {
+            peek = PEEK_SLICE;
+            collect = -1;
+            zeros = 0;
+            continue;
+          }
           t.keyframe = h265 ? type >= 16 && type <= 23 : type === 5;
           t.collect = -1;
+          t.peek = PEEK_NONE;
           this.ready(t);
           return;
         }
@@ -736,6 +771,7 @@ export class TsDemuxer {
           t.nalLen = 1;
         } else {
           collect = -1;
+          if (!h265 && type === 6) peek = PEEK_SEI;
         }
         zeros = b === 0 ? 1 : 0;
         continue;
@@ -759,9 +795,11 @@ export class TsDemuxer {
     t.zeros = zeros;
     t.nalNext = nalNext;
     t.collect = collect;
+    t.peek = peek;
     if (t.scanned >= this.maxScan) {
       t.keyframe = false;
       t.collect = -1;
+      t.peek = PEEK_NONE;
       this.ready(t);
     }
   }

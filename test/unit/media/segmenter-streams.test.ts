@@ -53,6 +53,24 @@ describe('Segmenter on other streams', () => {
     }
   });
 
+  it('cuts open-GOP H.264 at I slices announced by a recovery-point SEI (no IDR after the first)', () => {
+    // prettier-ignore
+    const fx = ffmpegFixture('open-gop.ts', [
+      '-f', 'lavfi', '-i', 'testsrc=size=320x180:rate=25', '-t', '4', '-pix_fmt', 'yuv420p',
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-bf', '2', '-x264-params', 'open-gop=1:keyint=25:min-keyint=25:scenecut=0',
+      '-f', 'mpegts',
+    ]);
+    const pk = videoPackets(fx.path);
+    const { segments, segmenter } = segmentAll(fx.data, { targetDurationMs: 1000 });
+    assert.deepEqual(
+      segments.map((s) => ({ startPts: s.open.startPts, durationMs: s.close!.durationMs })),
+      expectedCuts(pk, 1000),
+    );
+    assert.equal(segments.length, 4);
+    assert.ok(segments.every((s) => s.open.keyframe));
+    assert.equal(segmenter.stats.keyframes, 4);
+  });
+
   it('cuts audio-only streams at audio PES starts by time', () => {
     const fx = audioFixture();
     const pesPts: number[] = [];
