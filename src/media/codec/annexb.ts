@@ -59,9 +59,24 @@ export function firstVclNal(buf: Uint8Array, codec: VideoCodec = 'h264', start =
   return null;
 }
 
-/** True when the access unit's first VCL NAL is an IDR (H.264) or IRAP (H.265) picture. */
+/**
+ * True when the access unit's first VCL NAL is an IDR (H.264) or IRAP (H.265) picture, or (H.264) an I slice
+ * preceded by a recovery-point SEI in the same access unit (open GOP). Same rule as the TS demuxer.
+ */
 export function isKeyframeAccessUnit(buf: Uint8Array, codec: VideoCodec = 'h264', start = 0, end = buf.length): boolean {
-  const nal = firstVclNal(buf, codec, start, end);
-  if (!nal) return false;
-  return codec === 'h264' ? isH264Keyframe(nal.type) : isH265Irap(nal.type);
+  let recovery = false;
+  for (const nal of splitAnnexB(buf, codec, start, end)) {
+    if (codec === 'h265') {
+      if (isH265Vcl(nal.type)) return isH265Irap(nal.type);
+      continue;
+    }
+    if (nal.type === 6 && nal.end > nal.start + 1 && buf[nal.start + 1] === 6) recovery = true;
+    if (isH264Vcl(nal.type)) {
+      if (isH264Keyframe(nal.type)) return true;
+      if (nal.type !== 1 || !recovery || nal.end <= nal.start + 1) return false;
+      const b = buf[nal.start + 1]!;
+      return (b & 0xf0) === 0xb0 || b === 0x88;
+    }
+  }
+  return false;
 }

@@ -87,6 +87,12 @@ describe('H.264', () => {
     assert.equal(firstVclNal(idr)?.type, 5);
     assert.equal(isKeyframeAccessUnit(idr), true);
     assert.equal(isKeyframeAccessUnit(p), false);
+    // Open GOP: recovery-point SEI (payloadType 6) then an I slice (first_mb 0, slice_type 7) is a keyframe;
+    // the same SEI before a P slice is not.
+    const openGop = Uint8Array.from([0, 0, 0, 1, 0x09, 0xf0, 0, 0, 1, 0x06, 0x06, 0x01, 0xc4, 0x80, 0, 0, 1, 0x21, 0x88, 0x84]);
+    assert.equal(isKeyframeAccessUnit(openGop), true);
+    const recoveryP = Uint8Array.from([0, 0, 0, 1, 0x06, 0x06, 0x01, 0xc4, 0x80, 0, 0, 1, 0x21, 0x9a, 0x84]);
+    assert.equal(isKeyframeAccessUnit(recoveryP), false);
     assert.equal(firstVclNal(Uint8Array.from([0, 0, 1, 0x09, 0xf0])), null);
     assert.equal(findStartCode(Uint8Array.from([7, 7, 0, 0, 1, 9])), 5);
     assert.equal(findStartCode(Uint8Array.from([0, 0, 2, 1])), -1);

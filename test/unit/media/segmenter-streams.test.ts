@@ -155,6 +155,7 @@ describe('Segmenter discontinuities', () => {
     );
     assert.equal(segments[3]!.open.startPts, segments[0]!.open.startPts);
     assert.ok(segmenter.stats.ptsJumps >= 1);
+    assert.ok(segmenter.stats.pcrJumps >= 1);
   });
 });
 
