@@ -31,6 +31,9 @@ export interface HourLoad {
   damaged: boolean;
 }
 
+/** an index this much older than its hour directory's last change misses segments */
+export const STALE_INDEX_MS = 10_000;
+
 interface CacheEntry extends HourLoad {
   key: string;
 }
@@ -85,54 +88,42 @@ export class Archive {
     return [...set].sort((a, b) => a - b);
   }
 
-  /** One hour's rows (cached; revalidated by stat). */
+  /**
+   * One hour's rows (cached; revalidated by a stat of the index file and of the hour dir). The index is
+   * trusted unless it is damaged, missing, or older than the newest change of its directory by more than
+   * STALE_INDEX_MS (segments landed that no recorder indexed): then the file names are the truth.
+   */
   async hour(rendition: string, hour: number): Promise<HourLoad> {
     const ck = `${rendition}\u0000${hour}`;
     const idxFile = indexFilePath(this.root, rendition, hour);
-    let key: string;
-    let idxExists = false;
-    try {
-      const st = await stat(idxFile);
-      idxExists = true;
-      key = `i:${st.size}:${st.mtimeMs}:${st.ino}`;
-    } catch (e) {
-      if (!isErr(e, 'ENOENT', 'ENOTDIR')) throw e;
-      key = 'i:-';
-    }
+    const statOrNull = (p: string) =>
+      stat(p).catch((e) => {
+        if (isErr(e, 'ENOENT', 'ENOTDIR')) return null;
+        throw e;
+      });
+    const [ist, dst] = await Promise.all([statOrNull(idxFile), statOrNull(hourDirPath(this.root, rendition, hour))]);
+    const key = `${ist ? `${ist.size}:${ist.mtimeMs}:${ist.ino}` : '-'}|${dst ? `${dst.mtimeMs}:${dst.ino}` : '-'}`;
     const cached = this.cache.get(ck);
-    if (cached && cached.key === key && cached.source === 'index') return this.touch(ck, cached);
-    let dirKey = '';
-    const dirStamp = async () => {
-      try {
-        const st = await stat(hourDirPath(this.root, rendition, hour));
-        return `d:${st.mtimeMs}:${st.ino}`;
-      } catch (e) {
-        if (!isErr(e, 'ENOENT', 'ENOTDIR')) throw e;
-        return 'd:-';
-      }
-    };
-    if (cached && cached.source !== 'index') {
-      dirKey = await dirStamp();
-      if (cached.key === key + dirKey) return this.touch(ck, cached);
-    }
-    let load: HourLoad;
+    if (cached && cached.key === key) return this.touch(ck, cached);
     let known: SegTable | undefined;
-    if (idxExists) {
+    let damaged = false;
+    if (ist) {
       const r = await readHourIndex(idxFile);
-      if (r.exists && !r.damaged) {
-        load = { table: r.table, source: 'index', damaged: false };
+      const stale = dst !== null && dst.mtimeMs > ist.mtimeMs + STALE_INDEX_MS;
+      if (r.exists && !r.damaged && !stale) {
+        const load: HourLoad = { table: r.table, source: 'index', damaged: false };
         this.put(ck, { ...load, key });
         return load;
       }
       known = r.table;
+      damaged = r.damaged;
     }
     // no usable index: the file names are the truth
-    dirKey ||= await dirStamp();
-    const names = await scanHourNames(this.root, rendition, hour);
+    const names = dst ? await scanHourNames(this.root, rendition, hour) : [];
     const prev = names.length ? await this.lastBefore(rendition, hour) : undefined;
     const table = await buildHourFromNames(this.root, rendition, hour, names, known, prev);
-    load = { table, source: names.length ? 'names' : 'none', damaged: idxExists };
-    this.put(ck, { ...load, key: key + dirKey });
+    const load: HourLoad = { table, source: names.length ? 'names' : 'none', damaged };
+    this.put(ck, { ...load, key });
     return load;
   }
 

@@ -22,6 +22,8 @@ export interface ConcatProgress {
 export interface ConcatOptions {
   signal?: AbortSignal;
   onProgress?: (p: ConcatProgress) => void;
+  /** called for each row whose file is gone */
+  onMissing?: (row: number) => void;
   /** rows [from, to) (default all) */
   from?: number;
   to?: number;
@@ -52,7 +54,10 @@ export async function concatSegments(root: string, rendition: string, t: SegTabl
     const buf = await next!;
     next = i + 1 < b ? read(i + 1) : undefined;
     next?.catch(() => {}); // handled when awaited
-    if (buf === null) p.missing++;
+    if (buf === null) {
+      p.missing++;
+      opts.onMissing?.(i);
+    }
     else {
       await sink(buf);
       p.bytes += buf.length;

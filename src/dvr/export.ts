@@ -12,6 +12,9 @@ import { InputError } from '../core/errors.js';
 import { Archive } from './archive.js';
 import { concatSegments, writableSink, type ConcatProgress } from './concat.js';
 import { computeGaps, type Gap } from './gaps.js';
+import { SegTable } from './table.js';
+import { segmentHasAdtsAac } from './probe.js';
+import { segmentPath } from './index-file.js';
 import { fileMp4Args, ffmpegPath, spawnRemux } from './remux.js';
 
 export type ExportFormat = 'ts' | 'mp4';
@@ -83,6 +86,8 @@ export async function exportArchive(o: ExportOptions): Promise<ExportResult> {
   const tmp = path.join(path.dirname(out), `.${path.basename(out)}.${randomBytes(4).toString('hex')}.tmp`);
   let done: ConcatProgress;
   let size = 0;
+  const gone = new Set<number>();
+  const onMissing = (i: number) => gone.add(i);
   try {
     if (format === 'ts') {
       const fh = await open(tmp, 'wx', 0o644);
@@ -90,18 +95,19 @@ export async function exportArchive(o: ExportOptions): Promise<ExportResult> {
         done = await concatSegments(o.root, o.rendition, t, async (buf) => {
           let off = 0;
           while (off < buf.length) off += (await fh.write(buf, off, buf.length - off)).bytesWritten;
-        }, { signal: o.signal, onProgress: progress });
+        }, { signal: o.signal, onProgress: progress, onMissing });
         size = (await fh.stat()).size;
       } finally {
         await fh.close();
       }
     } else {
       const ffmpeg = o.ffmpeg ?? (await ffmpegPath());
-      const rx = spawnRemux(ffmpeg, fileMp4Args(tmp, { faststart: o.faststart }), { stdout: false });
+      const adts = await segmentHasAdtsAac(segmentPath(o.root, o.rendition, t.start[0]!, t.dur[0]!));
+      const rx = spawnRemux(ffmpeg, fileMp4Args(tmp, { faststart: o.faststart, adts }), { stdout: false });
       const onAbort = () => rx.kill();
       o.signal?.addEventListener('abort', onAbort, { once: true });
       try {
-        done = await concatSegments(o.root, o.rendition, t, writableSink(rx.stdin), { signal: o.signal, onProgress: progress }).catch(
+        done = await concatSegments(o.root, o.rendition, t, writableSink(rx.stdin), { signal: o.signal, onProgress: progress, onMissing }).catch(
           async (e) => {
             rx.kill();
             await rx.done.catch(() => {});
@@ -124,15 +130,21 @@ export async function exportArchive(o: ExportOptions): Promise<ExportResult> {
     await unlink(tmp).catch(() => {});
     throw e;
   }
+  // gaps of what was actually written (segments gone from disk are gaps too)
+  let written = t;
+  if (gone.size) {
+    written = new SegTable(t.length - gone.size);
+    for (let i = 0; i < t.length; i++) if (!gone.has(i)) written.pushFrom(t, i);
+  }
   return {
     file: out,
     format,
     bytes: size,
     durationMs: done.mediaMs,
     segments: done.segments - done.missing,
-    fromMs: t.start[0]!,
-    toMs: t.endMs(t.length - 1),
-    gaps: computeGaps(t),
+    fromMs: written.start[0]!,
+    toMs: written.endMs(written.length - 1),
+    gaps: computeGaps(written),
     missing: done.missing,
   };
 }

@@ -26,6 +26,8 @@ import { computeGaps, computeRanges } from './gaps.js';
 import { concatSegments, writableSink } from './concat.js';
 import { ffmpegPath, spawnRemux, streamingMp4Args } from './remux.js';
 import type { SegTable } from './table.js';
+import { segmentHasAdtsAac } from './probe.js';
+import { segmentPath } from './index-file.js';
 
 export interface DvrHttpContext {
   logger?: Logger;
@@ -301,7 +303,8 @@ async function streamMp4(
     res.end();
     return;
   }
-  const rx = spawnRemux(bin, streamingMp4Args(), { stdout: true });
+  const adts = await segmentHasAdtsAac(segmentPath(root, rendition, t.start[0]!, t.dur[0]!));
+  const rx = spawnRemux(bin, streamingMp4Args({ adts }), { stdout: true });
   const ac = new AbortController();
   const onClose = () => {
     ac.abort();

@@ -9,14 +9,16 @@ import { resolveFfmpeg } from '../ffmpeg/resolve.js';
 
 const INPUT = ['-hide_banner', '-nostats', '-loglevel', 'error', '-f', 'mpegts', '-i', 'pipe:0', '-map', '0:v?', '-map', '0:a?', '-c', 'copy'];
 
-/** Fragmented MP4 on stdout, playable while it streams (HTTP archive-….mp4). */
-export function streamingMp4Args(): string[] {
-  return [...INPUT, '-f', 'mp4', '-movflags', 'frag_keyframe+empty_moov+default_base_moof', 'pipe:1'];
+const ADTS = ['-bsf:a', 'aac_adtstoasc'];
+
+/** Fragmented MP4 on stdout, playable while it streams (HTTP archive-….mp4). `adts`: the audio is ADTS AAC. */
+export function streamingMp4Args(opts: { adts?: boolean } = {}): string[] {
+  return [...INPUT, ...(opts.adts ? ADTS : []), '-f', 'mp4', '-movflags', 'frag_keyframe+empty_moov+default_base_moof', 'pipe:1'];
 }
 
 /** A regular MP4 file with the moov atom first (`flux dvr export`). */
-export function fileMp4Args(out: string, opts: { faststart?: boolean } = {}): string[] {
-  return [...INPUT, ...(opts.faststart === false ? [] : ['-movflags', '+faststart']), '-f', 'mp4', '-y', out];
+export function fileMp4Args(out: string, opts: { faststart?: boolean; adts?: boolean } = {}): string[] {
+  return [...INPUT, ...(opts.adts ? ADTS : []), ...(opts.faststart === false ? [] : ['-movflags', '+faststart']), '-f', 'mp4', '-y', out];
 }
 
 /** FLUX_FFMPEG → configured → PATH (→ an npm-shipped binary), through src/ffmpeg. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFile, rm, unlink } from 'node:fs/promises';
+import { appendFile, rm, unlink, utimes } from 'node:fs/promises';
 import { Archive } from '../../../src/dvr/archive.js';
 import { computeGaps, computeRanges, isBreak } from '../../../src/dvr/gaps.js';
 import { indexFilePath, writeHourIndex } from '../../../src/dvr/index-file.js';
@@ -113,4 +113,21 @@ test('summary: bytes, ranges, gaps and oldest/newest of the whole archive or a w
   const w = await a.summary('v1a1', T0 + 2 * HOUR_MS, T0 + 3 * HOUR_MS);
   assert.equal(w.segments, 5);
   assert.equal(w.gaps.length, 0);
+});
+
+test('segments that landed long after the last index write are seen (the index is stale, names are the truth)', async (t) => {
+  const root = await tempRoot(t);
+  await archiveOf(root, 'v1a1', run(T0, 10));
+  await writeSegments(root, 'v1a1', run(T0 + 20_000, 2)); // no recorder indexed these
+  const idx = indexFilePath(root, 'v1a1', hourOf(T0));
+  const old = new Date(Date.now() - 60_000);
+  await utimes(idx, old, old);
+  const a = new Archive(root);
+  const h = await a.hour('v1a1', hourOf(T0));
+  assert.equal(h.source, 'names');
+  assert.equal(h.damaged, false);
+  assert.equal(h.table.length, 12);
+  // a fresh index is trusted
+  await utimes(idx, new Date(), new Date(Date.now() + 60_000));
+  assert.equal((await a.hour('v1a1', hourOf(T0))).source, 'index');
 });

@@ -1,11 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, unlink } from 'node:fs/promises';
+import { indexFilePath, segmentPath, writeHourIndex } from '../../../src/dvr/index-file.js';
+import { hourOf } from '../../../src/dvr/layout.js';
 import path from 'node:path';
 import { exportArchive, NothingRecordedError, formatOf } from '../../../src/dvr/export.js';
 import { parseTime, parseDurationArg } from '../../../src/dvr/time.js';
 import { InputError } from '../../../src/core/errors.js';
-import { T0, content, run, tempRoot, writeSegments } from './helpers.js';
+import { T0, content, run, tableOf, tempRoot, writeSegments } from './helpers.js';
 
 test('parseTime: ISO-8601, unix seconds, relative, now', () => {
   const now = T0 + 3_600_000;
@@ -74,4 +76,18 @@ test('nothing recorded: a one-line reason and no file; an aborted export leaves 
     }),
   );
   assert.deepEqual((await readdir(root)).filter((n) => n !== 'v1a1'), [], 'neither output nor temp file');
+});
+
+test('segments listed by the index but gone from disk are skipped and reported as a gap', async (t) => {
+  const root = await tempRoot(t);
+  const segs = run(T0, 10, 2000, 188);
+  await writeSegments(root, 'v1a1', segs);
+  await writeHourIndex(indexFilePath(root, 'v1a1', hourOf(T0)), tableOf(segs));
+  for (const s of segs.slice(4, 6)) await unlink(segmentPath(root, 'v1a1', s.startMs, s.durationMs));
+  const out = path.join(root, 'x.ts');
+  const r = await exportArchive({ root, rendition: 'v1a1', fromMs: T0, toMs: T0 + 20_000, output: out });
+  assert.equal(r.missing, 2);
+  assert.equal(r.segments, 8);
+  assert.deepEqual(r.gaps.map((g) => [g.fromMs - T0, g.toMs - T0]), [[8000, 12_000]]);
+  assert.deepEqual(await readFile(out), Buffer.concat([...segs.slice(0, 4), ...segs.slice(6)].map(content)));
 });
