@@ -40,10 +40,27 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** A temp dir under os.tmpdir(), removed after the test (kept when FLUX_TEST_KEEP is set, for debugging). Short, so Unix socket paths stay < 108 bytes. */
+/** Cleanups that must run before a temp dir is removed (processes whose pid files live in it). */
+const beforeRemove = new Map<string, (() => Promise<unknown>)[]>();
+
+/** Run `fn` before `dir` (from tempDir) is removed, whatever the order of `after` hooks. */
+export function beforeRemoving(dir: string, fn: () => Promise<unknown>): void {
+  const list = beforeRemove.get(dir) ?? [];
+  list.push(fn);
+  beforeRemove.set(dir, list);
+}
+
+/**
+ * A temp dir under os.tmpdir(), removed after the test (kept when FLUX_TEST_KEEP is set, for
+ * debugging). Short, so Unix socket paths stay < 108 bytes.
+ */
 export async function tempDir(t: Cleanup | undefined, prefix = 'flux-'): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
-  if (!process.env.FLUX_TEST_KEEP) t?.after(() => rm(dir, { recursive: true, force: true }));
+  t?.after(async () => {
+    for (const fn of beforeRemove.get(dir) ?? []) await fn().catch(() => undefined);
+    beforeRemove.delete(dir);
+    if (!process.env.FLUX_TEST_KEEP) await rm(dir, { recursive: true, force: true });
+  });
   return dir;
 }
 
@@ -217,11 +234,16 @@ export async function startNode(t: Cleanup, opts: NodeConfigOptions & { env?: No
       handle.pid = r.json.pid;
     },
   };
-  t.after(async () => {
+  let cleaned = false;
+  const cleanup = async () => {
+    if (cleaned) return;
+    cleaned = true;
     await handle.stop().catch(() => undefined);
     await killLeftovers(runDir);
     await closeSocketClients();
-  });
+  };
+  beforeRemoving(opts.dir, cleanup);
+  t.after(cleanup);
   await handle.restart();
   if (opts.waitAlive) {
     const names = Object.keys(opts.streams ?? {});

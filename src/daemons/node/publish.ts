@@ -9,7 +9,9 @@ import { Client } from 'undici';
 import type { Logger } from '../../core/logger.js';
 import type { ResolvedServer, ResolvedStream } from '../../config/model.js';
 import { streamNameProblem } from '../../core/paths.js';
+import { InputError } from '../../core/errors.js';
 import { SrtPublishListener } from './srt-listener.js';
+import { startRtmpServer, rtmpStreamCandidates, createReadableSink } from './rtmp-server.js';
 
 export interface PublishContext {
   server: ResolvedServer;
@@ -39,19 +41,6 @@ export function authorizePublish(ctx: Pick<PublishContext, 'getStream'>, name: s
   const password = s.auth.publishPassword;
   if (password && key !== password) return { ok: false, reason: `wrong or missing publish key for "${name}"` };
   return { ok: true, name };
-}
-
-/**
- * Candidate stream names for an RTMP (app, stream) pair: `rtmp://host/live/NAME` → NAME,
- * `rtmp://host/cams/door` → `cams/door`, `rtmp://host/NAME` (empty app) → NAME.
- */
-export function publishNameCandidates(app: string, stream: string): string[] {
-  const a = app.replace(/^\/+|\/+$/g, '');
-  const s = stream.replace(/^\/+/, '');
-  const out: string[] = [];
-  if (a) out.push(`${a}/${s}`);
-  out.push(s);
-  return [...new Set(out.filter(Boolean))];
 }
 
 /** Pipe TS into the supervisor; resolves when the publisher's stream ends. 409 = another publisher. */
@@ -98,11 +87,12 @@ export async function startPublishListeners(ctx: PublishContext): Promise<Publis
     });
     try {
       await srt.start();
-      srtPort = ctx.server.srt;
-      closers.push(() => srt.close());
     } catch (e) {
-      log.error({ port: ctx.server.srt, err: (e as Error).message }, 'cannot start the SRT publish listener');
+      await Promise.all(closers.map((c) => c().catch(() => {})));
+      throw new InputError(`cannot listen on SRT (udp) ${ctx.server.host}:${ctx.server.srt}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e, code: 'E_LISTEN' });
     }
+    srtPort = ctx.server.srt;
+    closers.push(() => srt.close());
   }
   return {
     rtmpPort,
@@ -117,33 +107,36 @@ async function startRtmp(
   ctx: PublishContext,
   ingest: (name: string, ts: Readable, remote: string) => Promise<void>,
 ): Promise<{ port: number; close: () => Promise<void> } | undefined> {
-  let mod: { startRtmpServer?: (opts: Record<string, unknown>) => Promise<unknown> };
   try {
-    const spec = './rtmp-server.js';
-    mod = (await import(spec)) as typeof mod;
-  } catch (e) {
-    ctx.logger.warn({ err: (e as Error).message }, 'RTMP server module unavailable: RTMP publish is off');
-    return undefined;
-  }
-  if (typeof mod.startRtmpServer !== 'function') return undefined;
-  try {
-    const srv = (await mod.startRtmpServer({
+    const srv = await startRtmpServer({
       host: ctx.server.host,
-      port: ctx.server.rtmp,
+      port: ctx.server.rtmp as number,
       logger: ctx.logger.child({ part: 'rtmp' }),
-      authorize: (app: string, stream: string, key?: string) => {
-        let last: Verdict = { ok: false, reason: 'no stream' };
-        for (const name of publishNameCandidates(app, stream)) {
+      authorize: (req) => {
+        const key = req.params.key ?? req.params.password ?? req.params.token;
+        let last: Verdict = { ok: false, reason: `no stream matches rtmp app "${req.app}" name "${req.name}"` };
+        for (const name of rtmpStreamCandidates(req.app, req.name)) {
+          if (!ctx.getStream(name)) continue;
           last = authorizePublish(ctx, name, key);
-          if (last.ok) return last;
+          if (last.ok) return { ok: true, stream: name };
+          break;
         }
-        return last;
+        ctx.logger.warn({ app: req.app, name: req.name, remote: req.remoteAddress, reason: last.ok ? '' : last.reason }, 'rtmp publish refused');
+        return { ok: false, reason: last.ok ? 'refused' : last.reason };
       },
-      onPublish: (name: string, ts: Readable, remote?: string) => ingest(name, ts, remote ?? 'rtmp'),
-    })) as { port?: number; close?: () => Promise<void> };
-    return { port: srv.port ?? (ctx.server.rtmp as number), close: async () => srv.close?.() };
+      onPublish: (stream, publisher) => {
+        const { sink, readable } = createReadableSink();
+        ingest(stream, readable, `rtmp ${publisher.remoteAddress}`)
+          .catch((e: Error) => {
+            ctx.logger.warn({ stream, err: e.message }, 'rtmp ingest failed: disconnecting the publisher');
+            publisher.close(e.message);
+          })
+          .finally(() => readable.destroy());
+        return sink;
+      },
+    });
+    return { port: srv.port, close: () => srv.close() };
   } catch (e) {
-    ctx.logger.error({ port: ctx.server.rtmp, err: (e as Error).message }, 'cannot start the RTMP listener');
-    return undefined;
+    throw new InputError(`cannot listen on RTMP ${ctx.server.host}:${ctx.server.rtmp}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e, code: 'E_LISTEN' });
   }
 }

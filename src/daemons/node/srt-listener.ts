@@ -41,7 +41,15 @@ export interface SrtListenerOptions {
 
 /** Parse a Stream ID into a stream name and an optional key. */
 export function parseStreamId(sid: string): { name: string; key?: string; mode?: string } {
-  const s = sid.trim();
+  let s = sid.trim();
+  // some callers (and ffmpeg, which does not decode it) send the Stream ID percent-encoded
+  if (/%[0-9A-Fa-f]{2}/.test(s)) {
+    try {
+      s = decodeURIComponent(s);
+    } catch {
+      /* keep it as sent */
+    }
+  }
   if (s.startsWith('#!::')) {
     const kv: Record<string, string> = {};
     for (const part of s.slice(4).split(',')) {
@@ -210,7 +218,7 @@ export class SrtPublishListener {
         relay.localPort = p;
         const latencyUs = (this.opts.latencyMs ?? 120) * 1000;
         const url = `srt://127.0.0.1:${p}?mode=listener&latency=${latencyUs}&transtype=live`;
-        const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', url, '-map', '0', '-c', 'copy', '-f', 'mpegts', 'pipe:1'];
+        const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-fflags', '+nobuffer', '-analyzeduration', '1000000', '-probesize', '500000', '-f', 'mpegts', '-i', url, '-map', '0', '-c', 'copy', '-f', 'mpegts', 'pipe:1'];
         const ff = spawn(this.opts.ffmpeg(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
         relay.ffmpeg = ff;
         let err = '';

@@ -1,0 +1,58 @@
+/**
+ * Publishing into a node: RTMP (native listener) and SRT (one port, Stream ID selects the stream),
+ * both piped into the stream's supervisor (POST /ingest); authorization by config and publish key.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { freePort, http, publishStream, startNode, tempDir, waitFor } from '../helpers/index.js';
+
+function publisher(t: { after(fn: () => unknown): void }, url: string, format: 'flv' | 'mpegts', seconds = 30): ChildProcess & { exited: Promise<number | null> } {
+  const args = ['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', `testsrc2=size=160x120:rate=10:duration=${seconds}`,
+    '-f', 'lavfi', '-i', `sine=frequency=800:duration=${seconds}`, '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '10',
+    '-c:a', 'aac', '-b:a', '64k', '-f', format, url];
+  const child = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] }) as ChildProcess & { exited: Promise<number | null> };
+  child.exited = new Promise((r) => child.once('exit', (code) => r(code)));
+  t.after(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  return child;
+}
+
+test('RTMP and SRT publish into publish:// streams, with authorization', { timeout: 90_000 }, async (t) => {
+  const dir = await tempDir(t);
+  const [rtmp, srt] = [await freePort(), await freePort()];
+  const node = await startNode(t, {
+    dir,
+    server: { rtmp, srt },
+    streams: { live: publishStream(), secret: publishStream({ auth: { publish_password: 'k1' } }), 'cams/srt': publishStream() },
+  });
+  const info = await node.info();
+  assert.equal(info.rtmp, rtmp);
+  assert.equal(info.srt, srt);
+
+  // refused: unknown stream, wrong key
+  const unknown = publisher(t, `rtmp://127.0.0.1:${rtmp}/live/nope`, 'flv', 5);
+  const wrongKey = publisher(t, `rtmp://127.0.0.1:${rtmp}/live/secret?key=bad`, 'flv', 5);
+  assert.notEqual(await unknown.exited, 0);
+  assert.notEqual(await wrongKey.exited, 0);
+  const log = await readFile(`${dir}/data/node.log`, 'utf8');
+  assert.match(log, /no stream matches rtmp app .*rtmp publish refused/);
+  assert.match(log, /wrong or missing publish key for .*secret.*rtmp publish refused/);
+
+  // accepted: rtmp://host/live/NAME, and the key when the stream has one
+  publisher(t, `rtmp://127.0.0.1:${rtmp}/live/live`, 'flv');
+  publisher(t, `rtmp://127.0.0.1:${rtmp}/live/secret?key=k1`, 'flv');
+  publisher(t, `srt://127.0.0.1:${srt}?streamid=${encodeURIComponent('#!::r=cams/srt,m=publish')}`, 'mpegts');
+  for (const name of ['live', 'secret', 'cams/srt']) {
+    await waitFor(async () => (await node.stream(name)).stats.alive, { timeoutMs: 30_000, message: `${name} alive from its publisher` });
+  }
+  const playlist = await waitFor(async () => {
+    const r = await http(`${node.baseUrl}/live/tracks-v1a1/index.m3u8`);
+    return r.status === 200 && /\.ts/.test(r.text) ? r.text : undefined;
+  }, { timeoutMs: 20_000, message: 'a live playlist with segments' });
+  assert.match(playlist, /#EXTINF/);
+  const mi = (await node.stream('cams/srt')).stats.media_info as { width?: number } | null;
+  assert.equal(mi?.width, 160);
+});
