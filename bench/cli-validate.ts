@@ -1,0 +1,46 @@
+/**
+ * Wall time of `./bin/run.js validate <generated 200-stream config>` (oclif + zod + yaml + every check).
+ * Target: median < 300 ms. One measurement run = hyperfine (or spawn timings) over 10 invocations after
+ * 2 warm-ups; the metric is their median. Also times a 5,000-stream config (3 invocations) and node's
+ * bare start-up for context.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { assertBuilt, nodeFloor, timeCommand } from './cli-timing.js';
+
+function config(n: number): string {
+  const parts = ['server:\n  http: 8080\ndvr:\n  main:\n    path: ./dvr\n    retention: 1d\nstreams:\n'];
+  for (let i = 0; i < n; i++) {
+    parts.push(
+      `  ch${i}:\n    inputs:\n      - url: udp://239.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}:1234\n` +
+        `      - url: fake://testsrc\n        backup: true\n        source_timeout: 5s\n` +
+        `    dvr: { storage: main }\n    hls: { segment_duration: 2s, window: 6 }\n`,
+    );
+  }
+  return parts.join('');
+}
+
+assertBuilt();
+const dir = mkdtempSync(path.join(tmpdir(), 'flux-bench-validate-'));
+try {
+  const f200 = path.join(dir, 's200.yaml');
+  const f5000 = path.join(dir, 's5000.yaml');
+  writeFileSync(f200, config(200));
+  writeFileSync(f5000, config(5000));
+  const t200 = timeCommand(['./bin/run.js', 'validate', f200], { runs: 10, warmup: 2 });
+  const t5000 = timeCommand(['./bin/run.js', 'validate', f5000], { runs: 3, warmup: 1 });
+  const floor = nodeFloor(10);
+  console.log(
+    JSON.stringify({
+      metrics: {
+        validate_200_ms: { value: +t200.medianMs.toFixed(1), unit: 'ms', better: 'lower' },
+        validate_5000_ms: { value: +t5000.medianMs.toFixed(1), unit: 'ms', better: 'lower' },
+        node_startup_ms: { value: +floor.medianMs.toFixed(1), unit: 'ms', better: 'lower' },
+      },
+      notes: `./bin/run.js validate on generated configs (200 streams: ${t200.tool} median of ${t200.runs} after 2 warm-ups; 5,000 streams: median of ${t5000.runs}); target < 300 ms for 200`,
+    }),
+  );
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
