@@ -417,48 +417,61 @@ async function editNow(abs: string, edit: (doc: Document) => void, opts: { creat
     text = '';
     existed = false;
   }
-  const before = validateText(text, abs);
-  const syntax = before.issues.filter((i) => i.message.startsWith('YAML'));
-  if (syntax.length) throw new ConfigError(syntax);
-  const doc = parseDocument(text, { uniqueKeys: true });
+  const doc = parseDocument(text, { uniqueKeys: false });
+  if (doc.errors.length) {
+    // a file that does not parse is not edited: report its syntax errors with positions
+    throw new ConfigError(validateText(text, abs).issues.filter((i) => i.message.startsWith('YAML')));
+  }
   sources.set(doc, text);
   edit(doc);
-  const newText = renderEdited(doc, text);
-  const r = validateText(newText, abs);
+  let meaning: unknown;
+  try {
+    meaning = doc.toJS({ maxAliasCount: 1000 });
+  } catch (e) {
+    throw new ConfigError(validateText(doc.toString({ lineWidth: 0 }), abs).issues, { cause: e });
+  }
+  // the patched original when its meaning is exactly the edited document's, else the re-serialization
+  let newText = patchedText(doc, text);
+  let r = newText === undefined ? undefined : validateText(newText, abs);
+  if (!r || !r.doc || r.issues.some((i) => i.message.startsWith('YAML')) || !sameMeaning(r.doc, meaning)) {
+    newText = doc.toString({ lineWidth: 0 });
+    r = validateText(newText, abs);
+  }
   if (r.issues.length || !r.input || !r.doc) throw new ConfigError(r.issues);
-  if (newText !== text || !existed) await writeFileAtomic(abs, newText, existed ? undefined : 0o644);
+  if (newText !== text || !existed) await writeFileAtomic(abs, newText!, existed ? undefined : 0o644);
   return { file: abs, input: r.input, resolved: resolveConfig(r.input, abs), doc: r.doc };
+}
+
+function sameMeaning(doc: Document, meaning: unknown): boolean {
+  try {
+    return isDeepStrictEqual(doc.toJS({ maxAliasCount: 1000 }), meaning);
+  } catch {
+    return false;
+  }
+}
+
+/** The original text with the recorded patches, or the original itself when nothing was recorded. */
+function patchedText(doc: Document, original: string): string | undefined {
+  const st = states.get(doc);
+  if (!st) return original;
+  if (st.broken) return undefined;
+  return applyPatches(original, st.patches);
 }
 
 /** The new text of an edited document: patched original when possible, else re-serialized. */
 export function renderEdited(doc: Document, original: string): string {
   const meaning = doc.toJS({ maxAliasCount: 1000 });
-  const st = states.get(doc);
-  if (st && !st.broken) {
-    const patched = applyPatches(original, st.patches);
-    if (patched !== undefined) {
-      try {
-        const check = parseDocument(patched, { uniqueKeys: true });
-        if (!check.errors.length && isDeepStrictEqual(check.toJS({ maxAliasCount: 1000 }), meaning)) return patched;
-      } catch {
-        /* fall through */
-      }
-    }
-  } else if (!st) {
-    // no recorded edit: unchanged document keeps its text
-    try {
-      const orig = parseDocument(original, { uniqueKeys: true });
-      if (!orig.errors.length && isDeepStrictEqual(orig.toJS({ maxAliasCount: 1000 }), meaning)) return original;
-    } catch {
-      /* fall through */
-    }
+  const candidate = patchedText(doc, original);
+  if (candidate !== undefined) {
+    const check = parseDocument(candidate, { uniqueKeys: false });
+    if (!check.errors.length && sameMeaning(check, meaning)) return candidate;
   }
   return doc.toString({ lineWidth: 0 });
 }
 
 /** For callers that parse text themselves: remember its source so edits can patch it. */
 export function parseForEdit(text: string): Document {
-  const doc = parseDocument(text, { uniqueKeys: true });
+  const doc = parseDocument(text, { uniqueKeys: false });
   sources.set(doc, text);
   return doc;
 }
