@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request, Agent } from 'node:http';
 import { connect } from 'node:net';
-import { readFile, writeFile, mkdir, stat } from 'node:fs/promises';
+import { readFile, writeFile, mkdir, stat, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { parse, setOptions, types } from 'hls-parser';
 import type { ResolvedStream } from '../../src/config/model.js';
@@ -274,6 +274,35 @@ test('playback serves a live stream: types, caching, CORS, HEAD, Range, 404s, no
   await Promise.all([cached.base, cached.base, cached.base, direct.base, direct.base, direct.base].map(reader));
   assert.ok(playlists > 30 && segments > 30, `exercised: ${playlists} playlists, ${segments} segments`);
   assert.ok(seenVersions.size >= 2, 'readers saw the playlist change');
+
+
+  // clients that vanish before or during a streamed body leave no file descriptor behind
+  const pl = parse((await raw(direct.base, '/cams/door/tracks-v1a1/index.m3u8')).body.toString()) as types.MediaPlaylist;
+  const target = `/cams/door/tracks-v1a1/${pl.segments.at(-1)!.uri}`;
+  await Promise.all(
+    Array.from({ length: 40 }, (_, i) =>
+      new Promise<void>((resolve) => {
+        const s = connect(direct.port, '127.0.0.1', () => {
+          s.write(`GET ${target} HTTP/1.1\r\nHost: x\r\n\r\n`);
+          if (i % 2 === 0) s.destroy();
+          else s.once('data', () => s.destroy());
+        });
+        s.on('close', () => resolve());
+        s.on('error', () => resolve());
+      }),
+    ),
+  );
+  const openUnder = async () => {
+    let n = 0;
+    for (const f of await readdir('/proc/self/fd')) {
+      const l = await readlink(`/proc/self/fd/${f}`).catch(() => '');
+      if (l.startsWith(dir) && l.endsWith('.ts')) n++; // (the writer's open segment is a .tmp)
+    }
+    return n;
+  };
+  await waitFor('segment fds closed', async () => (await openUnder()) === 0 || undefined, 3000).catch(async () => {
+    assert.equal(await openUnder(), 0, 'file descriptors of segments still open');
+  });
 
   src.stop();
   await sleep(10);

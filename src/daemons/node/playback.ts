@@ -20,7 +20,9 @@ import type { IncomingMessage, ServerResponse, OutgoingHttpHeaders } from 'node:
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { promises as fsp } from 'node:fs';
+import { createReadStream, open as openCb, fstat as fstatCb, close as closeCb } from 'node:fs';
+import { promisify } from 'node:util';
+import { pipeline } from 'node:stream';
 import type { Logger } from '../../core/logger.js';
 import { silentLogger } from '../../core/logger.js';
 import { safeJoin } from '../../core/paths.js';
@@ -81,6 +83,10 @@ const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 
 
 const STATIC_PREFIX = ['flux', 'static'];
 
+const openAsync = promisify(openCb);
+const fstatAsync = promisify(fstatCb);
+const closeAsync = promisify(closeCb);
+
 function resolveStaticAssets(): Map<string, string> {
   const m = new Map<string, string>();
   const require = createRequire(import.meta.url);
@@ -134,11 +140,12 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
       const { stream, restParts, nameDepth } = match;
       const root = stream.root;
       const n = restParts.length;
+      const fixed = fixedPaths(stream);
       const first = restParts[0]!;
 
       if (n === 1 && first === 'index.m3u8') {
         if (preflightOrReject(req, res, method)) return true;
-        await serveSmall(req, res, playlists, safeJoin(root, 'index.m3u8'), M3U8, PLAYLIST_CACHE_CONTROL,
+        await serveSmall(req, res, playlists, fixed('index.m3u8', () => safeJoin(root, 'index.m3u8')), M3U8, PLAYLIST_CACHE_CONTROL,
           `stream ${stream.name} has no master playlist yet (no segment written)`);
         return true;
       }
@@ -153,7 +160,7 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
         if (n === 2) {
           if (restParts[1] !== 'index.m3u8' && restParts[1] !== 'mono.m3u8') return notFound(res, 'not found', method);
           if (preflightOrReject(req, res, method)) return true;
-          await serveSmall(req, res, playlists, safeJoin(root, rendition, 'index.m3u8'), M3U8, PLAYLIST_CACHE_CONTROL,
+          await serveSmall(req, res, playlists, fixed(first, () => safeJoin(root, rendition, 'index.m3u8')), M3U8, PLAYLIST_CACHE_CONTROL,
             `rendition ${rendition} of ${stream.name} has no live playlist yet`);
           return true;
         }
@@ -225,10 +232,26 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
 
   function sendCached(req: IncomingMessage, res: ServerResponse, e: CachedFile, body: Buffer, type: string, cacheControl: string, ranges: boolean): void {
     const head = req.method === 'HEAD';
+    const own = body === e.body; // false for bodies derived from the file (embed page)
     const inm = req.headers['if-none-match'];
-    if (inm !== undefined && body === e.body && etagMatches(inm, e.etag)) {
-      res.writeHead(304, { ETag: e.etag, 'Cache-Control': cacheControl, 'Access-Control-Allow-Origin': '*' });
+    if (inm !== undefined && own && etagMatches(inm, e.etag)) {
+      res.writeHead(304, ['ETag', e.etag, 'Cache-Control', cacheControl, 'Access-Control-Allow-Origin', '*']);
       res.end();
+      return;
+    }
+    const range = ranges ? req.headers.range : undefined;
+    if (range === undefined && own) {
+      // the hot path: one prebuilt header list per cached file and response kind
+      const key = cacheControl + type;
+      e.memo ??= new Map();
+      let headers = e.memo.get(key) as string[] | undefined;
+      if (!headers) {
+        headers = ['Content-Type', type, 'Content-Length', String(body.length), 'Cache-Control', cacheControl, 'Access-Control-Allow-Origin', '*', 'ETag', e.etag];
+        if (ranges) headers.push('Accept-Ranges', 'bytes', 'Last-Modified', e.lastModified, 'Access-Control-Expose-Headers', CORS_EXPOSE);
+        e.memo.set(key, headers);
+      }
+      res.writeHead(200, headers);
+      res.end(head ? undefined : body);
       return;
     }
     const headers: OutgoingHttpHeaders = {
@@ -236,13 +259,12 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
       'Cache-Control': cacheControl,
       'Access-Control-Allow-Origin': '*',
       'Access-Control-Expose-Headers': CORS_EXPOSE,
-      ETag: body === e.body ? e.etag : undefined,
       'Last-Modified': e.lastModified,
     };
-    if (headers.ETag === undefined) delete headers.ETag;
+    if (own) headers.ETag = e.etag;
     if (ranges) {
       headers['Accept-Ranges'] = 'bytes';
-      const r = parseRange(req.headers.range, body.length);
+      const r = parseRange(range, body.length);
       if (r.kind === 'unsatisfiable') {
         res.writeHead(416, { 'Content-Range': `bytes */${body.length}`, 'Access-Control-Allow-Origin': '*', 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': 0 });
         res.end();
@@ -261,11 +283,16 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
     res.end(head ? undefined : body);
   }
 
-  /** Serve a file too large for memory: the fd is opened (and fstat'ed) before any header goes out. */
+  /**
+   * Serve a file from disk (too large for the memory cache, or the cache is off): the fd is opened
+   * and fstat'ed before any header goes out, so the body is exactly that inode even if the name is
+   * replaced or removed meanwhile. A plain fd (not a FileHandle) so the read stream owns and
+   * closes it however the response ends.
+   */
   async function streamFromDisk(req: IncomingMessage, res: ServerResponse, file: string, type: string, cacheControl: string): Promise<void> {
-    let fh: fsp.FileHandle;
+    let fd: number;
     try {
-      fh = await fsp.open(file, 'r');
+      fd = await openAsync(file, 'r');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') {
@@ -276,7 +303,7 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
     }
     let handedOff = false;
     try {
-      const st = await fh.stat();
+      const st = await fstatAsync(fd);
       if (!st.isFile()) {
         notFound(res, 'not found', req.method);
         return;
@@ -312,26 +339,45 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
         res.end();
         return;
       }
-      const rs = fh.createReadStream({ start, end, autoClose: true, highWaterMark: 256 * 1024 });
+      if (res.destroyed) return; // the client left while we opened the file
+      const rs = createReadStream(file, { fd, start, end, autoClose: true, highWaterMark: 256 * 1024 });
       handedOff = true;
+      // pipeline destroys the read stream (closing the fd) however the response ends, including a
+      // client that disconnects mid-body
       await new Promise<void>((resolve) => {
-        rs.on('error', (err) => {
-          logger.warn({ err, file }, 'segment read failed mid-response');
-          res.destroy(err);
+        pipeline(rs, res, (err) => {
+          if (err && (err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') logger.warn({ err, file }, 'segment streaming failed');
           resolve();
         });
-        res.on('close', () => {
-          rs.destroy();
-          resolve();
-        });
-        rs.pipe(res);
       });
     } finally {
-      if (!handedOff) await fh.close();
+      if (!handedOff) await closeAsync(fd).catch(() => undefined);
     }
   }
 
   return Object.assign(handler, { caches: { playlists, segments, assets } });
+}
+
+/**
+ * Paths that do not depend on the request beyond the stream and rendition (playlists), built once
+ * per stream object through safeJoin and remembered (a reloaded config brings new stream objects).
+ */
+const fixedPathMemo = new WeakMap<ResolvedStream, Map<string, string>>();
+function fixedPaths(stream: ResolvedStream): (key: string, build: () => string) => string {
+  let m = fixedPathMemo.get(stream);
+  if (!m) {
+    m = new Map();
+    fixedPathMemo.set(stream, m);
+  }
+  const memo = m;
+  return (key, build) => {
+    let p = memo.get(key);
+    if (p === undefined) {
+      p = build();
+      memo.set(key, p);
+    }
+    return p;
+  };
 }
 
 /** Longest configured stream name that is a proper prefix of the path. */

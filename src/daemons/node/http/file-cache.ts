@@ -18,6 +18,8 @@ export interface CachedFile {
   etag: string;
   lastModified: string;
   checkedAt: number;
+  /** per-entry memo for callers (e.g. prebuilt response headers); dropped with the entry */
+  memo?: Map<string, unknown>;
 }
 
 interface Missing {

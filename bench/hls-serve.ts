@@ -1,0 +1,284 @@
+/**
+ * HLS serving throughput: Flux's playback handler on a node:http server vs nginx serving the same
+ * files from the same directory, measured with wrk in the same run.
+ *
+ *   node --import tsx bench/hls-serve.ts   (FLUX_BENCH_SLICE_SECONDS=2, FLUX_BENCH_ROUNDS=5, FLUX_BENCH_CONNECTIONS=200)
+ *
+ * The machine is shared (load from other work moves a lot), so each side is measured in short
+ * alternating slices (flux, nginx, nginx, flux, …) and req/s = all requests / all seconds: drift
+ * in the machine's load then hits both sides alike and the ratio stays meaningful.
+ *
+ * Two resources: a hot ~1 MB segment and a live media playlist (6 segments). nginx runs with
+ * `worker_processes 1` (one worker process, like Flux's single Node process), sendfile on,
+ * access_log off, the same Cache-Control / CORS headers. Prints one JSON line last:
+ * flux_segment_rps, nginx_segment_rps, segment_ratio, flux_playlist_rps, nginx_playlist_rps,
+ * playlist_ratio (+ flux_segment_disk_rps: Flux with its segment memory cache off).
+ */
+import { spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import { connect, createServer as createNetServer, type AddressInfo } from 'node:net';
+import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { ResolvedStream } from '../src/config/model.js';
+import { createPlaybackHandler } from '../src/daemons/node/playback.js';
+import { renderMediaPlaylist } from '../src/media/hls/playlist.js';
+
+const SLICE = Number(process.env.FLUX_BENCH_SLICE_SECONDS ?? 2);
+const ROUNDS = Number(process.env.FLUX_BENCH_ROUNDS ?? 5);
+const CONNECTIONS = Number(process.env.FLUX_BENCH_CONNECTIONS ?? 200);
+const THREADS = Math.max(1, Math.min(2, os.cpus().length));
+const NGINX = process.env.FLUX_NGINX ?? 'nginx';
+const WRK = process.env.FLUX_WRK ?? 'wrk';
+
+const log = (msg: string) => process.stderr.write(`${msg}\n`);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createNetServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function waitPort(port: number, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => {
+        s.destroy();
+        resolve();
+      });
+      s.once('error', () => {
+        s.destroy();
+        if (Date.now() > end) reject(new Error(`port ${port} did not open`));
+        else setTimeout(attempt, 50);
+      });
+    };
+    attempt();
+  });
+}
+
+function run(cmd: string, args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    p.on('error', reject);
+    p.on('close', (code) => resolve({ code, out, err }));
+  });
+}
+
+interface Tally {
+  requests: number;
+  seconds: number;
+}
+
+/** One wrk slice; adds its requests and duration to the tally. */
+async function wrk(url: string, tally: Tally): Promise<void> {
+  const r = await run(WRK, [`-t${THREADS}`, `-c${CONNECTIONS}`, `-d${SLICE}s`, url]);
+  if (r.code !== 0) throw new Error(`wrk failed (${r.code}): ${r.err || r.out}`);
+  const m = /(\d+) requests in ([\d.]+)(us|ms|s|m)\b/.exec(r.out);
+  if (!m) throw new Error(`cannot read wrk output:\n${r.out}`);
+  if (/Non-2xx or 3xx responses/.test(r.out)) throw new Error(`errors during the run of ${url}:\n${r.out}`);
+  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(r.out);
+  if (sock && Number(sock[1]) + Number(sock[2]) + Number(sock[3]) > 0) log(`note: socket errors for ${url}: ${sock[0]}`);
+  const scale = { us: 1e-6, ms: 1e-3, s: 1, m: 60 }[m[3] as 'us' | 'ms' | 's' | 'm'];
+  tally.requests += Number(m[1]);
+  tally.seconds += Number(m[2]) * scale;
+}
+
+/** Alternating slices (A B, B A, A B …) for every target; returns req/s per target. */
+async function measure(targets: Record<string, string>): Promise<Record<string, number>> {
+  const names = Object.keys(targets);
+  const tallies = Object.fromEntries(names.map((n) => [n, { requests: 0, seconds: 0 }])) as Record<string, Tally>;
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? names : [...names].reverse();
+    for (const n of order) await wrk(targets[n]!, tallies[n]!);
+  }
+  const out: Record<string, number> = {};
+  for (const n of names) {
+    out[n] = tallies[n]!.requests / tallies[n]!.seconds;
+    log(`${n}: ${Math.round(out[n]!)} req/s (${tallies[n]!.requests} requests in ${tallies[n]!.seconds.toFixed(1)} s)`);
+  }
+  return out;
+}
+
+async function get(url: string): Promise<{ status: number; body: Buffer; type: string | null; cache: string | null }> {
+  const r = await fetch(url);
+  return { status: r.status, body: Buffer.from(await r.arrayBuffer()), type: r.headers.get('content-type'), cache: r.headers.get('cache-control') };
+}
+
+async function listen(server: Server): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+async function main(): Promise<void> {
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'flux-bench-hls-'));
+  let nginx: ReturnType<typeof spawn> | undefined;
+  const servers: Server[] = [];
+  try {
+    // --- the files: a 1 MB segment (whole TS packets) and a live playlist naming 6 segments
+    const root = path.join(tmp, 'data', 'bench');
+    const hour = '2026/01/01/00';
+    const segDir = path.join(root, 'v1a1', hour);
+    await mkdir(segDir, { recursive: true });
+    const t0 = Date.UTC(2026, 0, 1, 0, 0, 0);
+    const segs = Array.from({ length: 6 }, (_, i) => ({ uri: `${hour}/${t0 + i * 2000}-2000.ts`, durationMs: 2000, programDateTime: t0 + i * 2000 }));
+    const packets = 5319; // 5319 × 188 = 999,972 bytes
+    const seg = randomBytes(packets * 188);
+    for (let i = 0; i < packets; i++) seg[i * 188] = 0x47;
+    for (const s of segs) await writeFile(path.join(root, 'v1a1', s.uri), seg);
+    await writeFile(path.join(root, 'v1a1', 'index.m3u8'), renderMediaPlaylist({ targetDuration: 2, mediaSequence: 1234, discontinuitySequence: 0, segments: segs }));
+    const segUrlPath = `/bench/tracks-v1a1/${segs[5]!.uri}`;
+    const plUrlPath = '/bench/tracks-v1a1/index.m3u8';
+
+    // nginx reads the same files through the same URL layout (tracks-v1a1 → v1a1)
+    const www = path.join(tmp, 'www', 'bench');
+    await mkdir(www, { recursive: true });
+    await symlink(path.join(root, 'v1a1'), path.join(www, 'tracks-v1a1'));
+    // nginx workers drop to `nobody` when started as root: make the tree readable
+    for (const d of [tmp, path.join(tmp, 'data'), root, path.join(root, 'v1a1'), path.join(tmp, 'www'), www]) await chmod(d, 0o755);
+    for (let d = segDir; d !== path.join(root, 'v1a1'); d = path.dirname(d)) await chmod(d, 0o755);
+
+    // --- Flux: the playback handler on a plain node:http server (keep-alive on)
+    const stream: ResolvedStream = {
+      name: 'bench',
+      disabled: false,
+      inputs: [],
+      root,
+      push: [],
+      hls: { segmentDurationMs: 2000, window: 6 },
+      auth: { playToken: false, secureLink: false },
+      renditions: ['v1a1'],
+    };
+    const mkServer = (segmentCacheBytes?: number) => {
+      const opts: Parameters<typeof createPlaybackHandler>[0] = { getStream: (n) => (n === 'bench' ? stream : undefined), listStreams: () => ['bench'] };
+      if (segmentCacheBytes !== undefined) opts.segmentCacheBytes = segmentCacheBytes;
+      const handler = createPlaybackHandler(opts);
+      const server = createServer({ keepAlive: true }, (req, res) => {
+        handler(req, res).then((ok) => {
+          if (!ok) {
+            res.writeHead(404);
+            res.end();
+          }
+        }, () => res.destroy());
+      });
+      server.keepAliveTimeout = 65_000;
+      server.headersTimeout = 66_000;
+      servers.push(server);
+      return server;
+    };
+    const fluxPort = await listen(mkServer());
+    const fluxDiskPort = await listen(mkServer(0));
+    // reference: the cheapest possible node:http answer with the same bytes and headers
+    const plConst = await readFile(path.join(root, 'v1a1', 'index.m3u8'));
+    const bare = createServer({ keepAlive: true }, (_req, res) => {
+      res.writeHead(200, ['Content-Type', 'application/vnd.apple.mpegurl', 'Content-Length', String(plConst.length), 'Cache-Control', 'no-cache', 'Access-Control-Allow-Origin', '*']);
+      res.end(plConst);
+    });
+    bare.keepAliveTimeout = 65_000;
+    servers.push(bare);
+    const barePort = await listen(bare);
+
+    // --- nginx, one worker, its own prefix and config
+    const nginxPort = await freePort();
+    const conf = `worker_processes 1;
+pid ${tmp}/nginx.pid;
+error_log ${tmp}/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${tmp}/nginx-body;
+  proxy_temp_path ${tmp}/nginx-proxy;
+  fastcgi_temp_path ${tmp}/nginx-fastcgi;
+  uwsgi_temp_path ${tmp}/nginx-uwsgi;
+  scgi_temp_path ${tmp}/nginx-scgi;
+  sendfile on;
+  tcp_nopush on;
+  tcp_nodelay on;
+  keepalive_timeout 65;
+  keepalive_requests 10000000;
+  open_file_cache max=1000 inactive=20s;
+  types { application/vnd.apple.mpegurl m3u8; video/mp2t ts; }
+  default_type application/octet-stream;
+  server {
+    listen 127.0.0.1:${nginxPort};
+    root ${path.join(tmp, 'www')};
+    location ~ \\.m3u8$ { add_header Cache-Control no-cache; add_header Access-Control-Allow-Origin *; }
+    location ~ \\.ts$ { add_header Cache-Control "public, max-age=31536000, immutable"; add_header Access-Control-Allow-Origin *; }
+  }
+}
+`;
+    await writeFile(path.join(tmp, 'nginx.conf'), conf);
+    const nginxVersion = ((await run(NGINX, ['-v'])).err.match(/nginx\/[\d.]+/) ?? ['nginx'])[0];
+    nginx = spawn(NGINX, ['-p', tmp, '-e', path.join(tmp, 'nginx-error.log'), '-c', path.join(tmp, 'nginx.conf'), '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let nginxErr = '';
+    nginx.stderr!.on('data', (d: Buffer) => (nginxErr += d.toString()));
+    const nginxExit = new Promise<never>((_, reject) => nginx!.once('exit', (c) => reject(new Error(`nginx exited (${c}): ${nginxErr}`))));
+    await Promise.race([waitPort(nginxPort, 5000), nginxExit]);
+    nginxExit.catch(() => undefined);
+
+    // --- sanity: both serve the same bytes with the right types
+    const bases = { flux: `http://127.0.0.1:${fluxPort}`, fluxDisk: `http://127.0.0.1:${fluxDiskPort}`, nginx: `http://127.0.0.1:${nginxPort}` };
+    const plBody = await readFile(path.join(root, 'v1a1', 'index.m3u8'));
+    for (const [name, base] of Object.entries(bases)) {
+      const s = await get(base + segUrlPath);
+      const p = await get(base + plUrlPath);
+      if (s.status !== 200 || !s.body.equals(seg) || s.type !== 'video/mp2t') throw new Error(`${name}: bad segment response ${s.status} ${s.type} ${s.body.length}`);
+      if (p.status !== 200 || !p.body.equals(plBody) || p.type !== 'application/vnd.apple.mpegurl') throw new Error(`${name}: bad playlist response ${p.status} ${p.type}`);
+    }
+
+    // --- measure: alternating slices per resource
+    const segRps = await measure({ flux: bases.flux + segUrlPath, nginx: bases.nginx + segUrlPath, fluxDisk: bases.fluxDisk + segUrlPath });
+    const plRps = await measure({ flux: bases.flux + plUrlPath, nginx: bases.nginx + plUrlPath, bare: `http://127.0.0.1:${barePort}/` });
+    const [fluxSeg, nginxSeg, fluxDiskSeg] = [segRps.flux!, segRps.nginx!, segRps.fluxDisk!];
+    const [fluxPl, nginxPl, barePl] = [plRps.flux!, plRps.nginx!, plRps.bare!];
+
+    const r2 = (x: number) => Math.round(x * 100) / 100;
+    const result = {
+      metrics: {
+        flux_segment_rps: { value: Math.round(fluxSeg), unit: 'req/s', better: 'higher' },
+        nginx_segment_rps: { value: Math.round(nginxSeg), unit: 'req/s', better: 'higher' },
+        segment_ratio: { value: r2(fluxSeg / nginxSeg), unit: 'x', better: 'higher' },
+        flux_playlist_rps: { value: Math.round(fluxPl), unit: 'req/s', better: 'higher' },
+        nginx_playlist_rps: { value: Math.round(nginxPl), unit: 'req/s', better: 'higher' },
+        playlist_ratio: { value: r2(fluxPl / nginxPl), unit: 'x', better: 'higher' },
+        flux_segment_disk_rps: { value: Math.round(fluxDiskSeg), unit: 'req/s', better: 'higher' },
+        node_bare_playlist_rps: { value: Math.round(barePl), unit: 'req/s', better: 'higher' },
+      },
+      notes:
+        `wrk -t${THREADS} -c${CONNECTIONS}, ${ROUNDS} alternating ${SLICE}s slices per server, 127.0.0.1, keep-alive; ${seg.length} B segment, ${plBody.length} B live playlist; ` +
+        `Flux = createPlaybackHandler on one node:http server (one process, node ${process.version}; segments served from its in-memory cache of recent segments, ` +
+        `flux_segment_disk_rps = same with the cache off: fd + stream per request); ${nginxVersion} worker_processes 1, sendfile, open_file_cache, access_log off, same headers; ` +
+        `node_bare_playlist_rps = a bare node:http server answering the same playlist bytes from a constant (the node:http floor); ` +
+        `${os.cpus().length} CPUs shared with wrk and whatever else runs on the machine`,
+    };
+    console.log(JSON.stringify(result));
+  } finally {
+    if (nginx && nginx.exitCode === null) {
+      const exited = new Promise((r) => nginx!.once('exit', r));
+      nginx.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+      if (nginx.exitCode === null) nginx.kill('SIGKILL');
+    }
+    for (const s of servers) {
+      s.closeAllConnections();
+      await new Promise((r) => s.close(r));
+    }
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
