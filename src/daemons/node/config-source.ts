@@ -22,7 +22,8 @@ export interface ConfigSnapshot {
  */
 export function demoConfig(): ConfigInput {
   return {
-    server: { http: Number(process.env.FLUX_DEMO_HTTP) || 8080, rtmp: false, data_dir: DEMO_DIRS.data, run_dir: DEMO_DIRS.run },
+    // FLUX_DEMO_HTTP / FLUX_DEMO_HOST: port and address of the demo (tests; default 8080 on all addresses)
+    server: { http: Number(process.env.FLUX_DEMO_HTTP) || 8080, ...(process.env.FLUX_DEMO_HOST ? { host: process.env.FLUX_DEMO_HOST } : {}), rtmp: false, data_dir: DEMO_DIRS.data, run_dir: DEMO_DIRS.run },
     streams: {
       demo: {
         title: 'Flux demo: test pattern with a 1 kHz tone',
