@@ -134,6 +134,9 @@ export async function runDaemon(opts: StartOptions): Promise<void> {
   // the node agent's death must not take us down: its end of our stdio may go away
   process.stdout.on('error', () => {});
   process.stderr.on('error', () => {});
+  process.on('unhandledRejection', (err) => {
+    running.supervisor.logError('unhandled rejection', err);
+  });
   process.on('uncaughtException', (err) => {
     process.stderr.write(`flux-stream: uncaught: ${err.stack ?? err.message}\n`);
     void running.stop('crash').finally(() => process.exit(1));

@@ -41,6 +41,8 @@ export interface PipelineHandlers {
   onOutput(rendition: number, chunk: Buffer, generation: number): void;
   /** bytes that tell the input is alive (native: as received; pull: ffmpeg's first output) */
   onMedia(chunk: Buffer): void;
+  /** the bytes given to onMedia start over (new process, reconnect): demux state must restart */
+  onMediaEpoch?(): void;
   /** an ffmpeg child died on its own (not stopped by us); restartInMs = scheduled restart */
   onChildExit?(exit: ChildExit, role: string, restartInMs: number): void;
   /** the watchdog killed a silent producer */
@@ -167,6 +169,7 @@ export class Pipeline {
       },
       onEpoch: () => {
         if (!feedsChild) this.generation++;
+        this.h.onMediaEpoch?.();
       },
       onError: (msg) => this.setError(msg),
     };
@@ -196,6 +199,7 @@ export class Pipeline {
     const role = feedsFromSource ? 'transcoder' : this.opts.mode === 'probe' ? 'probe' : this.stream.transcoder ? 'pull+transcoder' : 'pull';
     this.generation++;
     this.childOutputAt = 0;
+    if (!feedsFromSource) this.h.onMediaEpoch?.();
     const child: FfmpegChild = new FfmpegChild({
       command: this.deps.ffmpegPath,
       args: this.childArgs.args,

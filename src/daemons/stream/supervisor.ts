@@ -123,6 +123,7 @@ export class Supervisor {
   private writtenFrom: Pipeline | null = null;
   private writtenGeneration = -1;
   private wroteAny = false;
+  private writeErrorLogged = false;
   private stopping: Promise<void> | null = null;
   private readonly log: Logger;
   /** listeners for segments (bench/tests) */
@@ -217,6 +218,9 @@ export class Supervisor {
       {
         onOutput: (r, chunk, gen) => this.onOutput(p, r, chunk, gen),
         onMedia: (chunk) => this.onMedia(p, rt, chunk),
+        onMediaEpoch: () => {
+          if (p === this.active || p === rt.probe) rt.monitor.reset();
+        },
         onChildExit: (exit, role, delay) => this.onChildExit(p, rt, exit, role, delay),
         onWatchdog: (msg) => {
           rt.lastError = msg;
@@ -265,8 +269,15 @@ export class Supervisor {
     if (!w) return;
     this.wroteAny = true;
     w.bytes += chunk.length;
-    w.writer.write(chunk);
-    for (const ps of this.pushes) if (ps.rendition === rendition) ps.worker.write(chunk);
+    try {
+      w.writer.write(chunk);
+      for (const ps of this.pushes) if (ps.rendition === rendition) ps.worker.write(chunk);
+    } catch (err) {
+      // a writer bug must not take the daemon (and every other rendition) down
+      if (!this.writeErrorLogged) this.log.error({ err, rendition: w.rendition }, 'write failed');
+      this.writeErrorLogged = true;
+      this.lastError = `write to ${w.rendition} failed: ${(err as Error).message}`;
+    }
   }
 
   private onChildExit(p: Pipeline, rt: InputRuntime, exit: ChildExit, role: string, delay: number): void {
@@ -468,6 +479,11 @@ export class Supervisor {
       if (this.deps.onWritersUpdated) await Promise.resolve(this.deps.onWritersUpdated(this.writers)).catch(() => {});
     })();
     return this.stopping;
+  }
+
+  /** Log an error through the supervisor's logger (process-level handlers). */
+  logError(msg: string, err: unknown): void {
+    this.log.error({ err }, msg);
   }
 
   /** Test/ops hook: kill the active pipeline's ffmpeg children (they restart with backoff). */
