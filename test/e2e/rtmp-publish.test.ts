@@ -241,7 +241,12 @@ test('an app-only URL (rtmp://host/NAME) publishes to NAME', async () => {
   const r = await p.done;
   assert.equal(r.code, 0, r.stderr);
   assert.equal(attempts.length, 1);
+  // FFmpeg puts the only path segment in the app
+  assert.deepEqual([attempts[0]!.app, attempts[0]!.name], ['open', '']);
   assert.deepEqual(rtmpStreamCandidates(attempts[0]!.app, attempts[0]!.name), ['open']);
+  assert.deepEqual(rtmpStreamCandidates('live/cams', 'door'), ['live/cams/door', 'cams/door', 'door']);
+  assert.deepEqual(rtmpStreamCandidates('live', 'NAME'), ['live/NAME', 'NAME']);
+  assert.deepEqual(rtmpStreamCandidates('', ''), []);
   assert.equal(publications.length, 1);
   assert.equal(publications[0]!.stream, 'open');
   await publications[0]!.ended;

@@ -8,8 +8,8 @@
  *     onPublish: (stream, publisher) => ({ write: (ts) => …, end: (reason) => … }),
  *   });
  *
- * - URLs: rtmp://host/<app>/<name> and rtmp://host/<name> (FFmpeg sends app "" then) both arrive
- *   as (app, name); `authorize` maps them to a stream name (see rtmpStreamCandidates). OBS-style
+ * - URLs: rtmp://host/<app>/<name> and rtmp://host/<name> (FFmpeg sends app "<name>", name "" then)
+ *   arrive as (app, name); `authorize` maps them to a stream name (see rtmpStreamCandidates). OBS-style
  *   server rtmp://host/live + key NAME is app "live", name "NAME". Query strings of the app and
  *   the name (?key=…, ?password=…) reach authorize as `query`/`params`.
  * - One publisher per stream: a second one gets NetStream.Publish.BadName and is disconnected.
@@ -129,18 +129,16 @@ export interface RtmpServer {
 }
 
 /**
- * Stream names an (app, name) pair may mean, most specific first:
- * rtmp://host/live/NAME → ["live/NAME", "NAME"], rtmp://host/cams/door → ["cams/door", "door"],
- * rtmp://host/NAME (app "", or app NAME with an empty name) → ["NAME"].
+ * Stream names an (app, name) pair may mean, most specific first: every suffix of "app/name".
+ * What FFmpeg sends: rtmp://host/live/NAME → ("live", "NAME") → ["live/NAME", "NAME"];
+ * rtmp://host/live/cams/door → ("live/cams", "door") → ["live/cams/door", "cams/door", "door"];
+ * rtmp://host/NAME → ("NAME", "") → ["NAME"]. OBS: server rtmp://host/live + key NAME → like the first.
  */
 export function rtmpStreamCandidates(app: string, name: string): string[] {
-  const a = app.replace(/^\/+|\/+$/g, '');
-  const n = name.replace(/^\/+|\/+$/g, '');
+  const parts = `${app}/${name}`.split('/').filter((p) => p !== '');
   const out: string[] = [];
-  if (a && n) out.push(`${a}/${n}`);
-  if (n) out.push(n);
-  if (a && !n) out.push(a);
-  return [...new Set(out)];
+  for (let i = 0; i < parts.length; i++) out.push(parts.slice(i).join('/'));
+  return out;
 }
 
 /**
