@@ -2,11 +2,11 @@
  * Where is the node socket? `$FLUX_SOCKET`, else `<run_dir>/node.sock` from the config file
  * (server.run_dir, relative to the file's directory, default ./run), else ./run/node.sock (the
  * embedded demo's run dir). Reads the YAML without validating it (fast, and works on a file
- * being edited).
+ * being edited); the YAML parser is only loaded when the file mentions run_dir at all.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse } from 'yaml';
+import { createRequire } from 'node:module';
 
 export const DEFAULT_CONFIG = 'flux.yaml';
 
@@ -32,8 +32,12 @@ export function locateNode(explicitConfig?: string): Located {
   if (exists) {
     let runDirSetting: unknown;
     try {
-      const data = parse(readFileSync(file, 'utf8')) as { server?: { run_dir?: unknown } } | null;
-      runDirSetting = data?.server?.run_dir;
+      const text = readFileSync(file, 'utf8');
+      if (text.includes('run_dir')) {
+        const { parse } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
+        const data = parse(text) as { server?: { run_dir?: unknown } } | null;
+        runDirSetting = data?.server?.run_dir;
+      }
     } catch {
       runDirSetting = undefined;
     }

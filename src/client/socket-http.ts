@@ -1,19 +1,23 @@
 /**
- * HTTP/JSON over a Unix socket (undici Client with socketPath). Used by the CLI's client for the
- * node socket and by the node agent for supervisor sockets. One pooled Client per socket path.
+ * HTTP/JSON over a Unix socket. Used by the CLI's client for the node socket and by the node agent
+ * for supervisor sockets and ingest.
+ *
+ * Built on node:http (socketPath + a keep-alive Agent per socket) rather than undici: importing
+ * undici costs ~300 ms of CLI start-up on a small machine, more than half of the 400 ms budget of
+ * `flux stream list`; node:http is already in the runtime.
  */
-import { Client } from 'undici';
+import http from 'node:http';
 import type { Readable } from 'node:stream';
 
-const clients = new Map<string, Client>();
+const agents = new Map<string, http.Agent>();
 
-function clientFor(socketPath: string): Client {
-  let c = clients.get(socketPath);
-  if (!c || c.closed || c.destroyed) {
-    c = new Client('http://localhost', { socketPath, keepAliveTimeout: 10_000, connect: { timeout: 2000 } });
-    clients.set(socketPath, c);
+function agentFor(socketPath: string): http.Agent {
+  let a = agents.get(socketPath);
+  if (!a) {
+    a = new http.Agent({ keepAlive: true, keepAliveMsecs: 10_000, maxSockets: 4, maxFreeSockets: 2, timeout: 15_000 });
+    agents.set(socketPath, a);
   }
-  return c;
+  return a;
 }
 
 export interface SocketRequestOptions {
@@ -23,11 +27,13 @@ export interface SocketRequestOptions {
   /** whole-request timeout (headers + body), ms; 0 = none */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** use a fresh connection that is closed afterwards (streaming bodies) */
+  noKeepAlive?: boolean;
 }
 
 export interface SocketResponse {
   status: number;
-  headers: Record<string, string | string[] | undefined>;
+  headers: http.IncomingHttpHeaders;
   text: string;
   /** parsed JSON body, or undefined when the body is not JSON */
   json: unknown;
@@ -44,41 +50,68 @@ export class SocketUnreachable extends Error {
   }
 }
 
-export async function socketRequest(socketPath: string, path: string, opts: SocketRequestOptions = {}): Promise<SocketResponse> {
-  const timeoutMs = opts.timeoutMs ?? 10_000;
-  const ac = new AbortController();
-  const timer = timeoutMs > 0 ? setTimeout(() => ac.abort(new Error('ETIMEDOUT')), timeoutMs) : undefined;
-  const onAbort = () => ac.abort(opts.signal?.reason);
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
-  try {
-    const headers: Record<string, string> = { ...opts.headers };
-    if (opts.body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
-    const res = await clientFor(socketPath).request({
+export function socketRequest(socketPath: string, path: string, opts: SocketRequestOptions = {}): Promise<SocketResponse> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { host: 'localhost', ...opts.headers };
+    const body = opts.body;
+    if (body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
+    if (typeof body === 'string' || Buffer.isBuffer(body)) headers['content-length'] = String(Buffer.byteLength(body));
+    let settled = false;
+    let timedOut = false;
+    const req = http.request({
+      socketPath,
       path,
-      method: (opts.method ?? 'GET') as 'GET',
+      method: opts.method ?? 'GET',
       headers,
-      body: opts.body,
-      signal: ac.signal,
+      agent: opts.noKeepAlive ? false : agentFor(socketPath),
     });
-    const text = await res.body.text();
-    let json: unknown;
-    if (text.length) {
-      try {
-        json = JSON.parse(text);
-      } catch {
-        json = undefined;
-      }
+    const fail = (e: NodeJS.ErrnoException) => {
+      if (settled) return;
+      settled = true;
+      clear();
+      if (opts.signal?.aborted) return reject(opts.signal.reason ?? e);
+      reject(new SocketUnreachable(socketPath, timedOut ? 'ETIMEDOUT' : (e.code ?? e.name ?? 'EUNKNOWN'), { cause: e }));
+    };
+    const timer =
+      opts.timeoutMs === 0
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            req.destroy(Object.assign(new Error('ETIMEDOUT'), { code: 'ETIMEDOUT' }));
+          }, opts.timeoutMs ?? 10_000);
+    const onAbort = () => req.destroy(Object.assign(new Error('aborted'), { code: 'ABORT_ERR' }));
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const clear = () => {
+      if (timer) clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+    };
+    req.on('error', fail);
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (d: Buffer) => chunks.push(d));
+      res.on('error', fail);
+      res.on('end', () => {
+        if (settled) return;
+        settled = true;
+        clear();
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json: unknown;
+        if (text.length && /json/.test(String(res.headers['content-type'] ?? 'json'))) {
+          try {
+            json = JSON.parse(text);
+          } catch {
+            json = undefined;
+          }
+        }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+      });
+    });
+    if (body === undefined || typeof body === 'string' || Buffer.isBuffer(body)) req.end(body);
+    else {
+      body.on('error', (e) => req.destroy(e));
+      body.pipe(req);
     }
-    return { status: res.statusCode, headers: res.headers, text, json };
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
-    const code = ac.signal.aborted && !opts.signal?.aborted ? 'ETIMEDOUT' : (err.code ?? err.cause?.code ?? err.name ?? 'EUNKNOWN');
-    if (opts.signal?.aborted) throw e;
-    throw new SocketUnreachable(socketPath, String(code), { cause: e });
-  } finally {
-    if (timer) clearTimeout(timer);
-    opts.signal?.removeEventListener('abort', onAbort);
-  }
+  });
 }
 
 /** True when something answers HTTP on the socket within the timeout. */
@@ -91,13 +124,11 @@ export async function socketAnswers(socketPath: string, path = '/', timeoutMs = 
   }
 }
 
-/** Close the pooled client of one socket (or all). Lets a CLI process exit promptly. */
+/** Drop the pooled connections of one socket (or all). Lets a CLI process exit promptly. */
 export async function closeSocketClients(socketPath?: string): Promise<void> {
-  const list = socketPath ? [[socketPath, clients.get(socketPath)] as const] : [...clients.entries()];
-  await Promise.all(
-    list.map(async ([p, c]) => {
-      clients.delete(p);
-      if (c && !c.closed && !c.destroyed) await c.close().catch(() => c.destroy());
-    }),
-  );
+  const list = socketPath ? [[socketPath, agents.get(socketPath)] as const] : [...agents.entries()];
+  for (const [p, a] of list) {
+    agents.delete(p);
+    a?.destroy();
+  }
 }

@@ -4,7 +4,6 @@ import { InputError, NodeUnreachableError, ApiError } from '../../core/errors.js
 import { assertStreamName } from '../../core/paths.js';
 import type { StreamInput } from '../../config/schema.js';
 import { FluxClient, apiConfigError, configFileFor, type StreamDoc } from '../../client/index.js';
-import { offlineAdd } from '../../client/offline.js';
 
 export default class StreamAdd extends BaseCommand<typeof StreamAdd> {
   static override summary = 'Add a stream (live through the node when one runs, else to the config file)';
@@ -72,7 +71,7 @@ ${EXIT_CODE_HELP}`;
       if (!(e instanceof NodeUnreachableError)) throw e;
       live = false;
       const file = configFileFor(f.config);
-      doc = await offlineAdd(file, name, stream);
+      doc = await (await import('../../client/offline.js')).offlineAdd(file, name, stream);
       process.stderr.write(`no node running: added "${name}" to ${file} (it starts with the next "flux node start")` + '\n');
     } finally {
       await client.close();

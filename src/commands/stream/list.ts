@@ -2,7 +2,6 @@ import { Flags } from '@oclif/core';
 import { BaseCommand, EXIT_CODE_HELP } from '../../cli/base.js';
 import { NodeUnreachableError } from '../../core/errors.js';
 import { FluxClient, configFileFor, type StreamList } from '../../client/index.js';
-import { offlineList } from '../../client/offline.js';
 import { STREAM_HEAD, streamRows, table } from '../../client/format.js';
 
 export default class StreamList_ extends BaseCommand<typeof StreamList_> {
@@ -22,7 +21,7 @@ export default class StreamList_ extends BaseCommand<typeof StreamList_> {
     } catch (e) {
       if (!(e instanceof NodeUnreachableError)) throw e;
       const file = configFileFor(this.flags.config);
-      list = await offlineList(file);
+      list = await (await import('../../client/offline.js')).offlineList(file);
       if (this.flags.prefix) {
         list.streams = list.streams.filter((s) => s.name.startsWith(this.flags.prefix!));
         list.estimated_count = list.streams.length;

@@ -2,7 +2,6 @@ import { Args } from '@oclif/core';
 import { BaseCommand, EXIT_CODE_HELP } from '../../cli/base.js';
 import { InputError, NodeUnreachableError, ApiError } from '../../core/errors.js';
 import { FluxClient, configFileFor } from '../../client/index.js';
-import { offlineRemove } from '../../client/offline.js';
 
 export default class StreamRm extends BaseCommand<typeof StreamRm> {
   static override summary = 'Remove a stream (stops it when a node runs; edits the config file otherwise)';
@@ -23,7 +22,7 @@ export default class StreamRm extends BaseCommand<typeof StreamRm> {
       if (!(e instanceof NodeUnreachableError)) throw e;
       live = false;
       const file = configFileFor(this.flags.config);
-      await offlineRemove(file, name);
+      await (await import('../../client/offline.js')).offlineRemove(file, name);
       process.stderr.write(`no node running: removed "${name}" from ${file}` + '\n');
     } finally {
       await client.close();

@@ -2,7 +2,6 @@ import { Args } from '@oclif/core';
 import { BaseCommand, EXIT_CODE_HELP } from '../../cli/base.js';
 import { ApiError, InputError, NodeUnreachableError } from '../../core/errors.js';
 import { FluxClient, configFileFor, type StreamDoc, type InputMonitorDoc } from '../../client/index.js';
-import { offlineShow } from '../../client/offline.js';
 import { ago, bitrate, duration, kv, table } from '../../client/format.js';
 
 export default class StreamShow extends BaseCommand<typeof StreamShow> {
@@ -22,7 +21,7 @@ export default class StreamShow extends BaseCommand<typeof StreamShow> {
       if (e instanceof ApiError && e.status === 404) throw new InputError(`stream "${name}" not found`, { code: 'E_NOT_FOUND' });
       if (!(e instanceof NodeUnreachableError)) throw e;
       const file = configFileFor(this.flags.config);
-      doc = await offlineShow(file, name);
+      doc = await (await import('../../client/offline.js')).offlineShow(file, name);
       process.stderr.write(`no node running: "${name}" as configured in ${file}` + '\n');
     } finally {
       await client.close();

@@ -5,7 +5,7 @@
  * into the stream's supervisor with `POST /ingest` on its socket.
  */
 import type { Readable } from 'node:stream';
-import { Client } from 'undici';
+import { socketRequest } from '../../client/socket-http.js';
 import type { Logger } from '../../core/logger.js';
 import type { ResolvedServer, ResolvedStream } from '../../config/model.js';
 import { streamNameProblem } from '../../core/paths.js';
@@ -45,14 +45,8 @@ export function authorizePublish(ctx: Pick<PublishContext, 'getStream'>, name: s
 
 /** Pipe TS into the supervisor; resolves when the publisher's stream ends. 409 = another publisher. */
 export async function ingestInto(socketPath: string, ts: Readable): Promise<void> {
-  const client = new Client('http://localhost', { socketPath, bodyTimeout: 0, headersTimeout: 0, keepAliveTimeout: 1000 });
-  try {
-    const res = await client.request({ path: '/ingest', method: 'POST', body: ts, headers: { 'content-type': 'video/mp2t' } });
-    const text = await res.body.text();
-    if (res.statusCode >= 300) throw new Error(`supervisor refused the publisher: ${res.statusCode} ${text.slice(0, 200)}`);
-  } finally {
-    await client.close().catch(() => client.destroy());
-  }
+  const res = await socketRequest(socketPath, '/ingest', { method: 'POST', body: ts, headers: { 'content-type': 'video/mp2t' }, timeoutMs: 0, noKeepAlive: true });
+  if (res.status >= 300) throw new Error(`supervisor refused the publisher: ${res.status} ${res.text.slice(0, 200)}`);
 }
 
 export async function startPublishListeners(ctx: PublishContext): Promise<PublishListeners> {
