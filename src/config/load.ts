@@ -13,6 +13,7 @@
  *   one line, before parsing.
  */
 import { readFile, stat } from 'node:fs/promises';
+import { isUtf8 } from 'node:buffer';
 import path from 'node:path';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import { ConfigSchema, type ConfigInput } from './schema.js';
@@ -22,6 +23,7 @@ import { ConfigError, InputError, type ConfigIssue } from '../core/errors.js';
 import { semanticIssues } from './semantic.js';
 import { knownKeysAt } from './known-keys.js';
 import { nodeAt, findKeyNode, duplicateKeys, formatPath } from './yaml-pos.js';
+import { parseFastYaml } from './fast-yaml.js';
 
 export { nodeAt, findKeyNode } from './yaml-pos.js';
 
@@ -65,17 +67,50 @@ export async function readConfigText(file: string): Promise<string> {
     throw new InputError(`${file}: cannot read (${code ?? String(e)})`, { cause: e, code: code === 'EACCES' ? 'E_ACCES' : 'E_READ' });
   }
   if (buf.includes(0)) throw new InputError(`${file}: binary data (NUL byte), expected a YAML text file`, { code: 'E_BINARY' });
-  try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(buf);
-  } catch {
-    throw new InputError(`${file}: not UTF-8 text, expected a YAML text file`, { code: 'E_BINARY' });
-  }
+  if (!isUtf8(buf)) throw new InputError(`${file}: not UTF-8 text, expected a YAML text file`, { code: 'E_BINARY' });
+  return buf.toString('utf8');
 }
 
 type Path = (string | number)[];
 
+/** Define `doc` and `lineCounter` as lazily parsed (with positions) on first access. */
+function withLazyDoc<T extends object>(target: T, text: string): T & { doc: Document; lineCounter: LineCounter } {
+  let parsed: { doc: Document; lineCounter: LineCounter } | undefined;
+  const get = () => {
+    if (!parsed) {
+      const lineCounter = new LineCounter();
+      parsed = { doc: parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false }), lineCounter };
+    }
+    return parsed;
+  };
+  Object.defineProperty(target, 'doc', { get: () => get().doc, enumerable: true, configurable: true });
+  Object.defineProperty(target, 'lineCounter', { get: () => get().lineCounter, enumerable: false, configurable: true });
+  return target as T & { doc: Document; lineCounter: LineCounter };
+}
+
+/**
+ * The fast path: a config in the plain YAML subset (see fast-yaml.ts) that has no problem at all
+ * needs no positions, so it is validated without the (slow to start) position-keeping parser.
+ * Undefined when there is anything to report or the text is outside the subset.
+ */
+function validateFast(text: string, file: string): ValidationResult | undefined {
+  const fast = parseFastYaml(text);
+  if (!fast) return undefined;
+  const data = fast.value ?? {};
+  if (typeof data !== 'object' || Array.isArray(data)) return undefined;
+  const obj = data as Record<string, unknown>;
+  for (const k of Object.keys(obj)) if (obj[k] === null) delete obj[k];
+  const parsed = ConfigSchema.safeParse(obj);
+  if (!parsed.success) return undefined;
+  const result = withLazyDoc({ file, issues: [] as ConfigIssue[], input: parsed.data }, text);
+  if (semanticIssues(obj, () => result.doc).length) return undefined;
+  return result;
+}
+
 /** Validate text as if it came from `file`. Never throws for content problems. */
 export function validateText(text: string, file: string): ValidationResult {
+  const fast = validateFast(text, file);
+  if (fast) return fast;
   const lineCounter = new LineCounter();
   const issues: ConfigIssue[] = [];
   const at = (offset: number | undefined, message: string, p: Path = []): ConfigIssue => {
@@ -149,8 +184,12 @@ export async function validateFile(file: string): Promise<ValidationResult> {
 export async function loadConfigFile(file: string): Promise<LoadedConfig> {
   const abs = path.resolve(file);
   const r = await validateFile(file);
-  if (r.issues.length || !r.input || !r.doc) throw new ConfigError(r.issues);
-  return { file: abs, input: r.input, resolved: resolveConfig(r.input, abs), doc: r.doc };
+  if (r.issues.length || !r.input) throw new ConfigError(r.issues);
+  const input = r.input;
+  const loaded = { file: abs, input, resolved: resolveConfig(input, abs) } as LoadedConfig;
+  // `doc` stays lazy when validation did not need it (the fast path)
+  Object.defineProperty(loaded, 'doc', { get: () => r.doc!, enumerable: true, configurable: true });
+  return loaded;
 }
 
 // ---------------------------------------------------------------------------------------------

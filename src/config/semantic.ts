@@ -49,9 +49,11 @@ export function listenAddress(url: string): { host: string; port: number | undef
   return { host: (m[1] ?? '').toLowerCase(), port, portText, query: m[3] ?? '' };
 }
 
-export function semanticIssues(cfg: unknown, doc: Document): SemanticIssue[] {
+/** `doc` may be a function: the document is then only parsed when there is an issue to place. */
+export function semanticIssues(cfg: unknown, docOrGet: Document | (() => Document)): SemanticIssue[] {
   const out: SemanticIssue[] = [];
   const add = (p: (string | number)[], message: string, key = false) => {
+    const doc = typeof docOrGet === 'function' ? docOrGet() : docOrGet;
     const node = key ? findKeyNode(doc, p.slice(0, -1), String(p[p.length - 1])) : nodeAt(doc, p);
     out.push({ offset: node?.range?.[0], message, path: p });
   };
