@@ -21,7 +21,7 @@ export function assertBuilt(): void {
 
 export function runCli(args: string[], opts: { cwd?: string; env?: Record<string, string | undefined>; timeoutMs?: number } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const env = { ...process.env, FLUX_DEBUG: '', NO_COLOR: '1', ...opts.env };
+    const env: Record<string, string | undefined> = { ...process.env, FLUX_DEBUG: '', NO_COLOR: '1', ...opts.env };
     for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
     const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
