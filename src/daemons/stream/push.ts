@@ -277,10 +277,10 @@ export class PushWorker {
     return { ...this.st, outBytes: this.st.outBytes + this.childOut };
   }
 
+  /** Start pushing (once; a stopped worker stays stopped — make a new one to push again). */
   start(): void {
-    if (this.started || this.target.disabled) return;
+    if (this.started || this.stopping || this.target.disabled) return;
     this.started = true;
-    this.stopping = false;
     this.spawnChild();
   }
 
