@@ -15,7 +15,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { isUtf8 } from 'node:buffer';
 import path from 'node:path';
-import { LineCounter, parseDocument, type Document } from 'yaml';
+import type { Document, LineCounter } from 'yaml';
+import { yamlLib } from './yaml-lib.js';
 import { ConfigSchema, type ConfigInput } from './schema.js';
 import { resolveConfig } from './resolve.js';
 import type { ResolvedConfig } from './model.js';
@@ -78,6 +79,7 @@ function withLazyDoc<T extends object>(target: T, text: string): T & { doc: Docu
   let parsed: { doc: Document; lineCounter: LineCounter } | undefined;
   const get = () => {
     if (!parsed) {
+      const { LineCounter, parseDocument } = yamlLib();
       const lineCounter = new LineCounter();
       parsed = { doc: parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false }), lineCounter };
     }
@@ -111,6 +113,7 @@ function validateFast(text: string, file: string): ValidationResult | undefined 
 export function validateText(text: string, file: string): ValidationResult {
   const fast = validateFast(text, file);
   if (fast) return fast;
+  const { LineCounter, parseDocument } = yamlLib();
   const lineCounter = new LineCounter();
   const issues: ConfigIssue[] = [];
   const at = (offset: number | undefined, message: string, p: Path = []): ConfigIssue => {

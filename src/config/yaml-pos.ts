@@ -1,9 +1,10 @@
 /** Positions inside a parsed YAML document: the node at a data path, the key node of an entry. */
-import { isMap, isPair, isScalar, isSeq, type Document, type Node as YamlNode, type Pair } from 'yaml';
+import type { Document, Node as YamlNode, Pair } from 'yaml';
+import { yamlLib } from './yaml-lib.js';
 
 function keyString(pair: Pair): string | undefined {
   const k = pair.key;
-  if (isScalar(k)) return String(k.value);
+  if (yamlLib().isScalar(k)) return String(k.value);
   if (k === null || k === undefined) return undefined;
   return String(k);
 }
@@ -14,6 +15,7 @@ function keyString(pair: Pair): string | undefined {
  * With duplicate keys the LAST occurrence wins, as in the data.
  */
 export function nodeAt(doc: Document, p: readonly (string | number)[]): YamlNode | undefined {
+  const { isMap, isPair, isScalar, isSeq } = yamlLib();
   let node: unknown = doc.contents;
   for (const seg of p) {
     if (isMap(node)) {
@@ -41,6 +43,7 @@ export function nodeAt(doc: Document, p: readonly (string | number)[]): YamlNode
 
 /** The key scalar of `key` inside the map at `p` (or the map itself when absent). */
 export function findKeyNode(doc: Document, p: readonly (string | number)[], key: string): YamlNode | undefined {
+  const { isMap, isPair } = yamlLib();
   const map = nodeAt(doc, p);
   if (!isMap(map)) return map;
   let pair: Pair | undefined;
@@ -65,6 +68,7 @@ export interface DuplicateKey {
 
 /** Every repeated key in every mapping of the document, reported at the repetition. */
 export function duplicateKeys(doc: Document): DuplicateKey[] {
+  const { isMap, isPair, isSeq } = yamlLib();
   const out: DuplicateKey[] = [];
   const walk = (node: unknown, p: (string | number)[]) => {
     if (isMap(node)) {
