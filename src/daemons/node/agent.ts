@@ -12,12 +12,10 @@ import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Document } from 'yaml';
 import type { Logger } from '../../core/logger.js';
-import { InputError, ConfigError } from '../../core/errors.js';
+import { InputError, ConfigError, type ConfigIssue } from '../../core/errors.js';
 import type { ResolvedConfig, ResolvedServer, ResolvedStream } from '../../config/model.js';
 import type { ConfigInput, StreamInput } from '../../config/schema.js';
-import { removeStreamFromDocument, setStreamInDocument } from '../../config/edit.js';
 import { socketAnswers } from '../../client/socket-http.js';
 import { ConfigSource } from './config-source.js';
 import { SupervisorManager, type ReconcileResult, type SupervisorStatus, type SupervisorView } from './supervisors.js';
@@ -309,18 +307,19 @@ export class NodeAgent implements NodeApi {
   }
 
   putStream(name: string, value: StreamInput): Promise<void> {
-    return this.edit((doc) => setStreamInDocument(doc, name, value));
+    return this.serial(async () => {
+      await this.apply((await this.source.setStream(name, value)).resolved);
+    });
   }
 
   deleteStream(name: string): Promise<void> {
-    return this.edit((doc) => removeStreamFromDocument(doc, name));
+    return this.serial(async () => {
+      await this.apply((await this.source.removeStream(name)).resolved);
+    });
   }
 
-  private edit(fn: (doc: Document) => void): Promise<void> {
-    return this.serial(async () => {
-      const snap = await this.source.edit(fn);
-      await this.apply(snap.resolved);
-    });
+  validateConfig(text: string): Promise<ConfigIssue[]> {
+    return this.source.validate(text, '(request)');
   }
 
   restartStream(name: string): Promise<unknown> {
@@ -344,6 +343,7 @@ export class NodeAgent implements NodeApi {
 
   private async teardown(stopSupervisors: boolean): Promise<void> {
     await this.watcher?.close().catch(() => {});
+    await this.source?.close().catch(() => {});
     await this.publish?.close().catch(() => {});
     if (this.supervisors) {
       if (stopSupervisors) await this.supervisors.stopAll();

@@ -1,15 +1,18 @@
 /**
  * Where the node's config comes from: a file (validated, edited atomically with comments kept,
  * watched for changes) or the embedded demo (no file: edits live in memory only).
+ *
+ * Loading, validation and edits run in a worker thread (config-worker.ts) that exits after a short
+ * idle time: the schema library stays out of the agent's long-lived isolate.
  */
-import { stringify, type Document } from 'yaml';
-import { loadConfigFile, validateText } from '../../config/load.js';
-import { editConfigFile, parseForEdit, renderEdited } from '../../config/edit.js';
+import { Worker } from 'node:worker_threads';
+import { stringify } from 'yaml';
 import { resolveConfig } from '../../config/resolve.js';
-import type { ConfigInput } from '../../config/schema.js';
+import type { ConfigInput, StreamInput } from '../../config/schema.js';
 import type { ResolvedConfig } from '../../config/model.js';
-import { ConfigError } from '../../core/errors.js';
+import { ConfigError, InputError, type ConfigIssue, type ExitCode } from '../../core/errors.js';
 import { DEMO_DIRS } from '../../client/locate.js';
+import type { EditOp } from './config-worker.js';
 
 export interface ConfigSnapshot {
   input: ConfigInput;
@@ -34,26 +37,98 @@ export function demoConfig(): ConfigInput {
   };
 }
 
+type WorkerError =
+  | { type: 'ConfigError'; issues: ConfigIssue[] }
+  | { type: 'FluxError'; message: string; code: string; exitCode: ExitCode }
+  | { type: 'Error'; message: string };
+
+/** A lazily started worker running config operations; it exits after `idleMs` without work. */
+export class ConfigWorker {
+  private worker: Worker | undefined;
+  private nextId = 1;
+  private pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+  private idleTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly idleMs = Number(process.env.FLUX_CONFIG_WORKER_IDLE_MS) || 10_000) {}
+
+  call<T>(op: string, ...args: unknown[]): Promise<T> {
+    const w = this.ensure();
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      w.postMessage({ id, op, args });
+    });
+  }
+
+  private ensure(): Worker {
+    if (this.worker) return this.worker;
+    const w = new Worker(new URL('./config-worker.js', import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: 256 } });
+    w.unref();
+    w.on('message', (m: { id: number; ok: boolean; result?: unknown; error?: WorkerError }) => {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (m.ok) p.resolve(m.result);
+      else p.reject(rehydrate(m.error!));
+      this.armIdle();
+    });
+    const fail = (e: unknown) => {
+      for (const p of this.pending.values()) p.reject(e instanceof Error ? e : new Error(String(e)));
+      this.pending.clear();
+      this.worker = undefined;
+    };
+    w.on('error', fail);
+    w.on('exit', (code) => {
+      if (this.worker === w) fail(new Error(`config worker exited (${code})`));
+    });
+    this.worker = w;
+    return w;
+  }
+
+  private armIdle(): void {
+    if (this.pending.size) return;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => void this.close(), this.idleMs);
+    this.idleTimer.unref();
+  }
+
+  async close(): Promise<void> {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    const w = this.worker;
+    this.worker = undefined;
+    if (w && !this.pending.size) await w.terminate();
+    else if (w) this.worker = w;
+  }
+}
+
+function rehydrate(e: WorkerError): Error {
+  if (e.type === 'ConfigError') return new ConfigError(e.issues);
+  if (e.type === 'FluxError') return new InputError(e.message, { code: e.code, exitCode: e.exitCode });
+  return new Error(e.message);
+}
+
 export class ConfigSource {
   private demoText: string | undefined;
   private constructor(
     /** absolute path, undefined for the demo */
     readonly file: string | undefined,
     public current: ConfigSnapshot,
+    readonly worker: ConfigWorker,
   ) {}
 
   get demo(): boolean {
     return this.file === undefined;
   }
 
-  static async fromFile(file: string): Promise<ConfigSource> {
-    const loaded = await loadConfigFile(file);
-    return new ConfigSource(loaded.file, { input: loaded.input, resolved: loaded.resolved });
+  static async fromFile(file: string, worker = new ConfigWorker()): Promise<ConfigSource> {
+    const loaded = await worker.call<ConfigSnapshot & { file: string }>('load', file);
+    return new ConfigSource(loaded.file, { input: loaded.input, resolved: loaded.resolved }, worker);
   }
 
-  static demo(): ConfigSource {
+  static demo(worker = new ConfigWorker()): ConfigSource {
     const input = demoConfig();
-    const src = new ConfigSource(undefined, { input, resolved: resolveConfig(input) });
+    const src = new ConfigSource(undefined, { input, resolved: resolveConfig(input) }, worker);
     src.demoText = stringify(input);
     return src;
   }
@@ -61,26 +136,38 @@ export class ConfigSource {
   /** Re-read the file; throws ConfigError (and keeps the current config) when it is invalid. */
   async reload(): Promise<ConfigSnapshot> {
     if (!this.file) return this.current;
-    const loaded = await loadConfigFile(this.file);
+    const loaded = await this.worker.call<ConfigSnapshot>('load', this.file);
     this.current = { input: loaded.input, resolved: loaded.resolved };
     return this.current;
   }
 
+  /** Validate a config text without applying it. */
+  validate(text: string, label: string): Promise<ConfigIssue[]> {
+    return this.worker.call<ConfigIssue[]>('validate', text, label);
+  }
+
+  setStream(name: string, value: StreamInput): Promise<ConfigSnapshot> {
+    return this.edit({ kind: 'set', name, value });
+  }
+
+  removeStream(name: string): Promise<ConfigSnapshot> {
+    return this.edit({ kind: 'remove', name });
+  }
+
   /** Apply an edit; validated first (ConfigError with every issue, nothing changed), then persisted. */
-  async edit(fn: (doc: Document) => void): Promise<ConfigSnapshot> {
+  private async edit(op: EditOp): Promise<ConfigSnapshot> {
     if (this.file) {
-      const loaded = await editConfigFile(this.file, fn);
+      const loaded = await this.worker.call<ConfigSnapshot>('editFile', this.file, op);
       this.current = { input: loaded.input, resolved: loaded.resolved };
       return this.current;
     }
-    const text = this.demoText ?? '';
-    const doc = parseForEdit(text);
-    fn(doc);
-    const next = renderEdited(doc, text);
-    const r = validateText(next, '(demo)');
-    if (r.issues.length || !r.input) throw new ConfigError(r.issues);
-    this.demoText = next;
-    this.current = { input: r.input, resolved: resolveConfig(r.input) };
+    const r = await this.worker.call<ConfigSnapshot & { text: string }>('editText', this.demoText ?? '', op, '(demo)');
+    this.demoText = r.text;
+    this.current = { input: r.input, resolved: r.resolved };
     return this.current;
+  }
+
+  close(): Promise<void> {
+    return this.worker.close();
   }
 }
