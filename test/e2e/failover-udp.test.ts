@@ -20,8 +20,10 @@ test('udp primary → fake backup on silence → back to the primary after retur
     ],
     hls: { segment_duration: '1s', window: 40 },
   });
-  const sup = await startSupervisorProc(t, env, file, 'fo');
+  // the primary sends before the supervisor starts (else a slow ffmpeg start-up counts as a failure)
   let primary = ffmpegTestSource(t, `udp://127.0.0.1:${port}?pkt_size=1316`);
+  await new Promise((r) => setTimeout(r, 1000));
+  const sup = await startSupervisorProc(t, env, file, 'fo');
   await expectLive(sup, stream, { segments: 2 });
   let st = await sup.status();
   assert.equal(st.activeInput, 0);
