@@ -36,11 +36,19 @@ export const STALE_INDEX_MS = 10_000;
 
 interface CacheEntry extends HourLoad {
   key: string;
+  checkedAt: number;
 }
 
 export interface ArchiveOptions {
   /** decoded hours kept in memory (default 1024, ~50 MB at 2 s segments) */
   maxCachedHours?: number;
+  /**
+   * how long a cached hour (and the list of hours) is trusted without a stat/readdir (default 0: every query
+   * revalidates; the node's shared readers use 1000 ms — new segments then show up within a second)
+   */
+  revalidateMs?: number;
+  /** monotonic ms clock for revalidateMs (tests; default performance.now) */
+  clock?: () => number;
 }
 
 export interface RenditionSummary {
@@ -59,12 +67,17 @@ export interface RenditionSummary {
 export class Archive {
   private cache = new Map<string, CacheEntry>();
   private readonly maxCachedHours: number;
+  private readonly revalidateMs: number;
+  private readonly clock: () => number;
+  private hourLists = new Map<string, { at: number; idx: number[]; dirs: number[] }>();
 
   constructor(
     readonly root: string,
     opts: ArchiveOptions = {},
   ) {
     this.maxCachedHours = opts.maxCachedHours ?? 1024;
+    this.revalidateMs = opts.revalidateMs ?? 0;
+    this.clock = opts.clock ?? (() => performance.now());
   }
 
   /** Absolute path of a segment file. */
@@ -79,11 +92,20 @@ export class Archive {
 
   /** Hours with an index file or a segment dir, ascending, within [fromHour, toHour]. */
   async hours(rendition: string, fromHour = -Infinity, toHour = Infinity): Promise<number[]> {
-    const [idx, dirs] = await Promise.all([
-      listIndexHours(this.root, rendition),
-      walkHourDirs(this.root, rendition, { fromHour, toHour }),
-    ]);
-    const set = new Set<number>(dirs);
+    let idx: number[];
+    let dirs: number[];
+    const listed = this.revalidateMs > 0 ? this.hourLists.get(rendition) : undefined;
+    if (listed && this.clock() - listed.at < this.revalidateMs) {
+      ({ idx, dirs } = listed);
+    } else if (this.revalidateMs > 0) {
+      const at = this.clock();
+      [idx, dirs] = await Promise.all([listIndexHours(this.root, rendition), walkHourDirs(this.root, rendition)]);
+      this.hourLists.set(rendition, { at, idx, dirs });
+    } else {
+      [idx, dirs] = await Promise.all([listIndexHours(this.root, rendition), walkHourDirs(this.root, rendition, { fromHour, toHour })]);
+    }
+    const set = new Set<number>();
+    for (const h of dirs) if (h >= fromHour && h <= toHour) set.add(h);
     for (const h of idx) if (h >= fromHour && h <= toHour) set.add(h);
     return [...set].sort((a, b) => a - b);
   }
@@ -95,6 +117,11 @@ export class Archive {
    */
   async hour(rendition: string, hour: number): Promise<HourLoad> {
     const ck = `${rendition}\u0000${hour}`;
+    const checkedAt = this.clock();
+    if (this.revalidateMs > 0) {
+      const c = this.cache.get(ck);
+      if (c && checkedAt - c.checkedAt < this.revalidateMs) return this.touch(ck, c);
+    }
     const idxFile = indexFilePath(this.root, rendition, hour);
     const statOrNull = (p: string) =>
       stat(p).catch((e) => {
@@ -104,7 +131,10 @@ export class Archive {
     const [ist, dst] = await Promise.all([statOrNull(idxFile), statOrNull(hourDirPath(this.root, rendition, hour))]);
     const key = `${ist ? `${ist.size}:${ist.mtimeMs}:${ist.ino}` : '-'}|${dst ? `${dst.mtimeMs}:${dst.ino}` : '-'}`;
     const cached = this.cache.get(ck);
-    if (cached && cached.key === key) return this.touch(ck, cached);
+    if (cached && cached.key === key) {
+      cached.checkedAt = checkedAt;
+      return this.touch(ck, cached);
+    }
     let known: SegTable | undefined;
     let damaged = false;
     if (ist) {
@@ -112,7 +142,7 @@ export class Archive {
       const stale = dst !== null && dst.mtimeMs > ist.mtimeMs + STALE_INDEX_MS;
       if (r.exists && !r.damaged && !stale) {
         const load: HourLoad = { table: r.table, source: 'index', damaged: false };
-        this.put(ck, { ...load, key });
+        this.put(ck, { ...load, key, checkedAt });
         return load;
       }
       known = r.table;
@@ -123,7 +153,7 @@ export class Archive {
     const prev = names.length ? await this.lastBefore(rendition, hour) : undefined;
     const table = await buildHourFromNames(this.root, rendition, hour, names, known, prev);
     const load: HourLoad = { table, source: names.length ? 'names' : 'none', damaged };
-    this.put(ck, { ...load, key });
+    this.put(ck, { ...load, key, checkedAt });
     return load;
   }
 
@@ -151,6 +181,7 @@ export class Archive {
   /** Forget cached hours (after the caller changed files). */
   invalidate(): void {
     this.cache.clear();
+    this.hourLists.clear();
   }
 
   /**
@@ -202,6 +233,15 @@ export class Archive {
   }
 
   private async edge(rendition: string, newest: boolean): Promise<SegmentRecord | undefined> {
+    if (this.revalidateMs > 0) {
+      // the hour list is cached: no walk needed
+      const hs = await this.hours(rendition);
+      for (let k = 0; k < hs.length; k++) {
+        const { table } = await this.hour(rendition, hs[newest ? hs.length - 1 - k : k]!);
+        if (table.length) return table.get(newest ? table.length - 1 : 0);
+      }
+      return undefined;
+    }
     const [idx, dirs] = await Promise.all([
       listIndexHours(this.root, rendition),
       walkHourDirs(this.root, rendition, { descending: newest, limit: 4 }),
@@ -243,12 +283,12 @@ export class Archive {
   }
 }
 
-/** One shared Archive per stream root (the playback server's long-lived readers). */
+/** One shared Archive per stream root (the playback server's long-lived readers; revalidated each second). */
 const shared = new Map<string, Archive>();
 export function archiveFor(root: string): Archive {
   let a = shared.get(root);
   if (!a) {
-    a = new Archive(root);
+    a = new Archive(root, { revalidateMs: 1000 });
     shared.set(root, a);
   }
   return a;

@@ -21,7 +21,7 @@ import type { Logger } from '../core/logger.js';
 import { silentLogger } from '../core/logger.js';
 import type { ResolvedStream } from '../config/model.js';
 import { archiveFor, type Archive } from './archive.js';
-import { renderArchiveMaster, renderArchivePlaylist, bandwidthOf, type ArchivePlaylistKind } from './playlist.js';
+import { renderArchiveMaster, renderArchivePlaylistBuffer, bandwidthOf, type ArchivePlaylistKind } from './playlist.js';
 import { computeGaps, computeRanges } from './gaps.js';
 import { concatSegments, writableSink } from './concat.js';
 import { ffmpegPath, spawnRemux, streamingMp4Args } from './remux.js';
@@ -82,8 +82,8 @@ export function parseDvrPath(rest: string): Route | undefined {
   return undefined;
 }
 
-function send(res: ServerResponse, status: number, type: string, body: string, head: boolean, extra: Record<string, string> = {}): void {
-  const buf = Buffer.from(body);
+function send(res: ServerResponse, status: number, type: string, body: string | Buffer, head: boolean, extra: Record<string, string> = {}): void {
+  const buf = typeof body === 'string' ? Buffer.from(body) : body;
   res.writeHead(status, {
     'Content-Type': type,
     'Content-Length': buf.length,
@@ -204,7 +204,7 @@ export async function handleDvrRequest(
     }
     const t = await archive.segments(primary, fromMs, toMs);
     if (!t.length) return fail(res, 404, `nothing recorded for ${stream.name} between ${iso(fromMs)} and ${iso(toMs)}`, head);
-    const body = renderArchivePlaylist(t, { kind, uriPrefix: route.rendition ? '' : `tracks-${primary}/`, query });
+    const body = renderArchivePlaylistBuffer(t, { kind, uriPrefix: route.rendition ? '' : `tracks-${primary}/`, query });
     send(res, 200, M3U8, body, head, { 'Cache-Control': cache });
     return true;
   } catch (err) {

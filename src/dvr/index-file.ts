@@ -18,7 +18,6 @@
  * or a CRC mismatch) and dropped; an hour whose index is damaged or missing is rebuilt from the segment
  * file names, which alone are enough (the names carry start and duration; sizes come from stat).
  */
-import { crc32 } from 'node:zlib';
 import { open, readFile, readdir, rename, stat, unlink, mkdir } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -28,6 +27,19 @@ import { isBreak } from './gaps.js';
 import { safeJoin } from '../core/paths.js';
 
 export const RECORD_SIZE = 32;
+
+/** CRC-32 (zlib's: reflected 0xEDB88320) of buf[off, off+len), without allocating a view per record. */
+const CRC_TABLE = new Int32Array(256);
+for (let n = 0; n < 256; n++) {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  CRC_TABLE[n] = c;
+}
+export function crc32At(buf: Uint8Array, off: number, len: number): number {
+  let c = -1;
+  for (let i = off, end = off + len; i < end; i++) c = CRC_TABLE[(c ^ buf[i]!) & 0xff]! ^ (c >>> 8);
+  return (c ^ -1) >>> 0;
+}
 const VERSION = 1;
 const U48_MAX = 2 ** 48 - 1;
 
@@ -40,7 +52,7 @@ export function encodeRecord(r: SegmentRecord, out: Buffer = Buffer.alloc(RECORD
   out.writeUIntLE(Math.min(Math.max(0, Math.round(r.bytes)), U48_MAX), off + 12, 6);
   out.writeUInt32LE(r.mediaSequence >>> 0, off + 18);
   out.writeUInt32LE(r.discontinuitySequence >>> 0, off + 22);
-  out.writeUInt32LE(crc32(out.subarray(off, off + 28)), off + 28);
+  out.writeUInt32LE(crc32At(out, off, 28), off + 28);
   return out;
 }
 
@@ -70,8 +82,8 @@ export function decodeIndex(buf: Buffer): DecodedIndex {
   let lastStart = -1;
   for (let i = 0; i < n; i++) {
     const off = i * RECORD_SIZE;
-    const ok = buf[off] === VERSION && crc32(buf.subarray(off, off + 28)) === buf.readUInt32LE(off + 28);
-    const start = ok ? buf.readUIntLE(off + 2, 6) : 0;
+    const ok = buf[off] === VERSION && crc32At(buf, off, 28) === buf.readUInt32LE(off + 28);
+    const start = ok ? buf.readUInt32LE(off + 2) + buf.readUInt16LE(off + 6) * 4294967296 : 0;
     if (!ok || start <= lastStart) {
       if (!damaged) {
         damaged = true;
@@ -84,7 +96,7 @@ export function decodeIndex(buf: Buffer): DecodedIndex {
     const j = table.length++;
     table.start[j] = start;
     table.dur[j] = buf.readUInt32LE(off + 8);
-    table.bytes[j] = buf.readUIntLE(off + 12, 6);
+    table.bytes[j] = buf.readUInt32LE(off + 12) + buf.readUInt16LE(off + 16) * 4294967296;
     table.seq[j] = buf.readUInt32LE(off + 18);
     table.dseq[j] = buf.readUInt32LE(off + 22);
     table.flags[j] = buf[off + 1]! & 7;

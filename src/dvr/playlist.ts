@@ -31,13 +31,64 @@ function extinf(ms: number): string {
   return `#EXTINF:${(ms / 1000).toFixed(3)},\n`;
 }
 
-export function renderArchivePlaylist(t: SegTable, opts: ArchivePlaylistOptions): string {
+/** Decimal digits of a non-negative integer < 2^53 written at buf[pos]; returns the new position. */
+function writeUint(buf: Buffer, pos: number, v: number): number {
+  if (v < 10) {
+    buf[pos] = 48 + v;
+    return pos + 1;
+  }
+  // two halves keep the digit loop in small integers
+  const hi = Math.floor(v / 1e8);
+  let lo = v - hi * 1e8;
+  let n = 0;
+  if (hi > 0) {
+    let h = hi;
+    let d = 0;
+    while (h > 0) {
+      d++;
+      h = Math.floor(h / 10);
+    }
+    h = hi;
+    for (let i = d - 1; i >= 0; i--) {
+      buf[pos + i] = 48 + (h % 10);
+      h = Math.floor(h / 10);
+    }
+    pos += d;
+    n = 8; // lo is zero-padded to 8 digits
+  } else {
+    let l = lo;
+    while (l > 0) {
+      n++;
+      l = Math.floor(l / 10);
+    }
+  }
+  for (let i = n - 1; i >= 0; i--) {
+    buf[pos + i] = 48 + (lo % 10);
+    lo = Math.floor(lo / 10);
+  }
+  return pos + n;
+}
+
+function copy(dst: Buffer, pos: number, src: Buffer): number {
+  const n = src.length;
+  if (n < 32) {
+    for (let i = 0; i < n; i++) dst[pos + i] = src[i]!;
+  } else src.copy(dst, pos);
+  return pos + n;
+}
+
+/** The playlist as bytes (ASCII), rendered straight into one buffer. */
+export function renderArchivePlaylistBuffer(t: SegTable, opts: ArchivePlaylistOptions): Buffer {
   const a = opts.from ?? 0;
   const b = opts.to ?? t.length;
   const prefix = opts.uriPrefix ?? '';
   const query = opts.query ?? '';
   let maxDur = 1000;
-  for (let i = a; i < b; i++) if (t.dur[i]! > maxDur) maxDur = t.dur[i]!;
+  let breaks = 0;
+  for (let i = a; i < b; i++) {
+    if (t.dur[i]! > maxDur) maxDur = t.dur[i]!;
+    if (i > a && breakBefore(t, i)) breaks++;
+  }
   const head = ['#EXTM3U', '#EXT-X-VERSION:3', `#EXT-X-TARGETDURATION:${Math.ceil(maxDur / 1000)}`];
   if (opts.kind === 'live' && b > a) {
     head.push(`#EXT-X-MEDIA-SEQUENCE:${t.seq[a]}`, `#EXT-X-DISCONTINUITY-SEQUENCE:${t.dseq[a]}`);
@@ -47,30 +98,99 @@ export function renderArchivePlaylist(t: SegTable, opts: ArchivePlaylistOptions)
   if (opts.kind === 'vod') head.push('#EXT-X-PLAYLIST-TYPE:VOD');
   else if (opts.kind === 'event') head.push('#EXT-X-PLAYLIST-TYPE:EVENT');
   head.push('#EXT-X-INDEPENDENT-SEGMENTS');
-  let out = head.join('\n') + '\n';
-  const infCache = new Map<number, string>();
+  const headText = head.join('\n') + '\n';
+  const tail = opts.kind === 'vod' ? '#EXT-X-ENDLIST\n' : '';
+  const hourLen = 14; // YYYY/MM/DD/HH/
+  const perEntry = 32 /* #EXTINF:x.xxx, */ + prefix.length + hourLen + 16 + 1 + 10 + 3 + query.length + 1;
+  const perBreak = 22 + 50;
+  const buf = Buffer.allocUnsafe(headText.length + (b - a) * perEntry + (breaks + 1) * perBreak + tail.length);
+  let pos = buf.write(headText, 0, 'latin1');
+  const infCache = new Map<number, Buffer>();
+  const sufCache = new Map<number, Buffer>();
+  const disc = Buffer.from('#EXT-X-DISCONTINUITY\n', 'latin1');
   let curHour = NaN;
-  let hourPrefix = '';
+  let hourPrefix = Buffer.alloc(0);
+  let lastDur = -1;
+  let inf: Buffer = disc;
+  let suf: Buffer = disc;
+  // the start is written as <digits of floor(start / 1e7)> + 7 zero-padded digits (int math only)
+  let curHi = -1;
+  let hiDigits = Buffer.alloc(0);
+  // an entry like the previous one (same duration, hour and leading digits, no break) is a copy of it
+  // with its last 7 digits rewritten
+  let prevEntry = -1;
+  let prevLen = 0;
+  let prevLoAt = 0;
   for (let i = a; i < b; i++) {
     const start = t.start[i]!;
     const dur = t.dur[i]!;
     const brk = i > a && breakBefore(t, i);
-    if (brk) out += '#EXT-X-DISCONTINUITY\n';
-    if (i === a || brk) out += `#EXT-X-PROGRAM-DATE-TIME:${new Date(start).toISOString()}\n`;
-    let inf = infCache.get(dur);
-    if (inf === undefined) {
-      inf = extinf(dur);
-      infCache.set(dur, inf);
-    }
     const hour = Math.floor(start / HOUR_MS);
+    const hi = Math.floor(start / 1e7);
+    let lo = start - hi * 1e7; // 0 … 9,999,999: a small integer
+    if (!brk && prevEntry >= 0 && dur === lastDur && hour === curHour && hi === curHi) {
+      buf.copyWithin(pos, prevEntry, prevEntry + prevLen);
+      for (let k = pos + prevLoAt + 6, end = pos + prevLoAt; k >= end; k--) {
+        const q = (lo / 10) | 0;
+        buf[k] = 48 + lo - q * 10;
+        lo = q;
+      }
+      prevEntry = pos;
+      pos += prevLen;
+      continue;
+    }
+    if (brk) pos = copy(buf, pos, disc);
+    if (i === a || brk) pos += buf.write(`#EXT-X-PROGRAM-DATE-TIME:${new Date(start).toISOString()}\n`, pos, 'latin1');
+    const entry = pos;
+    if (dur !== lastDur) {
+      lastDur = dur;
+      let x = infCache.get(dur);
+      if (x === undefined) {
+        x = Buffer.from(extinf(dur), 'latin1');
+        infCache.set(dur, x);
+      }
+      inf = x;
+      let y = sufCache.get(dur);
+      if (y === undefined) {
+        y = Buffer.from(`-${dur}.ts${query}\n`, 'latin1');
+        sufCache.set(dur, y);
+      }
+      suf = y;
+    }
+    pos = copy(buf, pos, inf);
     if (hour !== curHour) {
       curHour = hour;
-      hourPrefix = `${prefix}${hourDirRel(hour)}/`;
+      hourPrefix = Buffer.from(`${prefix}${hourDirRel(hour)}/`, 'latin1');
     }
-    out += `${inf}${hourPrefix}${start}-${dur}.ts${query}\n`;
+    pos = copy(buf, pos, hourPrefix);
+    if (hi !== curHi) {
+      curHi = hi;
+      hiDigits = hi > 0 ? Buffer.from(String(hi), 'latin1') : Buffer.alloc(0);
+    }
+    if (hi > 0) {
+      pos = copy(buf, pos, hiDigits);
+      prevLoAt = pos - entry;
+      for (let k = pos + 6; k >= pos; k--) {
+        const q = (lo / 10) | 0;
+        buf[k] = 48 + lo - q * 10;
+        lo = q;
+      }
+      pos += 7;
+      pos = copy(buf, pos, suf);
+      prevEntry = entry;
+      prevLen = pos - entry;
+    } else {
+      pos = writeUint(buf, pos, lo);
+      pos = copy(buf, pos, suf);
+      prevEntry = -1; // variable width: no copying
+    }
   }
-  if (opts.kind === 'vod') out += '#EXT-X-ENDLIST\n';
-  return out;
+  pos += buf.write(tail, pos, 'latin1');
+  return buf.subarray(0, pos);
+}
+
+export function renderArchivePlaylist(t: SegTable, opts: ArchivePlaylistOptions): string {
+  return renderArchivePlaylistBuffer(t, opts).toString('latin1');
 }
 
 export interface ArchiveVariant {

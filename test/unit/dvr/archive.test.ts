@@ -131,3 +131,20 @@ test('segments that landed long after the last index write are seen (the index i
   await utimes(idx, new Date(), new Date(Date.now() + 60_000));
   assert.equal((await a.hour('v1a1', hourOf(T0))).source, 'index');
 });
+
+test('a shared reader (revalidateMs) trusts its cache for that long, then sees changes', async (t) => {
+  const root = await tempRoot(t);
+  await archiveOf(root, 'v1a1', run(T0, 10));
+  let clock = 0;
+  const a = new Archive(root, { revalidateMs: 1000, clock: () => clock });
+  assert.equal((await a.segments('v1a1', T0, T0 + HOUR_MS)).length, 10);
+  assert.equal((await a.newest('v1a1'))!.startMs, T0 + 18_000);
+  await archiveOf(root, 'v1a1', run(T0, 12));
+  await archiveOf(root, 'v1a1', run(T0 + HOUR_MS, 1));
+  assert.equal((await a.segments('v1a1', T0, T0 + 2 * HOUR_MS)).length, 10, 'cached');
+  clock += 999;
+  assert.equal((await a.segments('v1a1', T0, T0 + 2 * HOUR_MS)).length, 10, 'still cached');
+  clock += 1;
+  assert.equal((await a.segments('v1a1', T0, T0 + 2 * HOUR_MS)).length, 13);
+  assert.equal((await a.newest('v1a1'))!.startMs, T0 + HOUR_MS);
+});

@@ -82,3 +82,40 @@ test('a 7-day playlist (302,400 segments) renders every segment once', () => {
   assert.equal((text.match(/#EXTINF:/g) ?? []).length, n);
   assert.ok(text.includes(`${T0 + (n - 1) * 2000}-2000.ts\n#EXT-X-ENDLIST`));
 });
+
+test('segment names carry the exact start of any size (digits written straight into the buffer)', () => {
+  const starts = [0, 7, 10, 99_999_999, 100_000_000, 100_000_001, 1_234_567_890_123, 2 ** 48 - 1];
+  for (let i = 0; i < 200; i++) starts.push(Math.floor(Math.random() * 2 ** 48));
+  const t = new SegTable();
+  for (const s of [...new Set(starts)].sort((x, y) => x - y)) t.push({ startMs: s, durationMs: 1, bytes: 1 });
+  const uris = renderArchivePlaylist(t, { kind: 'vod' })
+    .split('\n')
+    .filter((l) => l.endsWith('.ts'));
+  assert.equal(uris.length, t.length);
+  uris.forEach((u, i) => assert.ok(u.endsWith(`/${t.start[i]}-1.ts`), `${u} vs ${t.start[i]}`));
+});
+
+test('the buffer renderer matches a plain string rendering (mixed durations, breaks, hour and digit boundaries)', () => {
+  const t = new SegTable();
+  // starts 3 s before a 1e7 ms digit boundary; 8,000 s cross hours too
+  let s = Math.ceil(Date.UTC(2026, 10, 24, 21, 59, 0) / 1e7) * 1e7 - 3001;
+  for (let i = 0; i < 4000; i++) {
+    const dur = i % 97 === 0 ? 2400 : i % 13 === 0 ? 1960 : 2000;
+    t.push({ startMs: s, durationMs: dur, bytes: 1, discontinuity: i % 500 === 499 });
+    s += dur + (i % 777 === 776 ? 30_000 : 0);
+  }
+  const expected: string[] = [];
+  for (let i = 0; i < t.length; i++) {
+    const st = t.start[i]!;
+    const brk = i > 0 && (t.flags[i]! & 1 || st - t.start[i - 1]! > 1.5 * t.dur[i - 1]! || st - t.start[i - 1]! < 0.5 * t.dur[i - 1]!);
+    if (brk) expected.push('#EXT-X-DISCONTINUITY');
+    if (i === 0 || brk) expected.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(st).toISOString()}`);
+    const d = new Date(st);
+    const p2 = (n: number) => String(n).padStart(2, '0');
+    expected.push(`#EXTINF:${(t.dur[i]! / 1000).toFixed(3)},`);
+    expected.push(`p/${d.getUTCFullYear()}/${p2(d.getUTCMonth() + 1)}/${p2(d.getUTCDate())}/${p2(d.getUTCHours())}/${st}-${t.dur[i]}.ts?k=v`);
+  }
+  const text = renderArchivePlaylist(t, { kind: 'vod', uriPrefix: 'p/', query: '?k=v' });
+  const body = text.split('\n').filter((l) => !/^#EXT(M3U|-X-(VERSION|TARGETDURATION|MEDIA-SEQUENCE|PLAYLIST-TYPE|INDEPENDENT-SEGMENTS|ENDLIST))/.test(l) && l);
+  assert.deepEqual(body, expected);
+});

@@ -174,7 +174,7 @@ test('a full disk pauses recording with the error, prunes aggressively, and the 
   assert.equal(rec.status.paused, true);
   assert.match(rec.status.lastError!, /ENOSPC/);
   // the emergency pass runs in the background
-  for (let i = 0; i < 100 && rec.status.retention.runs === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 1000 && rec.status.retention.runs === 0; i++) await new Promise((r) => setTimeout(r, 10));
   assert.equal(rec.status.retention.removedSegments, 10, 'freed the reserve');
   assert.equal(rec.status.paused, true, 'still paused until a segment lands');
   avail = 10;
