@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
-import { InputError } from '../core/errors.js';
+import { BugError, InputError } from '../core/errors.js';
 
 export default class Init extends BaseCommand<typeof Init> {
   static override summary = 'Write a commented sample config (flux.yaml) and its JSON Schema';
@@ -23,10 +23,15 @@ Refuses to overwrite an existing FILE unless --force is given (exit 1).`;
     const { writeFileAtomic } = await import('../config/edit.js');
     const file = this.args.file ?? this.configPath();
     const exists = async (f: string) => stat(f).then(() => true, () => false);
-    if ((await exists(file)) && !this.flags.force) {
+    const st = await stat(file).catch(() => undefined);
+    if (st?.isDirectory()) throw new InputError(`${file} is a directory; give a file name, e.g. ${path.join(file, 'flux.yaml')}`, { code: 'E_ISDIR' });
+    if (st && !this.flags.force) {
       throw new InputError(`${file} already exists; use --force to overwrite it`, { code: 'E_EXISTS' });
     }
-    const template = await readFile(path.join(this.config.root, 'templates', 'flux.yaml'), 'utf8');
+    const templateFile = path.join(this.config.root, 'templates', 'flux.yaml');
+    const template = await readFile(templateFile, 'utf8').catch((e: unknown) => {
+      throw new BugError(`the sample config ${templateFile} is missing from this installation`, { cause: e });
+    });
     await mkdir(path.dirname(path.resolve(file)), { recursive: true });
     await writeFileAtomic(file, template, 0o644);
     let schemaFile: string | undefined;
