@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
  * Benchmark runner: `npm run bench -- NAME [--runs N] [--dry-run] [-- ARGS...]`
+ * (--bench-dir DIR and --results FILE point elsewhere than bench/ and bench/RESULTS.md: for tests)
  *
  * Runs `node --import tsx bench/NAME.ts ARGS...` N times (default 5), one after the other. Each run
  * prints, as its LAST stdout line, `{"metrics": {"<name>": {"value": n, "unit": "ms", "better":
@@ -29,7 +30,7 @@ function usage(msg) {
 }
 
 export function parseArgs(argv) {
-  const opts = { name: undefined, runs: 5, dryRun: false, pass: [] };
+  const opts = { name: undefined, runs: 5, dryRun: false, pass: [], benchDir: path.join(ROOT, 'bench'), results: RESULTS };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--') {
@@ -44,6 +45,8 @@ export function parseArgs(argv) {
       if (!Number.isInteger(n) || n < 1 || n > 1000) usage(`--runs needs a whole number 1..1000, got ${JSON.stringify(a.slice(7))}`);
       opts.runs = n;
     } else if (a === '--dry-run') opts.dryRun = true;
+    else if (a === '--bench-dir') opts.benchDir = path.resolve(argv[++i] ?? usage('--bench-dir needs a directory'));
+    else if (a === '--results') opts.results = path.resolve(argv[++i] ?? usage('--results needs a file'));
     else if (a.startsWith('-')) usage(`unknown option ${a}`);
     else if (opts.name === undefined) opts.name = a;
     else opts.pass.push(a);
@@ -91,8 +94,8 @@ export function fmt(v) {
   if (!Number.isFinite(v)) return String(v);
   const a = Math.abs(v);
   if (a >= 100) return String(Math.round(v));
-  if (a >= 10) return v.toFixed(1);
-  if (a >= 1) return v.toFixed(2);
+  if (a >= 10) return String(+v.toFixed(1));
+  if (a >= 1) return String(+v.toFixed(2));
   return String(+v.toPrecision(3));
 }
 
@@ -135,8 +138,8 @@ export function renderSection({ name, runs, date, mach, rows, notes, command }) 
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
-  const file = path.join(ROOT, 'bench', `${opts.name}.ts`);
-  if (!existsSync(file)) usage(`no such benchmark: bench/${opts.name}.ts`);
+  const file = path.join(opts.benchDir, `${opts.name}.ts`);
+  if (!existsSync(file)) usage(`no such benchmark: ${path.relative(process.cwd(), file)}`);
   const mach = machine();
   const date = new Date().toISOString();
   const samples = new Map();
@@ -175,9 +178,9 @@ async function main() {
   }
   if (opts.dryRun) return;
   const command = `npm run bench -- ${opts.name} --runs ${opts.runs}${opts.pass.length ? ` -- ${opts.pass.join(' ')}` : ''}`;
-  if (!existsSync(RESULTS)) writeFileSync(RESULTS, HEADER);
-  appendFileSync(RESULTS, renderSection({ name: opts.name, runs: opts.runs, date, mach, rows, notes: notes.join(' / '), command }));
-  process.stderr.write(`bench ${opts.name}: appended to ${path.relative(process.cwd(), RESULTS)}\n`);
+  if (!existsSync(opts.results)) writeFileSync(opts.results, HEADER);
+  appendFileSync(opts.results, renderSection({ name: opts.name, runs: opts.runs, date, mach, rows, notes: notes.join(' / '), command }));
+  process.stderr.write(`bench ${opts.name}: appended to ${path.relative(process.cwd(), opts.results)}\n`);
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
