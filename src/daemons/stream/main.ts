@@ -84,7 +84,7 @@ export async function startSupervisor(opts: StartOptions): Promise<RunningSuperv
   const files = runFiles(spec.server.runDir, spec.stream.name);
   const socket = opts.socket ?? files.sock;
   const pidFile = opts.pidFile ?? files.pid;
-  const log = createLogger({ name: 'flux-stream', level: spec.server.logLevel, file: opts.logFile }).child({ stream: spec.stream.name });
+  const log = createLogger({ name: 'flux-stream', level: process.env.FLUX_LOG_LEVEL ?? spec.server.logLevel, file: opts.logFile }).child({ stream: spec.stream.name });
   await mkdir(path.dirname(socket), { recursive: true, mode: 0o700 });
   await mkdir(path.dirname(pidFile), { recursive: true, mode: 0o700 });
 
