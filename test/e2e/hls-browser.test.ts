@@ -14,7 +14,7 @@ import type { ResolvedStream } from '../../src/config/model.js';
 import { createPlaybackHandler } from '../../src/daemons/node/playback.js';
 import { HlsWriter } from '../../src/daemons/stream/hls-writer.js';
 import { MasterWriter } from '../../src/daemons/stream/master-writer.js';
-import { serve, startSource, tempDir, waitFor } from './hls-support.js';
+import { defer, serve, startSource, tempDir, waitFor } from './hls-support.js';
 
 const CHROMIUM = process.env.FLUX_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'test-artifacts');
@@ -33,7 +33,7 @@ test('headless Chromium plays embed.html of a live stream past 6 s', async (t) =
   };
   const master = new MasterWriter({ root: stream.root, renditions: stream.renditions });
   const w = await HlsWriter.open({ root: stream.root, rendition: 'v1a1', segmentDurationMs: 1000, window: 6, keepSegments: false, onSegment: () => master.updateFrom(w) });
-  t.after(() => w.close());
+  defer(t, () => w.close());
   const src = startSource({ seconds: 40, realtime: true }, (c) => w.write(c), t);
   const { base } = await serve(t, createPlaybackHandler({ getStream: (n) => (n === stream.name ? stream : undefined), listStreams: () => [stream.name] }));
   await waitFor('master playlist and 3 segments', async () => w.stats.segments >= 3 && (await stat(path.join(stream.root, 'index.m3u8')).catch(() => null)), 20_000);
@@ -45,7 +45,7 @@ test('headless Chromium plays embed.html of a live stream past 6 s', async (t) =
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
   });
-  t.after(() => browser.close());
+  defer(t, () => browser.close());
   const page = await browser.newPage({ viewport: { width: 640, height: 360 } });
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(String(e)));
@@ -84,7 +84,11 @@ test('headless Chromium plays embed.html of a live stream past 6 s', async (t) =
   const end = await read();
   assert.equal(end.fatal, null);
   assert.equal(end.err, null, 'no media error');
-  assert.deepEqual(end.errors.filter((e) => /media/i.test(e)), [], 'no media error reported by hls.js');
+  // hls.js reports benign non-fatal events as errors too (bufferSeekOverHole: it skipped a tiny gap
+  // at the live start); what must never appear: a fatal error it recovered from, or anything that
+  // says a playlist or a segment could not be parsed or appended
+  const bad = /^recovering|Parsing|bufferAppendError|bufferAddCodecError|IncompatibleCodecs|remuxAllocError|fragDecryptError/;
+  assert.deepEqual(end.errors.filter((e) => bad.test(e) || e.includes('parsing')), [], `hls.js errors: ${JSON.stringify(end.errors)}`);
   assert.deepEqual(pageErrors, []);
   assert.deepEqual(failedRequests.filter((r) => !/favicon/.test(r)), []);
   const overlay = await page.locator('#status').getAttribute('class');

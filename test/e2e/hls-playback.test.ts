@@ -16,7 +16,7 @@ import type { ResolvedStream } from '../../src/config/model.js';
 import { createPlaybackHandler } from '../../src/daemons/node/playback.js';
 import { HlsWriter } from '../../src/daemons/stream/hls-writer.js';
 import { MasterWriter } from '../../src/daemons/stream/master-writer.js';
-import { serve, startSource, tempDir, waitFor, sleep } from './hls-support.js';
+import { defer, serve, startSource, tempDir, waitFor, sleep } from './hls-support.js';
 
 setOptions({ strictMode: true, silent: true });
 
@@ -82,7 +82,7 @@ test('playback serves a live stream: types, caching, CORS, HEAD, Range, 404s, no
 
   const master = new MasterWriter({ root: door.root, renditions: door.renditions });
   const w = await HlsWriter.open({ root: door.root, rendition: 'v1a1', segmentDurationMs: 1000, window: 5, keepSegments: false, onSegment: () => master.updateFrom(w) });
-  t.after(() => w.close());
+  defer(t, () => w.close());
   const src = startSource({ seconds: 12, realtime: true }, (c) => w.write(c), t);
   await waitFor('two segments and a master', async () => w.stats.segments >= 2 && (await stat(path.join(door.root, 'index.m3u8')).catch(() => null)), 15_000);
 

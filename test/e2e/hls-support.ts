@@ -11,6 +11,41 @@ import path from 'node:path';
 import type { TestContext } from 'node:test';
 
 export const FFMPEG = process.env.FLUX_FFMPEG ?? 'ffmpeg';
+
+const stacks = new WeakMap<TestContext, (() => unknown)[]>();
+
+/**
+ * Register a cleanup step for the end of test `t`. Steps run last-in first-out (stop the browser,
+ * then the server, then the writer, then ffmpeg, and only then remove the temp dir), each one
+ * bounded in time, and a failing step never prevents the others.
+ */
+export function defer(t: TestContext, fn: () => unknown): void {
+  let stack = stacks.get(t);
+  if (!stack) {
+    const s: (() => unknown)[] = [];
+    stack = s;
+    stacks.set(t, s);
+    t.after(async () => {
+      while (s.length > 0) {
+        const step = s.pop()!;
+        let timer: NodeJS.Timeout | undefined;
+        try {
+          await Promise.race([
+            Promise.resolve().then(step),
+            new Promise((_, reject) => {
+              timer = setTimeout(() => reject(new Error('cleanup step timed out')), 15_000);
+            }),
+          ]);
+        } catch (err) {
+          process.stderr.write(`cleanup: ${(err as Error).message}\n`);
+        } finally {
+          clearTimeout(timer);
+        }
+      }
+    });
+  }
+  stack.push(fn);
+}
 export const FFPROBE = process.env.FLUX_FFPROBE ?? 'ffprobe';
 
 export interface TsSourceOptions {
@@ -61,7 +96,7 @@ export function startSource(o: TsSourceOptions, onChunk: (chunk: Buffer) => void
   const stop = () => {
     if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
   };
-  t?.after(stop);
+  if (t) defer(t, stop);
   return { proc, done, stop };
 }
 
@@ -109,7 +144,7 @@ export async function probePackets(file: string): Promise<{ errors: string; pack
 
 export async function tempDir(t: TestContext, prefix = 'flux-hls-'): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  defer(t, () => rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 }));
   return dir;
 }
 
@@ -133,11 +168,12 @@ export async function serve(
   });
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(
+  defer(
+    t,
     () =>
       new Promise<void>((resolve) => {
-        server.closeAllConnections();
         server.close(() => resolve());
+        server.closeAllConnections();
       }),
   );
   const port = (server.address() as AddressInfo).port;

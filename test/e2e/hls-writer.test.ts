@@ -10,7 +10,7 @@ import path from 'node:path';
 import { parse, setOptions, types } from 'hls-parser';
 import { HlsWriter, type WrittenSegment, type HlsWriterOptions } from '../../src/daemons/stream/hls-writer.js';
 import { MasterWriter } from '../../src/daemons/stream/master-writer.js';
-import { generateTs, probePackets, startSource, tempDir, type ProbedPacket } from './hls-support.js';
+import { defer, generateTs, probePackets, startSource, tempDir, type ProbedPacket } from './hls-support.js';
 
 setOptions({ strictMode: true, silent: true });
 
@@ -48,7 +48,7 @@ async function openRecorded(t: TestContext, opts: Omit<HlsWriterOptions, 'onSegm
     },
   });
   holder.w = w;
-  t.after(() => w.close());
+  defer(t, () => w.close());
   return { w, written, snapshots };
 }
 
