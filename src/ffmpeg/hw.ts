@@ -101,6 +101,12 @@ export function qsvPreset(preset?: string): string {
   return 'medium';
 }
 
+/** `4.1` → `41`, `5` → `50` (MFX level numbers); numbers pass through. */
+export function qsvLevel(level: string): string {
+  const m = /^(\d)(?:\.(\d))?$/.exec(level);
+  return m ? String(Number(m[1]) * 10 + Number(m[2] ?? 0)) : level;
+}
+
 export function cpuPreset(preset?: string): string {
   return preset && X264_PRESETS.includes(preset) ? preset : 'veryfast';
 }
@@ -181,11 +187,13 @@ export function nvencBackend(device: string | undefined, caps?: FfmpegCaps): Bac
       return s ? `${scaler}=${s}` : null;
     },
     outFormat: '',
-    nativeOverlay: (logo) =>
-      // overlay_cuda takes integer x/y only (ffmpeg 5.x): native for top-left, else download path
-      logo.position === 'top-left' && has('overlay_cuda')
-        ? { logoChain: 'format=yuva420p,hwupload', overlay: `overlay_cuda=x=${logo.x}:y=${logo.y}`, opacityInOverlay: false }
-        : null,
+    nativeOverlay: (logo) => {
+      // overlay_cuda evaluates x/y expressions since ffmpeg 5.0 (integers before): native there, else download path
+      if (!has('overlay_cuda')) return null;
+      const exprs = !caps || caps.major === null || caps.major >= 5;
+      if (!exprs && logo.position !== 'top-left') return null;
+      return { logoChain: 'format=yuva420p,hwupload', overlay: `overlay_cuda=${overlayXY(logo)}`, opacityInOverlay: false };
+    },
     encoder: (codec) => HW_ENCODERS.nvenc[codec],
     encoderArgs(spec, p, codec, k) {
       const maxrate = p.maxrate ?? p.bitrate;
@@ -239,7 +247,8 @@ export function qsvBackend(device: string | undefined, caps?: FfmpegCaps): Backe
         HW_ENCODERS.qsv[codec],
         `-preset:${spec}`,
         qsvPreset(p.preset),
-        ...common(spec, p, k),
+        // qsv takes the level as a number (4.1 → 41)
+        ...common(spec, { ...p, level: p.level ? qsvLevel(p.level) : undefined }, k),
         `-idr_interval:${spec}`,
         '0',
         `-forced_idr:${spec}`,

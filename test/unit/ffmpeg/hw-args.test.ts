@@ -50,14 +50,17 @@ test('nvenc with fake:// (raw lavfi frames): no -hwaccel, frames uploaded before
   assert.match(fc(r.args), /^\[0:v:0\]format=nv12,hwupload,split=3/);
 });
 
-test('nvenc logo: top-left uses overlay_cuda; other positions download, overlay on the CPU, upload', () => {
+test('nvenc logo: overlay_cuda on the GPU (x/y expressions); without overlay_cuda: download, overlay on the CPU, upload', () => {
   const tl = transcoder({ hw: 'nvenc', logo: { path: '/l.png', position: 'top-left', x: 4, y: 8, opacity: 0.7 } });
   const g1 = fc(buildPipelineArgs(stream([input('rtmp://h/a')], tl), input('rtmp://h/a'), withNvidia())!.args);
   assert.match(g1, /movie=filename=\/l\.png,format=rgba,colorchannelmixer=aa=0\.7,format=yuva420p,hwupload\[logo\]/);
   assert.match(g1, /\[base\]\[logo\]overlay_cuda=x=4:y=8\[main\]/);
   const br = transcoder({ hw: 'nvenc', logo: { path: '/l.png', position: 'bottom-right', x: 4, y: 8, opacity: 1 } });
   const g2 = fc(buildPipelineArgs(stream([input('rtmp://h/a')], br), input('rtmp://h/a'), withNvidia())!.args);
-  assert.match(g2, /\[0:v:0\]hwdownload,format=nv12\[base\];\[base\]\[logo\]overlay=x=main_w-overlay_w-4:y=main_h-overlay_h-8,format=nv12,hwupload\[main\]/);
+  assert.match(g2, /overlay_cuda=x=main_w-overlay_w-4:y=main_h-overlay_h-8\[main\]/);
+  const noCudaOverlay = { ...withNvidia(), filters: new Set(['scale_cuda', 'yadif_cuda']) };
+  const g3 = fc(buildPipelineArgs(stream([input('rtmp://h/a')], br), input('rtmp://h/a'), noCudaOverlay)!.args);
+  assert.match(g3, /\[0:v:0\]hwdownload,format=nv12\[base\];\[base\]\[logo\]overlay=x=main_w-overlay_w-4:y=main_h-overlay_h-8,format=nv12,hwupload\[main\]/);
 });
 
 test('nvenc requested without an NVIDIA device: ExternalError naming the device', () => {
@@ -99,6 +102,8 @@ test('qsv: qsv device from the render node, hwaccel qsv, vpp_qsv deinterlace and
   assert.equal(after(r.args, '-c:v:0'), 'h264_qsv');
   assert.equal(after(r.args, '-preset:v:0'), 'veryfast');
   assert.equal(after(r.args, '-forced_idr:v:0'), '1');
+  const lv = buildPipelineArgs(stream([input('rtmp://h/a')], transcoder({ hw: 'qsv', video: [profile(0, { level: '4.1' })] })), input('rtmp://h/a'), withRender())!;
+  assert.equal(after(lv.args, '-level:v:0'), '41', 'qsv level as a number');
   const v7 = buildPipelineArgs(stream([input('rtmp://h/a')], t), input('rtmp://h/a'), { ...withRender(), major: 7, minor: 0 })!;
   assert.ok(!v7.args.includes('-qsv_device'));
   assert.equal(after(v7.args, '-hwaccel_device'), 'qs');
