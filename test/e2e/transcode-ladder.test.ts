@@ -81,22 +81,22 @@ test('3-profile CPU ladder from fake://: sizes, aligned keyframes, audio in ever
     fallback: 'none',
     deinterlace: false,
     video: [
-      { name: 'v1', codec: 'h264', bitrate: 900_000, width: 640, height: 360 },
-      { name: 'v2', codec: 'h264', bitrate: 500_000, width: 480, height: -2 },
-      { name: 'v3', codec: 'h264', bitrate: 250_000, width: -2, height: 180, fps: 25 },
+      { name: 'v1', codec: 'h264', bitrate: 600_000, width: 480, height: 270, preset: 'ultrafast' },
+      { name: 'v2', codec: 'h264', bitrate: 300_000, width: 320, height: -2, preset: 'ultrafast' },
+      { name: 'v3', codec: 'h264', bitrate: 150_000, width: -2, height: 90, fps: 25, preset: 'ultrafast' },
     ],
     audio: { codec: 'aac', bitrate: 96_000, perProfile: false },
   };
-  const s = streamOf('fake://testsrc?size=640x360&fps=25&duration=6.2&realtime=0', tr);
+  const s = streamOf('fake://testsrc?size=480x270&fps=25&duration=6.2&realtime=0', tr);
   const r = buildPipelineArgs(s, s.inputs[0]!, caps)!;
   assert.deepEqual(r.warnings, []);
   assert.deepEqual(r.outputs.map((o) => o.fd), [1, 3, 4]);
   const out = await runPipeline(ffmpeg, r.args, r.outputs.map((o) => o.fd));
 
   const expected = [
-    [640, 360],
     [480, 270],
     [320, 180],
+    [160, 90],
   ];
   const keyframeSets: number[][] = [];
   for (const [i, o] of r.outputs.entries()) {
