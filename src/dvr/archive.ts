@@ -22,6 +22,7 @@ import {
 } from './index-file.js';
 import { walkHourDirs } from './walk.js';
 import { computeGaps, computeRanges, type Gap, type RecordedRange } from './gaps.js';
+import type { SegSpan } from './playlist.js';
 
 export interface HourLoad {
   table: SegTable;
@@ -192,27 +193,39 @@ export class Archive {
     return (await this.collect(rendition, fromMs, toMs)).table;
   }
 
-  private async collect(rendition: string, fromMs: number, toMs: number): Promise<{ table: SegTable; unindexedHours: number }> {
-    if (!(toMs > fromMs)) return { table: new SegTable(1), unindexedHours: 0 };
+  /**
+   * The same as segments(), as spans of the cached hour tables (no copy): what the playlist renderer reads.
+   * Do not modify the tables.
+   */
+  async spans(rendition: string, fromMs: number, toMs: number): Promise<SegSpan[]> {
+    return (await this.collectSpans(rendition, fromMs, toMs)).spans;
+  }
+
+  private async collectSpans(rendition: string, fromMs: number, toMs: number): Promise<{ spans: SegSpan[]; total: number; unindexedHours: number }> {
+    if (!(toMs > fromMs)) return { spans: [], total: 0, unindexedHours: 0 };
     const hours = await this.hours(rendition, hourOf(fromMs) - 1, hourOf(toMs - 1));
     const loads = await Promise.all(hours.map((h) => this.hour(rendition, h)));
     let total = 0;
-    const parts: [SegTable, number, number][] = [];
+    let last = -Infinity;
+    const spans: SegSpan[] = [];
     for (const { table } of loads) {
-      const [a, b] = table.overlapRange(fromMs, toMs);
+      let [a, b] = table.overlapRange(fromMs, toMs);
+      // keep the result sorted even if a segment sits in the wrong hour file
+      while (a < b && table.start[a]! <= last) a++;
       if (b > a) {
-        parts.push([table, a, b]);
+        spans.push({ t: table, a, b });
         total += b - a;
+        last = table.start[b - 1]!;
       }
     }
+    return { spans, total, unindexedHours: loads.filter((l) => l.source === 'names').length };
+  }
+
+  private async collect(rendition: string, fromMs: number, toMs: number): Promise<{ table: SegTable; unindexedHours: number }> {
+    const { spans, total, unindexedHours } = await this.collectSpans(rendition, fromMs, toMs);
     const res = new SegTable(total);
-    for (const [t, a, b] of parts) {
-      // keep the result sorted even if a segment sits in the wrong hour file
-      if (res.length && t.start[a]! <= res.start[res.length - 1]!) {
-        for (let i = a; i < b; i++) if (t.start[i]! > res.start[res.length - 1]!) res.pushFrom(t, i);
-      } else res.append(t, a, b);
-    }
-    return { table: res, unindexedHours: loads.filter((l) => l.source === 'names').length };
+    for (const { t, a, b } of spans) res.append(t, a, b);
+    return { table: res, unindexedHours };
   }
 
   /** Every segment of a rendition. */

@@ -202,9 +202,9 @@ export async function handleDvrRequest(
       send(res, 200, M3U8, renderArchiveMaster(variants), head, { 'Cache-Control': cache });
       return true;
     }
-    const t = await archive.segments(primary, fromMs, toMs);
-    if (!t.length) return fail(res, 404, `nothing recorded for ${stream.name} between ${iso(fromMs)} and ${iso(toMs)}`, head);
-    const body = renderArchivePlaylistBuffer(t, { kind, uriPrefix: route.rendition ? '' : `tracks-${primary}/`, query });
+    const spans = await archive.spans(primary, fromMs, toMs);
+    if (!spans.length) return fail(res, 404, `nothing recorded for ${stream.name} between ${iso(fromMs)} and ${iso(toMs)}`, head);
+    const body = renderArchivePlaylistBuffer(spans, { kind, uriPrefix: route.rendition ? '' : `tracks-${primary}/`, query });
     send(res, 200, M3U8, body, head, { 'Cache-Control': cache });
     return true;
   } catch (err) {

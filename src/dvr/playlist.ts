@@ -7,7 +7,7 @@
  * so they have this columnar renderer of their own with the same output conventions.)
  */
 import { HOUR_MS, hourDirRel } from './layout.js';
-import { breakBefore } from './gaps.js';
+import { isBreak } from './gaps.js';
 import type { SegTable } from './table.js';
 
 export type ArchivePlaylistKind = 'vod' | 'event' | 'live';
@@ -77,21 +77,41 @@ function copy(dst: Buffer, pos: number, src: Buffer): number {
   return pos + n;
 }
 
-/** The playlist as bytes (ASCII), rendered straight into one buffer. */
-export function renderArchivePlaylistBuffer(t: SegTable, opts: ArchivePlaylistOptions): Buffer {
-  const a = opts.from ?? 0;
-  const b = opts.to ?? t.length;
+/** Rows [a, b) of a table: archive queries return one span per hour file, rendered without copying. */
+export interface SegSpan {
+  t: SegTable;
+  a: number;
+  b: number;
+}
+
+/** The playlist as bytes (ASCII), rendered straight into one buffer, from a table or from spans of tables. */
+export function renderArchivePlaylistBuffer(input: SegTable | readonly SegSpan[], opts: ArchivePlaylistOptions): Buffer {
+  const spans: readonly SegSpan[] = Array.isArray(input)
+    ? (input as readonly SegSpan[])
+    : [{ t: input as SegTable, a: opts.from ?? 0, b: opts.to ?? (input as SegTable).length }];
   const prefix = opts.uriPrefix ?? '';
   const query = opts.query ?? '';
   let maxDur = 1000;
   let breaks = 0;
-  for (let i = a; i < b; i++) {
-    if (t.dur[i]! > maxDur) maxDur = t.dur[i]!;
-    if (i > a && breakBefore(t, i)) breaks++;
+  let count = 0;
+  let ps = NaN;
+  let pd = 0;
+  let first: SegSpan | undefined;
+  for (const sp of spans) {
+    const { t } = sp;
+    if (sp.b > sp.a && !first) first = sp;
+    count += Math.max(0, sp.b - sp.a);
+    for (let i = sp.a; i < sp.b; i++) {
+      const d = t.dur[i]!;
+      if (d > maxDur) maxDur = d;
+      if (!Number.isNaN(ps) && isBreak(ps, pd, t.start[i]!, t.flags[i]!)) breaks++;
+      ps = t.start[i]!;
+      pd = d;
+    }
   }
   const head = ['#EXTM3U', '#EXT-X-VERSION:3', `#EXT-X-TARGETDURATION:${Math.ceil(maxDur / 1000)}`];
-  if (opts.kind === 'live' && b > a) {
-    head.push(`#EXT-X-MEDIA-SEQUENCE:${t.seq[a]}`, `#EXT-X-DISCONTINUITY-SEQUENCE:${t.dseq[a]}`);
+  if (opts.kind === 'live' && first) {
+    head.push(`#EXT-X-MEDIA-SEQUENCE:${first.t.seq[first.a]}`, `#EXT-X-DISCONTINUITY-SEQUENCE:${first.t.dseq[first.a]}`);
   } else {
     head.push('#EXT-X-MEDIA-SEQUENCE:0');
   }
@@ -103,7 +123,7 @@ export function renderArchivePlaylistBuffer(t: SegTable, opts: ArchivePlaylistOp
   const hourLen = 14; // YYYY/MM/DD/HH/
   const perEntry = 32 /* #EXTINF:x.xxx, */ + prefix.length + hourLen + 16 + 1 + 10 + 3 + query.length + 1;
   const perBreak = 22 + 50;
-  const buf = Buffer.allocUnsafe(headText.length + (b - a) * perEntry + (breaks + 1) * perBreak + tail.length);
+  const buf = Buffer.allocUnsafe(headText.length + count * perEntry + (breaks + 1) * perBreak + tail.length);
   let pos = buf.write(headText, 0, 'latin1');
   const infCache = new Map<number, Buffer>();
   const sufCache = new Map<number, Buffer>();
@@ -121,76 +141,86 @@ export function renderArchivePlaylistBuffer(t: SegTable, opts: ArchivePlaylistOp
   let prevEntry = -1;
   let prevLen = 0;
   let prevLoAt = 0;
-  for (let i = a; i < b; i++) {
-    const start = t.start[i]!;
-    const dur = t.dur[i]!;
-    const brk = i > a && breakBefore(t, i);
-    const hour = Math.floor(start / HOUR_MS);
-    const hi = Math.floor(start / 1e7);
-    let lo = start - hi * 1e7; // 0 … 9,999,999: a small integer
-    if (!brk && prevEntry >= 0 && dur === lastDur && hour === curHour && hi === curHi) {
-      buf.copyWithin(pos, prevEntry, prevEntry + prevLen);
-      for (let k = pos + prevLoAt + 6, end = pos + prevLoAt; k >= end; k--) {
-        const q = (lo / 10) | 0;
-        buf[k] = 48 + lo - q * 10;
-        lo = q;
+  let prevStart = NaN;
+  let prevDur = 0;
+  let firstRow = true;
+  for (const sp of spans) {
+    const t = sp.t;
+    for (let i = sp.a; i < sp.b; i++) {
+      const start = t.start[i]!;
+      const dur = t.dur[i]!;
+      const brk = !firstRow && isBreak(prevStart, prevDur, start, t.flags[i]!);
+      const isFirst = firstRow;
+      firstRow = false;
+      prevStart = start;
+      prevDur = dur;
+      const hour = Math.floor(start / HOUR_MS);
+      const hi = Math.floor(start / 1e7);
+      let lo = start - hi * 1e7; // 0 … 9,999,999: a small integer
+      if (!brk && prevEntry >= 0 && dur === lastDur && hour === curHour && hi === curHi) {
+        buf.copyWithin(pos, prevEntry, prevEntry + prevLen);
+        for (let k = pos + prevLoAt + 6, end = pos + prevLoAt; k >= end; k--) {
+          const q = (lo / 10) | 0;
+          buf[k] = 48 + lo - q * 10;
+          lo = q;
+        }
+        prevEntry = pos;
+        pos += prevLen;
+        continue;
       }
-      prevEntry = pos;
-      pos += prevLen;
-      continue;
-    }
-    if (brk) pos = copy(buf, pos, disc);
-    if (i === a || brk) pos += buf.write(`#EXT-X-PROGRAM-DATE-TIME:${new Date(start).toISOString()}\n`, pos, 'latin1');
-    const entry = pos;
-    if (dur !== lastDur) {
-      lastDur = dur;
-      let x = infCache.get(dur);
-      if (x === undefined) {
-        x = Buffer.from(extinf(dur), 'latin1');
-        infCache.set(dur, x);
+      if (brk) pos = copy(buf, pos, disc);
+      if (isFirst || brk) pos += buf.write(`#EXT-X-PROGRAM-DATE-TIME:${new Date(start).toISOString()}\n`, pos, 'latin1');
+      const entry = pos;
+      if (dur !== lastDur) {
+        lastDur = dur;
+        let x = infCache.get(dur);
+        if (x === undefined) {
+          x = Buffer.from(extinf(dur), 'latin1');
+          infCache.set(dur, x);
+        }
+        inf = x;
+        let y = sufCache.get(dur);
+        if (y === undefined) {
+          y = Buffer.from(`-${dur}.ts${query}\n`, 'latin1');
+          sufCache.set(dur, y);
+        }
+        suf = y;
       }
-      inf = x;
-      let y = sufCache.get(dur);
-      if (y === undefined) {
-        y = Buffer.from(`-${dur}.ts${query}\n`, 'latin1');
-        sufCache.set(dur, y);
+      pos = copy(buf, pos, inf);
+      if (hour !== curHour) {
+        curHour = hour;
+        hourPrefix = Buffer.from(`${prefix}${hourDirRel(hour)}/`, 'latin1');
       }
-      suf = y;
-    }
-    pos = copy(buf, pos, inf);
-    if (hour !== curHour) {
-      curHour = hour;
-      hourPrefix = Buffer.from(`${prefix}${hourDirRel(hour)}/`, 'latin1');
-    }
-    pos = copy(buf, pos, hourPrefix);
-    if (hi !== curHi) {
-      curHi = hi;
-      hiDigits = hi > 0 ? Buffer.from(String(hi), 'latin1') : Buffer.alloc(0);
-    }
-    if (hi > 0) {
-      pos = copy(buf, pos, hiDigits);
-      prevLoAt = pos - entry;
-      for (let k = pos + 6; k >= pos; k--) {
-        const q = (lo / 10) | 0;
-        buf[k] = 48 + lo - q * 10;
-        lo = q;
+      pos = copy(buf, pos, hourPrefix);
+      if (hi !== curHi) {
+        curHi = hi;
+        hiDigits = hi > 0 ? Buffer.from(String(hi), 'latin1') : Buffer.alloc(0);
       }
-      pos += 7;
-      pos = copy(buf, pos, suf);
-      prevEntry = entry;
-      prevLen = pos - entry;
-    } else {
-      pos = writeUint(buf, pos, lo);
-      pos = copy(buf, pos, suf);
-      prevEntry = -1; // variable width: no copying
+      if (hi > 0) {
+        pos = copy(buf, pos, hiDigits);
+        prevLoAt = pos - entry;
+        for (let k = pos + 6; k >= pos; k--) {
+          const q = (lo / 10) | 0;
+          buf[k] = 48 + lo - q * 10;
+          lo = q;
+        }
+        pos += 7;
+        pos = copy(buf, pos, suf);
+        prevEntry = entry;
+        prevLen = pos - entry;
+      } else {
+        pos = writeUint(buf, pos, lo);
+        pos = copy(buf, pos, suf);
+        prevEntry = -1; // variable width: no copying
+      }
     }
   }
   pos += buf.write(tail, pos, 'latin1');
   return buf.subarray(0, pos);
 }
 
-export function renderArchivePlaylist(t: SegTable, opts: ArchivePlaylistOptions): string {
-  return renderArchivePlaylistBuffer(t, opts).toString('latin1');
+export function renderArchivePlaylist(input: SegTable | readonly SegSpan[], opts: ArchivePlaylistOptions): string {
+  return renderArchivePlaylistBuffer(input, opts).toString('latin1');
 }
 
 export interface ArchiveVariant {

@@ -119,3 +119,16 @@ test('the buffer renderer matches a plain string rendering (mixed durations, bre
   const body = text.split('\n').filter((l) => !/^#EXT(M3U|-X-(VERSION|TARGETDURATION|MEDIA-SEQUENCE|PLAYLIST-TYPE|INDEPENDENT-SEGMENTS|ENDLIST))/.test(l) && l);
   assert.deepEqual(body, expected);
 });
+
+test('rendering from spans of several tables equals rendering the concatenated table (breaks across spans too)', () => {
+  const all = tableOf([...run(T0, 10), ...run(T0 + 40_000, 10)], { discontinuityAt: [15] });
+  const spans = [
+    { t: all.slice(0, 7), a: 2, b: 7 },
+    { t: all.slice(7, 20), a: 0, b: 13 },
+  ];
+  const joined = all.slice(2, 20);
+  for (const kind of ['vod', 'event', 'live'] as const) {
+    assert.equal(renderArchivePlaylist(spans, { kind, uriPrefix: 'x/' }), renderArchivePlaylist(joined, { kind, uriPrefix: 'x/' }));
+  }
+  assert.equal((renderArchivePlaylist(spans, { kind: 'vod' }).match(/DISCONTINUITY\n/g) ?? []).length, 2);
+});
