@@ -15,9 +15,9 @@ const cleanups: (() => unknown)[] = [];
 const t = { after: (fn: () => unknown) => void cleanups.push(fn) };
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-async function rssMb(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+async function rssMb(pid: number, field = 'Rss'): Promise<number> {
+  const rollup = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const kb = Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(rollup)?.[1] ?? 0);
   return kb / 1024;
 }
 
@@ -41,8 +41,17 @@ try {
     if (r.stdout.trim().split('\n').length !== N + 1) throw new Error('stream list: unexpected output');
     return performance.now() - a;
   };
+  const version = () => {
+    const a = performance.now();
+    spawnSync(process.execPath, [CLI, '--version'], { cwd: dir });
+    return performance.now() - a;
+  };
   cli();
-  const listMs = median(Array.from({ length: 7 }, cli));
+  version();
+  // interleaved, so that machine load hits both alike
+  const samples = Array.from({ length: 7 }, () => [cli(), version()] as const);
+  const listMs = median(samples.map((s) => s[0]));
+  const versionMs = median(samples.map((s) => s[1]));
 
   const api: number[] = [];
   for (let i = 0; i < 30; i++) {
@@ -51,18 +60,27 @@ try {
     if (r.status !== 200) throw new Error(`GET /streams ${r.status}`);
     api.push(performance.now() - a);
   }
-  const nodeRss = await rssMb((await node.info()).pid);
-  const supRss = median(await Promise.all(Object.values(await node.supervisorPids()).map(rssMb)));
+  const nodePid = (await node.info()).pid;
+  await sleep(Number(process.env.FLUX_CONFIG_WORKER_IDLE_MS ?? 10_000) + 1000); // steady state: the config worker has exited
+  const nodeRss = await rssMb(nodePid);
+  const nodeAnon = await rssMb(nodePid, 'Anonymous');
+  const supPids = Object.values(await node.supervisorPids());
+  const supRss = median(await Promise.all(supPids.map((p) => rssMb(p))));
+  const supAnon = median(await Promise.all(supPids.map((p) => rssMb(p, 'Anonymous'))));
   console.log(
     JSON.stringify({
       metrics: {
         stream_list_ms: { value: +listMs.toFixed(1), unit: 'ms', better: 'lower' },
+        version_ms: { value: +versionMs.toFixed(1), unit: 'ms', better: 'lower' },
+        over_version_ms: { value: +(listMs - versionMs).toFixed(1), unit: 'ms', better: 'lower' },
         api_streams_ms: { value: +median(api).toFixed(2), unit: 'ms', better: 'lower' },
         node_rss_mb: { value: +nodeRss.toFixed(1), unit: 'MB', better: 'lower' },
         supervisor_rss_mb: { value: +supRss.toFixed(1), unit: 'MB', better: 'lower' },
+        node_anon_mb: { value: +nodeAnon.toFixed(1), unit: 'MB', better: 'lower' },
+        supervisor_anon_mb: { value: +supAnon.toFixed(1), unit: 'MB', better: 'lower' },
         node_start_ms: { value: +started.toFixed(0), unit: 'ms', better: 'lower' },
       },
-      notes: `${N} publish:// streams (idle supervisors, no ffmpeg); stream_list = wall time of ./bin/run.js stream list (median of 7, target < 400 ms); api = GET /api/v3/streams on node.sock (median of 30); RSS from /proc VmRSS (supervisor: median over all ${N}), target < 60 MB each; node_start = flux node start until it answered`,
+      notes: `${N} publish:// streams (idle supervisors, no ffmpeg); stream_list = wall time of ./bin/run.js stream list (median of 7, target < 400 ms), version = ./bin/run.js --version interleaved with it (oclif start-up floor); api = GET /api/v3/streams on node.sock (median of 30); RSS from /proc smaps_rollup at steady state (supervisor: median over all ${N}), target < 60 MB each; *_anon = its private anonymous part (the rest is node's shared binary pages, ~40 MB for a bare node); node_start = flux node start until it answered`,
     }),
   );
 } finally {

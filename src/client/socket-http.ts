@@ -14,7 +14,7 @@ const agents = new Map<string, http.Agent>();
 function agentFor(socketPath: string): http.Agent {
   let a = agents.get(socketPath);
   if (!a) {
-    a = new http.Agent({ keepAlive: true, keepAliveMsecs: 10_000, maxSockets: 4, maxFreeSockets: 2, timeout: 15_000 });
+    a = new http.Agent({ keepAlive: true, keepAliveMsecs: 1000, maxSockets: 4, maxFreeSockets: 2, timeout: 4000 });
     agents.set(socketPath, a);
   }
   return a;
@@ -50,7 +50,19 @@ export class SocketUnreachable extends Error {
   }
 }
 
-export function socketRequest(socketPath: string, path: string, opts: SocketRequestOptions = {}): Promise<SocketResponse> {
+export async function socketRequest(socketPath: string, path: string, opts: SocketRequestOptions = {}): Promise<SocketResponse> {
+  try {
+    return await requestOnce(socketPath, path, opts);
+  } catch (e) {
+    // a pooled keep-alive connection the server had just closed: retry once on a fresh one
+    const retriable = e instanceof SocketUnreachable && (e as SocketUnreachable & { reused?: boolean }).reused && (e.code === 'ECONNRESET' || e.code === 'EPIPE');
+    const body = opts.body;
+    if (!retriable || !(body === undefined || typeof body === 'string' || Buffer.isBuffer(body))) throw e;
+    return requestOnce(socketPath, path, opts);
+  }
+}
+
+function requestOnce(socketPath: string, path: string, opts: SocketRequestOptions): Promise<SocketResponse> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { host: 'localhost', ...opts.headers };
     const body = opts.body;
@@ -70,7 +82,8 @@ export function socketRequest(socketPath: string, path: string, opts: SocketRequ
       settled = true;
       clear();
       if (opts.signal?.aborted) return reject(opts.signal.reason ?? e);
-      reject(new SocketUnreachable(socketPath, timedOut ? 'ETIMEDOUT' : (e.code ?? e.name ?? 'EUNKNOWN'), { cause: e }));
+      const err = new SocketUnreachable(socketPath, timedOut ? 'ETIMEDOUT' : (e.code ?? e.name ?? 'EUNKNOWN'), { cause: e });
+      reject(Object.assign(err, { reused: req.reusedSocket }));
     };
     const timer =
       opts.timeoutMs === 0

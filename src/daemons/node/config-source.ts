@@ -97,9 +97,20 @@ export class ConfigWorker {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     const w = this.worker;
     this.worker = undefined;
-    if (w && !this.pending.size) await w.terminate();
-    else if (w) this.worker = w;
+    if (w && !this.pending.size) {
+      await w.terminate();
+      compact();
+    } else if (w) this.worker = w;
   }
+}
+
+/**
+ * A full GC when the agent runs with --expose-gc (`flux node start` passes it): after the config
+ * worker exits and after bursts (start-up with many streams), so V8 gives the pages back.
+ */
+export function compact(): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (typeof gc === 'function') setTimeout(() => gc(), 100).unref();
 }
 
 function rehydrate(e: WorkerError): Error {
