@@ -130,10 +130,16 @@ test('a file target starts at a keyframe with PAT/PMT (mid-stream join)', async 
   const worker = new PushWorker({ target: { url: `file://${out}`, retryDelayMs: 300, disabled: false }, ffmpeg });
   t.after(() => worker.stop());
   let fed = 0;
+  let joined = false;
   const source = startSource(t, ffmpeg, (b) => {
     fed += b.length;
-    // join mid-stream: the worker starts after the source has produced some TS
-    if (fed > 60_000) worker.start();
+    if (!joined && fed > 60_000) {
+      // join mid-stream, mid-packet: the worker must resync and wait for a keyframe
+      joined = true;
+      worker.start();
+      worker.write(b.subarray(1000));
+      return;
+    }
     worker.write(b);
   });
   await waitFor(() => worker.status.state === 'running' && worker.status.bytes > 150_000, { timeoutMs: 20_000, message: 'file push running' });
