@@ -310,3 +310,35 @@ test('a segment that cannot be written is dropped, never named; the playlist goe
   const files = await listFiles(path.join(root, 'v1a1'));
   assert.deepEqual(files.filter((f) => f.endsWith('.tmp')), [], 'no temp file left behind');
 });
+
+test('PDT jumps to the wall clock (with a discontinuity) when the source falls behind; a restart sweeps leftovers', async (t) => {
+  const root = await tempDir(t);
+  const clip = await generateTs({ seconds: 8 });
+  const T0 = Date.UTC(2030, 0, 1, 10, 30, 0);
+  let clock = T0;
+  const base = { root, rendition: 'v1a1', segmentDurationMs: 2000, window: 3, keepSegments: false, maxPdtLagMs: 5000, now: () => clock };
+  const a = await openRecorded(t, base);
+  feed(a.w, clip.subarray(0, Math.floor(clip.length / 2 / 188) * 188));
+  await a.w.drain();
+  clock += 60_000; // the source stalls for a minute, then goes on with continuous timestamps
+  feed(a.w, clip.subarray(Math.floor(clip.length / 2 / 188) * 188));
+  await a.w.close();
+  const jumped = a.written.findIndex((s) => s.startMs >= T0 + 60_000);
+  assert.ok(jumped > 0, 'some segments after the stall');
+  assert.equal(a.written[jumped]!.startMs, T0 + 60_000, 'PDT re-anchored to the wall clock');
+  assert.equal(a.written[jumped]!.discontinuity, true);
+  for (let i = 1; i < jumped; i++) assert.equal(a.written[i]!.startMs, a.written[i - 1]!.startMs + a.written[i - 1]!.durationMs);
+  checkSnapshots(a.snapshots, 3, 2);
+
+  // leftovers of a crash next to the window: a temp file and a segment no state names
+  const hourDir = path.dirname(a.written.at(-1)!.path);
+  const orphan = path.join(hourDir, `${T0 - 120_000}-2000.ts`);
+  await writeFile(orphan, 'x');
+  await writeFile(path.join(hourDir, '.deadbeef.tmp'), 'x');
+  const b = await openRecorded(t, base);
+  await b.w.drain();
+  const files = await listFiles(path.join(root, 'v1a1'));
+  assert.ok(!files.some((f) => f.endsWith('.tmp')), 'temp file swept');
+  assert.ok(!files.includes(path.relative(path.join(root, 'v1a1'), orphan)), 'orphan segment swept');
+  for (const s of b.w.liveWindow) assert.ok(files.includes(s.uri), `window segment kept: ${s.uri}`);
+});

@@ -475,11 +475,16 @@ export class HlsWriter {
     if (this.current) this.abandon(this.current, new Error('segment opened while another was open'));
     const wall = Math.round(this.now());
     let start: number;
+    let reanchored = false;
     if (this.nextStartMs === null) start = wall;
     else if (this.anchorNext || info.discontinuity || this.discontinuityRequested) start = Math.max(wall, this.nextStartMs);
-    else if (wall - this.nextStartMs > this.maxPdtLagMs) start = wall; // source fell behind real time
-    else start = this.nextStartMs;
-    const discontinuity = info.discontinuity || this.discontinuityRequested;
+    else if (wall - this.nextStartMs > this.maxPdtLagMs) {
+      // the source fell behind real time: jump the PDT forward, and say so (PDT only jumps at a
+      // discontinuity, so a player or the DVR never sees PDT disagree with EXTINF otherwise)
+      start = wall;
+      reanchored = true;
+    } else start = this.nextStartMs;
+    const discontinuity = info.discontinuity || this.discontinuityRequested || reanchored;
     this.anchorNext = false;
     this.discontinuityRequested = false;
     const [y, m, d, h] = hourPath(start);
@@ -740,18 +745,19 @@ export class HlsWriter {
 
   /**
    * After a restart: remove temp files left by a crash in the newest hour dirs; without DVR also
-   * every segment that no playlist names any more (left behind by a crash during deletion).
+   * the segments there that are older than the window and named by no state (left behind when the
+   * state was lost). Bounded to the two newest hours on purpose: never a sweep of a whole tree.
    */
   private async sweep(): Promise<void> {
     const keep = new Set([...this.window.map((s) => s.uri), ...this.retired]);
+    const firstStart = this.window[0]?.startMs ?? this.nextStartMs ?? 0;
     const hours: string[] = [];
-    for (const y of await readdirSorted(this.dir, /^\d{4}$/))
-      for (const m of await readdirSorted(path.join(this.dir, y), /^\d{2}$/))
-        for (const d of await readdirSorted(path.join(this.dir, y, m), /^\d{2}$/))
+    for (const y of (await readdirSorted(this.dir, /^\d{4}$/)).slice(-1))
+      for (const m of (await readdirSorted(path.join(this.dir, y), /^\d{2}$/)).slice(-2))
+        for (const d of (await readdirSorted(path.join(this.dir, y, m), /^\d{2}$/)).slice(-2))
           for (const h of await readdirSorted(path.join(this.dir, y, m, d), /^\d{2}$/)) hours.push(`${y}/${m}/${d}/${h}`);
-    const scan = this.opts.keepSegments ? hours.slice(-2) : hours;
     const current = this.current?.dir;
-    for (const hour of scan) {
+    for (const hour of hours.slice(-2)) {
       const hdir = path.join(this.dir, hour);
       let names: string[];
       try {
@@ -761,9 +767,10 @@ export class HlsWriter {
       }
       for (const n of names) {
         const isTmp = n.startsWith('.') && n.endsWith('.tmp');
-        // temp files of this writer's open segment are not garbage
+        // the temp file of this writer's open segment is not garbage
         if (isTmp && hdir === current) continue;
-        const stale = isTmp || (!this.opts.keepSegments && SEGMENT_NAME.test(n) && !keep.has(`${hour}/${n}`));
+        const seg = parseSegmentName(n);
+        const stale = isTmp || (!this.opts.keepSegments && seg !== null && seg.startMs < firstStart && !keep.has(`${hour}/${n}`));
         if (stale) await fsp.unlink(path.join(hdir, n)).catch(() => undefined);
       }
       if (!this.opts.keepSegments) await this.removeEmptyHourDirs(hdir);
