@@ -16,6 +16,8 @@ export interface Timing {
   maxMs: number;
   runs: number;
   tool: 'hyperfine' | 'spawn';
+  /** mean user+system CPU per invocation (hyperfine only): less sensitive to a busy machine than wall time */
+  cpuMs?: number;
 }
 
 function hasHyperfine(): boolean {
@@ -58,8 +60,8 @@ export function timeCommand(argv: string[], opts: { runs?: number; warmup?: numb
         cwd: ROOT,
         stdio: ['ignore', 'ignore', 'inherit'],
       });
-      const r = JSON.parse(readFileSync(json, 'utf8')).results[0] as { times: number[]; median: number; min: number; max: number };
-      return { medianMs: r.median * 1000, minMs: r.min * 1000, maxMs: r.max * 1000, runs: r.times.length, tool: 'hyperfine' };
+      const r = JSON.parse(readFileSync(json, 'utf8')).results[0] as { times: number[]; median: number; min: number; max: number; user: number; system: number };
+      return { medianMs: r.median * 1000, minMs: r.min * 1000, maxMs: r.max * 1000, runs: r.times.length, tool: 'hyperfine', cpuMs: (r.user + r.system) * 1000 };
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
