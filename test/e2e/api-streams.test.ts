@@ -134,6 +134,10 @@ test('control API: streams CRUD, validation, auth; stream commands', { timeout: 
   assert.match(table.stdout, /^NAME\s+STATUS\s+INPUT\s+BITRATE\s+UPTIME\s+RESTARTS/);
   assert.match(table.stdout, /studio\/1/);
   assert.equal((await node.cli(['stream', 'restart', 'nope'])).code, 1);
+  const status = await node.cli(['status', '--json']);
+  assert.equal(status.code, 0, status.stderr);
+  assert.equal(status.json.node.pid, node.pid);
+  assert.equal(status.json.streams.estimated_count, 2);
   const rm = await node.cli(['stream', 'rm', 'studio/1']);
   assert.equal(rm.code, 0, rm.stderr);
   assert.equal((await node.cli(['stream', 'rm', 'studio/1'])).code, 1);

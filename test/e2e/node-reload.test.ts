@@ -59,4 +59,12 @@ test('hot reload adds, removes and restarts only changed streams; refuses invali
   assert.ok(await pidAlive(newAdded));
   assert.equal(await pidAlive(addedPid), false);
   assert.equal(await supPid('keep'), keepPid, 'keep untouched');
+
+  // after an API edit (the file is replaced by a rename), hand edits are still watched
+  const put = await node.api('PUT', '/api/v3/streams/viaapi', publishStream());
+  assert.equal(put.status, 200, put.text);
+  const text = await readFile(node.configFile, 'utf8');
+  assert.match(text, /viaapi:/);
+  await writeFile(node.configFile, text.replace(/^ {2}keep:/m, '  kept:'));
+  await waitFor(async () => (await names()).join() === 'added,kept,viaapi', { timeoutMs: 15_000, message: 'the hand edit after an API edit' });
 });
