@@ -348,7 +348,7 @@ export class SupervisorManager {
   }
 
   private async spawn(m: Managed): Promise<void> {
-    if (this.closed) return;
+    if (this.closed || m.state === 'stopping' || this.managed.get(m.name) !== m) return;
     const p = this.paths(m.name);
     await unlinkQuiet(p.sock);
     await unlinkQuiet(p.pid);
@@ -424,6 +424,8 @@ export class SupervisorManager {
   }
 
   private async handleDeath(m: Managed, reason: string): Promise<void> {
+    // a stream being stopped or replaced meanwhile: nothing to restart
+    if (this.closed || m.state === 'stopping' || this.managed.get(m.name) !== m) return;
     const now = Date.now();
     const oldPid = m.pid;
     // leftovers of the dead supervisor's group (its ffmpeg children) go with it
