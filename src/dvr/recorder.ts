@@ -437,8 +437,9 @@ export class DvrRecorder {
   }
 
   private failed(e: unknown, where: 'index' | 'writer'): void {
-    const code = (e as NodeJS.ErrnoException)?.code ?? '';
-    const msg = where === 'index' ? `index append failed: ${errText(e)}` : `segment write failed: ${errText(e)}`;
+    const text = typeof e === 'string' ? e : e instanceof Error ? e.message : String(e);
+    const code = (e as NodeJS.ErrnoException)?.code ?? /\b(ENOSPC|EDQUOT|EROFS|EACCES|EPERM|EIO)\b/.exec(text)?.[1] ?? '';
+    const msg = where === 'index' ? `index append failed: ${errText(e)}` : `segment write failed: ${typeof e === 'string' ? e : errText(e)}`;
     this.lastError = msg;
     if (PAUSING.includes(code) || where === 'writer') {
       if (!this.paused) this.log.warn({ err: e }, 'dvr: recording paused');
@@ -450,8 +451,9 @@ export class DvrRecorder {
   }
 
   /**
-   * The writer could not write a segment (its stats report it): pause with the error; on ENOSPC prune the
-   * oldest segments aggressively. The next onSegment resumes recording.
+   * The writer could not write a segment (its stats report it; an Error with a code, or the stats' lastError
+   * text): pause with the error; on ENOSPC/EDQUOT prune the oldest segments aggressively. The next onSegment
+   * resumes recording.
    */
   onWriteError(err: unknown): void {
     if (this.closed) return;
@@ -507,21 +509,20 @@ export class DvrRecorder {
       let total = 0;
       for (const s of this.r.values()) total += s.bytes;
       let need = o.maxSizeBytes !== undefined ? Math.max(0, total - o.maxSizeBytes) : 0;
-      if (o.diskUsageLimitPercent !== undefined || emergency) {
-        try {
-          const st = await this.statfs(this.root);
-          const used = (st.blocks - st.bfree) * st.bsize;
-          const avail = st.bavail * st.bsize;
-          const usable = used + avail;
-          this.disk = { totalBytes: st.blocks * st.bsize, availableBytes: avail, usedPercent: usable > 0 ? (used / usable) * 100 : 0 };
-          if (o.diskUsageLimitPercent !== undefined) need = Math.max(need, used - (o.diskUsageLimitPercent / 100) * usable);
-          if (emergency) {
-            const reserve = o.emergencyReserveBytes ?? Math.min(10 * 2 ** 30, Math.max(64 * 2 ** 20, 0.01 * st.blocks * st.bsize));
-            need = Math.max(need, reserve - avail);
-          }
-        } catch (e) {
-          this.log.warn({ err: e }, 'dvr: statfs failed');
+      // statfs on every pass: the status shows the disk; the limit and the emergency reserve use it
+      try {
+        const st = await this.statfs(this.root);
+        const used = (st.blocks - st.bfree) * st.bsize;
+        const avail = st.bavail * st.bsize;
+        const usable = used + avail;
+        this.disk = { totalBytes: st.blocks * st.bsize, availableBytes: avail, usedPercent: usable > 0 ? (used / usable) * 100 : 0 };
+        if (o.diskUsageLimitPercent !== undefined) need = Math.max(need, used - (o.diskUsageLimitPercent / 100) * usable);
+        if (emergency) {
+          const reserve = o.emergencyReserveBytes ?? Math.min(10 * 2 ** 30, Math.max(64 * 2 ** 20, 0.01 * st.blocks * st.bsize));
+          need = Math.max(need, reserve - avail);
         }
+      } catch (e) {
+        this.log.warn({ err: e }, 'dvr: statfs failed');
       }
       if (cutoff === -Infinity && need <= 0) return res;
       for (;;) {

@@ -227,3 +227,22 @@ test('a restart after kill -9 (torn record, unindexed segment) leaves only a gap
   // the discontinuity sequence counts the break
   assert.equal(r.table.dseq[r.table.length - 1], r.table.dseq[0]! + 1);
 });
+
+test("the writer's lastError text (ENOSPC) pauses recording and triggers the emergency prune too", async (t) => {
+  const root = await tempRoot(t);
+  await writeSegments(root, 'v1a1', run(T0, 20, 2000, 4096));
+  const statfs = async (): Promise<StatFsLike> => ({ bsize: 4096, blocks: 1000, bfree: 0, bavail: 0 });
+  const rec = await DvrRecorder.open({ root, renditions: ['v1a1'], statfs, emergencyReserveBytes: 3 * 4096, window: 6 });
+  t.after(() => rec.close());
+  rec.onWriteError('ENOSPC: no space left on device, write');
+  assert.equal(rec.status.paused, true);
+  assert.match(rec.status.lastError!, /^segment write failed: ENOSPC/);
+  for (let i = 0; i < 1000 && rec.status.retention.runs === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(rec.status.retention.removedSegments, 3);
+  assert.equal(rec.status.disk?.availableBytes, 0);
+  // a permission problem pauses without deleting anything
+  rec.onWriteError(Object.assign(new Error('permission denied'), { code: 'EACCES' }));
+  assert.equal(rec.status.paused, true);
+  await rec.runRetention();
+  assert.equal(rec.status.retention.removedSegments, 3);
+});
