@@ -36,10 +36,8 @@ test('node start refuses invalid configs and busy ports, cleans stale pid files'
   await mkdir(path.join(dir2, 'run'), { recursive: true });
   const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
   await writeFile(path.join(dir2, 'run', 'node.pid'), `${dead}\n`);
-  const stale = net.createServer();
-  await new Promise<void>((r) => stale.listen(path.join(dir2, 'run', 'node.sock'), () => r()));
-  // leave the socket file behind, as a killed node would
-  (stale as unknown as { _handle: { close(): void } | null })._handle?.close();
+  // a socket file left behind by a process killed while listening
+  spawnSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(path.join(dir2, 'run', 'node.sock'))}, () => process.kill(process.pid, 'SIGKILL'))`]);
   assert.ok(existsSync(path.join(dir2, 'run', 'node.sock')), 'a stale socket file is there');
   const node = await startNode(t, { dir: dir2, streams: { a: { inputs: [{ url: 'publish://' }] } }, server: { http: await freePort() } });
   assert.notEqual(node.pid, Number(dead));
