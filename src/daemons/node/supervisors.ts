@@ -98,6 +98,8 @@ export function supervisorBin(): string {
 }
 
 const UNRESPONSIVE_MS = 15_000;
+/** a healthy supervisor's status is fetched this often (its pid is checked every poll, ~1 s) */
+const STATUS_EVERY_MS = Number(process.env.FLUX_STATUS_POLL_MS) || 3000;
 const HEALTHY_AFTER_MS = 10_000;
 const MAX_BACKOFF_MS = 30_000;
 const MAX_EVENTS = 20;
@@ -397,13 +399,15 @@ export class SupervisorManager {
         if (Date.now() >= m.nextStartAt) await this.spawn(m);
         return;
       }
-      const alive = m.child
-        ? m.child.exitCode === null && m.child.signalCode === null && (await isAlive(m.pid))
-        : await isAlive(m.pid);
+      // a child of ours reports its exit (event); an adopted one is checked by pid (+ /proc state)
+      const alive = m.child ? m.child.exitCode === null && m.child.signalCode === null : await isAlive(m.pid);
       if (!alive) {
         await this.handleDeath(m, m.lastExit ? `exited (code ${m.lastExit.code}, signal ${m.lastExit.signal})` : 'process gone');
         return;
       }
+      // liveness is the pid (above, every poll); the status document is refreshed less often for a
+      // healthy supervisor (API reads of one stream fetch it fresh)
+      if (m.state === 'running' && m.statusAt && Date.now() - m.statusAt < STATUS_EVERY_MS - 100) return;
       const st = await this.fetchStatus(this.paths(m.name).sock, 900);
       if (this.managed.get(m.name) !== m || (m.state as SupervisorState) === 'stopping') return;
       const now = Date.now();
