@@ -21,9 +21,18 @@ export function fileMp4Args(out: string, opts: { faststart?: boolean; adts?: boo
   return [...INPUT, ...(opts.adts ? ADTS : []), ...(opts.faststart === false ? [] : ['-movflags', '+faststart']), '-f', 'mp4', '-y', out];
 }
 
-/** FLUX_FFMPEG → configured → PATH (→ an npm-shipped binary), through src/ffmpeg. */
-export async function ffmpegPath(configured?: string): Promise<string> {
-  return (await resolveFfmpeg(configured)).path;
+const resolved = new Map<string, Promise<string>>();
+
+/** FLUX_FFMPEG → configured → PATH (→ an npm-shipped binary), through src/ffmpeg; memoized per process. */
+export function ffmpegPath(configured?: string): Promise<string> {
+  const key = `${process.env.FLUX_FFMPEG ?? ''}\u0000${configured ?? ''}`;
+  let p = resolved.get(key);
+  if (!p) {
+    p = resolveFfmpeg(configured).then((r) => r.path);
+    p.catch(() => resolved.delete(key)); // a failure is not remembered
+    resolved.set(key, p);
+  }
+  return p;
 }
 
 export interface Remux {
