@@ -14,6 +14,7 @@ import { readSpec, runFiles, type SupervisorSpec } from './spec.js';
 import { PushWorker } from './push.js';
 import { Supervisor, redact, type PushLike, type SupervisorDeps, type WriterLike } from './supervisor.js';
 import { createTsAnalyzer } from './monitor.js';
+import { DvrRecorder } from '../../dvr/recorder.js';
 
 export interface StartOptions {
   specFile: string;
@@ -53,7 +54,13 @@ export async function supervisorDeps(spec: SupervisorSpec, log: Logger): Promise
     // no caps: arguments are built unchecked; ffmpeg itself will tell what is missing
     log.warn({ err }, 'ffmpeg capability detection failed');
   }
+  let dvr: DvrRecorder | undefined;
+  if (s.dvr) {
+    dvr = await DvrRecorder.forStream(s, { logger: log.child({ dvr: true }) });
+    dvr.startRetentionJob();
+  }
   return {
+    dvr,
     ffmpegPath: spec.ffmpeg,
     buildPipelineArgs: makeArgsBuilder(caps, (w) => log.warn({ warning: w }, 'ffmpeg pipeline')),
     openWriter: (o) => HlsWriter.open(o),

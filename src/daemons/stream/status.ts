@@ -89,5 +89,7 @@ export interface SupervisorStatus {
   renditions: RenditionStatus[];
   push: PushStatus[];
   events: SupervisorEvent[];
+  /** DVR recorder status (recording, paused, lastError, bytes, segments, oldest, newest) when the stream records */
+  dvr: unknown;
   ffmpeg: FfmpegChildStatus[];
 }

@@ -35,6 +35,17 @@ export interface SegmentLike {
   bytes: number;
   mediaSequence: number;
   discontinuity: boolean;
+  uri?: string;
+  path?: string;
+  keyframe?: boolean;
+}
+
+/** The DVR recorder (src/dvr/recorder.ts) as the supervisor drives it. */
+export interface DvrLike {
+  onSegment(seg: SegmentLike): Promise<void>;
+  onWriteError(err: string): void;
+  readonly status: unknown;
+  close(): Promise<void>;
 }
 
 export interface WriterLike {
@@ -72,6 +83,8 @@ export interface SupervisorDeps {
   /** called after every segment with all writers (master playlist upkeep) */
   onWritersUpdated?: (writers: { rendition: string; writer: WriterLike }[]) => void | Promise<void>;
   createPush?: (stream: ResolvedStream, index: number) => PushLike | null;
+  /** archive index + retention when the stream has dvr */
+  dvr?: DvrLike;
   makeAnalyzer?: (() => TsAnalyzer) | null;
   logger: Logger;
   /** backoff for ffmpeg/source restarts (tests may shorten it) */
@@ -114,7 +127,7 @@ export class Supervisor {
   private activatedAt = 0;
   /** full pipeline being started for a priority return (make-before-break) */
   private pending: { index: number; pipeline: Pipeline; startedAt: number } | null = null;
-  private writers: { rendition: string; writer: WriterLike; segments: number; lastSegmentAt: number | null; bytes: number }[] = [];
+  private writers: { rendition: string; writer: WriterLike; segments: number; lastSegmentAt: number | null; bytes: number; errorSeenAt: number }[] = [];
   private pushes: { worker: PushLike; rendition: number }[] = [];
   private events: SupervisorEvent[] = [];
   private restarts = 0;
@@ -163,7 +176,7 @@ export class Supervisor {
   async start(): Promise<void> {
     const s = this.opts.stream;
     for (const rendition of s.renditions) {
-      const entry = { rendition, writer: null as unknown as WriterLike, segments: 0, lastSegmentAt: null as number | null, bytes: 0 };
+      const entry = { rendition, writer: null as unknown as WriterLike, segments: 0, lastSegmentAt: null as number | null, bytes: 0, errorSeenAt: 0 };
       entry.writer = await this.deps.openWriter({
         root: s.root,
         rendition,
@@ -175,7 +188,9 @@ export class Supervisor {
           entry.segments++;
           entry.lastSegmentAt = this.now();
           for (const l of this.segmentListeners) l(seg);
-          if (this.deps.onWritersUpdated) return this.deps.onWritersUpdated(this.writers);
+          const dvr = this.deps.dvr?.onSegment(seg);
+          const master = this.deps.onWritersUpdated?.(this.writers);
+          return Promise.all([dvr, master]).then(() => undefined);
         },
       });
       this.writers.push(entry);
@@ -345,10 +360,23 @@ export class Supervisor {
 
   // ---------------------------------------------------------------- the clock
 
+  /** A failed segment write (ENOSPC, EACCES) pauses recording; the recorder resumes when writes succeed. */
+  private reportWriteErrors(): void {
+    for (const w of this.writers) {
+      const at = numberField(w.writer.stats, 'lastErrorAt');
+      if (at && at !== w.errorSeenAt) {
+        w.errorSeenAt = at;
+        const msg = (w.writer.stats as { lastError?: unknown }).lastError;
+        this.deps.dvr!.onWriteError(typeof msg === 'string' ? msg : 'segment write failed');
+      }
+    }
+  }
+
   private tick(): void {
     if (this.stopping) return;
     const now = this.now();
     for (const rt of this.inputs) rt.monitor.tick(now);
+    if (this.deps.dvr) this.reportWriteErrors();
     const ai = this.activeIndex;
     if (ai !== null && this.active) {
       const rt = this.inputs[ai]!;
@@ -476,6 +504,7 @@ export class Supervisor {
       await Promise.allSettled(ps);
       await Promise.allSettled(this.pushes.map((p) => p.worker.stop()));
       await Promise.allSettled(this.writers.map((w) => w.writer.close()));
+      await this.deps.dvr?.close().catch((err: unknown) => this.log.warn({ err }, 'dvr close failed'));
       if (this.deps.onWritersUpdated) await Promise.resolve(this.deps.onWritersUpdated(this.writers)).catch(() => {});
     })();
     return this.stopping;
@@ -556,6 +585,7 @@ export class Supervisor {
       renditions,
       push: this.pushes.map((p) => p.worker.status()),
       events: [...this.events],
+      dvr: this.deps.dvr ? this.deps.dvr.status : null,
       ffmpeg: ffmpeg.map(({ role, pid, args, input, startedAt }) => ({ role, pid, args: args.map(redact), input, startedAt })),
     };
   }
