@@ -44,6 +44,7 @@ export interface ResolvedVideoProfile {
   gopMs?: number;
   bframes?: number;
   maxrate?: number;
+  /** VBV buffer in bits (ffmpeg -bufsize) */
   bufsize?: number;
 }
 

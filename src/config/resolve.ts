@@ -105,7 +105,7 @@ function resolveTranscoder(t: NonNullable<StreamInput['transcoder']>, baseDir: s
       gopMs: opt(p.gop, parseDuration),
       bframes: p.bframes,
       maxrate: opt(p.maxrate, parseBitrate),
-      bufsize: opt(p.bufsize, parseSize),
+      bufsize: opt(p.bufsize, parseBitrate),
     };
   });
   const a = t.audio ?? {};

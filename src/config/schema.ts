@@ -86,7 +86,7 @@ export const VideoProfileSchema = z
     gop: Duration().optional().describe('keyframe interval (time); defaults to the HLS segment duration'),
     bframes: z.number().int().min(0).max(16).optional().describe('number of B-frames'),
     maxrate: Bitrate().optional().describe('VBV maximum bitrate'),
-    bufsize: Size().optional().describe('VBV buffer size'),
+    bufsize: Bitrate().optional().describe('VBV buffer size in bits, like ffmpeg -bufsize (e.g. 8000k); default 2 × maxrate'),
     name: z.string().optional().describe('profile label (default v1, v2, …)'),
   })
   .describe('one rung of the video ladder');

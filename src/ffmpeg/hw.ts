@@ -46,10 +46,10 @@ function wh(width?: number, height?: number): string | null {
   return `w=${width ?? -2}:h=${height ?? -2}`;
 }
 
-/** maxrate defaults to the bitrate (constant-ish rate for HLS); bufsize (config is bytes) to 2 × bitrate. */
+/** maxrate defaults to the bitrate (constant-ish rate for HLS); bufsize (bits, as ffmpeg) to 2 × maxrate. */
 export function rateArgs(spec: string, p: ResolvedVideoProfile): string[] {
   const maxrate = p.maxrate ?? p.bitrate;
-  const bufsizeBits = p.bufsize !== undefined ? p.bufsize * 8 : 2 * maxrate;
+  const bufsizeBits = p.bufsize ?? 2 * maxrate;
   return [`-b:${spec}`, String(p.bitrate), `-maxrate:${spec}`, String(maxrate), `-bufsize:${spec}`, String(bufsizeBits)];
 }
 

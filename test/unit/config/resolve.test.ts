@@ -59,7 +59,7 @@ test('units are normalized, templates applied by prefix, storages and inputs res
   assert.equal(tr.fallback, 'cpu');
   assert.deepEqual(tr.video.map((v) => [v.name, v.codec, v.bitrate, v.width, v.height]), [['fhd', 'h265', 6_000_000, 1920, 1080], ['v2', 'h264', 2_500_000, -2, 720]]);
   assert.equal(tr.video[0]!.gopMs, 2000);
-  assert.equal(tr.video[0]!.bufsize, 12 * 1024 ** 2);
+  assert.equal(tr.video[0]!.bufsize, 12_000_000, "bufsize is a bitrate (bits), as ffmpeg takes it");
   assert.equal(tr.audio.bitrate, 160_000);
   assert.equal(tr.logo!.path, path.join(GOOD, 'logo.png'));
   assert.deepEqual(ch.renditions, ['v1a1', 'v2a1']);
