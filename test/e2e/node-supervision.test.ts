@@ -91,6 +91,15 @@ test('node supervises, restarts, re-adopts and stops supervisors', { timeout: 12
   }
   assert.ok((await node.stream('a')).stats.lifetime > lifetimeA, 'stream a kept its uptime (not restarted)');
 
+  // node stop --keep-streams: the node goes, supervisors stay and are adopted by the next node
+  const keep = await node.cli(['node', 'stop', '--keep-streams', '--json']);
+  assert.equal(keep.code, 0, keep.stderr);
+  assert.equal(keep.json.keep_streams, true);
+  assert.equal(await pidAlive(node.pid), false);
+  for (const pid of Object.values(before)) assert.ok(await pidAlive(pid), `supervisor ${pid} kept`);
+  await node.restart();
+  assert.deepEqual(await node.supervisorPids(), before, 'adopted again');
+
   // graceful stop: supervisors and their ffmpeg children are gone, run files removed
   const ffPids = (await node.stream('a')).stats.ffmpeg.map((f) => f.pid);
   const stop = await node.stop();
