@@ -11,9 +11,8 @@
  * library's re-serialization (which keeps comments but may normalize layout) when it does not or
  * when an edit could not be expressed as a patch (e.g. a flow-style `streams: {a: …}` map).
  */
-import { open, rename, stat, unlink, chmod } from 'node:fs/promises';
+import { writeFileAtomic as writeFileAtomicCore } from '../core/atomic-write.js';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import {
   Document,
@@ -338,49 +337,9 @@ export function setStreamInDocument(doc: Document, name: string, stream: StreamI
   found.pair.value = doc.createNode(stream);
 }
 
-/**
- * Write a file atomically: a temp file in the same directory, fsync, rename over the target, fsync
- * the directory. Readers see the old or the new content, never a mix. `mode` defaults to the
- * existing file's mode (or 0644 for a new file).
- */
-export async function writeFileAtomic(file: string, data: string | Buffer, mode?: number): Promise<void> {
-  const dir = path.dirname(path.resolve(file));
-  let finalMode = mode;
-  if (finalMode === undefined) {
-    try {
-      finalMode = (await stat(file)).mode & 0o7777;
-    } catch {
-      finalMode = 0o644;
-    }
-  }
-  const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
-  const fh = await open(tmp, 'wx', finalMode);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } catch (e) {
-    await fh.close().catch(() => {});
-    await unlink(tmp).catch(() => {});
-    throw e;
-  }
-  await fh.close();
-  try {
-    if (mode !== undefined) await chmod(tmp, mode); // open()'s mode is filtered by the umask
-    await rename(tmp, file);
-  } catch (e) {
-    await unlink(tmp).catch(() => {});
-    throw e;
-  }
-  try {
-    const dh = await open(dir, 'r');
-    try {
-      await dh.sync();
-    } finally {
-      await dh.close();
-    }
-  } catch {
-    /* some filesystems refuse fsync on a directory: the rename is still atomic */
-  }
+/** Atomic write (src/core/atomic-write.ts); `mode` defaults to the existing file's mode. */
+export function writeFileAtomic(file: string, data: string | Buffer, mode?: number): Promise<void> {
+  return writeFileAtomicCore(file, data, { mode });
 }
 
 /** Edits of one file inside this process are serialized (the API and a reload may race). */

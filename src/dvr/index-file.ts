@@ -18,8 +18,8 @@
  * or a CRC mismatch) and dropped; an hour whose index is damaged or missing is rebuilt from the segment
  * file names, which alone are enough (the names carry start and duration; sizes come from stat).
  */
-import { open, readFile, readdir, rename, stat, unlink, mkdir } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { writeFileAtomic } from '../core/atomic-write.js';
+import { open, readFile, readdir, stat, unlink, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { SegTable, FLAG_REBUILT, type SegmentRecord } from './table.js';
 import { INDEX_DIR, hourDirParts, hourOf, indexFileName, parseIndexFileName, parseSegmentName, segmentFileName } from './layout.js';
@@ -260,10 +260,6 @@ export async function buildHourFromNames(
   return t;
 }
 
-function tmpName(file: string): string {
-  return path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(4).toString('hex')}.tmp`);
-}
-
 /** Replace an hour index with the rows of `t` (tmp + fsync + rename; unlink when empty). */
 export async function writeHourIndex(file: string, t: SegTable, opts: { fsync?: boolean } = {}): Promise<void> {
   if (t.length === 0) {
@@ -273,23 +269,7 @@ export async function writeHourIndex(file: string, t: SegTable, opts: { fsync?: 
     return;
   }
   await mkdir(path.dirname(file), { recursive: true });
-  const tmp = tmpName(file);
-  const fh = await open(tmp, 'w', 0o644);
-  try {
-    await fh.writeFile(encodeTable(t));
-    if (opts.fsync !== false) await fh.sync();
-  } catch (e) {
-    await fh.close().catch(() => {});
-    await unlink(tmp).catch(() => {});
-    throw e;
-  }
-  await fh.close();
-  try {
-    await rename(tmp, file);
-  } catch (e) {
-    await unlink(tmp).catch(() => {});
-    throw e;
-  }
+  await writeFileAtomic(file, encodeTable(t), { mode: 0o644, fsync: opts.fsync !== false });
 }
 
 /**

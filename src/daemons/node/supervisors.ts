@@ -4,10 +4,10 @@
  * it keeps dying), re-adopt supervisors left running by a previous node (same pid, socket answers,
  * same specHash), stop gracefully.
  */
+import { writeFileAtomic } from '../../core/atomic-write.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { mkdir, open, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../core/logger.js';
@@ -355,7 +355,7 @@ export class SupervisorManager {
     await unlinkQuiet(p.sock);
     await unlinkQuiet(p.pid);
     const spec = { stream: m.stream, server: this.server, specHash: m.specHash, ffmpeg: this.ffmpeg };
-    await writeSpecAtomic(p.spec, JSON.stringify(spec, null, 2) + '\n');
+    await writeFileAtomic(p.spec, JSON.stringify(spec, null, 2) + '\n', { mode: 0o600 });
     const log = await open(p.log, 'a', 0o600);
     let child: ChildProcess;
     try {
@@ -496,32 +496,6 @@ export class SupervisorManager {
     } catch {
       return undefined;
     }
-  }
-}
-
-/**
- * Write a spec atomically (temp file in the same dir, fsync, rename). A local copy of the idea of
- * config/edit.ts's writeFileAtomic: importing that module would pull the config schema (zod,
- * ~14 MB RSS) into the long-lived agent.
- */
-async function writeSpecAtomic(file: string, data: string): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
-  const fh = await open(tmp, 'wx', 0o600);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } catch (e) {
-    await fh.close().catch(() => {});
-    await unlink(tmp).catch(() => {});
-    throw e;
-  } finally {
-    await fh.close().catch(() => {});
-  }
-  try {
-    await rename(tmp, file);
-  } catch (e) {
-    await unlink(tmp).catch(() => {});
-    throw e;
   }
 }
 

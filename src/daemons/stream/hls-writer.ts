@@ -21,6 +21,7 @@
  * drops the segment being written (its temp file is removed, it is never named), is kept in
  * stats.lastError, and the next complete segment goes on with a discontinuity.
  */
+import { writeFileAtomic as writeFileAtomicCore } from '../../core/atomic-write.js';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -146,16 +147,9 @@ type Op =
 const SEGMENT_NAME = /^(\d{1,16})-(\d{1,9})\.ts$/;
 const MAX_WRITEV = 1024;
 
-/** Write a file atomically: temp file in the same directory, then rename over the target. */
-export async function writeFileAtomic(file: string, data: string | Buffer): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    await fsp.writeFile(tmp, data);
-    await fsp.rename(tmp, file);
-  } catch (err) {
-    await fsp.unlink(tmp).catch(() => undefined);
-    throw err;
-  }
+/** Playlists and state are rewritten every segment: atomic, but without fsync (rebuilt from disk after a crash). */
+export function writeFileAtomic(file: string, data: string | Buffer): Promise<void> {
+  return writeFileAtomicCore(file, data, { fsync: false });
 }
 
 /** `YYYY/MM/DD/HH` (UTC) of an epoch ms. */

@@ -3,7 +3,8 @@
  * Reads the spec, writes the pid file, serves the status socket, runs the Supervisor; SIGTERM or
  * POST /stop = graceful stop (open segments closed, children stopped, pid/sock removed, exit 0).
  */
-import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../../core/atomic-write.js';
+import { mkdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { createLogger, type Logger } from '../../core/logger.js';
 import { HlsWriter } from './hls-writer.js';
@@ -36,12 +37,6 @@ export interface RunningSupervisor {
   /** graceful stop; resolves when everything is closed */
   stop(reason?: string): Promise<void>;
   stopped: Promise<void>;
-}
-
-async function writeAtomic(file: string, text: string): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  await writeFile(tmp, text, { mode: 0o644 });
-  await rename(tmp, file);
 }
 
 export async function supervisorDeps(spec: SupervisorSpec, log: Logger): Promise<SupervisorDeps> {
@@ -113,7 +108,7 @@ export async function startSupervisor(opts: StartOptions): Promise<RunningSuperv
   };
   const control = new ControlServer({ socketPath: socket, supervisor, onStop: () => void stop('api') });
   await control.listen();
-  await writeAtomic(pidFile, `${process.pid}\n`);
+  await writeFileAtomic(pidFile, `${process.pid}\n`, { fsync: false });
   try {
     await supervisor.start();
   } catch (err) {
