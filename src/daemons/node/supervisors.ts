@@ -16,37 +16,9 @@ import type { ResolvedServer, ResolvedStream } from '../../config/model.js';
 import { socketRequest } from '../../client/socket-http.js';
 import { commandLine, isAlive, readPidFile, signal, signalGroup, sleep, unlinkQuiet, waitForExit } from '../../client/proc.js';
 
-/** What a supervisor answers on GET /status (see INTERFACES.md); read loosely. */
-export interface SupervisorStatus {
-  name: string;
-  pid: number;
-  specHash: string;
-  state: 'starting' | 'running' | 'waiting' | 'failed' | 'stopping' | string;
-  startedAt: number;
-  activeInput: number | null;
-  inputs: {
-    index: number;
-    url: string;
-    priority: number;
-    state: string;
-    bitrate: number;
-    fps: number;
-    ccErrors: number;
-    lostPackets: number;
-    lastPacketAgeMs: number | null;
-    switches: number;
-    lastError: string | null;
-  }[];
-  restarts: number;
-  lastError: string | null;
-  bitrate: number;
-  fps: number;
-  mediaInfo: Record<string, unknown> | null;
-  renditions: { name: string; bitrate: number; segments: number; lastSegmentAt: number | null }[];
-  push: { url: string; state: string; bytes: number; errors: number; lastError: string | null; restarts: number }[];
-  events: { at: number; type: string; reason?: string; from?: number; to?: number }[];
-  ffmpeg: { role: string; pid: number; args: string[] }[];
-}
+/** What a supervisor answers on GET /status: the supervisor's own type (type-only import, no runtime coupling). */
+import type { SupervisorStatus } from '../stream/status.js';
+export type { SupervisorStatus };
 
 export interface NodeEvent {
   at: number;
