@@ -22,11 +22,22 @@ ${EXIT_CODE_HELP}`;
     'segment-duration': Flags.string({ description: 'HLS segment duration, e.g. 2s' }),
     window: Flags.integer({ description: 'segments in the live playlist', min: 2, max: 100 }),
     title: Flags.string({ description: 'human title' }),
+    video: Flags.string({
+      description: 'transcode: one ladder profile per flag, SIZE:BITRATE[:CODEC] or BITRATE (e.g. 1280x720:2000k, 640x360:800k:h264)',
+      multiple: true,
+      helpGroup: 'TRANSCODER',
+    }),
+    hw: Flags.string({ description: 'encoder hardware', options: ['cpu', 'nvenc', 'qsv', 'vaapi'], dependsOn: ['video'], helpGroup: 'TRANSCODER' }),
+    'hw-fallback': Flags.boolean({ description: 'fall back to cpu when the hardware is absent', dependsOn: ['hw'], helpGroup: 'TRANSCODER' }),
+    'audio-bitrate': Flags.string({ description: 'AAC bitrate of the ladder (e.g. 128k)', dependsOn: ['video'], helpGroup: 'TRANSCODER' }),
+    deinterlace: Flags.boolean({ description: 'deinterlace before scaling (yadif)', dependsOn: ['video'], helpGroup: 'TRANSCODER' }),
+    logo: Flags.string({ description: 'overlay this image (top-right)', dependsOn: ['video'], helpGroup: 'TRANSCODER' }),
   };
   static override examples = [
     '<%= config.bin %> stream add cam1 --input rtsp://10.0.0.5/stream1',
     '<%= config.bin %> stream add news --input publish:// --dvr /var/lib/flux/news --retention 7d',
     '<%= config.bin %> stream add ch1 --input udp://239.0.0.1:1234 --backup fake://testsrc --segment-duration 2s --window 6',
+    '<%= config.bin %> stream add abr --input rtmp://origin/live/abr --video 1920x1080:4000k --video 1280x720:2000k --video 640x360:800k --hw nvenc --hw-fallback --push rtmp://cdn.example.com/live/abr',
   ];
 
   async run(): Promise<void> {
@@ -46,6 +57,16 @@ ${EXIT_CODE_HELP}`;
       stream.dvr = { ...(isPath ? { path: f.dvr } : { storage: f.dvr }), ...(f.retention ? { retention: f.retention } : {}) };
     }
     if (f.push?.length) stream.push = f.push;
+    if (f.video?.length) {
+      stream.transcoder = {
+        video: f.video.map(parseProfileFlag),
+        ...(f.hw ? { hw: f.hw as 'cpu' | 'nvenc' | 'qsv' | 'vaapi' } : {}),
+        ...(f['hw-fallback'] ? { fallback: 'cpu' as const } : {}),
+        ...(f['audio-bitrate'] ? { audio: { bitrate: f['audio-bitrate'] } } : {}),
+        ...(f.deinterlace ? { deinterlace: true } : {}),
+        ...(f.logo ? { logo: { path: f.logo } } : {}),
+      };
+    }
     if (f['segment-duration'] || f.window) {
       stream.hls = { ...(f['segment-duration'] ? { segment_duration: f['segment-duration'] } : {}), ...(f.window ? { window: f.window } : {}) };
     }
@@ -78,4 +99,14 @@ ${EXIT_CODE_HELP}`;
     }
     this.output({ ...doc, applied: live }, () => (live ? `stream "${name}" added and started` : `stream "${name}" added`));
   }
+}
+
+/** `1280x720:2000k[:h264]` or `2000k`: units are checked by the schema when the stream is validated. */
+export function parseProfileFlag(v: string): { bitrate: string; size?: string; codec?: 'h264' | 'h265' } {
+  const parts = v.split(':');
+  const [first, second, third] = parts;
+  if (parts.length > 3 || !first) throw new InputError(`--video ${JSON.stringify(v)}: expected SIZE:BITRATE[:CODEC] or BITRATE, e.g. 1280x720:2000k`, { code: 'E_USAGE' });
+  if (parts.length === 1) return { bitrate: first };
+  if (third !== undefined && third !== 'h264' && third !== 'h265') throw new InputError(`--video ${JSON.stringify(v)}: codec must be h264 or h265`, { code: 'E_USAGE' });
+  return { size: first, bitrate: second!, ...(third ? { codec: third } : {}) };
 }
