@@ -48,3 +48,26 @@ test('node start without a config runs the demo stream', { timeout: 90_000 }, as
   await stop();
   assert.equal(existsSync(path.join(dir, 'run', 'node.sock')), false);
 });
+
+test('node start --foreground (the README quick start) prints where to watch and stops on Ctrl-C', { timeout: 90_000 }, async (t) => {
+  const { spawn } = await import('node:child_process');
+  const { CLI } = await import('../helpers/index.js');
+  const dir = await tempDir(t);
+  const port = await freePort();
+  const env = { ...process.env, FLUX_CONFIG: undefined, FLUX_DEMO_HTTP: String(port), FLUX_DEMO_HOST: '127.0.0.1' };
+  const child = spawn(process.execPath, [CLI, 'node', 'start', '--foreground'], { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  beforeRemoving(dir, async () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await killLeftovers(path.join(dir, 'run'));
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const embed = `http://127.0.0.1:${port}/demo/embed.html`;
+  await waitFor(() => stderr.includes(`open ${embed}`), { timeoutMs: 60_000, message: `"open ${embed}" on stderr` });
+  assert.match(stderr, new RegExp(`HLS  http://127\\.0\\.0\\.1:${port}/demo/index\\.m3u8`));
+  assert.equal((await http(embed)).status, 200);
+  await waitFor(async () => (await http(`http://127.0.0.1:${port}/demo/index.m3u8`)).status === 200, { timeoutMs: 45_000, message: 'demo master playlist' });
+  const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+  child.kill('SIGINT');
+  assert.equal(await exited, 0, 'Ctrl-C stops the node cleanly');
+});

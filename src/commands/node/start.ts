@@ -127,7 +127,16 @@ ${EXIT_CODE_HELP}`;
   }
 
   private async foreground(args: string[]): Promise<void> {
-    const child = spawn(process.execPath, [...args, ...(process.stdout.isTTY ? ['--pretty'] : [])], { stdio: 'inherit', cwd: process.cwd(), env: process.env });
+    const child = spawn(process.execPath, [...args, ...(process.stdout.isTTY ? ['--pretty'] : [])], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'], cwd: process.cwd(), env: process.env });
+    // the agent says when it is ready: tell the person where to watch (stderr; logs stay on stdout)
+    child.once('message', (m: ReadyMsg | ErrorMsg) => {
+      if (child.connected) child.disconnect();
+      if (m.type !== 'ready') return;
+      const base = m.info.http.url.replace(/\/$/, '').replace('//0.0.0.0:', '//127.0.0.1:');
+      const lines = [`flux node ready (pid ${m.info.pid}): API ${m.info.api_url}`];
+      if (m.info.demo) lines.push(`  open ${base}/demo/embed.html`, `  HLS  ${base}/demo/index.m3u8`);
+      process.stderr.write(lines.join('\n') + '\n');
+    });
     const forward = (sig: NodeJS.Signals) => () => {
       if (child.exitCode === null) child.kill(sig);
     };
