@@ -98,13 +98,15 @@ function setParam(params: [string, string][], key: string, value: string, overri
 }
 
 /**
- * SRT caller URL: `mode=caller`, `latency` in microseconds (ffmpeg's unit), `streamid`, `timeout`.
+ * SRT input URL: `mode` (the input's srt mode, caller by default), `latency` in microseconds (ffmpeg's unit), `streamid`, `timeout`.
  * ffmpeg reads these query values raw (no %-decoding; `+` means space), so a stream id may not hold `&` or `+`.
  * The passphrase goes as the `-passphrase` protocol option instead: any character works there.
  */
-export function srtCallerUrl(input: ResolvedInput): string {
+export function srtInputUrl(input: ResolvedInput): string {
   const { base, params } = splitQuery(input.url);
-  setParam(params, 'mode', 'caller', false);
+  // the resolved mode (srt_mode:, ?mode= or srt://:port) wins; caller when nothing says otherwise
+  const mode = input.srtMode ?? 'caller';
+  setParam(params, 'mode', mode, input.srtMode !== undefined);
   if (input.srtLatencyMs !== undefined) setParam(params, 'latency', String(Math.round(input.srtLatencyMs * 1000)), true);
   if (input.srtStreamId !== undefined) {
     if (/[&+]/.test(input.srtStreamId)) {
@@ -112,7 +114,8 @@ export function srtCallerUrl(input: ResolvedInput): string {
     }
     setParam(params, 'streamid', input.srtStreamId.replaceAll(' ', '+'), true);
   }
-  setParam(params, 'timeout', String(ioTimeoutUs(input)), false);
+  // a listener waits for its publisher as long as it takes; a caller gives up and retries with backoff
+  if (mode !== 'listener') setParam(params, 'timeout', String(ioTimeoutUs(input)), false);
   return joinQuery(base, params);
 }
 
@@ -144,7 +147,7 @@ function planInput(input: ResolvedInput | 'stdin', caps?: FfmpegCaps): InputPlan
       return { args: ['-rtsp_transport', input.rtspTransport ?? 'tcp', flag, timeout, '-i', input.url], raw: false };
     }
     case 'srt':
-      return { args: [...(input.srtPassphrase ? ['-passphrase', input.srtPassphrase] : []), '-i', srtCallerUrl(input)], raw: false };
+      return { args: [...(input.srtPassphrase ? ['-passphrase', input.srtPassphrase] : []), '-i', srtInputUrl(input)], raw: false };
     case 'hls':
     case 'hlss':
     case 'http':

@@ -56,3 +56,25 @@ test('RTMP and SRT publish into publish:// streams, with authorization', { timeo
   const mi = (await node.stream('cams/srt')).stats.media_info as { width?: number } | null;
   assert.equal(mi?.width, 160);
 });
+
+test('SRT listener input: publish into one stream with latency and passphrase; a wrong passphrase gets nothing in', { timeout: 120_000 }, async (t) => {
+  const dir = await tempDir(t);
+  const [good, locked] = [await freePort(), await freePort()];
+  const pass = 'correcthorsebattery';
+  const srtIn = (port: number) => ({
+    inputs: [{ url: `srt://127.0.0.1:${port}`, srt_mode: 'listener', srt_latency: '200ms', srt_passphrase: pass }],
+    hls: { segment_duration: '1s' },
+  });
+  const node = await startNode(t, { dir, streams: { enc: srtIn(good), locked: srtIn(locked) } });
+  await waitFor(async () => (await node.stream('enc')).stats.ffmpeg?.length, { timeoutMs: 20_000, message: 'the listener ffmpeg runs' });
+
+  const caller = (port: number, passphrase: string) =>
+    publisher(t, `srt://127.0.0.1:${port}?mode=caller&passphrase=${passphrase}&pbkeylen=16`, 'mpegts');
+  caller(good, pass);
+  caller(locked, 'awrongpassphrase');
+  await waitFor(async () => (await node.stream('enc')).stats.alive, { timeoutMs: 40_000, message: 'enc alive from an encrypted SRT publisher' });
+  const mi = (await node.stream('enc')).stats.media_info as { width?: number } | null;
+  assert.equal(mi?.width, 160);
+  const lockedStats = (await node.stream('locked')).stats;
+  assert.equal(lockedStats.alive, false, 'a caller with the wrong passphrase delivers no media');
+});

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildInputArgs, srtCallerUrl, filePathOf, GLOBAL_ARGS } from '../../../src/ffmpeg/args.js';
+import { buildInputArgs, srtInputUrl, filePathOf, GLOBAL_ARGS } from '../../../src/ffmpeg/args.js';
 import { InputError } from '../../../src/core/errors.js';
 import { input, after, caps, beforeInput } from './fixtures.js';
 
@@ -87,7 +87,7 @@ test('srt caller: latency in microseconds, streamid and mode in the query, passp
 });
 
 test('srt keeps query parameters already in the URL (mode) and overrides latency', () => {
-  const url = srtCallerUrl(input('srt://h:1?mode=rendezvous&latency=1&pbkeylen=16', { srtLatencyMs: 120 }));
+  const url = srtInputUrl(input('srt://h:1?mode=rendezvous&latency=1&pbkeylen=16', { srtLatencyMs: 120 }));
   assert.match(url, /mode=rendezvous/);
   assert.match(url, /latency=120000/);
   assert.match(url, /pbkeylen=16/);
@@ -134,4 +134,14 @@ test('publish:// and stdin read MPEG-TS from pipe:0 without -re', () => {
 
 test('an unknown scheme is an InputError', () => {
   assert.throws(() => buildInputArgs(input('gopher://x')), InputError);
+});
+
+test('srt listener inputs (srt_mode: listener, srt://:port) listen without an I/O timeout; the passphrase stays an option', () => {
+  const a = buildInputArgs(input('srt://0.0.0.0:9000', { srtMode: 'listener', srtLatencyMs: 200, srtPassphrase: 'correcthorsebattery' }));
+  const url = after(a, '-i') ?? '';
+  assert.match(url, /mode=listener/);
+  assert.match(url, /latency=200000/);
+  assert.doesNotMatch(url, /timeout=|passphrase/);
+  assert.equal(after(a, '-passphrase'), 'correcthorsebattery');
+  assert.match(srtInputUrl(input('srt://h:1', { srtMode: 'caller' })), /mode=caller.*timeout=/);
 });
