@@ -181,25 +181,7 @@ export function parseH264Sps(nal: Uint8Array): H264Sps | null {
 
   if (r.bit()) {
     // vui_parameters()
-    if (r.bit()) {
-      const idc = r.u(8);
-      if (idc === 255) {
-        sps.sarWidth = r.u(16);
-        sps.sarHeight = r.u(16);
-      } else if (idc > 0 && idc < SAR_TABLE.length) {
-        sps.sarWidth = SAR_TABLE[idc]![0];
-        sps.sarHeight = SAR_TABLE[idc]![1];
-      }
-    }
-    if (r.bit()) r.bit(); // overscan
-    if (r.bit()) {
-      r.u(4); // video_format, video_full_range_flag
-      if (r.bit()) r.u(24); // colour description
-    }
-    if (r.bit()) {
-      r.ue();
-      r.ue();
-    }
+    readVuiPrefix(r, sps);
     if (r.bit()) {
       const unitsInTick = r.u(32);
       const timeScale = r.u(32);
@@ -214,4 +196,30 @@ export function parseH264Sps(nal: Uint8Array): H264Sps | null {
     }
   }
   return sps;
+}
+
+/**
+ * The start of vui_parameters() that H.264 (E.1.1) and H.265 (E.2.1) share: aspect_ratio_info
+ * (sample aspect ratio into `out`), overscan, video_signal_type and chroma_loc_info, skipped.
+ */
+export function readVuiPrefix(r: BitReader, out: { sarWidth?: number; sarHeight?: number }): void {
+  if (r.bit()) {
+    const idc = r.u(8);
+    if (idc === 255) {
+      out.sarWidth = r.u(16);
+      out.sarHeight = r.u(16);
+    } else if (idc > 0 && idc < SAR_TABLE.length) {
+      out.sarWidth = SAR_TABLE[idc]![0];
+      out.sarHeight = SAR_TABLE[idc]![1];
+    }
+  }
+  if (r.bit()) r.bit(); // overscan_info_present → overscan_appropriate
+  if (r.bit()) {
+    r.u(4); // video_format, video_full_range_flag
+    if (r.bit()) r.u(24); // colour description
+  }
+  if (r.bit()) {
+    r.ue(); // chroma_sample_loc_type_top_field
+    r.ue(); // chroma_sample_loc_type_bottom_field
+  }
 }

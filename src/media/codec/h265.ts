@@ -4,7 +4,7 @@
  * Pure byte-level code: never throws on bad input (parsers return null).
  */
 import { BitReader, hex2, unescapeRbsp } from './bits.js';
-import { SAR_TABLE } from './h264.js';
+import { readVuiPrefix } from './h264.js';
 
 export const H265_NAL = {
   TRAIL_N: 0,
@@ -251,25 +251,7 @@ export function parseH265Sps(nal: Uint8Array): H265Sps | null {
   r.bit(); // strong_intra_smoothing_enabled_flag
   if (r.overrun || !r.bit()) return sps;
   // vui_parameters()
-  if (r.bit()) {
-    const idc = r.u(8);
-    if (idc === 255) {
-      sps.sarWidth = r.u(16);
-      sps.sarHeight = r.u(16);
-    } else if (idc > 0 && idc < SAR_TABLE.length) {
-      sps.sarWidth = SAR_TABLE[idc]![0];
-      sps.sarHeight = SAR_TABLE[idc]![1];
-    }
-  }
-  if (r.bit()) r.bit(); // overscan
-  if (r.bit()) {
-    r.u(4);
-    if (r.bit()) r.u(24);
-  }
-  if (r.bit()) {
-    r.ue();
-    r.ue();
-  }
+  readVuiPrefix(r, sps);
   r.bit(); // neutral_chroma_indication_flag
   r.bit(); // field_seq_flag
   r.bit(); // frame_field_info_present_flag
