@@ -329,6 +329,12 @@ export class SupervisorManager {
     const spec = { stream: m.stream, server: this.server, specHash: m.specHash, ffmpeg: this.ffmpeg };
     await writeFileAtomic(p.spec, JSON.stringify(spec, null, 2) + '\n', { mode: 0o600 });
     const log = await open(p.log, 'a', 0o600);
+    // a node stop (or a reload that dropped the stream) may have come during the awaits above:
+    // spawning now would leave a supervisor nobody stops
+    if (this.closed || this.managed.get(m.name) !== m) {
+      await log.close();
+      return;
+    }
     let child: ChildProcess;
     try {
       child = spawn(process.execPath, [supervisorBin(), '--spec', p.spec], {
@@ -337,12 +343,13 @@ export class SupervisorManager {
         env: process.env,
         cwd: this.opts.runDir,
       });
+      // known before the next await, so a stop arriving meanwhile can signal it
+      m.child = child;
+      m.pid = child.pid;
     } finally {
       await log.close();
     }
     child.unref();
-    m.child = child;
-    m.pid = child.pid;
     m.state = 'starting';
     m.spawnedAt = Date.now();
     m.adopted = false;
