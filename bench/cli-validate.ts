@@ -8,26 +8,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { assertBuilt, nodeFloor, timeCommand } from './cli-timing.js';
-
-function config(n: number): string {
-  const parts = ['server:\n  http: 8080\ndvr:\n  main:\n    path: ./dvr\n    retention: 1d\nstreams:\n'];
-  for (let i = 0; i < n; i++) {
-    parts.push(
-      `  ch${i}:\n    inputs:\n      - url: udp://239.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}:1234\n` +
-        `      - url: fake://testsrc\n        backup: true\n        source_timeout: 5s\n` +
-        `    dvr: { storage: main }\n    hls: { segment_duration: 2s, window: 6 }\n`,
-    );
-  }
-  return parts.join('');
-}
+import { manyStreamsYaml } from '../test/helpers/config-fixtures.js';
 
 assertBuilt();
 const dir = mkdtempSync(path.join(tmpdir(), 'flux-bench-validate-'));
 try {
   const f200 = path.join(dir, 's200.yaml');
   const f5000 = path.join(dir, 's5000.yaml');
-  writeFileSync(f200, config(200));
-  writeFileSync(f5000, config(5000));
+  writeFileSync(f200, manyStreamsYaml(200));
+  writeFileSync(f5000, manyStreamsYaml(5000));
   const t200 = timeCommand(['./bin/run.js', 'validate', f200], { runs: 10, warmup: 2 });
   const t5000 = timeCommand(['./bin/run.js', 'validate', f5000], { runs: 3, warmup: 1 });
   const floor = nodeFloor(10);

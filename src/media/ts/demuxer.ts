@@ -820,23 +820,7 @@ export class TsDemuxer {
     }
     const copy = nal.slice();
     const info = t.info;
-    if (t.codecId === C_H264) {
-      const sps = parseH264Sps(copy);
-      if (sps === null) {
-        this.stats.formatErrors++;
-        return;
-      }
-      t.lastSps = copy;
-      info.codecString = sps.codecString;
-      info.width = sps.width;
-      info.height = sps.height;
-      info.profile = sps.profileIdc;
-      info.level = sps.levelIdc;
-      if (sps.fps !== undefined) {
-        info.fps = sps.fps;
-        t.vuiFps = true;
-      }
-    } else if (vps) {
+    if (vps) {
       const v = parseH265Vps(copy);
       if (v === null) {
         this.stats.formatErrors++;
@@ -847,22 +831,24 @@ export class TsDemuxer {
         info.fps = v.fps;
         t.vuiFps = true;
       }
-    } else {
-      const sps = parseH265Sps(copy);
-      if (sps === null) {
-        this.stats.formatErrors++;
-        return;
-      }
-      t.lastSps = copy;
-      info.codecString = sps.codecString;
-      info.width = sps.width;
-      info.height = sps.height;
-      info.profile = sps.profileIdc;
-      info.level = sps.levelIdc;
-      if (sps.fps !== undefined) {
-        info.fps = sps.fps;
-        t.vuiFps = true;
-      }
+      this.infoChanged();
+      return;
+    }
+    // H.264 and H.265 SPS carry the same facts the track needs
+    const sps = t.codecId === C_H264 ? parseH264Sps(copy) : parseH265Sps(copy);
+    if (sps === null) {
+      this.stats.formatErrors++;
+      return;
+    }
+    t.lastSps = copy;
+    info.codecString = sps.codecString;
+    info.width = sps.width;
+    info.height = sps.height;
+    info.profile = sps.profileIdc;
+    info.level = sps.levelIdc;
+    if (sps.fps !== undefined) {
+      info.fps = sps.fps;
+      t.vuiFps = true;
     }
     this.infoChanged();
   }
