@@ -20,7 +20,7 @@ import { yamlLib } from './yaml-lib.js';
 import { ConfigSchema, type ConfigInput } from './schema.js';
 import { resolveConfig } from './resolve.js';
 import type { ResolvedConfig } from './model.js';
-import { ConfigError, InputError, type ConfigIssue } from '../core/errors.js';
+import { ConfigError, EXIT_CODES, InputError, type ConfigIssue } from '../core/errors.js';
 import { semanticIssues } from './semantic.js';
 import { knownKeysAt } from './known-keys.js';
 import { nodeAt, findKeyNode, duplicateKeys, formatPath } from './yaml-pos.js';
@@ -58,7 +58,7 @@ export async function readConfigText(file: string): Promise<string> {
   if (st.isDirectory()) throw new InputError(`${file}: is a directory, expected a YAML file`, { code: 'E_ISDIR' });
   if (!st.isFile()) throw new InputError(`${file}: not a regular file, expected a YAML file`, { code: 'E_NOTFILE' });
   if (st.size > MAX_CONFIG_BYTES) {
-    throw new InputError(`${file}: file is ${st.size} bytes, larger than the ${MAX_CONFIG_BYTES / 1024 / 1024} MiB limit for a config file`, { code: 'E_TOOBIG' });
+    throw new InputError(`${file}: file is ${st.size} bytes, larger than the ${MAX_CONFIG_BYTES / 1024 / 1024} MiB limit for a config file`, { code: 'E_TOOBIG', exitCode: EXIT_CODES.invalidConfig });
   }
   let buf: Buffer;
   try {
@@ -67,8 +67,9 @@ export async function readConfigText(file: string): Promise<string> {
     const code = (e as NodeJS.ErrnoException).code;
     throw new InputError(`${file}: cannot read (${code ?? String(e)})`, { cause: e, code: code === 'EACCES' ? 'E_ACCES' : 'E_READ' });
   }
-  if (buf.includes(0)) throw new InputError(`${file}: binary data (NUL byte), expected a YAML text file`, { code: 'E_BINARY' });
-  if (!isUtf8(buf)) throw new InputError(`${file}: not UTF-8 text, expected a YAML text file`, { code: 'E_BINARY' });
+  // the file exists but its content is not a config: an invalid config (exit 3), like a schema error
+  if (buf.includes(0)) throw new InputError(`${file}: binary data (NUL byte), expected a YAML text file`, { code: 'E_BINARY', exitCode: EXIT_CODES.invalidConfig });
+  if (!isUtf8(buf)) throw new InputError(`${file}: not UTF-8 text, expected a YAML text file`, { code: 'E_BINARY', exitCode: EXIT_CODES.invalidConfig });
   return buf.toString('utf8');
 }
 

@@ -4,7 +4,9 @@ import { PathError } from './errors.js';
 /**
  * The one guard every path built from a stream name (or any user-supplied path part) goes through.
  * Stream names may contain `/` (like Flussonic's `cams/door`) but never `..`, never an absolute
- * path, never an empty segment, never backslashes or control characters.
+ * path, never an empty segment, never backslashes or control characters, never a segment starting
+ * with `.`: such names would be hidden directories on disk, and the writers' temporary files
+ * (`.<random>.tmp`, half-written segments) must never be reachable through a name or URL.
  */
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const NAME_CHARS = /^[A-Za-z0-9._~@+=,:-]+$/;
@@ -20,6 +22,7 @@ export function streamNameProblem(name: string): string | undefined {
   for (const p of parts) {
     if (p === '') return 'stream name has an empty path segment';
     if (p === '..' || p === '.') return `stream name contains a "${p}" segment`;
+    if (p.startsWith('.')) return `stream name segment "${p}" starts with "."`;
     if (!NAME_CHARS.test(p)) return `stream name segment "${p}" has characters outside [A-Za-z0-9._~@+=,:-]`;
   }
   return undefined;

@@ -75,6 +75,13 @@ test('control API: streams CRUD, validation, auth; stream commands', { timeout: 
     assert.equal((await node.api('GET', p)).status, 400, p);
   }
   assert.equal((await node.api('PUT', '/api/v3/streams/%2E%2E', { inputs: [{ url: 'publish://' }] })).status, 400);
+  // names whose segments start with "." (hidden directories, the writers' temporary files)
+  for (const p of ['/api/v3/streams/.hidden', '/api/v3/streams/cams/.door', '/api/v3/streams/%2Ehidden']) {
+    const r = await node.api('PUT', p, { inputs: [{ url: 'publish://' }] });
+    assert.equal(r.status, 400, `${p}: ${r.text}`);
+    assert.match(String((r.json as { error?: string }).error), /starts with "\."/, p);
+  }
+  assert.doesNotMatch(await readFile(node.configFile, 'utf8'), /hidden|\.door/, 'nothing persisted');
 
   // --- restart and input monitor
   const restart = await node.api('POST', '/api/v3/streams/news/restart');

@@ -20,6 +20,19 @@ test('node start refuses invalid configs and busy ports, cleans stale pid files'
   assert.match(invalid.stderr, new RegExp(`^${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3:7: unknown key "inputz"`, 'm'));
   assert.equal(existsSync(path.join(dir, 'run', 'node.pid')), false);
 
+  // a binary (NUL bytes) or non-UTF-8 file is an invalid config too: exit 3, one line
+  const binary = path.join(dir, 'binary.yaml');
+  await writeFile(binary, Buffer.from([0x73, 0x3a, 0x00, 0xff, 0x00, 0x0a, 0x89, 0x50, 0x4e, 0x47]));
+  const bin = await runCli(['node', 'start', '--config', binary], { cwd: dir });
+  assert.equal(bin.code, 3, bin.stderr);
+  assert.equal(bin.stderr, `flux: ${binary}: binary data (NUL byte), expected a YAML text file\n`);
+  const latin1 = path.join(dir, 'latin1.yaml');
+  await writeFile(latin1, Buffer.from('title: caf\xe9\n', 'latin1'));
+  const l1 = await runCli(['node', 'start', '--config', latin1], { cwd: dir });
+  assert.equal(l1.code, 3, l1.stderr);
+  assert.match(l1.stderr, /not UTF-8 text/);
+  assert.equal(existsSync(path.join(dir, 'run', 'node.pid')), false);
+
   const busy = net.createServer();
   await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
   t.after(() => busy.close());

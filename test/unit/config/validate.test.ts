@@ -140,6 +140,8 @@ test('files: missing, directory, binary, invalid UTF-8, too big: one clear Input
     await assert.rejects(validateFile(file), (e: unknown) => {
       assert.ok(e instanceof InputError, String(e));
       assert.equal(e.code, code);
+      // a file that exists but is no config is an invalid config (node start exits 3); a missing one is not
+      assert.equal(e.exitCode, code === 'E_NOENT' || code === 'E_ISDIR' ? 1 : 3, code);
       assert.match(e.message, re);
       assert.ok(!e.message.includes('\n'));
       return true;
