@@ -15,6 +15,10 @@
  * - One publisher per stream: a second one gets NetStream.Publish.BadName and is disconnected.
  * - Hostile or broken peers (garbage, stalled handshake, idle, not reading, abrupt disconnect)
  *   only ever end their own session. Every session end calls sink.end(reason) exactly once.
+ * - Until its publication is accepted a connection is unauthenticated: messages are capped at
+ *   64 KiB, their buffers come from one budget shared by all unauthenticated connections, and one
+ *   address may hold only so many of them (a flood of stalled connections from one address cannot
+ *   fill the global cap and lock publishers from other addresses out).
  */
 import net from 'node:net';
 import { once } from 'node:events';
@@ -23,6 +27,7 @@ import type { Buffer } from 'node:buffer';
 import { streamNameProblem } from '../../core/paths.js';
 import { silentLogger } from '../../core/logger.js';
 import { RtmpServerSession, type PublishRequest, type SessionPhase } from '../../media/rtmp/session.js';
+import type { ByteBudget } from '../../media/rtmp/chunk.js';
 import { FlvToTsRemuxer, type RemuxInfo } from '../../media/rtmp/remux.js';
 
 export interface RtmpLogger {
@@ -104,7 +109,7 @@ export interface RtmpServerOptions {
   authorize(req: RtmpPublishAttempt): Promise<RtmpAuthResult> | RtmpAuthResult;
   onPublish(stream: string, publisher: RtmpPublisher): PublishSink;
   logger?: RtmpLogger;
-  /** handshake must complete within this (default 10 s) */
+  /** handshake must complete within this (default 5 s; real clients need a round trip or two) */
   handshakeTimeoutMs?: number;
   /** publishing must start within this after the TCP connection (default 30 s) */
   publishTimeoutMs?: number;
@@ -112,8 +117,14 @@ export interface RtmpServerOptions {
   idleTimeoutMs?: number;
   /** concurrent connections beyond this are refused (default 1000) */
   maxConnections?: number;
-  /** largest RTMP message (default 16 MiB) */
+  /** unauthenticated (not yet publishing) connections from one address beyond this are refused (default 64) */
+  maxPendingPerAddress?: number;
+  /** largest RTMP message of an accepted publisher (default 16 MiB) */
   maxMessageSize?: number;
+  /** largest RTMP message before the publication is accepted (default 64 KiB) */
+  preAuthMaxMessageSize?: number;
+  /** message buffers all unauthenticated connections together may hold (default 8 MiB) */
+  preAuthBudgetBytes?: number;
   /** unsent bytes to a peer that does not read before it is dropped (default 1 MiB) */
   maxOutputBuffer?: number;
   /** media time held back while waiting for the second track's configuration (default 1000 ms) */
@@ -183,6 +194,8 @@ class Connection {
   private closed = false;
   private paused = false;
   private sinkWaits = 0;
+  /** counted in the server's per-address tally of unauthenticated connections */
+  private pending = true;
 
   constructor(
     readonly socket: net.Socket,
@@ -200,7 +213,7 @@ class Connection {
         unpublish: (reason) => this.endPublication(reason),
         close: (reason) => this.close(reason),
       },
-      { maxMessageSize: o.maxMessageSize, uptimeMs: Date.now() - srv.startedAt },
+      { maxMessageSize: o.maxMessageSize, preAuthMaxMessageSize: o.preAuthMaxMessageSize, preAuthBudget: srv.preAuthBudget, uptimeMs: Date.now() - srv.startedAt },
     );
     socket.setNoDelay(true);
     socket.setTimeout(o.idleTimeoutMs ?? 30_000);
@@ -210,7 +223,7 @@ class Connection {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     this.timer(() => {
       if (this.session.phase === 'handshake') this.close('handshake timeout');
-    }, o.handshakeTimeoutMs ?? 10_000);
+    }, o.handshakeTimeoutMs ?? 5_000);
     this.armPublishTimer();
   }
 
@@ -287,6 +300,7 @@ class Connection {
       return;
     }
     this.sink = sink;
+    this.authenticated();
     this.remux = new FlvToTsRemuxer((ts) => this.toSink(ts), { trackWaitMs: this.srv.opts.trackWaitMs });
     this.publishingSince = Date.now();
     this.session.acceptPublish();
@@ -360,16 +374,26 @@ class Connection {
     }
   }
 
+  /** Leaves the per-address tally of unauthenticated connections (once). */
+  private authenticated(): void {
+    if (!this.pending) return;
+    this.pending = false;
+    this.srv.leavePending(this.remoteAddress);
+  }
+
   close(reason: string): void {
     if (this.closed) return;
     this.closed = true;
     for (const t of this.timers) clearTimeout(t);
+    this.authenticated();
     this.session.end(reason);
     this.endPublication(reason);
     this.srv.connections.delete(this);
     const s = this.socket;
     if (!s.destroyed) {
-      // flush what the session wrote last (e.g. a rejection status), then make sure it goes away
+      // flush what the session wrote last (e.g. a rejection status), then make sure it goes away;
+      // stop reading: what a closed peer still sends must not be read into memory meanwhile
+      s.pause();
       s.end();
       const t = setTimeout(() => s.destroy(), 2000);
       t.unref();
@@ -407,21 +431,53 @@ class Server {
   readonly publishers = new Map<string, Connection>();
   readonly startedAt = Date.now();
   readonly log: RtmpLogger;
+  readonly preAuthBudget: ByteBudget;
+  /** unauthenticated connections by remote address */
+  private readonly pendingByAddress = new Map<string, number>();
+  /** refusals not yet logged (a flood is logged once a second, not once per connection) */
+  private refused = { count: 0, reason: '', remote: '', timer: undefined as NodeJS.Timeout | undefined };
 
   constructor(readonly opts: RtmpServerOptions) {
     this.log = opts.logger ?? silentLogger;
+    this.preAuthBudget = { used: 0, limit: opts.preAuthBudgetBytes ?? 8 * 1024 * 1024 };
+  }
+
+  leavePending(address: string): void {
+    const n = (this.pendingByAddress.get(address) ?? 1) - 1;
+    if (n > 0) this.pendingByAddress.set(address, n);
+    else this.pendingByAddress.delete(address);
+  }
+
+  private refuse(socket: net.Socket, reason: string): void {
+    socket.on('error', () => {});
+    socket.destroy();
+    const r = this.refused;
+    r.count++;
+    r.reason = reason;
+    r.remote = socket.remoteAddress ?? '?';
+    r.timer ??= setTimeout(() => {
+      this.log.warn({ remote: r.remote, refused: r.count }, `rtmp connection refused: ${r.reason}`);
+      r.count = 0;
+      r.timer = undefined;
+    }, 1000).unref();
   }
 
   accept(socket: net.Socket): void {
     if (this.connections.size >= (this.opts.maxConnections ?? 1000)) {
-      this.log.warn({ remote: socket.remoteAddress }, 'rtmp connection refused: too many connections');
-      socket.on('error', () => {});
-      socket.destroy();
+      this.refuse(socket, 'too many connections');
       return;
     }
+    const addr = socket.remoteAddress ?? '?';
+    const pending = this.pendingByAddress.get(addr) ?? 0;
+    if (pending >= (this.opts.maxPendingPerAddress ?? 64)) {
+      this.refuse(socket, 'too many unauthenticated connections from this address');
+      return;
+    }
+    this.pendingByAddress.set(addr, pending + 1);
     try {
       this.connections.add(new Connection(socket, this));
     } catch (err) {
+      this.leavePending(addr);
       this.log.error({ err: (err as Error).message }, 'rtmp connection setup failed');
       socket.destroy();
     }

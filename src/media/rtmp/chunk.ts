@@ -82,6 +82,20 @@ export interface ChunkReaderOptions {
   maxMessageSize?: number;
   /** largest total of partially received messages across chunk streams (default 2 × maxMessageSize) */
   maxPendingBytes?: number;
+  /**
+   * A byte budget shared with other readers (e.g. every unauthenticated connection of a server):
+   * buffers for partially received messages are taken from it too and given back when delivered,
+   * dropped, or when the reader stops or fails. Detach it with `setLimits`.
+   */
+  budget?: ByteBudget;
+}
+
+/** A pool of bytes shared by several readers. */
+export interface ByteBudget {
+  /** bytes held now */
+  used: number;
+  /** most bytes that may be held at once */
+  readonly limit: number;
 }
 
 const enum St {
@@ -95,8 +109,11 @@ export class ChunkReader {
   /** first protocol error; once set, all input is ignored */
   error: string | undefined;
 
-  private readonly maxMessageSize: number;
-  private readonly maxPending: number;
+  private maxMessageSize: number;
+  private maxPending: number;
+  private budget: ByteBudget | undefined;
+  /** chunk size the peer asked for (chunkSize is this clamped to maxMessageSize) */
+  private requestedChunkSize = DEFAULT_CHUNK_SIZE;
   private pending = 0;
   private readonly streams: (ChunkStreamState | undefined)[] = [];
   private state = St.Header;
@@ -115,11 +132,59 @@ export class ChunkReader {
   ) {
     this.maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
     this.maxPending = options.maxPendingBytes ?? 2 * this.maxMessageSize;
+    this.budget = options.budget;
   }
 
-  /** Stops delivering messages (e.g. the session ended inside a callback). */
+  /**
+   * New limits (e.g. raised once a publisher is authorized). The shared budget is given back and
+   * detached unless `budget` names one. Buffers already held stay (they are within the old limits).
+   */
+  setLimits(limits: { maxMessageSize: number; maxPendingBytes?: number; budget?: ByteBudget }): void {
+    if (this.budget !== undefined) this.budget.used -= this.pending;
+    this.budget = limits.budget;
+    if (this.budget !== undefined) this.budget.used += this.pending;
+    this.maxMessageSize = limits.maxMessageSize;
+    this.maxPending = limits.maxPendingBytes ?? 2 * limits.maxMessageSize;
+    // the clamp below depends on the limit: a message no larger than it arrives whole in one chunk
+    // of the peer's size, so re-deriving the chunk size keeps the parse exact
+    this.chunkSize = Math.min(this.requestedChunkSize, this.maxMessageSize);
+  }
+
+  /** bytes held for partially received messages */
+  get pendingBytes(): number {
+    return this.pending;
+  }
+
+  /** Stops delivering messages (e.g. the session ended inside a callback) and frees its buffers. */
   stop(): void {
     this.stopped = true;
+    this.freeAll();
+  }
+
+  private freeAll(): void {
+    for (const s of this.streams) if (s !== undefined) this.release(s);
+    if (this.budget !== undefined) {
+      this.budget.used -= this.pending;
+      this.budget = undefined;
+    }
+    this.pending = 0;
+  }
+
+  /** Takes n bytes for message buffers; the reason when this reader's or the shared limit is reached. */
+  private reserve(n: number): string | undefined {
+    if (this.pending + n > this.maxPending) return `partially received messages exceed ${this.maxPending} bytes`;
+    const b = this.budget;
+    if (b !== undefined) {
+      if (b.used + n > b.limit) return `buffers of unauthenticated connections exceed ${b.limit} bytes`;
+      b.used += n;
+    }
+    this.pending += n;
+    return undefined;
+  }
+
+  private free(n: number): void {
+    this.pending -= n;
+    if (this.budget !== undefined) this.budget.used -= n;
   }
 
   /** Feeds bytes. Returns false once a protocol error happened or the reader was stopped. Never throws. */
@@ -185,6 +250,7 @@ export class ChunkReader {
   private fail(reason: string): -1 {
     if (this.error === undefined) {
       this.error = reason;
+      this.freeAll();
       this.onError(reason);
     }
     return -1;
@@ -298,11 +364,9 @@ export class ChunkReader {
         return p - start + length;
       }
       const alloc = length <= EAGER_ALLOC ? length : EAGER_ALLOC;
-      if (this.pending + alloc > this.maxPending) {
-        return this.fail(`partially received messages exceed ${this.maxPending} bytes`);
-      }
+      const refused = this.reserve(alloc);
+      if (refused !== undefined) return this.fail(refused);
       s.buf = Buffer.allocUnsafe(alloc);
-      this.pending += alloc;
     }
     this.cur = s;
     this.chunkLeft = Math.min(s.length - s.received, this.chunkSize);
@@ -317,13 +381,13 @@ export class ChunkReader {
     const need = s.received + n;
     if (need > buf.length) {
       const size = Math.min(s.length, Math.max(buf.length * 2, need));
-      if (this.pending + size - buf.length > this.maxPending) {
-        this.fail(`partially received messages exceed ${this.maxPending} bytes`);
+      const refused = this.reserve(size - buf.length);
+      if (refused !== undefined) {
+        this.fail(refused);
         return end;
       }
       const grown = Buffer.allocUnsafe(size);
       buf.copy(grown, 0, 0, s.received);
-      this.pending += size - buf.length;
       buf = grown;
       s.buf = grown;
     }
@@ -335,7 +399,7 @@ export class ChunkReader {
       this.state = St.Header;
       if (s.received >= s.length) {
         const payload = buf.length === s.length ? buf : buf.subarray(0, s.length);
-        this.pending -= buf.length;
+        this.free(buf.length);
         s.buf = null;
         this.deliver(s, payload);
       }
@@ -345,7 +409,7 @@ export class ChunkReader {
 
   private release(s: ChunkStreamState): void {
     if (s.buf !== null) {
-      this.pending -= s.buf.length;
+      this.free(s.buf.length);
       s.buf = null;
     }
     s.received = 0;
@@ -364,6 +428,7 @@ export class ChunkReader {
         return;
       }
       // a chunk size beyond the largest message changes nothing: clamp it
+      this.requestedChunkSize = size;
       this.chunkSize = Math.min(size, this.maxMessageSize);
     } else if (s.type === MessageType.Abort && s.streamId === 0 && payload.length >= 4) {
       const csid = payload.readUInt32BE(0);

@@ -15,7 +15,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { decodeAmf0, encodeAmf0, type Amf0Object, type Amf0Value } from './amf0.js';
-import { ChunkReader, ChunkWriter, DEFAULT_MAX_MESSAGE_SIZE, MessageType, type RtmpMessage } from './chunk.js';
+import { ChunkReader, ChunkWriter, DEFAULT_MAX_MESSAGE_SIZE, MessageType, type ByteBudget, type RtmpMessage } from './chunk.js';
 import { HANDSHAKE_SIZE, RTMP_VERSION, serverHandshake } from './handshake.js';
 
 export const UserControlEvent = {
@@ -33,9 +33,19 @@ const CSID_CONTROL = 2;
 const CSID_COMMAND = 3;
 const CSID_STATUS = 5;
 
+/** Largest message before a publication is accepted: commands are small, media waits for acceptance. */
+export const PRE_AUTH_MAX_MESSAGE_SIZE = 64 * 1024;
+
 export interface RtmpSessionOptions {
-  /** largest accepted message (default 16 MiB) */
+  /** largest accepted message once a publication is accepted (default 16 MiB) */
   maxMessageSize?: number;
+  /**
+   * largest accepted message until then (default 64 KiB): a peer that has not been authorized
+   * cannot make the server hold big buffers
+   */
+  preAuthMaxMessageSize?: number;
+  /** byte budget shared by every session not yet authorized (message buffers are taken from it) */
+  preAuthBudget?: ByteBudget;
   /** chunk size announced to and used towards the peer (default 4096) */
   outChunkSize?: number;
   /** Window Acknowledgement Size sent to the peer (default 2 500 000) */
@@ -153,7 +163,8 @@ export class RtmpServerSession {
 
   private readonly reader: ChunkReader;
   private readonly writer = new ChunkWriter();
-  private readonly opts: Required<RtmpSessionOptions>;
+  private readonly opts: Required<Omit<RtmpSessionOptions, 'preAuthBudget'>>;
+  private authorized = false;
   /** handshake bytes collected so far (C0+C1, then C2) */
   private hs: Buffer | null = Buffer.allocUnsafe(1 + HANDSHAKE_SIZE);
   private hsLen = 0;
@@ -172,6 +183,7 @@ export class RtmpServerSession {
   ) {
     this.opts = {
       maxMessageSize: options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE,
+      preAuthMaxMessageSize: options.preAuthMaxMessageSize ?? PRE_AUTH_MAX_MESSAGE_SIZE,
       outChunkSize: options.outChunkSize ?? 4096,
       windowAckSize: options.windowAckSize ?? 2_500_000,
       peerBandwidth: options.peerBandwidth ?? 2_500_000,
@@ -179,8 +191,8 @@ export class RtmpServerSession {
     };
     this.reader = new ChunkReader(
       (m) => this.onMessage(m),
-      (reason) => this.end(`protocol error: ${reason}`),
-      { maxMessageSize: this.opts.maxMessageSize },
+      (reason) => this.protocolError(reason),
+      { maxMessageSize: Math.min(this.opts.preAuthMaxMessageSize, this.opts.maxMessageSize), budget: options.preAuthBudget },
     );
   }
 
@@ -215,6 +227,11 @@ export class RtmpServerSession {
     this.pendingPublish = undefined;
     this.publication = req;
     this.phase = 'publishing';
+    if (!this.authorized) {
+      // authorized: media messages may now be as large as the full limit, off the shared budget
+      this.authorized = true;
+      this.reader.setLimits({ maxMessageSize: this.opts.maxMessageSize });
+    }
     this.userControl(UserControlEvent.StreamBegin, req.streamId);
     this.onStatus(req.streamId, 'status', 'NetStream.Publish.Start', `${req.name} is now published.`, req.name);
   }
@@ -251,6 +268,18 @@ export class RtmpServerSession {
   }
 
   // ------------------------------------------------------------------------------------------
+
+  /**
+   * A chunk-level error ends the session. Before connect succeeded the peer is most likely sending
+   * its connect (an oversized or broken one): it gets `_error` with the reason first, as a client
+   * reports a connect error (transaction 1 is every client's connect).
+   */
+  private protocolError(reason: string): void {
+    if (this.phase === 'connecting') {
+      this.command(CSID_COMMAND, 0, '_error', 1, null, { level: 'error', code: 'NetConnection.Connect.Rejected', description: `protocol error: ${reason}` });
+    }
+    this.end(`protocol error: ${reason}`);
+  }
 
   /** Returns bytes of `data` consumed by the handshake, -1 when it failed. */
   private handshake(data: Buffer): number {
@@ -425,6 +454,19 @@ export class RtmpServerSession {
       return;
     }
     const tx = typeof values[1] === 'number' ? values[1] : 0;
+    if (error !== undefined) {
+      // a command whose arguments do not decode (too deep, a length past the data …) is never
+      // acted on with what was read so far: answered _error with the reason, then the session ends
+      const connect = name === 'connect';
+      const reason = `malformed ${connect ? 'connect' : 'command'}: ${error}`;
+      this.command(CSID_COMMAND, 0, '_error', tx, null, {
+        level: 'error',
+        code: connect ? 'NetConnection.Connect.Rejected' : 'NetConnection.Call.Failed',
+        description: reason,
+      });
+      this.end(reason);
+      return;
+    }
     switch (name) {
       case 'connect':
         this.onConnect(tx, values[2]);

@@ -355,3 +355,67 @@ test('unknown methods with a transaction id get _error; play is refused', () => 
   const play = cmds.at(-1)!;
   assert.equal((play[3] as Record<string, unknown>).code, 'NetStream.Play.Failed');
 });
+
+test('before publish is accepted messages are capped at 64 KiB; after, the full limit applies', () => {
+  const h = harness({ autoAccept: false });
+  const c = new Client(4096);
+  for (const b of publisherStream(c).head) h.session.push(b);
+  assert.equal(h.events.publish.length, 1, 'publish pending');
+  // still unauthorized: a 70 KB message is refused
+  const early = harness();
+  const c1 = new Client(4096);
+  early.session.push(Buffer.concat([c1.c0c1, Buffer.alloc(HANDSHAKE_SIZE)]));
+  early.session.push(c1.raw(MessageType.DataAmf0, Buffer.alloc(70_000), 4));
+  assert.match(early.events.close[0]!, /message length 70000 exceeds limit 65536/);
+  // accepted: a 200 KB keyframe (chunk size asked for was bigger than the pre-auth cap) is delivered
+  h.session.acceptPublish();
+  const big = Buffer.alloc(200_000, 0x27);
+  big[0] = 0x17;
+  h.session.push(c.setChunkSize(0x7fffffff));
+  h.session.push(c.media(MessageType.Video, 1, 0, big));
+  assert.deepEqual(h.events.close, []);
+  assert.equal(h.events.media.length, 1);
+  assert.equal(h.events.media[0]!.payload.length, 200_000);
+});
+
+test('unauthorized sessions share one byte budget; a closed session gives its bytes back', () => {
+  const budget = { used: 0, limit: 100_000 };
+  const mk = () => {
+    const closes: string[] = [];
+    const s = new RtmpServerSession({ send: () => {}, close: (r) => closes.push(r) }, { preAuthBudget: budget });
+    const c = new Client(128);
+    s.push(Buffer.concat([c.c0c1, Buffer.alloc(HANDSHAKE_SIZE)]));
+    // the first 128-byte chunk of a 60,000-byte message: the whole buffer is reserved at once
+    s.push(c.raw(MessageType.DataAmf0, Buffer.alloc(60_000), 4).subarray(0, 12 + 128));
+    return { s, closes };
+  };
+  const a = mk();
+  assert.equal(budget.used, 60_000);
+  const b = mk();
+  assert.match(b.closes[0]!, /buffers of unauthenticated connections exceed 100000 bytes/);
+  assert.equal(budget.used, 60_000, 'the refused session holds nothing');
+  a.s.end('bye');
+  assert.equal(budget.used, 0, 'given back on close');
+});
+
+test('a command whose AMF does not decode is answered _error with the reason and ends the session', () => {
+  for (const [payload, re] of [
+    [Buffer.concat([encodeAmf0('connect', 1), Buffer.alloc(4 * 40, 0).map((_, i) => [0x03, 0x00, 0x01, 0x61][i % 4]!)]), /malformed connect: AMF0 nesting too deep/],
+    [Buffer.concat([encodeAmf0('connect', 1), Buffer.from([0x03, 0x00, 0x03, 0x61, 0x70, 0x70, 0x0c, 0xff, 0xff, 0xff, 0xff, 0x6c, 0x69])]), /malformed connect: truncated AMF0 data/],
+  ] as const) {
+    const { session, out, events } = harness();
+    const c = new Client();
+    session.push(Buffer.concat([c.c0c1, Buffer.alloc(HANDSHAKE_SIZE)]));
+    session.push(c.raw(MessageType.CommandAmf0, payload, 3));
+    c.take(out);
+    const cmds = c.commands();
+    assert.equal(cmds.length, 1, JSON.stringify(cmds));
+    assert.equal(cmds[0]![0], '_error');
+    assert.equal(cmds[0]![1], 1);
+    const info = cmds[0]![3] as Record<string, unknown>;
+    assert.equal(info.code, 'NetConnection.Connect.Rejected');
+    assert.match(String(info.description), re);
+    assert.match(events.close[0]!, re);
+    assert.equal(events.connect.length, 0);
+  }
+});
