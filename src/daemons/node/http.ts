@@ -40,9 +40,15 @@ export interface HttpServerOptions {
   playback: () => PlaybackFn | undefined;
 }
 
+/** A client must have sent its whole request head within this (slow-header clients are cut). */
+export const HEADERS_TIMEOUT_MS = 20_000;
+
 export function createHttpServer(opts: HttpServerOptions): Server {
   const { node, auth, logger } = opts;
-  const server = http.createServer((req, res) => {
+  // Node enforces headersTimeout only when it sweeps its connection list, every
+  // connectionsCheckingInterval (default 30 s): a slow-header client then stays up to 50 s.
+  // Sweeping every second closes it within a second of the timeout (the sweep is a cheap walk).
+  const server = http.createServer({ connectionsCheckingInterval: 1000, headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: 0 }, (req, res) => {
     void (async () => {
       const { path, query } = splitUrl(req.url);
       if (path === API_PREFIX || path.startsWith(API_PREFIX + '/')) {
@@ -73,7 +79,7 @@ export function createHttpServer(opts: HttpServerOptions): Server {
     });
   });
   server.keepAliveTimeout = 15_000;
-  server.headersTimeout = 20_000;
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
   server.requestTimeout = 0; // ingest/long downloads
   return server;
 }
