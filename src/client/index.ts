@@ -192,8 +192,9 @@ export class FluxClient {
     return this.request('POST', '/api/v3/config', text);
   }
 
-  reloadConfig(): Promise<ReloadResult> {
-    return this.request('POST', '/api/v3/config/reload');
+  /** Re-read the config file; `force` applies an empty or stream-less file too (otherwise 409). */
+  reloadConfig(opts: { force?: boolean } = {}): Promise<ReloadResult> {
+    return this.request('POST', '/api/v3/config/reload' + (opts.force ? '?force=true' : ''));
   }
 
   stopNode(opts: { keepStreams?: boolean } = {}): Promise<{ stopping: true }> {

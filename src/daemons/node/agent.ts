@@ -25,6 +25,7 @@ import { closeServer, createHttpServer, createSocketServer, listenSocket, listen
 import { commandLine, isAlive, readPidFile, sleep, unlinkQuiet } from '../../client/proc.js';
 import { resolveFfmpegInfo, type FfmpegInfo } from './ffmpeg-info.js';
 import { startPublishListeners, type PublishListeners } from './publish.js';
+import { judgeReload, keptApiUsers, STABLE_MS, SuspectConfigError, type Suspect } from './reload-guard.js';
 
 export interface AgentOptions {
   /** config file; undefined = the embedded demo */
@@ -108,6 +109,11 @@ export class NodeAgent implements NodeApi {
   private stopping: Promise<void> | undefined;
   private ownsPid = false;
   private reloads = { ok: 0, failed: 0, lastError: null as string | null, lastAt: null as number | null };
+  /** a config without streams read last, waiting to be read the same again (reload-guard.ts) */
+  private suspect: Suspect | undefined;
+  private suspectTimer: NodeJS.Timeout | undefined;
+  /** API users in force (a reload never removes them all: reload-guard.ts) */
+  private apiUsers: ResolvedConfig['auth']['users'] = [];
   /** resolves when the node has stopped (after stop()) */
   readonly stopped: Promise<void>;
   private resolveStopped!: () => void;
@@ -150,6 +156,7 @@ export class NodeAgent implements NodeApi {
     if (await socketAnswers(sock, '/node', 500)) {
       throw new NodeRunningError(`a node already answers on ${sock}; stop it first with "flux node stop"`);
     }
+    this.apiUsers = cfg.auth.users;
     this.auth.setUsers(cfg.auth.users);
     this.ffmpeg = await resolveFfmpegInfo(cfg.server.ffmpeg);
     this.supervisors = new SupervisorManager({ runDir: cfg.server.runDir, logDir: cfg.server.logDir, server: cfg.server, ffmpeg: this.ffmpeg.path, logger: log });
@@ -222,7 +229,10 @@ export class NodeAgent implements NodeApi {
     }
     // keep listeners and run dir of the running node; take the rest
     this.server = { ...cfg.server, http: prev.http, host: prev.host, rtmp: prev.rtmp, srt: prev.srt, runDir: prev.runDir };
-    this.auth.setUsers(cfg.auth.users);
+    const api = keptApiUsers(this.apiUsers, cfg.auth.users);
+    if (api.kept) this.logger.warn({ users: api.users.length }, 'auth.users is gone from the config: the running node keeps its API users (restart the node to turn API auth off)');
+    this.apiUsers = api.users;
+    this.auth.setUsers(api.users);
     if (cfg.server.ffmpeg !== prev.ffmpeg) this.ffmpeg = await resolveFfmpegInfo(cfg.server.ffmpeg);
     this.supervisors.setServer(this.server, this.ffmpeg.path);
     const changes = await this.supervisors.reconcile(enabledStreams(cfg));
@@ -233,10 +243,36 @@ export class NodeAgent implements NodeApi {
   // ---------------------------------------------------------------------------------------------
   // NodeApi
 
-  reload(): Promise<ReconcileResult> {
+  /**
+   * Re-read the config file and apply it. Without `force`, a file that is empty or has lost every
+   * stream while streams run is not applied (SuspectConfigError; see reload-guard.ts).
+   */
+  reload(opts: { force?: boolean } = {}): Promise<ReconcileResult> {
     return this.serial(async () => {
       try {
-        const snap = await this.source.reload();
+        const snap = await this.source.read();
+        const verdict = judgeReload({
+          input: snap.input,
+          runningStreams: Object.keys(this.resolved.streams).length,
+          nextStreams: Object.keys(snap.resolved.streams).length,
+          force: opts.force === true,
+          suspect: this.suspect,
+          now: Date.now(),
+        });
+        if (verdict.kind !== 'apply') {
+          if (verdict.kind === 'hold') {
+            if (this.suspect?.fingerprint !== verdict.fingerprint) this.suspect = { fingerprint: verdict.fingerprint, since: Date.now() };
+            // read it again once it had time to settle: applied then if still the same
+            if (this.suspectTimer) clearTimeout(this.suspectTimer);
+            this.suspectTimer = setTimeout(() => void this.reload().catch(() => {}), STABLE_MS + 100);
+            this.suspectTimer.unref();
+          } else this.suspect = undefined;
+          throw new SuspectConfigError(verdict.message);
+        }
+        this.suspect = undefined;
+        if (this.suspectTimer) clearTimeout(this.suspectTimer);
+        if (opts.force) this.logger.warn({ streams: Object.keys(snap.resolved.streams).length }, 'config reload forced');
+        this.source.commit(snap);
         const r = await this.apply(snap.resolved);
         this.reloads.ok++;
         this.reloads.lastAt = Date.now();
@@ -247,6 +283,7 @@ export class NodeAgent implements NodeApi {
         this.reloads.lastAt = Date.now();
         this.reloads.lastError = e instanceof Error ? e.message : String(e);
         if (e instanceof ConfigError) this.logger.error({ issues: e.issues }, 'config change refused (invalid): the running config is kept');
+        else if (e instanceof SuspectConfigError) this.logger.warn({ file: this.source.file }, `config change not applied: ${e.message}`);
         else this.logger.error({ err: this.reloads.lastError }, 'config reload failed: the running config is kept');
         throw e;
       }
@@ -280,7 +317,7 @@ export class NodeAgent implements NodeApi {
       streams_disabled: names.filter((n) => cfg.streams[n]!.disabled).length,
       supervisor_restarts: running.reduce((s, n) => s + (this.supervisors.get(n)?.restarts ?? 0), 0),
       ffmpeg: this.ffmpeg,
-      auth: { users: cfg.auth.users.length },
+      auth: { users: this.apiUsers.length },
       reloads: { ok: this.reloads.ok, failed: this.reloads.failed, last_error: this.reloads.lastError, last_at: this.reloads.lastAt },
       playback: this.playback !== undefined,
     };
@@ -342,6 +379,7 @@ export class NodeAgent implements NodeApi {
   }
 
   private async teardown(stopSupervisors: boolean): Promise<void> {
+    if (this.suspectTimer) clearTimeout(this.suspectTimer);
     await this.watcher?.close().catch(() => {});
     await this.source?.close().catch(() => {});
     await this.publish?.close().catch(() => {});

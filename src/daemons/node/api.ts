@@ -13,6 +13,7 @@
  *   GET    /api/v3/config                  {file, demo, config}
  *   POST   /api/v3/config                  validate a posted config (YAML/JSON text) → {valid, errors}
  *   POST   /api/v3/config/reload           re-read the file and reconcile → {reloaded, changes} | 400
+ *                                          | 409 (an empty/stream-less file held as suspect; ?force=true applies it)
  * NAME may contain `/`; names with `..` (or otherwise unsafe) are refused with 400 everywhere.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -38,7 +39,7 @@ export interface NodeApi {
   putStream(name: string, value: StreamInput): Promise<void>;
   deleteStream(name: string): Promise<void>;
   restartStream(name: string): Promise<unknown>;
-  reload(): Promise<ReconcileResult>;
+  reload(opts?: { force?: boolean }): Promise<ReconcileResult>;
   validateConfig(text: string): Promise<ConfigIssue[]>;
   stop(opts: { keepStreams: boolean }): void;
 }
@@ -121,7 +122,7 @@ export async function handleApi(req: IncomingMessage, res: ServerResponse, node:
     if (e instanceof ConfigError) return sendJson(res, 400, { error: 'invalid config', valid: false, errors: e.issues.map(issueOut) });
     if (isFluxError(e)) {
       const code = (e as { code: string }).code;
-      const status = code === 'E_NOT_FOUND' ? 404 : code === 'E_EXISTS' ? 409 : code === 'E_PATH' || code === 'E_INVALID_NAME' ? 400 : 500;
+      const status = code === 'E_NOT_FOUND' ? 404 : code === 'E_EXISTS' || code === 'E_SUSPECT_CONFIG' ? 409 : code === 'E_PATH' || code === 'E_INVALID_NAME' ? 400 : 500;
       return sendJson(res, status, { error: e.message, code });
     }
     return sendJson(res, 500, { error: e instanceof Error ? e.message : String(e) });
@@ -210,7 +211,8 @@ async function route(req: IncomingMessage, res: ServerResponse, node: NodeApi, p
   }
   if (p === '/config/reload') {
     if (method !== 'POST') throw new HttpError(405, `${method} not allowed on /config/reload`);
-    const changes = await node.reload();
+    const force = query.get('force');
+    const changes = await node.reload({ force: force === 'true' || force === '1' });
     return sendJson(res, 200, { reloaded: true, changes });
   }
   throw new HttpError(404, `no API route ${method} ${API_PREFIX}${p}`);

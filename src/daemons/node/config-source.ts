@@ -146,10 +146,20 @@ export class ConfigSource {
 
   /** Re-read the file; throws ConfigError (and keeps the current config) when it is invalid. */
   async reload(): Promise<ConfigSnapshot> {
+    return this.commit(await this.read());
+  }
+
+  /** Read and validate the file without making it current (see commit); throws ConfigError. */
+  async read(): Promise<ConfigSnapshot> {
     if (!this.file) return this.current;
     const loaded = await this.worker.call<ConfigSnapshot>('load', this.file);
-    this.current = { input: loaded.input, resolved: loaded.resolved };
-    return this.current;
+    return { input: loaded.input, resolved: loaded.resolved };
+  }
+
+  /** Make a snapshot from read() the current config. */
+  commit(snap: ConfigSnapshot): ConfigSnapshot {
+    this.current = snap;
+    return snap;
   }
 
   /** Validate a config text without applying it. */
