@@ -367,11 +367,12 @@ test('before publish is accepted messages are capped at 64 KiB; after, the full 
   early.session.push(Buffer.concat([c1.c0c1, Buffer.alloc(HANDSHAKE_SIZE)]));
   early.session.push(c1.raw(MessageType.DataAmf0, Buffer.alloc(70_000), 4));
   assert.match(early.events.close[0]!, /message length 70000 exceeds limit 65536/);
-  // accepted: a 200 KB keyframe (chunk size asked for was bigger than the pre-auth cap) is delivered
+  // the peer asks for a chunk size beyond the cap before it is accepted (clamped meanwhile) …
+  h.session.push(c.setChunkSize(0x7fffffff));
+  // … accepted: a 200 KB keyframe sent as one chunk of the peer's size is parsed and delivered
   h.session.acceptPublish();
   const big = Buffer.alloc(200_000, 0x27);
   big[0] = 0x17;
-  h.session.push(c.setChunkSize(0x7fffffff));
   h.session.push(c.media(MessageType.Video, 1, 0, big));
   assert.deepEqual(h.events.close, []);
   assert.equal(h.events.media.length, 1);
