@@ -25,6 +25,8 @@ import { closeServer, createHttpServer, createSocketServer, listenSocket, listen
 import { commandLine, isAlive, readPidFile, sleep, unlinkQuiet } from '../../client/proc.js';
 import { resolveFfmpegInfo, type FfmpegInfo } from './ffmpeg-info.js';
 import { startPublishListeners, type PublishListeners } from './publish.js';
+import { Observability } from '../../events/observe.js';
+import type { EventHub } from '../../events/hub.js';
 
 export interface AgentOptions {
   /** config file; undefined = the embedded demo */
@@ -108,6 +110,7 @@ export class NodeAgent implements NodeApi {
   private stopping: Promise<void> | undefined;
   private ownsPid = false;
   private reloads = { ok: 0, failed: 0, lastError: null as string | null, lastAt: null as number | null };
+  private observe: Observability | undefined;
   /** resolves when the node has stopped (after stop()) */
   readonly stopped: Promise<void>;
   private resolveStopped!: () => void;
@@ -153,6 +156,16 @@ export class NodeAgent implements NodeApi {
     this.auth.setUsers(cfg.auth.users);
     this.ffmpeg = await resolveFfmpegInfo(cfg.server.ffmpeg);
     this.supervisors = new SupervisorManager({ runDir: cfg.server.runDir, logDir: cfg.server.logDir, server: cfg.server, ffmpeg: this.ffmpeg.path, logger: log });
+    this.observe = new Observability({
+      node: () => this.resolved.cluster?.nodeName ?? hostname(),
+      logger: log,
+      streamNames: () => Object.keys(this.resolved.streams),
+      isStream: (name) => Object.prototype.hasOwnProperty.call(this.resolved.streams, name),
+      supervisorNames: () => this.supervisors.names(),
+      supervisor: (name) => this.supervisors.get(name),
+      socketOf: (name) => this.supervisors.paths(name).sock,
+      userAgent: `flux/${await packageVersion()}`,
+    });
 
     try {
       const mod = await import('./playback.js');
@@ -166,7 +179,7 @@ export class NodeAgent implements NodeApi {
       log.error({ err: (e as Error).message }, 'playback handler unavailable');
     }
 
-    this.httpServer = createHttpServer({ node: this, auth: this.auth, logger: log, playback: () => this.playback });
+    this.httpServer = createHttpServer({ node: this, auth: this.auth, logger: log, playback: () => this.playback, onPlay: (req) => this.observe?.playRequest(req) });
     try {
       await listenTcp(this.httpServer, cfg.server.http, cfg.server.host);
     } catch (e) {
@@ -182,6 +195,7 @@ export class NodeAgent implements NodeApi {
       logger: log,
     });
 
+    this.observe.start(cfg.events.sinks);
     const desired = enabledStreams(cfg);
     const changes = await this.supervisors.reconcile(desired);
     const orphans = await this.supervisors.stopOrphans(desired);
@@ -225,6 +239,7 @@ export class NodeAgent implements NodeApi {
     this.auth.setUsers(cfg.auth.users);
     if (cfg.server.ffmpeg !== prev.ffmpeg) this.ffmpeg = await resolveFfmpegInfo(cfg.server.ffmpeg);
     this.supervisors.setServer(this.server, this.ffmpeg.path);
+    this.observe?.configure(cfg.events.sinks);
     const changes = await this.supervisors.reconcile(enabledStreams(cfg));
     this.logger.info(changes, 'config applied');
     return changes;
@@ -241,6 +256,7 @@ export class NodeAgent implements NodeApi {
         this.reloads.ok++;
         this.reloads.lastAt = Date.now();
         this.reloads.lastError = null;
+        this.observe?.hub.emit('config_reloaded', null, 'reload', { message: summarize(r) });
         return r;
       } catch (e) {
         this.reloads.failed++;
@@ -284,6 +300,14 @@ export class NodeAgent implements NodeApi {
       reloads: { ok: this.reloads.ok, failed: this.reloads.failed, last_error: this.reloads.lastError, last_at: this.reloads.lastAt },
       playback: this.playback !== undefined,
     };
+  }
+
+  eventHub(): EventHub {
+    return this.observe!.hub;
+  }
+
+  metrics(): Promise<{ contentType: string; text: string }> {
+    return this.observe!.metrics();
   }
 
   configInput(): ConfigInput {
@@ -349,6 +373,7 @@ export class NodeAgent implements NodeApi {
       if (stopSupervisors) await this.supervisors.stopAll();
       else this.supervisors.detachAll();
     }
+    await this.observe?.close();
     await Promise.all([this.httpServer && closeServer(this.httpServer), this.socketServer && closeServer(this.socketServer)]);
     if (this.ownsPid && this.server) {
       const { pid, sock } = nodePaths(this.server.runDir);
@@ -359,6 +384,10 @@ export class NodeAgent implements NodeApi {
       this.ownsPid = false;
     }
   }
+}
+
+function summarize(r: ReconcileResult): string {
+  return (['started', 'stopped', 'restarted', 'adopted'] as const).map((k) => `${k} ${r[k].length}`).join(', ');
 }
 
 function enabledStreams(cfg: ResolvedConfig): Record<string, ResolvedStream> {

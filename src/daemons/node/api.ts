@@ -13,6 +13,8 @@
  *   GET    /api/v3/config                  {file, demo, config}
  *   POST   /api/v3/config                  validate a posted config (YAML/JSON text) → {valid, errors}
  *   POST   /api/v3/config/reload           re-read the file and reconcile → {reloaded, changes} | 400
+ *   GET    /api/v3/events                  recent events; ?follow=true: NDJSON, kept open (src/events/http.ts)
+ *   GET    /api/v3/metrics (also /metrics)  Prometheus text format (src/events/metrics.ts)
  * NAME may contain `/`; names with `..` (or otherwise unsafe) are refused with 400 everywhere.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -22,6 +24,8 @@ import type { ResolvedStream } from '../../config/model.js';
 import { ConfigError, type ConfigIssue, isFluxError } from '../../core/errors.js';
 import { streamNameProblem } from '../../core/paths.js';
 import type { SupervisorStatus, SupervisorView, ReconcileResult } from './supervisors.js';
+import type { EventHub } from '../../events/hub.js';
+import { handleEvents } from '../../events/http.js';
 
 export const API_PREFIX = '/api/v3';
 const MAX_STREAM_BODY = 1024 * 1024;
@@ -41,6 +45,10 @@ export interface NodeApi {
   reload(): Promise<ReconcileResult>;
   validateConfig(text: string): Promise<ConfigIssue[]>;
   stop(opts: { keepStreams: boolean }): void;
+  /** the node's event bus (observability) */
+  eventHub?(): EventHub;
+  /** Prometheus exposition of the node's metrics */
+  metrics?(): Promise<{ contentType: string; text: string }>;
 }
 
 export interface ApiErrorBody {
@@ -207,6 +215,19 @@ async function route(req: IncomingMessage, res: ServerResponse, node: NodeApi, p
     const text = await readBody(req, MAX_CONFIG_BODY);
     const issues = await node.validateConfig(text);
     return sendJson(res, 200, { valid: issues.length === 0, errors: issues.map(issueOut) });
+  }
+  if (p === '/events' && node.eventHub) {
+    if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, `${method} not allowed on /events`);
+    const bad = handleEvents(req, res, node.eventHub(), query);
+    if (typeof bad === 'string') throw new HttpError(400, bad);
+    return;
+  }
+  if (p === '/metrics' && node.metrics) {
+    if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, `${method} not allowed on /metrics`);
+    const m = await node.metrics();
+    res.writeHead(200, { 'content-type': m.contentType, 'content-length': Buffer.byteLength(m.text), 'cache-control': 'no-store' });
+    res.end(method === 'HEAD' ? undefined : m.text);
+    return;
   }
   if (p === '/config/reload') {
     if (method !== 'POST') throw new HttpError(405, `${method} not allowed on /config/reload`);

@@ -8,12 +8,15 @@ import http from 'node:http';
 import net from 'node:net';
 import { chmod, unlink } from 'node:fs/promises';
 import type { Supervisor } from './supervisor.js';
+import type { StreamEventLog } from '../../events/stream-events.js';
 
 export interface ControlServerOptions {
   socketPath: string;
   supervisor: Supervisor;
   /** graceful stop of the whole daemon (POST /stop) */
   onStop: () => void;
+  /** the stream's event feed (GET /events?since=SEQ&wait=MS, a long poll) */
+  events?: StreamEventLog;
 }
 
 function json(res: http.ServerResponse, status: number, body: unknown): void {
@@ -28,6 +31,15 @@ export function handleControl(opts: ControlServerOptions) {
     const sup = opts.supervisor;
     if (url === '/status' && (req.method === 'GET' || req.method === 'HEAD')) {
       json(res, 200, sup.status());
+      return;
+    }
+    if (url === '/events' && req.method === 'GET' && opts.events) {
+      const q = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
+      const ac = new AbortController();
+      res.once('close', () => ac.abort());
+      void opts.events.page(Number(q.get('since')) || 0, Math.min(Number(q.get('wait')) || 0, 60_000), ac.signal).then((page) => {
+        if (!res.destroyed) json(res, 200, page);
+      });
       return;
     }
     if (url === '/ingest' && (req.method === 'POST' || req.method === 'PUT')) {
