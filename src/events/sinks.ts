@@ -78,7 +78,19 @@ export class WebhookSink {
     };
   }
 
+  private scheduled = false;
+
+  /** Start the next POST on the next turn, so a burst of events goes out as one batch. */
   private kick(): void {
+    if (this.inflight || this.timer || this.closed || this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.next();
+    });
+  }
+
+  private next(): void {
     if (this.inflight || this.timer || this.closed) return;
     if (this.head >= this.queue.length) {
       for (const r of this.idle.splice(0)) r();
