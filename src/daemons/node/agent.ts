@@ -299,6 +299,9 @@ export class NodeAgent implements NodeApi {
       auth: { users: cfg.auth.users.length },
       reloads: { ok: this.reloads.ok, failed: this.reloads.failed, last_error: this.reloads.lastError, last_at: this.reloads.lastAt },
       playback: this.playback !== undefined,
+      cpu_seconds: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
+      rss_bytes: process.memoryUsage.rss(),
+      events: { last_event_id: this.observe?.hub.lastId ?? 0, sinks: this.observe?.sinkStats() ?? [] },
     };
   }
 
@@ -308,6 +311,10 @@ export class NodeAgent implements NodeApi {
 
   metrics(): Promise<{ contentType: string; text: string }> {
     return this.observe!.metrics();
+  }
+
+  onlineClients(name: string): number {
+    return this.observe?.clients.count(name) ?? 0;
   }
 
   configInput(): ConfigInput {

@@ -49,6 +49,8 @@ export interface NodeApi {
   eventHub?(): EventHub;
   /** Prometheus exposition of the node's metrics */
   metrics?(): Promise<{ contentType: string; text: string }>;
+  /** play sessions of a stream seen in the last 30 s */
+  onlineClients?(name: string): number;
 }
 
 export interface ApiErrorBody {
@@ -322,8 +324,8 @@ export interface StreamStats {
   push: Record<string, unknown>[];
   renditions: Record<string, unknown>[];
   events: Record<string, unknown>[];
-  /** ffmpeg children of the supervisor right now */
-  ffmpeg: { role: string; pid: number; input: number | null }[];
+  /** ffmpeg children of the supervisor right now (args redacted) */
+  ffmpeg: { role: string; pid: number; input: number | null; args: string[] }[];
   supervisor: { pid: number | null; state: string; restarts: number; adopted: boolean; spec_hash: string; spawned_at: number } | null;
 }
 
@@ -373,7 +375,7 @@ function statsOf(resolved: ResolvedStream | undefined, sup: SupervisorView | und
     push: (st?.push ?? []).map((p) => ({ url: p.url, state: p.state, bytes: num(p.bytes), errors: num(p.errors), restarts: num(p.restarts), error: p.lastError ?? null })),
     renditions: (st?.renditions ?? []).map((r) => ({ name: r.name, bitrate: num(r.bitrate), segments: num(r.segments), last_segment_at: r.lastSegmentAt ?? null })),
     events,
-    ffmpeg: (st?.ffmpeg ?? []).map((f) => ({ role: f.role, pid: f.pid, input: (f as { input?: number }).input ?? null })),
+    ffmpeg: (st?.ffmpeg ?? []).map((f) => ({ role: f.role, pid: f.pid, input: (f as { input?: number }).input ?? null, args: f.args ?? [] })),
     supervisor: sup
       ? { pid: sup.pid ?? null, state: sup.state, restarts: sup.restarts, adopted: sup.adopted, spec_hash: sup.specHash, spawned_at: sup.spawnedAt }
       : null,
@@ -387,7 +389,14 @@ export async function streamDocument(node: NodeApi, name: string, fresh: boolean
   const resolved = node.resolvedStream(name);
   const sup = node.supervisor(name);
   const st = fresh && sup ? await node.freshStatus(name) : sup?.status;
-  return { name, ...raw, stats: statsOf(resolved, sup, st) };
+  const stats = statsOf(resolved, sup, st);
+  // observability (Flussonic's field names): play sessions, archive depth
+  const dvr = st?.dvr as { bytes?: number; oldest?: number; newest?: number; recording?: boolean; paused?: boolean } | null | undefined;
+  const extra = {
+    online_clients: node.onlineClients?.(name) ?? 0,
+    dvr_info: dvr ? { bytes: dvr.bytes ?? 0, from: dvr.oldest ?? null, to: dvr.newest ?? null, recording: dvr.recording ?? false, paused: dvr.paused ?? false } : null,
+  };
+  return { name, ...raw, stats: { ...stats, ...extra } };
 }
 
 async function listStreams(node: NodeApi, query: URLSearchParams): Promise<{ streams: Record<string, unknown>[]; estimated_count: number }> {
