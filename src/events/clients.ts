@@ -7,6 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 
 const IDLE_MS = 30_000;
+const MEDIA = /(?:\.(?:m3u8|ts|m4s|mp4|m4a|m4v|mpd|aac|vtt)|\/mpegts)$/;
 /** a cap so a flood of distinct clients cannot grow the map without bound */
 const MAX_SESSIONS = 100_000;
 
@@ -37,6 +38,8 @@ export class ClientTracker {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
+    // playlists, segments, archive downloads: what a viewer fetches (not thumbnails, not the page)
+    if (!MEDIA.test(path)) return;
     const stream = this.streamOf(path);
     if (!stream) return;
     const ip = req.socket.remoteAddress ?? '';

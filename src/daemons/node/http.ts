@@ -63,7 +63,7 @@ export function createHttpServer(opts: HttpServerOptions): Server {
         } else if (!isLoopback(req.socket.remoteAddress)) {
           return sendJson(res, 403, { error: 'no API users are configured (auth.users): the HTTP API answers loopback clients only' });
         }
-        if (observe) return path === '/metrics' ? handleApi(req, res, node, path, query) : serveAdmin(req, res, path);
+        if (observe) return path === '/metrics' ? handleApi(req, res, node, path, query) : serveAdmin(req, res, path, (p) => handleApi(req, res, node, p, query));
         return handleApi(req, res, node, path.slice(API_PREFIX.length) || '/', query);
       }
       opts.onPlay?.(req);
