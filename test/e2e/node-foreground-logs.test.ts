@@ -1,0 +1,43 @@
+/**
+ * Logs for people: `flux node start --foreground` on a terminal (tmux) prints one readable line
+ * per log record (pino-pretty), not JSON; with stdout piped it prints JSON lines for machines.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { CLI, tempDir, waitFor, writeConfig } from '../helpers/index.js';
+
+test('node start --foreground: pretty lines on a TTY, JSON lines when piped', { timeout: 90_000 }, async (t) => {
+  const dir = await tempDir(t);
+  const { configFile } = await writeConfig({ dir, streams: {} });
+
+  // a terminal
+  const session = `flux-fg-${process.pid}`;
+  const tmux = (...a: string[]) => execFileSync('tmux', a, { encoding: 'utf8' });
+  tmux('new-session', '-d', '-s', session, '-x', '200', '-y', '30', '-c', dir, `${process.execPath} ${CLI} node start --foreground --config ${configFile}; sleep 30`);
+  t.after(() => {
+    try {
+      tmux('kill-session', '-t', session);
+    } catch {
+      /* gone */
+    }
+  });
+  const pane = () => tmux('capture-pane', '-p', '-t', session);
+  await waitFor(() => /flux node ready/.test(pane()), { timeoutMs: 30_000, message: 'node ready in tmux' });
+  const text = pane();
+  assert.match(text, /^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} [^\]]+\] INFO \(flux-node\): node started \{.*"http":"127\.0\.0\.1:\d+"/m, text);
+  assert.doesNotMatch(text, /\{"level":/);
+  tmux('send-keys', '-t', session, 'C-c');
+  await waitFor(() => /node stopped/.test(pane()), { timeoutMs: 30_000, message: 'node stopped on Ctrl-C' });
+
+  // piped: JSON lines
+  const child = spawn(process.execPath, [CLI, 'node', 'start', '--foreground', '--config', configFile], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => child.kill('SIGKILL'));
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  await waitFor(() => /"msg":"node started"/.test(out), { timeoutMs: 30_000, message: `JSON log line\n${out}` });
+  const line = out.split('\n').find((l) => l.includes('"node started"'))!;
+  assert.equal(JSON.parse(line).msg, 'node started');
+  child.kill('SIGINT');
+  await new Promise((r) => child.once('exit', r));
+});
