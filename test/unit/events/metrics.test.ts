@@ -71,3 +71,20 @@ test('200 streams: every metric family, values from the status documents, under 
   }
   assert.ok(p.samples.every((s) => s.labels.node === 'n1'));
 });
+
+test('templates: the Grafana dashboard queries only metrics Flux exports; the Prometheus example scrapes /metrics', async () => {
+  const { readFileSync } = await import('node:fs');
+  const path = await import('node:path');
+  const { parse } = await import('yaml');
+  const { REPO_ROOT } = await import('../../helpers/index.js');
+  const m = new FluxMetrics({ node: () => 'n', startedAt: 0, streams: () => [], eventCount: () => 0, eventTotals: () => ({}), sinks: () => [] });
+  const known = new Set(m.registry.getMetricsAsArray().map((x) => (x as { name: string }).name));
+  const dash = JSON.parse(readFileSync(path.join(REPO_ROOT, 'templates', 'grafana-dashboard.json'), 'utf8')) as { panels: { title: string; targets: { expr: string }[] }[] };
+  const used = new Set<string>();
+  for (const p of dash.panels) for (const t of p.targets) for (const name of t.expr.match(/flux_[a-z_]+/g) ?? []) used.add(name.replace(/_(bucket|sum|count)$/, ''));
+  assert.ok(used.size >= 15, `dashboard uses ${used.size} metrics`);
+  assert.deepEqual([...used].filter((n) => !known.has(n)), []);
+  const prom = parse(readFileSync(path.join(REPO_ROOT, 'templates', 'prometheus.yml'), 'utf8')) as { scrape_configs: { metrics_path: string; basic_auth?: unknown }[] };
+  assert.equal(prom.scrape_configs[0]!.metrics_path, '/metrics');
+  assert.ok(prom.scrape_configs[0]!.basic_auth);
+});
