@@ -77,7 +77,7 @@ export class EventCollector {
       while (!stopped) {
         let page: StreamEventsPage | undefined;
         try {
-          const res = await socketRequest(this.src.socketOf(name), `/events?since=${seq}&wait=${first ? 0 : WAIT_MS}`, {
+          const res = await socketRequest(this.src.socketOf(name), `/events?since=${seq}&wait=${first ? 0 : WAIT_MS}${pid ? `&pid=${pid}` : ''}`, {
             timeoutMs: WAIT_MS + 5000,
             noKeepAlive: true,
             signal: ac.signal,
@@ -92,13 +92,9 @@ export class EventCollector {
           continue;
         }
         if (page.pid !== pid) {
-          // a new supervisor process: its sequence starts over
-          if (pid !== 0 || seq !== 0) {
-            pid = page.pid;
-            seq = 0;
-            continue;
-          }
+          // a new supervisor process: its sequence starts over (told our pid, it answered from its start)
           pid = page.pid;
+          seq = 0;
         }
         for (const e of page.events) {
           this.hub.relay(e, first && e.utc_ms < this.startedAt);

@@ -48,8 +48,12 @@ export class StreamEventLog {
     return this.ring.slice(Math.max(0, seq + 1 - first));
   }
 
-  /** Events after `seq`; waits up to `waitMs` for one when there is none yet. */
-  async page(seq: number, waitMs: number, signal?: AbortSignal): Promise<StreamEventsPage> {
+  /**
+   * Events after `seq`; waits up to `waitMs` for one when there is none yet. `pid`: the process the
+   * caller's `seq` came from; another one's (a restarted supervisor) means from the start.
+   */
+  async page(seq: number, waitMs: number, signal?: AbortSignal, pid?: number): Promise<StreamEventsPage> {
+    if (pid && pid !== process.pid) seq = 0;
     let events = this.since(seq);
     if (!events.length && waitMs > 0 && !signal?.aborted) {
       await new Promise<void>((resolve) => {

@@ -156,3 +156,35 @@ test('events: scripted failover scenario reaches webhooks in order; flux events;
   follower.kill('SIGINT');
   primary = undefined as never;
 });
+
+test('events survive an agent restart: the adopted supervisor\'s history is read back, not re-sent to sinks', { timeout: 120_000 }, async (t) => {
+  const dir = await tempDir(t);
+  const good = await sink(t, 'ok');
+  const node = await startNode(t, { dir, streams: { idle: { inputs: [{ url: 'publish://' }], hls: { segment_duration: '1s' } } }, extra: { events: { sinks: [{ url: good.url }] } } });
+  await waitFor(() => good.batches.flat().some((e) => e.event === 'stream_started' && e.stream === 'idle'), { timeoutMs: 20_000, message: 'stream_started delivered' });
+  const before = (await node.cli(['events', '--json'])).stdout.trim().split('\n').map((l) => JSON.parse(l) as Ev);
+  const started = before.find((e) => e.event === 'stream_started')!;
+  const supPid = (await node.supervisorPids()).idle;
+
+  node.kill();
+  await new Promise((r) => setTimeout(r, 500));
+  await node.restart();
+  assert.equal((await node.supervisorPids()).idle, supPid, 'the supervisor was adopted, not restarted');
+  const after = await waitFor(async () => {
+    const r = await node.cli(['events', '--json', '--stream', 'idle']);
+    const evs = r.stdout.trim() ? r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Ev) : [];
+    return evs.some((e) => e.event === 'stream_started') ? evs : undefined;
+  }, { timeoutMs: 15_000, message: 'history read back' });
+  const again = after.find((e) => e.event === 'stream_started')!;
+  assert.equal(again.utc_ms, started.utc_ms, 'the same event, read back from the supervisor');
+  // the sink got it once (from the first agent) and not again
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal(good.batches.flat().filter((e) => e.event === 'stream_started').length, 1);
+
+  // a supervisor that dies is restarted by the node: supervisor_restarted, then its new stream_started
+  process.kill(supPid!, 'SIGKILL');
+  await waitFor(() => good.batches.flat().some((e) => e.event === 'supervisor_restarted' && e.stream === 'idle'), { timeoutMs: 20_000, message: 'supervisor_restarted delivered' });
+  await waitFor(() => good.batches.flat().filter((e) => e.event === 'stream_started').length === 2, { timeoutMs: 20_000, message: 'the new supervisor\'s stream_started' });
+  const restarted = good.batches.flat().find((e) => e.event === 'supervisor_restarted')!;
+  assert.match(restarted.reason, /exited|gone/);
+});

@@ -3,6 +3,7 @@
  *   GET /status → SupervisorStatus
  *   POST /ingest (body = MPEG-TS, streamed) → feeds publish:// inputs; 409 when a publisher is on
  *   POST /restart → restart the active input's pipeline; POST /stop → graceful stop
+ *   GET /events?since=SEQ&wait=MS&pid=PID → the stream's events after SEQ (a long poll; src/events)
  */
 import http from 'node:http';
 import net from 'node:net';
@@ -37,7 +38,7 @@ export function handleControl(opts: ControlServerOptions) {
       const q = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
       const ac = new AbortController();
       res.once('close', () => ac.abort());
-      void opts.events.page(Number(q.get('since')) || 0, Math.min(Number(q.get('wait')) || 0, 60_000), ac.signal).then((page) => {
+      void opts.events.page(Number(q.get('since')) || 0, Math.min(Number(q.get('wait')) || 0, 60_000), ac.signal, Number(q.get('pid')) || undefined).then((page) => {
         if (!res.destroyed) json(res, 200, page);
       });
       return;
