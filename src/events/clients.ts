@@ -21,6 +21,7 @@ export interface ClientSession {
 
 export class ClientTracker {
   private sessions = new Map<string, ClientSession>();
+  private perStream = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -54,6 +55,7 @@ export class ClientTracker {
     if (this.sessions.size >= MAX_SESSIONS) return;
     const fresh = { stream, ip, ua, openedAt: now, lastAt: now };
     this.sessions.set(key, fresh);
+    this.perStream.set(stream, (this.perStream.get(stream) ?? 0) + 1);
     this.onOpen(fresh);
   }
 
@@ -76,21 +78,20 @@ export class ClientTracker {
   }
 
   count(stream: string): number {
-    let n = 0;
-    for (const s of this.sessions.values()) if (s.stream === stream) n++;
-    return n;
+    return this.perStream.get(stream) ?? 0;
   }
 
   counts(): Map<string, number> {
-    const m = new Map<string, number>();
-    for (const s of this.sessions.values()) m.set(s.stream, (m.get(s.stream) ?? 0) + 1);
-    return m;
+    return this.perStream;
   }
 
   sweep(now: number): void {
     for (const [k, s] of this.sessions) {
       if (now - s.lastAt > this.idleMs) {
         this.sessions.delete(k);
+        const n = (this.perStream.get(s.stream) ?? 1) - 1;
+        if (n > 0) this.perStream.set(s.stream, n);
+        else this.perStream.delete(s.stream);
         this.onClose(s, 'idle');
       }
     }

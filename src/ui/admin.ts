@@ -27,7 +27,15 @@ export async function serveAdmin(req: IncomingMessage, res: ServerResponse, urlP
     return;
   }
   const rest = urlPath.slice('/admin/'.length);
-  if (rest === 'api/v3' || rest.startsWith('api/v3/')) return api(rest.slice('api/v3'.length) || '/');
+  if (rest === 'api/v3' || rest.startsWith('api/v3/')) {
+    // the browser sends its Basic credentials with any request to this origin, a cross-site form
+    // post included: a change needs a header that only the page's own script (same origin) can set
+    if (req.method !== 'GET' && req.method !== 'HEAD' && req.headers['x-flux-admin'] !== '1') {
+      res.writeHead(403, { 'content-type': 'application/json; charset=utf-8' }).end('{"error":"admin API changes need the x-flux-admin: 1 header"}\n');
+      return;
+    }
+    return api(rest.slice('api/v3'.length) || '/');
+  }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('method not allowed\n');
     return;

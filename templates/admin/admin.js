@@ -164,7 +164,7 @@ $('#restart').addEventListener('click', async () => {
   if (!state.selected) return;
   $('#detail-msg').textContent = 'restarting…';
   try {
-    await api(`/streams/${streamPath(state.selected)}/restart`, { method: 'POST' });
+    await api(`/streams/${streamPath(state.selected)}/restart`, { method: 'POST', headers: { 'x-flux-admin': '1' } });
     $('#detail-msg').textContent = 'restarted';
   } catch (e) {
     $('#detail-msg').textContent = `restart failed: ${e.message}`;

@@ -37,6 +37,8 @@ test('admin page: auth, streams, live events, input monitor, player', { timeout:
   assert.equal((await http(`${node.baseUrl}/admin/flux.yaml`, { user: 'admin', password: 's3cret' })).status, 404);
   assert.equal((await http(`${node.baseUrl}/admin`, { user: 'admin', password: 's3cret' })).status, 200, 'redirected to /admin/');
   assert.equal((await http(`${node.baseUrl}/metrics`, { user: 'admin', password: 's3cret' })).status, 200);
+  // a change through the admin API needs the page's header (a cross-site form cannot set it)
+  assert.equal((await http(`${node.baseUrl}/admin/api/v3/streams/alpha/restart`, { method: 'POST', user: 'admin', password: 's3cret' })).status, 403);
 
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -67,6 +69,9 @@ test('admin page: auth, streams, live events, input monitor, player', { timeout:
     await waitFor(async () => ((await page.evaluate(`document.querySelector('#player').currentTime`)) as number) > 1, { timeoutMs: 30_000, message: 'the player plays' });
     // playing counts a client
     await waitFor(async () => (await node.stream('alpha')).stats.online_clients === 1, { timeoutMs: 10_000, message: 'online_clients 1' });
+    // the page's restart button goes through
+    await page.click('#restart');
+    await waitFor(async () => (await page.locator('#detail-msg').innerText()) === 'restarted', { timeoutMs: 10_000, message: 'restart from the page' });
   } finally {
     await mkdir(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: path.join(ARTIFACTS, 'admin-page.png') });
