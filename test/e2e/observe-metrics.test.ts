@@ -72,4 +72,12 @@ test('metrics: bytes in after a fixed publish, segments, histogram; text format;
     return sample(p, 'flux_stream_up', { stream: 'added' }) !== undefined ? p : undefined;
   }, { message: 'added stream in metrics' });
   assert.ok(sample(after, 'flux_events_total', { event: 'config_reloaded' })! >= 1);
+
+  // no node: exit 4 with one line saying so
+  await node.stop();
+  for (const args of [['metrics'], ['events'], ['events', '--follow'], ['top', '--plain', '-n', '1']]) {
+    const r = await node.cli(args);
+    assert.equal(r.code, 4, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, /no node running|no node answers/);
+  }
 });
