@@ -299,7 +299,7 @@ export class NodeAgent implements NodeApi {
       auth: { users: cfg.auth.users.length },
       reloads: { ok: this.reloads.ok, failed: this.reloads.failed, last_error: this.reloads.lastError, last_at: this.reloads.lastAt },
       playback: this.playback !== undefined,
-      cpu_seconds: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
+      cpu_seconds: cpuSeconds(),
       rss_bytes: process.memoryUsage.rss(),
       events: { last_event_id: this.observe?.hub.lastId ?? 0, sinks: this.observe?.sinkStats() ?? [] },
     };
@@ -391,6 +391,11 @@ export class NodeAgent implements NodeApi {
       this.ownsPid = false;
     }
   }
+}
+
+function cpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
 }
 
 function summarize(r: ReconcileResult): string {
