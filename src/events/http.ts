@@ -34,7 +34,8 @@ export function parseEventQuery(query: URLSearchParams): { since?: number; strea
 export function handleEvents(req: IncomingMessage, res: ServerResponse, hub: EventHub, query: URLSearchParams): boolean | string {
   const q = parseEventQuery(query);
   if (typeof q === 'string') return q;
-  if (!q.follow) {
+  // HEAD never follows: there is no body to keep open
+  if (!q.follow || req.method === 'HEAD') {
     const events = hub.list(q);
     const text = JSON.stringify({ events, last_event_id: hub.lastId }) + '\n';
     res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
