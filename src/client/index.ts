@@ -35,7 +35,9 @@ export interface StreamStatsDoc {
   push: { url: string; state: string; bytes: number; errors: number; restarts: number; error: string | null }[];
   renditions: { name: string; bitrate: number; segments: number; last_segment_at: number | null }[];
   events: { at: number; type: string; reason?: string; from?: number; to?: number; source: 'supervisor' | 'node' }[];
-  ffmpeg: { role: string; pid: number; input: number | null }[];
+  ffmpeg: { role: string; pid: number; input: number | null; args?: string[] }[];
+  online_clients?: number;
+  dvr_info?: { bytes: number; from: number | null; to: number | null; recording: boolean; paused: boolean } | null;
   supervisor: { pid: number | null; state: string; restarts: number; adopted: boolean; spec_hash: string; spawned_at: number } | null;
 }
 
@@ -89,6 +91,9 @@ export interface NodeInfoDoc {
   auth: { users: number };
   reloads: { ok: number; failed: number; last_error: string | null; last_at: number | null };
   playback: boolean;
+  cpu_seconds?: number;
+  rss_bytes?: number;
+  events?: { last_event_id: number; sinks: { url: string; queued: number; sent: number; dropped: number; failed: number; last_error: string | null }[] };
 }
 
 export interface PositionedError {

@@ -145,6 +145,9 @@ export interface ResolvedConfig {
     allowIps?: string[];
     denyIps?: string[];
   };
+  events: {
+    sinks: { url: string; only?: string[]; except?: string[] }[];
+  };
   cluster?: {
     etcd: string[];
     nodeName: string;

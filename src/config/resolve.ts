@@ -238,6 +238,7 @@ export function resolveConfig(cfg: ConfigInput, file?: string): ResolvedConfig {
       allowIps: cfg.auth?.allow_ips,
       denyIps: cfg.auth?.deny_ips,
     },
+    events: { sinks: (cfg.events?.sinks ?? []).map((k) => ({ url: k.url, only: k.only, except: k.except })) },
     cluster: cfg.cluster && {
       etcd: cfg.cluster.etcd,
       nodeName: cfg.cluster.node_name ?? hostname(),

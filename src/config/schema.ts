@@ -4,6 +4,7 @@
  * Values keep their human form here (`2s`, `500G`, `4000k`); resolve.ts normalizes them.
  * Checks that need the whole document (references, ports, name safety) live in semantic.ts.
  */
+import { EVENT_NAMES } from '../events/model.js';
 import { z } from 'zod';
 import { isIP } from 'node:net';
 import { parseBitrate, parseDuration, parseFrameSize, parsePercent, parseSize, UnitError } from './units.js';
@@ -242,6 +243,20 @@ export const ClusterSchema = z
   })
   .describe('cluster membership through etcd');
 
+export const EventSinkSchema = z
+  .strictObject({
+    url: HttpUrl().describe('webhook: events are POSTed here as JSON arrays, in order'),
+    only: z.array(z.enum(EVENT_NAMES)).optional().describe('send only these events (default: all)'),
+    except: z.array(z.enum(EVENT_NAMES)).optional().describe('never send these events'),
+  })
+  .describe('an event sink (webhook)');
+
+export const EventsSchema = z
+  .strictObject({
+    sinks: z.array(EventSinkSchema).optional().describe('webhooks that receive the node\'s events'),
+  })
+  .describe('event delivery');
+
 export const StreamNameSchema = z.string().superRefine((name, ctx) => {
   const p = streamNameProblem(name);
   if (p) ctx.addIssue({ code: 'custom', message: p });
@@ -255,6 +270,7 @@ export const ConfigSchema = z
     dvr: z.record(z.string(), StorageSchema).optional().describe('named DVR storages'),
     auth: AuthSchema.optional(),
     cluster: ClusterSchema.optional(),
+    events: EventsSchema.optional(),
   })
   .describe('Flux media server configuration');
 

@@ -20,7 +20,7 @@ export function createLogger(opts: LoggerOptions): Logger {
   if (opts.file) {
     dest = pino.destination({ dest: opts.file, mkdir: true, sync: false });
   } else if (opts.pretty ?? process.stdout.isTTY) {
-    dest = pino.transport({ target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:standard' } });
+    dest = pino.transport({ target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:standard', singleLine: true, ignore: 'pid,hostname' } });
   } else {
     dest = pino.destination({ dest: 1, sync: false });
   }

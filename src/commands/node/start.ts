@@ -142,11 +142,15 @@ ${EXIT_CODE_HELP}`;
     };
     const onInt = forward('SIGINT');
     const onTerm = forward('SIGTERM');
+    // SIGHUP = reload the config (systemd's ExecReload signals this process, the unit's main pid)
+    const onHup = forward('SIGHUP');
     process.on('SIGINT', onInt);
     process.on('SIGTERM', onTerm);
+    process.on('SIGHUP', onHup);
     const code = await new Promise<number>((resolve) => child.once('exit', (c, s) => resolve(c ?? (s ? 128 + 15 : 1))));
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
+    process.off('SIGHUP', onHup);
     if (code !== 0) this.exit(code);
   }
 }

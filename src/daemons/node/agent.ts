@@ -26,6 +26,8 @@ import { commandLine, isAlive, readPidFile, sleep, unlinkQuiet } from '../../cli
 import { resolveFfmpegInfo, type FfmpegInfo } from './ffmpeg-info.js';
 import { startPublishListeners, type PublishListeners } from './publish.js';
 import { judgeReload, keptApiUsers, STABLE_MS, SuspectConfigError, type Suspect } from './reload-guard.js';
+import { Observability } from '../../events/observe.js';
+import type { EventHub } from '../../events/hub.js';
 
 export interface AgentOptions {
   /** config file; undefined = the embedded demo */
@@ -114,6 +116,7 @@ export class NodeAgent implements NodeApi {
   private suspectTimer: NodeJS.Timeout | undefined;
   /** API users in force (a reload never removes them all: reload-guard.ts) */
   private apiUsers: ResolvedConfig['auth']['users'] = [];
+  private observe: Observability | undefined;
   /** resolves when the node has stopped (after stop()) */
   readonly stopped: Promise<void>;
   private resolveStopped!: () => void;
@@ -160,6 +163,16 @@ export class NodeAgent implements NodeApi {
     this.auth.setUsers(cfg.auth.users);
     this.ffmpeg = await resolveFfmpegInfo(cfg.server.ffmpeg);
     this.supervisors = new SupervisorManager({ runDir: cfg.server.runDir, logDir: cfg.server.logDir, server: cfg.server, ffmpeg: this.ffmpeg.path, logger: log });
+    this.observe = new Observability({
+      node: () => this.resolved.cluster?.nodeName ?? hostname(),
+      logger: log,
+      streamNames: () => Object.keys(this.resolved.streams),
+      isStream: (name) => Object.prototype.hasOwnProperty.call(this.resolved.streams, name),
+      supervisorNames: () => this.supervisors.names(),
+      supervisor: (name) => this.supervisors.get(name),
+      socketOf: (name) => this.supervisors.paths(name).sock,
+      userAgent: `flux/${await packageVersion()}`,
+    });
 
     try {
       const mod = await import('./playback.js');
@@ -173,7 +186,7 @@ export class NodeAgent implements NodeApi {
       log.error({ err: (e as Error).message }, 'playback handler unavailable');
     }
 
-    this.httpServer = createHttpServer({ node: this, auth: this.auth, logger: log, playback: () => this.playback });
+    this.httpServer = createHttpServer({ node: this, auth: this.auth, logger: log, playback: () => this.playback, onPlay: (req) => this.observe?.playRequest(req) });
     try {
       await listenTcp(this.httpServer, cfg.server.http, cfg.server.host);
     } catch (e) {
@@ -189,6 +202,7 @@ export class NodeAgent implements NodeApi {
       logger: log,
     });
 
+    this.observe.start(cfg.events.sinks);
     const desired = enabledStreams(cfg);
     const changes = await this.supervisors.reconcile(desired);
     const orphans = await this.supervisors.stopOrphans(desired);
@@ -235,6 +249,7 @@ export class NodeAgent implements NodeApi {
     this.auth.setUsers(api.users);
     if (cfg.server.ffmpeg !== prev.ffmpeg) this.ffmpeg = await resolveFfmpegInfo(cfg.server.ffmpeg);
     this.supervisors.setServer(this.server, this.ffmpeg.path);
+    this.observe?.configure(cfg.events.sinks);
     const changes = await this.supervisors.reconcile(enabledStreams(cfg));
     this.logger.info(changes, 'config applied');
     return changes;
@@ -277,6 +292,7 @@ export class NodeAgent implements NodeApi {
         this.reloads.ok++;
         this.reloads.lastAt = Date.now();
         this.reloads.lastError = null;
+        this.observe?.hub.emit('config_reloaded', null, 'reload', { message: summarize(r) });
         return r;
       } catch (e) {
         this.reloads.failed++;
@@ -320,7 +336,22 @@ export class NodeAgent implements NodeApi {
       auth: { users: this.apiUsers.length },
       reloads: { ok: this.reloads.ok, failed: this.reloads.failed, last_error: this.reloads.lastError, last_at: this.reloads.lastAt },
       playback: this.playback !== undefined,
+      cpu_seconds: cpuSeconds(),
+      rss_bytes: process.memoryUsage.rss(),
+      events: { last_event_id: this.observe?.hub.lastId ?? 0, sinks: this.observe?.sinkStats() ?? [] },
     };
+  }
+
+  eventHub(): EventHub {
+    return this.observe!.hub;
+  }
+
+  metrics(): Promise<{ contentType: string; text: string }> {
+    return this.observe!.metrics();
+  }
+
+  onlineClients(name: string): number {
+    return this.observe?.clients.count(name) ?? 0;
   }
 
   configInput(): ConfigInput {
@@ -387,6 +418,7 @@ export class NodeAgent implements NodeApi {
       if (stopSupervisors) await this.supervisors.stopAll();
       else this.supervisors.detachAll();
     }
+    await this.observe?.close();
     await Promise.all([this.httpServer && closeServer(this.httpServer), this.socketServer && closeServer(this.socketServer)]);
     if (this.ownsPid && this.server) {
       const { pid, sock } = nodePaths(this.server.runDir);
@@ -397,6 +429,15 @@ export class NodeAgent implements NodeApi {
       this.ownsPid = false;
     }
   }
+}
+
+function cpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+function summarize(r: ReconcileResult): string {
+  return (['started', 'stopped', 'restarted', 'adopted'] as const).map((k) => `${k} ${r[k].length}`).join(', ');
 }
 
 function enabledStreams(cfg: ResolvedConfig): Record<string, ResolvedStream> {

@@ -14,6 +14,8 @@
  *   POST   /api/v3/config                  validate a posted config (YAML/JSON text) → {valid, errors}
  *   POST   /api/v3/config/reload           re-read the file and reconcile → {reloaded, changes} | 400
  *                                          | 409 (an empty/stream-less file held as suspect; ?force=true applies it)
+ *   GET    /api/v3/events                  recent events; ?follow=true: NDJSON, kept open (src/events/http.ts)
+ *   GET    /api/v3/metrics (also /metrics)  Prometheus text format (src/events/metrics.ts)
  * NAME may contain `/`; names with `..` (or otherwise unsafe) are refused with 400 everywhere.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -23,6 +25,8 @@ import type { ResolvedStream } from '../../config/model.js';
 import { ConfigError, type ConfigIssue, isFluxError } from '../../core/errors.js';
 import { streamNameProblem } from '../../core/paths.js';
 import type { SupervisorStatus, SupervisorView, ReconcileResult } from './supervisors.js';
+import type { EventHub } from '../../events/hub.js';
+import { handleEvents } from '../../events/http.js';
 
 export const API_PREFIX = '/api/v3';
 const MAX_STREAM_BODY = 1024 * 1024;
@@ -42,6 +46,12 @@ export interface NodeApi {
   reload(opts?: { force?: boolean }): Promise<ReconcileResult>;
   validateConfig(text: string): Promise<ConfigIssue[]>;
   stop(opts: { keepStreams: boolean }): void;
+  /** the node's event bus (observability) */
+  eventHub?(): EventHub;
+  /** Prometheus exposition of the node's metrics */
+  metrics?(): Promise<{ contentType: string; text: string }>;
+  /** play sessions of a stream seen in the last 30 s */
+  onlineClients?(name: string): number;
 }
 
 export interface ApiErrorBody {
@@ -209,6 +219,19 @@ async function route(req: IncomingMessage, res: ServerResponse, node: NodeApi, p
     const issues = await node.validateConfig(text);
     return sendJson(res, 200, { valid: issues.length === 0, errors: issues.map(issueOut) });
   }
+  if (p === '/events' && node.eventHub) {
+    if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, `${method} not allowed on /events`);
+    const bad = handleEvents(req, res, node.eventHub(), query);
+    if (typeof bad === 'string') throw new HttpError(400, bad);
+    return;
+  }
+  if (p === '/metrics' && node.metrics) {
+    if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, `${method} not allowed on /metrics`);
+    const m = await node.metrics();
+    res.writeHead(200, { 'content-type': m.contentType, 'content-length': Buffer.byteLength(m.text), 'cache-control': 'no-store' });
+    res.end(method === 'HEAD' ? undefined : m.text);
+    return;
+  }
   if (p === '/config/reload') {
     if (method !== 'POST') throw new HttpError(405, `${method} not allowed on /config/reload`);
     const force = query.get('force');
@@ -303,8 +326,8 @@ export interface StreamStats {
   push: Record<string, unknown>[];
   renditions: Record<string, unknown>[];
   events: Record<string, unknown>[];
-  /** ffmpeg children of the supervisor right now */
-  ffmpeg: { role: string; pid: number; input: number | null }[];
+  /** ffmpeg children of the supervisor right now (args redacted) */
+  ffmpeg: { role: string; pid: number; input: number | null; args: string[] }[];
   supervisor: { pid: number | null; state: string; restarts: number; adopted: boolean; spec_hash: string; spawned_at: number } | null;
 }
 
@@ -354,7 +377,7 @@ function statsOf(resolved: ResolvedStream | undefined, sup: SupervisorView | und
     push: (st?.push ?? []).map((p) => ({ url: p.url, state: p.state, bytes: num(p.bytes), errors: num(p.errors), restarts: num(p.restarts), error: p.lastError ?? null })),
     renditions: (st?.renditions ?? []).map((r) => ({ name: r.name, bitrate: num(r.bitrate), segments: num(r.segments), last_segment_at: r.lastSegmentAt ?? null })),
     events,
-    ffmpeg: (st?.ffmpeg ?? []).map((f) => ({ role: f.role, pid: f.pid, input: (f as { input?: number }).input ?? null })),
+    ffmpeg: (st?.ffmpeg ?? []).map((f) => ({ role: f.role, pid: f.pid, input: (f as { input?: number }).input ?? null, args: f.args ?? [] })),
     supervisor: sup
       ? { pid: sup.pid ?? null, state: sup.state, restarts: sup.restarts, adopted: sup.adopted, spec_hash: sup.specHash, spawned_at: sup.spawnedAt }
       : null,
@@ -368,7 +391,14 @@ export async function streamDocument(node: NodeApi, name: string, fresh: boolean
   const resolved = node.resolvedStream(name);
   const sup = node.supervisor(name);
   const st = fresh && sup ? await node.freshStatus(name) : sup?.status;
-  return { name, ...raw, stats: statsOf(resolved, sup, st) };
+  const stats = statsOf(resolved, sup, st);
+  // observability (Flussonic's field names): play sessions, archive depth
+  const dvr = st?.dvr as { bytes?: number; oldest?: number; newest?: number; recording?: boolean; paused?: boolean } | null | undefined;
+  const extra = {
+    online_clients: node.onlineClients?.(name) ?? 0,
+    dvr_info: dvr ? { bytes: dvr.bytes ?? 0, from: dvr.oldest ?? null, to: dvr.newest ?? null, recording: dvr.recording ?? false, paused: dvr.paused ?? false } : null,
+  };
+  return { name, ...raw, stats: { ...stats, ...extra } };
 }
 
 async function listStreams(node: NodeApi, query: URLSearchParams): Promise<{ streams: Record<string, unknown>[]; estimated_count: number }> {

@@ -2,7 +2,7 @@
  * The node's two HTTP listeners:
  *  - the Unix socket `<run>/node.sock` (mode 0600): the control API, no auth;
  *  - the HTTP port: `/api/v3/*` (Basic auth against auth.users; loopback clients only when no user
- *    is configured) and playback for every other path.
+ *    is configured), `/metrics` and `/admin/` behind the same guard, and playback for every other path.
  */
 import http, { type IncomingMessage, type ServerResponse, type Server } from 'node:http';
 import { chmod } from 'node:fs/promises';
@@ -10,6 +10,7 @@ import type { Logger } from '../../core/logger.js';
 import { handleApi, sendJson, API_PREFIX, type NodeApi } from './api.js';
 import { isLoopback, type BasicAuthenticator } from './auth.js';
 import { unlinkQuiet } from '../../client/proc.js';
+import { serveAdmin } from '../../ui/admin.js';
 
 export type PlaybackFn = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 
@@ -38,6 +39,8 @@ export interface HttpServerOptions {
   auth: BasicAuthenticator;
   logger: Logger;
   playback: () => PlaybackFn | undefined;
+  /** every playback request (play sessions, online clients) */
+  onPlay?: (req: IncomingMessage) => void;
 }
 
 /** A client must have sent its whole request head within this (slow-header clients are cut). */
@@ -51,7 +54,9 @@ export function createHttpServer(opts: HttpServerOptions): Server {
   const server = http.createServer({ connectionsCheckingInterval: 1000, headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: 0 }, (req, res) => {
     void (async () => {
       const { path, query } = splitUrl(req.url);
-      if (path === API_PREFIX || path.startsWith(API_PREFIX + '/')) {
+      // /metrics and /admin/ sit behind the API's guard: they show what the API shows
+      const observe = path === '/metrics' || path === '/admin' || path.startsWith('/admin/');
+      if (path === API_PREFIX || path.startsWith(API_PREFIX + '/') || observe) {
         if (auth.enabled) {
           const user = await auth.authenticate(req.headers.authorization);
           if (!user) {
@@ -64,8 +69,10 @@ export function createHttpServer(opts: HttpServerOptions): Server {
         } else if (!isLoopback(req.socket.remoteAddress)) {
           return sendJson(res, 403, { error: 'no API users are configured (auth.users): the HTTP API answers loopback clients only' });
         }
+        if (observe) return path === '/metrics' ? handleApi(req, res, node, path, query) : serveAdmin(req, res, path, (p) => handleApi(req, res, node, p, query));
         return handleApi(req, res, node, path.slice(API_PREFIX.length) || '/', query);
       }
+      opts.onPlay?.(req);
       const playback = opts.playback();
       if (playback && (await playback(req, res))) return;
       if (!res.headersSent) {

@@ -3,17 +3,21 @@
  *   GET /status → SupervisorStatus
  *   POST /ingest (body = MPEG-TS, streamed) → feeds publish:// inputs; 409 when a publisher is on
  *   POST /restart → restart the active input's pipeline; POST /stop → graceful stop
+ *   GET /events?since=SEQ&wait=MS&pid=PID → the stream's events after SEQ (a long poll; src/events)
  */
 import http from 'node:http';
 import net from 'node:net';
 import { chmod, unlink } from 'node:fs/promises';
 import type { Supervisor } from './supervisor.js';
+import type { StreamEventLog } from '../../events/stream-events.js';
 
 export interface ControlServerOptions {
   socketPath: string;
   supervisor: Supervisor;
   /** graceful stop of the whole daemon (POST /stop) */
   onStop: () => void;
+  /** the stream's event feed (GET /events?since=SEQ&wait=MS, a long poll) */
+  events?: StreamEventLog;
 }
 
 function json(res: http.ServerResponse, status: number, body: unknown): void {
@@ -28,6 +32,15 @@ export function handleControl(opts: ControlServerOptions) {
     const sup = opts.supervisor;
     if (url === '/status' && (req.method === 'GET' || req.method === 'HEAD')) {
       json(res, 200, sup.status());
+      return;
+    }
+    if (url === '/events' && req.method === 'GET' && opts.events) {
+      const q = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
+      const ac = new AbortController();
+      res.once('close', () => ac.abort());
+      void opts.events.page(Number(q.get('since')) || 0, Math.min(Number(q.get('wait')) || 0, 60_000), ac.signal, Number(q.get('pid')) || undefined).then((page) => {
+        if (!res.destroyed) json(res, 200, page);
+      });
       return;
     }
     if (url === '/ingest' && (req.method === 'POST' || req.method === 'PUT')) {

@@ -16,6 +16,7 @@ import { PushWorker } from './push.js';
 import { Supervisor, redact, type PushLike, type SupervisorDeps, type WriterLike } from './supervisor.js';
 import { createTsAnalyzer } from './monitor.js';
 import { DvrRecorder } from '../../dvr/recorder.js';
+import { StatusWatcher, StreamEventLog } from '../../events/stream-events.js';
 
 export interface StartOptions {
   specFile: string;
@@ -90,7 +91,14 @@ export async function startSupervisor(opts: StartOptions): Promise<RunningSuperv
   await mkdir(path.dirname(socket), { recursive: true, mode: 0o700 });
   await mkdir(path.dirname(pidFile), { recursive: true, mode: 0o700 });
 
-  const supervisor = new Supervisor({ stream: spec.stream, server: spec.server, specHash: spec.specHash }, await supervisorDeps(spec, log));
+  const deps = await supervisorDeps(spec, log);
+  const events = new StreamEventLog(spec.stream.name);
+  const watcher = new StatusWatcher(events);
+  deps.onEvent = (e) => watcher.lifecycle(e);
+  const supervisor = new Supervisor({ stream: spec.stream, server: spec.server, specHash: spec.specHash }, deps);
+  // status transitions (source ready/lost, push, DVR) become events once a second
+  const watch = setInterval(() => watcher.observe(supervisor.status()), 1000);
+  watch.unref();
   let stopping: Promise<void> | null = null;
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((r) => (resolveStopped = r));
@@ -98,7 +106,11 @@ export async function startSupervisor(opts: StartOptions): Promise<RunningSuperv
     stopping ??= (async () => {
       log.info({ reason }, 'stopping');
       const t0 = Date.now();
+      clearInterval(watch);
       await supervisor.stop(reason).catch((err: unknown) => log.error({ err }, 'supervisor stop failed'));
+      // let the agent's pending event poll carry stream_stopped before the socket goes
+      events.close();
+      await new Promise((r) => setTimeout(r, 100));
       await control.close().catch(() => {});
       await unlink(pidFile).catch(() => {});
       log.info({ ms: Date.now() - t0 }, 'stopped');
@@ -106,7 +118,7 @@ export async function startSupervisor(opts: StartOptions): Promise<RunningSuperv
     })();
     return stopping;
   };
-  const control = new ControlServer({ socketPath: socket, supervisor, onStop: () => void stop('api') });
+  const control = new ControlServer({ socketPath: socket, supervisor, events, onStop: () => void stop('api') });
   await control.listen();
   await writeFileAtomic(pidFile, `${process.pid}\n`, { fsync: false });
   try {

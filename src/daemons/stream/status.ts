@@ -32,6 +32,10 @@ export interface RenditionStatus {
   bitrate: number;
   segments: number;
   lastSegmentAt: number | null;
+  /** extra (metrics): MPEG-TS bytes fed to the writer */
+  bytes?: number;
+  /** extra (metrics): segment durations in seconds, per bucket upper bound `le` (not cumulative) */
+  durations?: { le: number[]; counts: number[]; sum: number; count: number };
 }
 
 export interface PushStatus {

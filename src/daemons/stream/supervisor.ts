@@ -91,6 +91,8 @@ export interface SupervisorDeps {
   backoff?: () => Backoff;
   tickMs?: number;
   now?: () => number;
+  /** every lifecycle event as it happens (src/events: the node's event feed) */
+  onEvent?: (ev: SupervisorEvent) => void;
 }
 
 export interface SupervisorOptions {
@@ -127,7 +129,7 @@ export class Supervisor {
   private activatedAt = 0;
   /** full pipeline being started for a priority return (make-before-break) */
   private pending: { index: number; pipeline: Pipeline; startedAt: number } | null = null;
-  private writers: { rendition: string; writer: WriterLike; segments: number; lastSegmentAt: number | null; bytes: number; errorSeenAt: number }[] = [];
+  private writers: { rendition: string; writer: WriterLike; segments: number; lastSegmentAt: number | null; bytes: number; errorSeenAt: number; durations: Durations }[] = [];
   private pushes: { worker: PushLike; rendition: number }[] = [];
   private events: SupervisorEvent[] = [];
   private restarts = 0;
@@ -176,7 +178,7 @@ export class Supervisor {
   async start(): Promise<void> {
     const s = this.opts.stream;
     for (const rendition of s.renditions) {
-      const entry = { rendition, writer: null as unknown as WriterLike, segments: 0, lastSegmentAt: null as number | null, bytes: 0, errorSeenAt: 0 };
+      const entry = { rendition, writer: null as unknown as WriterLike, segments: 0, lastSegmentAt: null as number | null, bytes: 0, errorSeenAt: 0, durations: newDurations() };
       entry.writer = await this.deps.openWriter({
         root: s.root,
         rendition,
@@ -187,6 +189,7 @@ export class Supervisor {
         onSegment: (seg) => {
           entry.segments++;
           entry.lastSegmentAt = this.now();
+          countDuration(entry.durations, seg.durationMs / 1000);
           for (const l of this.segmentListeners) l(seg);
           const dvr = this.deps.dvr?.onSegment(seg);
           const master = this.deps.onWritersUpdated?.(this.writers);
@@ -525,6 +528,7 @@ export class Supervisor {
     this.events.push(ev);
     if (this.events.length > MAX_EVENTS) this.events.splice(0, this.events.length - MAX_EVENTS);
     this.log.info({ event: ev }, `${ev.type}: ${ev.reason}`);
+    this.deps.onEvent?.(ev);
   }
 
   // ---------------------------------------------------------------- status
@@ -562,6 +566,8 @@ export class Supervisor {
       bitrate: numberField(w.writer.stats, 'bitrate') ?? 0,
       segments: w.segments,
       lastSegmentAt: w.lastSegmentAt,
+      bytes: w.bytes,
+      durations: w.durations,
     }));
     const ffmpeg: FfmpegChildStatus[] = [];
     if (this.active) ffmpeg.push(...this.active.children());
@@ -589,6 +595,19 @@ export class Supervisor {
       ffmpeg: ffmpeg.map(({ role, pid, args, input, startedAt }) => ({ role, pid, args: args.map(redact), input, startedAt })),
     };
   }
+}
+
+/** segment durations by bucket (seconds; the metrics' histogram) */
+type Durations = { le: number[]; counts: number[]; sum: number; count: number };
+const DURATION_BUCKETS = [0.5, 1, 1.5, 2, 3, 4, 6, 8, 10, 15];
+function newDurations(): Durations {
+  return { le: DURATION_BUCKETS, counts: DURATION_BUCKETS.map(() => 0), sum: 0, count: 0 };
+}
+function countDuration(d: Durations, s: number): void {
+  const k = d.le.findIndex((le) => s <= le);
+  if (k >= 0) d.counts[k]!++;
+  d.sum += s;
+  d.count++;
 }
 
 function numberField(o: unknown, k: string): number | undefined {

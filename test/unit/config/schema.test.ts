@@ -68,12 +68,15 @@ test('mission coverage: per-input options, play auth, cluster', () => {
     },
     auth: { play_backend: 'http://127.0.0.1:9000', play_backend_timeout: '2s', play_cache: '30s', play_default: 'allow', allow_ips: ['0.0.0.0/0'] },
     cluster: { etcd: ['http://127.0.0.1:2379'], node_name: 'n1', advertise: 'http://n1:8080', key_prefix: '/flux/', lease_ttl: '10s' },
+    events: { sinks: [{ url: 'http://127.0.0.1:9000/hook', only: ['source_lost', 'source_switched'], except: ['play_opened'] }] },
   };
   const r = ConfigSchema.safeParse(cfg);
   assert.ok(r.success, JSON.stringify(r.error?.issues));
   assert.equal(ConfigSchema.safeParse({ auth: { allow_ips: ['10.0.0.0/33'] } }).success, false);
   assert.equal(ConfigSchema.safeParse({ auth: { play_backend: 'ftp://x' } }).success, false);
   assert.equal(ConfigSchema.safeParse({ cluster: { etcd: [] } }).success, false);
+  assert.equal(ConfigSchema.safeParse({ events: { sinks: [{ url: 'ftp://x' }] } }).success, false);
+  assert.equal(ConfigSchema.safeParse({ events: { sinks: [{ url: 'http://x', only: ['stream_exploded'] }] } }).success, false);
 });
 
 test('JSON Schema: draft 2020-12, strict objects, a description on every property', () => {
@@ -82,7 +85,7 @@ test('JSON Schema: draft 2020-12, strict objects, a description on every propert
   assert.equal(js.type, 'object');
   assert.equal(js.additionalProperties, false);
   const props = js.properties as Record<string, unknown>;
-  assert.deepEqual(Object.keys(props).sort(), ['auth', 'cluster', 'dvr', 'server', 'streams', 'templates']);
+  assert.deepEqual(Object.keys(props).sort(), ['auth', 'cluster', 'dvr', 'events', 'server', 'streams', 'templates']);
   // walk every object's properties: each must carry a description (editor hover text)
   const missing: string[] = [];
   const walk = (node: unknown, p: string) => {
