@@ -54,6 +54,17 @@ export function outputFd(i: number): number {
 }
 
 const MUX_FLAGS: readonly string[] = ['-f', 'mpegts', '-muxdelay', '0', '-muxpreload', '0'];
+/**
+ * Stream copy of video: drop packets without a PTS. RTSP/RTP H.264 with B-frames gives its first
+ * keyframe(s) no PTS (the depacketizer cannot know the reorder delay yet); the MPEG-TS muxer then
+ * fails the whole process with "first pts and dts value must be set". Dropping those packets lets
+ * the stream start at the next keyframe (the segmenter drops what comes before it anyway).
+ * ffmpeg >= 5 reads `drop` as an expression; 4.x had no such option, so it gets nothing.
+ */
+function copyVideoBsf(spec: string, caps?: FfmpegCaps): string[] {
+  if (caps && caps.major !== null && caps.major < 5) return [];
+  return [`-bsf:${spec}`, 'noise=drop=eq(pts\\,nopts)'];
+}
 const HTTP_RECONNECT: readonly string[] = ['-reconnect', '1', '-reconnect_streamed', '1', '-reconnect_on_network_error', '1', '-reconnect_delay_max', '5'];
 
 function pipeOut(fd: number): string[] {
@@ -327,7 +338,7 @@ function ladderArgs(stream: ResolvedStream, t: ResolvedTranscoder, plan: InputPl
   const videoMap = (i: number) => (profiles[i]!.codec === 'copy' ? '0:v:0' : `[v${i}]`);
   const videoCodecArgs = (i: number, spec: string): string[] => {
     const p = profiles[i]!;
-    if (p.codec === 'copy') return [`-c:${spec}`, 'copy'];
+    if (p.codec === 'copy') return [`-c:${spec}`, 'copy', ...copyVideoBsf(spec, caps)];
     return backend.encoderArgs(spec, p, p.codec as EncodedCodec, plans[i]!);
   };
   const head = [...GLOBAL_ARGS, ...backend.inputArgs(plan.raw), '-fflags', '+genpts', ...plan.args];
@@ -366,7 +377,7 @@ export function buildPipelineArgs(stream: ResolvedStream, input: ResolvedInput |
     if (native) return null;
     const plan = planInput(input, caps);
     if (plan.fake) return fakeEncodeArgs(stream, plan, caps);
-    const args = [...GLOBAL_ARGS, '-fflags', '+genpts', ...plan.args, '-map', '0:v:0?', '-map', '0:a?', '-c', 'copy', ...pipeOut(1)];
+    const args = [...GLOBAL_ARGS, '-fflags', '+genpts', ...plan.args, '-map', '0:v:0?', '-map', '0:a?', '-c', 'copy', ...copyVideoBsf('v', caps), ...pipeOut(1)];
     return { args, outputs: [{ rendition: stream.renditions[0] ?? 'v1a1', fd: 1 }], warnings: [], hw: 'cpu' };
   }
   return ladderArgs(stream, t, planInput(input, caps), caps);
