@@ -112,6 +112,9 @@ interface InputRuntime {
   healthySince: number;
   /** last media from the probe */
   probeMediaAt: number;
+  /** lastError as last seen by the clock, and when: media newer than that clears it */
+  seenError: string | null;
+  seenErrorAt: number;
 }
 
 const MAX_EVENTS = 100;
@@ -125,6 +128,8 @@ export class Supervisor {
   private activeIndex: number | null = null;
   private active: Pipeline | null = null;
   private activatedAt = 0;
+  /** why the next switch happens (kept in its event) */
+  private switchWhy: string | undefined;
   /** full pipeline being started for a priority return (make-before-break) */
   private pending: { index: number; pipeline: Pipeline; startedAt: number } | null = null;
   private writers: { rendition: string; writer: WriterLike; segments: number; lastSegmentAt: number | null; bytes: number; errorSeenAt: number }[] = [];
@@ -132,6 +137,10 @@ export class Supervisor {
   private events: SupervisorEvent[] = [];
   private restarts = 0;
   private lastError: string | null = null;
+  private seenError: string | null = null;
+  private seenErrorAt = 0;
+  /** a failed write to a writer (a bug or the disk): not cleared by media coming in */
+  private writeError: string | null = null;
   private tickTimer: NodeJS.Timeout | undefined;
   private writtenFrom: Pipeline | null = null;
   private writtenGeneration = -1;
@@ -162,6 +171,8 @@ export class Supervisor {
       probe: null,
       healthySince: 0,
       probeMediaAt: 0,
+      seenError: null,
+      seenErrorAt: 0,
     }));
   }
 
@@ -246,6 +257,8 @@ export class Supervisor {
           }
         },
         onError: (msg) => {
+          // the status shows only the current error; the events keep the history (once per new message)
+          if (rt.lastError !== msg && (p === this.active || p === rt.probe)) this.event({ type: 'error', reason: 'input_error', input: index, message: msg });
           rt.lastError = msg;
           if (p === this.active) this.lastError = msg;
         },
@@ -291,7 +304,7 @@ export class Supervisor {
       // a writer bug must not take the daemon (and every other rendition) down
       if (!this.writeErrorLogged) this.log.error({ err, rendition: w.rendition }, 'write failed');
       this.writeErrorLogged = true;
-      this.lastError = `write to ${w.rendition} failed: ${(err as Error).message}`;
+      this.writeError = `write to ${w.rendition} failed: ${(err as Error).message}`;
     }
   }
 
@@ -327,8 +340,9 @@ export class Supervisor {
     rt.healthySince = 0;
     if (reason !== 'start') {
       rt.switches++;
-      this.event({ type: 'switch', reason, from: from ?? undefined, to: index });
+      this.event({ type: 'switch', reason, from: from ?? undefined, to: index, message: this.switchWhy });
     }
+    this.switchWhy = undefined;
     if (!adopt) p.start();
     if (p.fatal) this.lastError = p.lastError;
     if (old && old !== p) void old.stop();
@@ -393,6 +407,7 @@ export class Supervisor {
         rt.failed = true;
         this.lastError = `input ${ai} (${redact(rt.input.url)}): ${why}`;
         this.log.warn({ input: ai, reason, why }, 'input failed, switching');
+        this.switchWhy = why;
         this.activate((ai + 1) % this.inputs.length, reason, this.takeProbeIfPromotable((ai + 1) % this.inputs.length));
       }
     }
@@ -420,7 +435,10 @@ export class Supervisor {
       }
       const gapLimit = Math.min(rt.input.sourceTimeoutMs, 2000);
       if (rt.healthySince && now - rt.probeMediaAt > gapLimit) rt.healthySince = 0;
-      if (rt.healthySince) rt.failed = false;
+      if (rt.healthySince) {
+        rt.failed = false;
+        clearInputErrorIfRecovered(rt, rt.probeMediaAt, now);
+      }
       if (rt.healthySince && now - rt.healthySince >= rt.input.returnAfterMs && !this.pending) {
         if (probeIsPromotable(this.opts.stream)) {
           this.activate(j, 'priority_return', rt.probe);
@@ -456,7 +474,10 @@ export class Supervisor {
     }
     const rt = this.inputs[ai]!;
     const fresh = rt.monitor.lastPacketAt >= this.activatedAt && now - rt.monitor.lastPacketAt <= rt.input.sourceTimeoutMs;
-    if (fresh) this.state = 'running';
+    if (fresh) {
+      this.state = 'running';
+      this.clearRecoveredErrors(rt, now);
+    }
     else if (this.active.fatal) this.state = 'failed';
     else if (!this.wroteAny && now - this.startedAt < rt.input.sourceTimeoutMs) this.state = 'starting';
     else {
@@ -469,6 +490,22 @@ export class Supervisor {
         this.lastError = `input ${ai} (${redact(rt.input.url)}): ${why}`;
       }
     }
+  }
+
+  /**
+   * Errors describe the current problem only (past ones are in the events): once the active input
+   * has delivered media AND its pipeline has produced output since an error was first seen, the
+   * error is over. A transcoder fed by a live source needs its own output too: the source's bytes
+   * alone do not say the restarted encoder works.
+   */
+  private clearRecoveredErrors(rt: InputRuntime, now: number): void {
+    const flowing = Math.min(rt.monitor.lastPacketAt, this.active?.lastOutputAt ?? 0);
+    clearInputErrorIfRecovered(rt, flowing, now);
+    if (this.lastError !== this.seenError) {
+      this.seenError = this.lastError;
+      this.seenErrorAt = now;
+    }
+    if (this.lastError && flowing > this.seenErrorAt) this.lastError = this.seenError = null;
   }
 
   // ---------------------------------------------------------------- control
@@ -578,7 +615,7 @@ export class Supervisor {
       activeInput: ai,
       inputs,
       restarts: this.restarts,
-      lastError: this.lastError,
+      lastError: this.writeError ?? this.lastError,
       bitrate: activeRt?.monitor.bitrate ?? 0,
       fps: activeRt?.monitor.fps || numberField(this.writers[0]?.writer.stats, 'fps') || 0,
       mediaInfo: mi && typeof mi === 'object' ? (mi as Record<string, unknown>) : null,
@@ -589,6 +626,15 @@ export class Supervisor {
       ffmpeg: ffmpeg.map(({ role, pid, args, input, startedAt }) => ({ role, pid, args: args.map(redact), input, startedAt })),
     };
   }
+}
+
+/** An input's error is over once it has delivered after the error was first seen (see clearRecoveredErrors). */
+function clearInputErrorIfRecovered(rt: InputRuntime, flowingAt: number, now: number): void {
+  if (rt.lastError !== rt.seenError) {
+    rt.seenError = rt.lastError;
+    rt.seenErrorAt = now;
+  }
+  if (rt.lastError && flowingAt > rt.seenErrorAt) rt.lastError = rt.seenError = null;
 }
 
 function numberField(o: unknown, k: string): number | undefined {
