@@ -37,6 +37,7 @@ export interface RenditionStatus {
 export interface PushStatus {
   url: string;
   state: string;
+  /** bytes delivered to the target (not what was handed to ffmpeg while the target was down) */
   bytes: number;
   errors: number;
   lastError: string | null;
