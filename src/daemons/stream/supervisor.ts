@@ -16,6 +16,8 @@ import type { ChildExit } from './child.js';
 import { InputMonitor, type TsAnalyzer } from './monitor.js';
 import { Pipeline, probeIsPromotable, type BuildPipelineArgs } from './pipeline.js';
 import { PublishHub } from './sources/publish.js';
+import { LiveStorage } from './live-storage.js';
+import { safeJoin } from '../../core/paths.js';
 import type {
   FfmpegChildStatus,
   InputState,
@@ -80,8 +82,8 @@ export interface SupervisorDeps {
   ffmpegPath: string;
   buildPipelineArgs: BuildPipelineArgs;
   openWriter: OpenWriter;
-  /** called after every segment with all writers (master playlist upkeep) */
-  onWritersUpdated?: (writers: { rendition: string; writer: WriterLike }[]) => void | Promise<void>;
+  /** called after every segment with all writers (master playlist upkeep); root = where live output goes now */
+  onWritersUpdated?: (writers: { rendition: string; writer: WriterLike }[], root: string) => void | Promise<void>;
   createPush?: (stream: ResolvedStream, index: number) => PushLike | null;
   /** archive index + retention when the stream has dvr */
   dvr?: DvrLike;
@@ -119,6 +121,15 @@ interface InputRuntime {
 
 const MAX_EVENTS = 100;
 
+interface WriterEntry {
+  rendition: string;
+  writer: WriterLike;
+  segments: number;
+  lastSegmentAt: number | null;
+  bytes: number;
+  errorSeenAt: number;
+}
+
 export class Supervisor {
   readonly name: string;
   readonly startedAt = Date.now();
@@ -132,7 +143,9 @@ export class Supervisor {
   private switchWhy: string | undefined;
   /** full pipeline being started for a priority return (make-before-break) */
   private pending: { index: number; pipeline: Pipeline; startedAt: number } | null = null;
-  private writers: { rendition: string; writer: WriterLike; segments: number; lastSegmentAt: number | null; bytes: number; errorSeenAt: number }[] = [];
+  private writers: WriterEntry[] = [];
+  /** where live output goes: the stream root, or the data dir while the root is unwritable */
+  private readonly storage: LiveStorage;
   private pushes: { worker: PushLike; rendition: number }[] = [];
   private events: SupervisorEvent[] = [];
   private restarts = 0;
@@ -174,6 +187,16 @@ export class Supervisor {
       seenError: null,
       seenErrorAt: 0,
     }));
+    const s = opts.stream;
+    const fallback = opts.server?.dataDir ? safeJoin(opts.server.dataDir, s.name) : null;
+    this.storage = new LiveStorage({
+      primary: s.root,
+      fallback,
+      renditions: s.renditions,
+      logger: this.log,
+      move: (root) => this.moveLiveOutput(root),
+      event: (reason, message) => this.event({ type: 'error', reason, message }),
+    });
   }
 
   get stream(): ResolvedStream {
@@ -187,23 +210,8 @@ export class Supervisor {
   async start(): Promise<void> {
     const s = this.opts.stream;
     for (const rendition of s.renditions) {
-      const entry = { rendition, writer: null as unknown as WriterLike, segments: 0, lastSegmentAt: null as number | null, bytes: 0, errorSeenAt: 0 };
-      entry.writer = await this.deps.openWriter({
-        root: s.root,
-        rendition,
-        segmentDurationMs: s.hls.segmentDurationMs,
-        window: s.hls.window,
-        keepSegments: !!s.dvr,
-        logger: this.log.child({ rendition }),
-        onSegment: (seg) => {
-          entry.segments++;
-          entry.lastSegmentAt = this.now();
-          for (const l of this.segmentListeners) l(seg);
-          const dvr = this.deps.dvr?.onSegment(seg);
-          const master = this.deps.onWritersUpdated?.(this.writers);
-          return Promise.all([dvr, master]).then(() => undefined);
-        },
-      });
+      const entry: WriterEntry = { rendition, writer: null as unknown as WriterLike, segments: 0, lastSegmentAt: null, bytes: 0, errorSeenAt: 0 };
+      entry.writer = await this.openWriterAt(entry, s.root);
       this.writers.push(entry);
     }
     if (this.deps.createPush) {
@@ -223,6 +231,41 @@ export class Supervisor {
       this.activate(0, 'start', null);
     }
     this.tickTimer = setInterval(() => this.tick(), this.deps.tickMs ?? 250);
+  }
+
+  /** A writer for `entry` on `root`: the stream root records (DVR), a fallback root is live only. */
+  private openWriterAt(entry: WriterEntry, root: string): Promise<WriterLike> {
+    const s = this.opts.stream;
+    const archive = root === s.root;
+    return this.deps.openWriter({
+      root,
+      rendition: entry.rendition,
+      segmentDurationMs: s.hls.segmentDurationMs,
+      window: s.hls.window,
+      keepSegments: !!s.dvr && archive,
+      logger: this.log.child({ rendition: entry.rendition }),
+      onSegment: (seg) => {
+        entry.segments++;
+        entry.lastSegmentAt = this.now();
+        for (const l of this.segmentListeners) l(seg);
+        const dvr = archive ? this.deps.dvr?.onSegment(seg) : undefined;
+        const master = this.deps.onWritersUpdated?.(this.writers, root);
+        return Promise.all([dvr, master]).then(() => undefined);
+      },
+    });
+  }
+
+  /** Reopen every writer on `root` (LiveStorage decides when); the next segment is a discontinuity. */
+  private async moveLiveOutput(root: string): Promise<void> {
+    for (const entry of this.writers) {
+      if (this.stopping) return;
+      const next = await this.openWriterAt(entry, root);
+      const old = entry.writer;
+      entry.writer = next;
+      entry.errorSeenAt = 0;
+      next.discontinuity();
+      void old.close().catch(() => {});
+    }
   }
 
   // ---------------------------------------------------------------- pipelines
@@ -374,23 +417,29 @@ export class Supervisor {
 
   // ---------------------------------------------------------------- the clock
 
-  /** A failed segment write (ENOSPC, EACCES) pauses recording; the recorder resumes when writes succeed. */
+  /**
+   * A failed segment write (ENOSPC, EACCES) pauses recording; the recorder resumes when writes succeed.
+   * An unwritable root also moves live output to the fallback (LiveStorage).
+   */
   private reportWriteErrors(): void {
     for (const w of this.writers) {
       const at = numberField(w.writer.stats, 'lastErrorAt');
       if (at && at !== w.errorSeenAt) {
         w.errorSeenAt = at;
-        const msg = (w.writer.stats as { lastError?: unknown }).lastError;
-        this.deps.dvr!.onWriteError(typeof msg === 'string' ? msg : 'segment write failed');
+        const raw = (w.writer.stats as { lastError?: unknown }).lastError;
+        const msg = typeof raw === 'string' ? raw : 'segment write failed';
+        if (!this.storage.inFallback) this.deps.dvr?.onWriteError(msg);
+        this.storage.onWriteError(msg);
       }
     }
+    this.storage.tick();
   }
 
   private tick(): void {
     if (this.stopping) return;
     const now = this.now();
     for (const rt of this.inputs) rt.monitor.tick(now);
-    if (this.deps.dvr) this.reportWriteErrors();
+    this.reportWriteErrors();
     const ai = this.activeIndex;
     if (ai !== null && this.active) {
       const rt = this.inputs[ai]!;
@@ -475,7 +524,8 @@ export class Supervisor {
     const rt = this.inputs[ai]!;
     const fresh = rt.monitor.lastPacketAt >= this.activatedAt && now - rt.monitor.lastPacketAt <= rt.input.sourceTimeoutMs;
     if (fresh) {
-      this.state = 'running';
+      // media flows but the storage does not take it: an error, not "running"
+      this.state = this.storage.error ? 'error' : 'running';
       this.clearRecoveredErrors(rt, now);
     }
     else if (this.active.fatal) this.state = 'failed';
@@ -542,7 +592,7 @@ export class Supervisor {
       await Promise.allSettled(this.pushes.map((p) => p.worker.stop()));
       await Promise.allSettled(this.writers.map((w) => w.writer.close()));
       await this.deps.dvr?.close().catch((err: unknown) => this.log.warn({ err }, 'dvr close failed'));
-      if (this.deps.onWritersUpdated) await Promise.resolve(this.deps.onWritersUpdated(this.writers)).catch(() => {});
+      if (this.deps.onWritersUpdated) await Promise.resolve(this.deps.onWritersUpdated(this.writers, this.storage.root)).catch(() => {});
     })();
     return this.stopping;
   }
@@ -615,7 +665,7 @@ export class Supervisor {
       activeInput: ai,
       inputs,
       restarts: this.restarts,
-      lastError: this.writeError ?? this.lastError,
+      lastError: this.storage.error ?? this.writeError ?? this.lastError,
       bitrate: activeRt?.monitor.bitrate ?? 0,
       fps: activeRt?.monitor.fps || numberField(this.writers[0]?.writer.stats, 'fps') || 0,
       mediaInfo: mi && typeof mi === 'object' ? (mi as Record<string, unknown>) : null,
@@ -623,6 +673,7 @@ export class Supervisor {
       push: this.pushes.map((p) => p.worker.status()),
       events: [...this.events],
       dvr: this.deps.dvr ? this.deps.dvr.status : null,
+      ...(this.storage.inFallback ? { liveRoot: this.storage.root } : {}),
       ffmpeg: ffmpeg.map(({ role, pid, args, input, startedAt }) => ({ role, pid, args: args.map(redact), input, startedAt })),
     };
   }
