@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startSupervisorProc, tempEnv, waitFor, writeSpec } from './supervisor-helpers.js';
 import { listArchive } from '../../src/dvr/listing.js';
+import { fakeStream, startNode, tempDir, waitFor as waitUntil } from '../helpers/index.js';
 
 const isRoot = process.getuid?.() === 0;
 const canMount = isRoot && spawnSync('mount', ['--version']).status === 0;
@@ -193,4 +194,52 @@ test('DVR storage remounted read-only mid-run: state error with the reason, live
   const v = l.renditions[0]!;
   assert.ok(v.ranges.length >= 2, JSON.stringify(v));
   assert.ok(v.gaps.some((g) => g.duration >= 2), JSON.stringify(v.gaps));
+});
+
+test('through a node: read-only DVR storage shows as error in `stream show` and the API; HLS playback goes on from the data dir', { skip: SKIP, timeout: 150_000 }, async (t) => {
+  const dir = await tempDir(t, 'flux-dvrro-node-');
+  const fs = await tmpfs(t, '32m');
+  const node = await startNode(t, { dir, streams: { cam: fakeStream({ dvr: { path: fs.dir } }) }, waitAlive: true });
+  const playlist = async () => {
+    const r = await fetch(`${node.baseUrl}/cam/tracks-v1a1/index.m3u8`);
+    return r.status === 200 ? pdtEntries(await r.text()) : [];
+  };
+  await waitUntil(async () => ((await playlist()).length >= 2 ? true : undefined), { timeoutMs: 30_000, message: 'live playlist' });
+  fs.readOnly();
+  const lastBefore = Math.max(...(await playlist()).map((e) => e.msn));
+  const shown = await waitUntil(
+    async () => {
+      const r = await node.cli(['stream', 'show', 'cam', '--json']);
+      const doc = JSON.parse(r.stdout) as { stats: { status: string; source_error: string | null } };
+      return doc.stats.status === 'error' ? doc : undefined;
+    },
+    { timeoutMs: 8000, intervalMs: 300, message: 'stream show: status error' },
+  );
+  assert.match(shown.stats.source_error ?? '', /is not writable \(EROFS\): live output continues from .*data\/cam, archive paused/);
+  const api = await node.stream('cam');
+  assert.equal(api.stats.status, 'error');
+  assert.equal(api.stats.alive, false);
+  assert.match(api.stats.source_error ?? '', /not writable/);
+  // players keep getting new segments (served from the data dir), the sequence going on
+  const later = await waitUntil(
+    async () => {
+      const p = await playlist();
+      return p.length && Math.max(...p.map((e) => e.msn)) >= lastBefore + 3 ? p : undefined;
+    },
+    { timeoutMs: 20_000, intervalMs: 300, message: 'live playlist advancing while the DVR storage is read-only' },
+  );
+  const newest = (await (await fetch(`${node.baseUrl}/cam/tracks-v1a1/index.m3u8`)).text()).trim().split('\n').pop()!;
+  const seg = await fetch(`${node.baseUrl}/cam/tracks-v1a1/${newest}`);
+  assert.equal(seg.status, 200);
+  assert.ok((await seg.arrayBuffer()).byteLength > 1000);
+  assert.ok(later.some((e) => e.msn > lastBefore && e.discontinuity) || later.every((e) => e.msn > lastBefore + 1), 'the switch is marked');
+
+  fs.writable();
+  await waitUntil(
+    async () => {
+      const s = await node.stream('cam');
+      return s.stats.status === 'running' && s.stats.source_error === null ? s : undefined;
+    },
+    { timeoutMs: 15_000, intervalMs: 300, message: 'running again, error cleared' },
+  );
 });
