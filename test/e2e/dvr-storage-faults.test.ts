@@ -7,11 +7,12 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startSupervisorProc, tempEnv, waitFor, writeSpec } from './supervisor-helpers.js';
 import { listArchive } from '../../src/dvr/listing.js';
+import { assertContinuous, pdtEntries, watchPlaylist } from './playlist-watch.js';
 import { fakeStream, startNode, tempDir, waitFor as waitUntil } from '../helpers/index.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -54,58 +55,6 @@ async function tmpfs(t: TestContext, size: string): Promise<{ dir: string; readO
       layers--;
     },
   };
-}
-
-interface PdtEntry {
-  msn: number;
-  pdt: number;
-  durationMs: number;
-  discontinuity: boolean;
-}
-
-function pdtEntries(text: string): PdtEntry[] {
-  const msn0 = Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(text)?.[1] ?? 0);
-  const out: PdtEntry[] = [];
-  let pdt = NaN;
-  let dur = 0;
-  let disc = false;
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#EXT-X-PROGRAM-DATE-TIME:')) pdt = Date.parse(line.slice(25));
-    else if (line === '#EXT-X-DISCONTINUITY') disc = true;
-    else if (line.startsWith('#EXTINF:')) dur = Math.round(parseFloat(line.slice(8)) * 1000);
-    else if (line && !line.startsWith('#')) {
-      out.push({ msn: msn0 + out.length, pdt, durationMs: dur, discontinuity: disc });
-      disc = false;
-    }
-  }
-  return out;
-}
-
-/** Poll the live playlist, collecting every entry seen, by media sequence. */
-function watchPlaylist(file: () => string): { seen: Map<number, PdtEntry>; stop(): void } {
-  const seen = new Map<number, PdtEntry>();
-  const timer = setInterval(() => {
-    readFile(file(), 'utf8').then(
-      (text) => {
-        for (const e of pdtEntries(text)) if (!seen.has(e.msn)) seen.set(e.msn, e);
-      },
-      () => {},
-    );
-  }, 200);
-  return { seen, stop: () => clearInterval(timer) };
-}
-
-/** Consecutive media sequences, no discontinuity, each PDT = previous PDT + previous duration (±1 ms). */
-function assertContinuous(seen: Map<number, PdtEntry>, from: number): void {
-  const msns = [...seen.keys()].filter((m) => m >= from).sort((a, b) => a - b);
-  assert.ok(msns.length >= 2, `only ${msns.length} segments seen`);
-  for (let i = 1; i < msns.length; i++) {
-    const a = seen.get(msns[i - 1]!)!;
-    const b = seen.get(msns[i]!)!;
-    assert.equal(b.msn, a.msn + 1, `media sequence jumps ${a.msn} → ${b.msn}`);
-    assert.equal(b.discontinuity, false, `discontinuity at ${b.msn}`);
-    assert.ok(Math.abs(b.pdt - (a.pdt + a.durationMs)) <= 1, `PDT of ${b.msn}: ${b.pdt - a.pdt} ms after ${a.msn} (duration ${a.durationMs})`);
-  }
 }
 
 const FAKE = 'fake://testsrc2?size=320x240&fps=15&bitrate=600k';
