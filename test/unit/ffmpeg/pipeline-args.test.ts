@@ -22,7 +22,11 @@ test('pull without a transcoder: remux copy to MPEG-TS on pipe:1', () => {
   assert.ok(!r.args.includes('-filter_complex'));
 });
 
-test('stream copy drops video packets without a PTS (RTSP B-frames: first keyframe has none), ffmpeg >= 5 only', () => {
+test('RTSP stream copy drops video packets without a PTS (B-frames: first keyframe has none), ffmpeg >= 5 only; other inputs untouched', () => {
+  for (const url of ['rtmp://h/live/a', 'file:///tmp/a.mp4', 'srt://h:9000', 'hls://h/a.m3u8']) {
+    const o = stream([input(url)]);
+    assert.ok(!buildPipelineArgs(o, o.inputs[0]!, caps())!.args.some((a) => a.startsWith('-bsf')), url);
+  }
   const s = stream([input('rtsp://h/cam')]);
   const r = buildPipelineArgs(s, s.inputs[0]!, caps())!;
   assert.equal(after(r.args, '-bsf:v'), 'noise=drop=eq(pts\\,nopts)');
