@@ -174,6 +174,8 @@ export class DvrRecorder {
   private paused = false;
   private lastError?: string;
   private retentionRunning?: Promise<RetentionResult>;
+  /** the running pass skips time retention (a per-segment check) */
+  private retentionSpaceOnly = false;
   private emergencyPending = false;
   private disk?: DvrStatus['disk'];
   private ret: DvrStatus['retention'] = { runs: 0, removedSegments: 0, removedBytes: 0 };
@@ -504,8 +506,9 @@ export class DvrRecorder {
   }
 
   /**
-   * After each indexed segment: a retention pass (max_size, headroom, disk usage, time), not awaited
-   * (the writer must not wait for deletions); one more follows when a pass was already running.
+   * After each indexed segment: a retention pass for space (max_size, headroom, disk usage; time
+   * stays with the periodic pass), not awaited (the writer must not wait for deletions); one more
+   * follows when a pass was already running.
    */
   private checkAfterSegment(): void {
     if (this.closed) return;
@@ -513,7 +516,7 @@ export class DvrRecorder {
       this.recheck = true;
       return;
     }
-    this.segmentCheck = this.runRetention()
+    this.segmentCheck = this.runRetention({ spaceOnly: true })
       .catch(() => {})
       .finally(() => {
         if (this.recheck) {
@@ -545,26 +548,29 @@ export class DvrRecorder {
   }
 
   /** One retention pass (concurrent calls share the running pass). */
-  runRetention(opts: { emergency?: boolean } = {}): Promise<RetentionResult> {
-    if (this.retentionRunning && !opts.emergency) return this.retentionRunning;
+  runRetention(opts: { emergency?: boolean; spaceOnly?: boolean } = {}): Promise<RetentionResult> {
+    const spaceOnly = opts.spaceOnly ?? false;
+    // a running pass does for a new call, unless it skips what the call asks for (time)
+    if (this.retentionRunning && !opts.emergency && (spaceOnly || !this.retentionSpaceOnly)) return this.retentionRunning;
     const run = (this.retentionRunning ?? Promise.resolve())
       .catch(() => {})
-      .then(() => this.retention(opts.emergency ?? false))
+      .then(() => this.retention(opts.emergency ?? false, spaceOnly))
       .finally(() => {
         if (this.retentionRunning === run) this.retentionRunning = undefined;
       });
     this.retentionRunning = run;
+    this.retentionSpaceOnly = spaceOnly && !opts.emergency;
     return run;
   }
 
-  private async retention(emergency: boolean): Promise<RetentionResult> {
+  private async retention(emergency: boolean, spaceOnly = false): Promise<RetentionResult> {
     await this.ready;
     const res: RetentionResult = { removedSegments: 0, removedBytes: 0, byTime: 0, bySize: 0 };
     if (this.closed) return res;
     const o = this.opts;
     try {
       const now = this.now();
-      const cutoff = o.retentionMs ? now - o.retentionMs : -Infinity;
+      const cutoff = o.retentionMs && !spaceOnly ? now - o.retentionMs : -Infinity;
       let total = 0;
       for (const s of this.r.values()) total += s.bytes;
       let need = o.maxSizeBytes !== undefined ? Math.max(0, total - o.maxSizeBytes) : 0;
