@@ -260,6 +260,11 @@ export class Supervisor {
     for (const entry of this.writers) {
       if (this.stopping) return;
       const next = await this.openWriterAt(entry, root);
+      if (this.stopping) {
+        // stop() is closing the writers it saw: this one is ours to close
+        await next.close().catch(() => {});
+        return;
+      }
       const old = entry.writer;
       entry.writer = next;
       entry.errorSeenAt = 0;
