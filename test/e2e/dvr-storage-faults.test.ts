@@ -165,6 +165,14 @@ test('through a node: read-only DVR storage shows as error in `stream show` and 
     { timeoutMs: 8000, intervalMs: 300, message: 'stream show: status error' },
   );
   assert.match(shown.stats.source_error ?? '', /is not writable \(EROFS\): live output continues from .*data\/cam, archive paused/);
+  await waitUntil(
+    async () => {
+      const r = await node.cli(['status', '--json']);
+      const doc = JSON.parse(r.stdout) as { streams: { streams: { name: string; stats: { status: string } }[] } };
+      return doc.streams.streams.find((x) => x.name === 'cam')?.stats.status === 'error' ? true : undefined;
+    },
+    { timeoutMs: 8000, intervalMs: 500, message: 'flux status: cam in error' },
+  );
   const api = await node.stream('cam');
   assert.equal(api.stats.status, 'error');
   assert.equal(api.stats.alive, false);
