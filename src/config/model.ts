@@ -73,6 +73,8 @@ export interface ResolvedDvr {
   retentionMs?: number;
   maxSizeBytes?: number;
   diskUsageLimitPercent?: number;
+  /** free space kept beyond a few segments' worth (dvr disk_headroom) */
+  diskHeadroomBytes?: number;
 }
 
 export interface ResolvedPush {
@@ -125,6 +127,7 @@ export interface ResolvedStorage {
   retentionMs?: number;
   maxSizeBytes?: number;
   diskUsageLimitPercent?: number;
+  diskHeadroomBytes?: number;
 }
 
 export interface ResolvedConfig {

@@ -139,6 +139,7 @@ function resolveStorage(name: string, s: NonNullable<ConfigInput['dvr']>[string]
     retentionMs: opt(s.retention, parseDuration),
     maxSizeBytes: opt(s.max_size, parseSize),
     diskUsageLimitPercent: opt(s.disk_usage_limit, parsePercent),
+    diskHeadroomBytes: opt(s.disk_headroom, parseSize),
   };
 }
 
@@ -164,6 +165,7 @@ export function resolveStream(
       retentionMs: opt(s.dvr.retention, parseDuration) ?? st?.retentionMs,
       maxSizeBytes: opt(s.dvr.max_size, parseSize) ?? st?.maxSizeBytes,
       diskUsageLimitPercent: opt(s.dvr.disk_usage_limit, parsePercent) ?? st?.diskUsageLimitPercent,
+      diskHeadroomBytes: opt(s.dvr.disk_headroom, parseSize) ?? st?.diskHeadroomBytes,
     };
   }
   const inputs = s.inputs.map(resolveInput).sort((a, b) => a.priority - b.priority);

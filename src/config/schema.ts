@@ -131,6 +131,7 @@ export const DvrSchema = z
     retention: Duration().optional().describe('keep this long (e.g. 7d)'),
     max_size: Size().optional().describe('keep at most this much (e.g. 500G)'),
     disk_usage_limit: Percent().optional().describe('delete oldest when the disk is fuller than this'),
+    disk_headroom: Size().optional().describe('free space to keep on the disk beyond a few segments, evicting the oldest before writing (e.g. 1G)'),
   })
   .describe('record the stream (DVR); give storage or path');
 
@@ -190,6 +191,7 @@ export const StorageSchema = z
     retention: Duration().optional().describe('default retention for streams on this storage'),
     max_size: Size().optional().describe('default size cap per stream'),
     disk_usage_limit: Percent().optional().describe('delete oldest when the disk is fuller than this'),
+    disk_headroom: Size().optional().describe('default free space kept beyond a few segments (e.g. 1G)'),
   })
   .describe('a named DVR storage');
 

@@ -44,7 +44,15 @@ export interface Listing {
   window: { from: string | null; to: string | null };
   dvr: { retention: number | null; maxSize: number | null; diskUsageLimit: number | null } | null;
   renditions: ListingRendition[];
-  disk: { archiveBytes: number; filesystem: { totalBytes: number; availableBytes: number; usedPercent: number } | null };
+  disk: {
+    /** bytes of the listed window (the whole archive without --from/--to) */
+    archiveBytes: number;
+    /** bytes of the whole archive, all renditions */
+    totalBytes: number;
+    /** the whole archive is larger than dvr max_size (retention trims it on the next segment recorded) */
+    overCap: boolean;
+    filesystem: { totalBytes: number; availableBytes: number; usedPercent: number } | null;
+  };
 }
 
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
@@ -72,6 +80,13 @@ export async function listArchive(
       unindexedHours: sum.unindexedHours,
     });
   }
+  // the cap is on the whole archive: with a window, sum the whole of it too
+  let totalBytes = archiveBytes;
+  if (opts.fromMs !== undefined || opts.toMs !== undefined || opts.rendition) {
+    totalBytes = 0;
+    for (const name of s.renditions) totalBytes += (await archive.summary(name)).bytes;
+  }
+  const maxSize = s.dvr?.maxSizeBytes;
   let filesystem: Listing['disk']['filesystem'] = null;
   try {
     const st = await statfs(s.root);
@@ -89,7 +104,7 @@ export async function listArchive(
       ? { retention: s.dvr.retentionMs ?? null, maxSize: s.dvr.maxSizeBytes ?? null, diskUsageLimit: s.dvr.diskUsageLimitPercent ?? null }
       : null,
     renditions,
-    disk: { archiveBytes, filesystem },
+    disk: { archiveBytes, totalBytes, overCap: maxSize !== undefined && totalBytes > maxSize, filesystem },
   };
 }
 
@@ -109,6 +124,9 @@ export function renderListing(l: Listing, opts: { color?: boolean } = {}): strin
     `disk: archive ${formatSize(l.disk.archiveBytes)}` +
       (fs ? `; filesystem ${fs.usedPercent}% used, ${formatSize(fs.availableBytes)} free of ${formatSize(fs.totalBytes)}` : ''),
   );
+  if (l.disk.overCap && l.dvr?.maxSize != null) {
+    lines.push(`OVER CAP: the archive holds ${formatSize(l.disk.totalBytes)}, more than its max_size ${formatSize(l.dvr.maxSize)} (trimmed on the next segment recorded)`);
+  }
   if (l.window.from || l.window.to) lines.push(`window: ${l.window.from ?? '…'} → ${l.window.to ?? '…'}`);
   for (const r of l.renditions) {
     lines.push('');

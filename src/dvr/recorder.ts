@@ -7,7 +7,10 @@
  *   - enforces retention (time, size, disk usage) by removing the oldest whole segments with their index
  *     records and empty hour/day dirs, never the newest `window` segments of a rendition (the live window),
  *   - pauses (status.paused + lastError) when the disk is full or unwritable, prunes aggressively on ENOSPC,
- *     and resumes on the next segment that lands; hours whose records could not be written are rebuilt then.
+ *     and resumes on the next segment that lands; hours whose records could not be written are rebuilt then,
+ *   - checks max_size and the free-space headroom after every segment it indexes (not only in the periodic
+ *     pass): the archive never exceeds its cap by more than a segment, and the oldest segments are evicted
+ *     while there is still room for the next few, so a full disk does not cost live or archive segments.
  * Every mutation runs on one queue, in small steps, so appends are never blocked long by a retention pass.
  * onSegment never rejects: a DVR problem must not stop the live stream.
  */
@@ -73,6 +76,11 @@ export interface DvrRecorderOptions {
   fsync?: boolean;
   /** on ENOSPC, prune until this much is free (default: 1% of the filesystem, 64 MiB … 10 GiB) */
   emergencyReserveBytes?: number;
+  /**
+   * free space kept on the archive's filesystem beyond HEADROOM_SEGMENTS rounds of segments (dvr
+   * `disk_headroom`; default 0: the segments' worth alone)
+   */
+  diskHeadroomBytes?: number;
   /** return before the startup reconciliation finished (await recorder.ready) */
   background?: boolean;
 }
@@ -105,6 +113,8 @@ export interface DvrStatus {
   };
   /** hours rebuilt from file names (at open or after a pause) */
   rebuiltHours: number;
+  /** free space retention keeps (a few segments' worth + disk_headroom), once segment sizes are known */
+  headroomBytes?: number;
   disk?: { totalBytes: number; availableBytes: number; usedPercent: number };
 }
 
@@ -131,7 +141,12 @@ interface RenditionState {
   indexDirReady: boolean;
   /** hours whose records could not be appended: rebuilt from names when writing works again */
   dirty: Set<number>;
+  /** recent segment size, slowly decaying peak (the headroom is a few of these) */
+  segPeak: number;
 }
+
+/** Free space kept for this many more segments of every rendition (evicting before they are written). */
+export const HEADROOM_SEGMENTS = 3;
 
 function summarize(t: SegTable): HourSummary {
   return { count: t.length, bytes: t.totalBytes(), firstStart: t.start[0] ?? 0, lastEnd: t.length ? t.endMs(t.length - 1) : 0 };
@@ -159,10 +174,15 @@ export class DvrRecorder {
   private paused = false;
   private lastError?: string;
   private retentionRunning?: Promise<RetentionResult>;
+  /** the running pass skips time retention (a per-segment check) */
+  private retentionSpaceOnly = false;
   private emergencyPending = false;
   private disk?: DvrStatus['disk'];
   private ret: DvrStatus['retention'] = { runs: 0, removedSegments: 0, removedBytes: 0 };
   private rebuiltHours = 0;
+  /** a per-segment check came while a pass was running: run one more after it */
+  private recheck = false;
+  private segmentCheck: Promise<unknown> = Promise.resolve();
 
   private constructor(opts: DvrRecorderOptions) {
     this.opts = opts;
@@ -194,6 +214,7 @@ export class DvrRecorder {
       retentionMs: stream.dvr?.retentionMs,
       maxSizeBytes: stream.dvr?.maxSizeBytes,
       diskUsageLimitPercent: stream.dvr?.diskUsageLimitPercent,
+      diskHeadroomBytes: stream.dvr?.diskHeadroomBytes,
       window: stream.hls.window,
       ...extra,
     });
@@ -230,6 +251,7 @@ export class DvrRecorder {
       renditions,
       retention: { ...this.ret },
       rebuiltHours: this.rebuiltHours,
+      ...(this.headroomBytes() ? { headroomBytes: this.headroomBytes() } : {}),
       ...(this.disk ? { disk: { ...this.disk } } : {}),
     };
   }
@@ -245,7 +267,7 @@ export class DvrRecorder {
   private state(name: string): RenditionState {
     let s = this.r.get(name);
     if (!s) {
-      s = { name, hours: new Map(), count: 0, bytes: 0, indexDirReady: false, dirty: new Set() };
+      s = { name, hours: new Map(), count: 0, bytes: 0, indexDirReady: false, dirty: new Set(), segPeak: 0 };
       this.r.set(name, s);
     }
     return s;
@@ -418,7 +440,9 @@ export class DvrRecorder {
       s.count++;
       s.bytes += rec.bytes;
       s.last = rec;
+      s.segPeak = Math.max(rec.bytes, Math.floor(s.segPeak * 0.95));
       this.resumed();
+      this.checkAfterSegment();
     } catch (e) {
       s.dirty.add(hour);
       this.failed(e, 'index');
@@ -474,6 +498,44 @@ export class DvrRecorder {
 
   // ------------------------------------------------------------------------------------------ retention
 
+  /** Free space to keep: HEADROOM_SEGMENTS rounds of segments (every rendition) + disk_headroom. */
+  private headroomBytes(): number {
+    let round = 0;
+    for (const s of this.r.values()) round += s.segPeak;
+    return round ? HEADROOM_SEGMENTS * round + (this.opts.diskHeadroomBytes ?? 0) : 0;
+  }
+
+  /**
+   * After each indexed segment: a retention pass for space (max_size, headroom, disk usage; time
+   * stays with the periodic pass), not awaited (the writer must not wait for deletions); one more
+   * follows when a pass was already running.
+   */
+  private checkAfterSegment(): void {
+    if (this.closed) return;
+    if (this.retentionRunning) {
+      this.recheck = true;
+      return;
+    }
+    this.segmentCheck = this.runRetention({ spaceOnly: true })
+      .catch(() => {})
+      .finally(() => {
+        if (this.recheck) {
+          this.recheck = false;
+          this.checkAfterSegment();
+        }
+      });
+  }
+
+  /** Resolves once the checks started by the segments indexed so far are done (tests, close). */
+  async settled(): Promise<void> {
+    for (;;) {
+      const p = this.segmentCheck;
+      await p;
+      await this.retentionRunning?.catch(() => {});
+      if (p === this.segmentCheck && !this.recheck) return;
+    }
+  }
+
   /** Run retention every intervalMs (default 60 s; the first run right away). The timer does not hold the process. */
   startRetentionJob(intervalMs = 60_000): void {
     if (this.timer || this.closed) return;
@@ -486,26 +548,29 @@ export class DvrRecorder {
   }
 
   /** One retention pass (concurrent calls share the running pass). */
-  runRetention(opts: { emergency?: boolean } = {}): Promise<RetentionResult> {
-    if (this.retentionRunning && !opts.emergency) return this.retentionRunning;
+  runRetention(opts: { emergency?: boolean; spaceOnly?: boolean } = {}): Promise<RetentionResult> {
+    const spaceOnly = opts.spaceOnly ?? false;
+    // a running pass does for a new call, unless it skips what the call asks for (time)
+    if (this.retentionRunning && !opts.emergency && (spaceOnly || !this.retentionSpaceOnly)) return this.retentionRunning;
     const run = (this.retentionRunning ?? Promise.resolve())
       .catch(() => {})
-      .then(() => this.retention(opts.emergency ?? false))
+      .then(() => this.retention(opts.emergency ?? false, spaceOnly))
       .finally(() => {
         if (this.retentionRunning === run) this.retentionRunning = undefined;
       });
     this.retentionRunning = run;
+    this.retentionSpaceOnly = spaceOnly && !opts.emergency;
     return run;
   }
 
-  private async retention(emergency: boolean): Promise<RetentionResult> {
+  private async retention(emergency: boolean, spaceOnly = false): Promise<RetentionResult> {
     await this.ready;
     const res: RetentionResult = { removedSegments: 0, removedBytes: 0, byTime: 0, bySize: 0 };
     if (this.closed) return res;
     const o = this.opts;
     try {
       const now = this.now();
-      const cutoff = o.retentionMs ? now - o.retentionMs : -Infinity;
+      const cutoff = o.retentionMs && !spaceOnly ? now - o.retentionMs : -Infinity;
       let total = 0;
       for (const s of this.r.values()) total += s.bytes;
       let need = o.maxSizeBytes !== undefined ? Math.max(0, total - o.maxSizeBytes) : 0;
@@ -517,6 +582,9 @@ export class DvrRecorder {
         const usable = used + avail;
         this.disk = { totalBytes: st.blocks * st.bsize, availableBytes: avail, usedPercent: usable > 0 ? (used / usable) * 100 : 0 };
         if (o.diskUsageLimitPercent !== undefined) need = Math.max(need, used - (o.diskUsageLimitPercent / 100) * usable);
+        // room for the next few segments before they are written (a write that fails costs live and archive)
+        const headroom = this.headroomBytes();
+        if (headroom > 0) need = Math.max(need, headroom - avail);
         if (emergency) {
           const reserve = o.emergencyReserveBytes ?? Math.min(10 * 2 ** 30, Math.max(64 * 2 ** 20, 0.01 * st.blocks * st.bsize));
           need = Math.max(need, reserve - avail);
@@ -524,7 +592,7 @@ export class DvrRecorder {
       } catch (e) {
         this.log.warn({ err: e }, 'dvr: statfs failed');
       }
-      if (cutoff === -Infinity && need <= 0) return res;
+      if (need <= 0 && !this.anyOlderThan(cutoff)) return res;
       for (;;) {
         const step = await this.enqueue(() => this.pruneStep(cutoff, need));
         if (!step.removedSegments) break;
@@ -550,6 +618,13 @@ export class DvrRecorder {
       this.ret.removedSegments += res.removedSegments;
       this.ret.removedBytes += res.removedBytes;
     }
+  }
+
+  /** Is any segment possibly older than the cutoff (from the hour summaries: no I/O)? */
+  private anyOlderThan(cutoff: number): boolean {
+    if (cutoff === -Infinity) return false;
+    for (const s of this.r.values()) for (const h of s.hours.values()) if (h.count && h.firstStart < cutoff) return true;
+    return false;
   }
 
   /** Remove what must go from the oldest hour (all renditions at once, so they stay aligned). */

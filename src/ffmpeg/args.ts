@@ -54,6 +54,20 @@ export function outputFd(i: number): number {
 }
 
 const MUX_FLAGS: readonly string[] = ['-f', 'mpegts', '-muxdelay', '0', '-muxpreload', '0'];
+/**
+ * Stream copy of video from RTSP: drop packets without a PTS. RTSP/RTP H.264 with B-frames gives
+ * its first keyframe(s) no PTS (the depacketizer cannot know the reorder delay yet); the MPEG-TS
+ * muxer then fails the whole process with "first pts and dts value must be set". Dropping those
+ * packets lets the stream start at the next keyframe (the segmenter drops what comes before it
+ * anyway). Only for RTSP: ffmpeg 5.1 sends the filter an EOF at each -stream_loop wrap, after which
+ * it fails every packet (file:// loops would break). ffmpeg >= 5 reads `drop` as an expression;
+ * 4.x had no such option, so it gets nothing.
+ */
+function copyVideoBsf(spec: string, plan: InputPlan, caps?: FfmpegCaps): string[] {
+  if (!plan.ptsless) return [];
+  if (caps && caps.major !== null && caps.major < 5) return [];
+  return [`-bsf:${spec}`, 'noise=drop=eq(pts\\,nopts)'];
+}
 const HTTP_RECONNECT: readonly string[] = ['-reconnect', '1', '-reconnect_streamed', '1', '-reconnect_on_network_error', '1', '-reconnect_delay_max', '5'];
 
 function pipeOut(fd: number): string[] {
@@ -125,6 +139,8 @@ interface InputPlan {
   /** frames come from lavfi, not from a decoder (hwaccel does not apply; hw pipelines upload) */
   raw: boolean;
   fake?: FakeSource;
+  /** video packets may come without a PTS (RTP depacketizing of reordered frames) */
+  ptsless?: boolean;
 }
 
 function planInput(input: ResolvedInput | 'stdin', caps?: FfmpegCaps): InputPlan {
@@ -144,7 +160,7 @@ function planInput(input: ResolvedInput | 'stdin', caps?: FfmpegCaps): InputPlan
     case 'rtsps': {
       // ffmpeg >= 5 names the socket timeout -timeout (µs); 4.x called it -stimeout
       const flag = caps && caps.major !== null && caps.major < 5 ? '-stimeout' : '-timeout';
-      return { args: ['-rtsp_transport', input.rtspTransport ?? 'tcp', flag, timeout, '-i', input.url], raw: false };
+      return { args: ['-rtsp_transport', input.rtspTransport ?? 'tcp', flag, timeout, '-i', input.url], raw: false, ptsless: true };
     }
     case 'srt':
       return { args: [...(input.srtPassphrase ? ['-passphrase', input.srtPassphrase] : []), '-i', srtInputUrl(input)], raw: false };
@@ -327,7 +343,7 @@ function ladderArgs(stream: ResolvedStream, t: ResolvedTranscoder, plan: InputPl
   const videoMap = (i: number) => (profiles[i]!.codec === 'copy' ? '0:v:0' : `[v${i}]`);
   const videoCodecArgs = (i: number, spec: string): string[] => {
     const p = profiles[i]!;
-    if (p.codec === 'copy') return [`-c:${spec}`, 'copy'];
+    if (p.codec === 'copy') return [`-c:${spec}`, 'copy', ...copyVideoBsf(spec, plan, caps)];
     return backend.encoderArgs(spec, p, p.codec as EncodedCodec, plans[i]!);
   };
   const head = [...GLOBAL_ARGS, ...backend.inputArgs(plan.raw), '-fflags', '+genpts', ...plan.args];
@@ -366,7 +382,7 @@ export function buildPipelineArgs(stream: ResolvedStream, input: ResolvedInput |
     if (native) return null;
     const plan = planInput(input, caps);
     if (plan.fake) return fakeEncodeArgs(stream, plan, caps);
-    const args = [...GLOBAL_ARGS, '-fflags', '+genpts', ...plan.args, '-map', '0:v:0?', '-map', '0:a?', '-c', 'copy', ...pipeOut(1)];
+    const args = [...GLOBAL_ARGS, '-fflags', '+genpts', ...plan.args, '-map', '0:v:0?', '-map', '0:a?', '-c', 'copy', ...copyVideoBsf('v', plan, caps), ...pipeOut(1)];
     return { args, outputs: [{ rendition: stream.renditions[0] ?? 'v1a1', fd: 1 }], warnings: [], hw: 'cpu' };
   }
   return ladderArgs(stream, t, planInput(input, caps), caps);

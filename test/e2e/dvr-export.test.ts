@@ -120,9 +120,33 @@ test('dvr ls: ranges, gaps and disk use (table and --json), from the config, no 
   assert.deepEqual(r.gaps, []);
   assert.equal(r.unindexedHours, 0);
   assert.equal(l.disk.archiveBytes, r.bytes);
+  assert.equal(l.disk.totalBytes, r.bytes);
+  assert.equal(l.disk.overCap, false);
   assert.ok(l.disk.filesystem.totalBytes > 0, j.stdout);
   assert.equal(JSON.parse(w.stdout).renditions[0].segments, 5);
   assert.equal(h.code, 0);
   assert.match(h.stdout, /v1a1: \d+ segments, .* 1 range, 0 gaps/);
   assert.match(h.stdout, /2026-11-24T22:59:30Z/);
+});
+
+test('dvr ls says when an archive is over its max_size cap (table and --json)', async () => {
+  const capped = path.join(dir, 'capped.yaml');
+  await writeFile(capped, `streams:\n  cams/door:\n    inputs:\n      - url: publish://\n    dvr: { path: ${JSON.stringify(root)}, max_size: 10K }\n`);
+  const [j, w, h] = await Promise.all([
+    flux('dvr', 'ls', 'cams/door', '-c', capped, '--json'),
+    flux('dvr', 'ls', 'cams/door', '-c', capped, '--from', '2026-11-24T23:00:00Z', '--to', '2026-11-24T23:00:10Z', '--json'),
+    flux('dvr', 'ls', 'cams/door', '-c', capped),
+  ]);
+  assert.equal(j.code, 0, j.stderr);
+  const l = JSON.parse(j.stdout);
+  assert.equal(l.dvr.maxSize, 10 * 1024);
+  assert.equal(l.disk.overCap, true);
+  assert.ok(l.disk.totalBytes > 10 * 1024);
+  // a window lists less, but the cap is about the whole archive
+  const lw = JSON.parse(w.stdout);
+  assert.ok(lw.disk.archiveBytes < l.disk.archiveBytes);
+  assert.equal(lw.disk.totalBytes, l.disk.totalBytes);
+  assert.equal(lw.disk.overCap, true);
+  assert.equal(h.code, 0);
+  assert.match(h.stdout, /OVER CAP: the archive holds .* more than its max_size 10K/);
 });

@@ -72,3 +72,24 @@ test('publish: POST /ingest → segments; a second publisher gets 409; publisher
   for (let k = 1; k < pl.entries.length; k++) assert.equal(pl.entries[k]!.msn, pl.entries[k - 1]!.msn + 1);
   await waitFor('running again', async () => (await sup.status()).state === 'running', 5000);
 });
+
+test('publish into a transcoded stream (two renditions) long after start: no false source_timeout restart, no stale error', async (t) => {
+  const env = await tempEnv(t);
+  const { file, stream } = await writeSpec(env, 'studio', {
+    inputs: [{ url: 'publish://', source_timeout: '2s' }],
+    transcoder: { video: [{ bitrate: '200k', size: '160x120' }, { bitrate: '100k', size: '96x72' }], audio: { bitrate: '48k' } },
+    hls: { segment_duration: '1s' },
+  });
+  const sup = await startSupervisorProc(t, env, file, 'studio');
+  // the transcoder is spawned now and idles on an empty stdin for longer than source_timeout + start-up grace
+  await new Promise((r) => setTimeout(r, 9000));
+  assert.equal((await sup.status()).restarts, 0);
+  const p = publish(t, sup.sock);
+  t.after(() => p.stop());
+  const { status } = await expectLive(sup, stream, { audio: true, timeoutMs: 30_000 });
+  assert.equal(status.restarts, 0, JSON.stringify(status.events));
+  assert.ok(!status.events.some((e) => e.type === 'restart'), JSON.stringify(status.events));
+  assert.equal(status.lastError, null);
+  assert.equal(status.inputs[0]!.lastError, null);
+  assert.equal(status.ffmpeg.length, 1);
+});

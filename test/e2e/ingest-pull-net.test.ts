@@ -100,3 +100,33 @@ test('rtsp:// pulls over TCP from a tiny RTSP relay of ffmpeg RTP', async (t) =>
   assert.ok(status.ffmpeg[0]!.args.includes('tcp'));
   assert.ok(rtsp.requests.includes('DESCRIBE') && rtsp.requests.includes('PLAY'));
 });
+
+test('rtsp:// H.264 High with B-frames + AAC, no transcoder: stream copy yields segments (no "first pts and dts" exits)', async (t) => {
+  const env = await tempEnv(t);
+  const rtsp = new TinyRtspServer();
+  await rtsp.start({ audio: true });
+  t.after(() => rtsp.stop());
+  const sdpFile = path.join(env.dir, 'src.sdp');
+  startProc(t, FFMPEG, [
+    '-hide_banner', '-loglevel', 'error', '-nostdin', '-re', '-f', 'lavfi', '-i', TESTSRC, '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
+    '-map', '0:v', '-c:v', 'libx264', '-profile:v', 'high', '-bf', '3', '-g', '15', '-pix_fmt', 'yuv420p', '-preset', 'veryfast',
+    '-f', 'rtp', `rtp://127.0.0.1:${rtsp.rtpPort}?pkt_size=1200`,
+    '-map', '1:a', '-c:a', 'aac', '-b:a', '48k', '-f', 'rtp', `rtp://127.0.0.1:${rtsp.rtpAudioPort}?pkt_size=1200`,
+    '-sdp_file', sdpFile,
+  ]);
+  const sdp = await waitFor('sdp file', async () => (existsSync(sdpFile) ? (await readFile(sdpFile, 'utf8')) || null : null), 5000);
+  rtsp.setSdp(sdp);
+  assert.match(rtsp.sdp, /m=audio/);
+  const { file, stream } = await writeSpec(env, 'rtspb', { inputs: [{ url: `rtsp://127.0.0.1:${rtsp.port}/cam`, rtsp_transport: 'tcp' }], hls: { segment_duration: '1s' } });
+  const sup = await startSupervisorProc(t, env, file, 'rtspb');
+  const { status, playlist } = await expectLive(sup, stream, { segments: 3, audio: true, timeoutMs: 30_000 });
+  // one ffmpeg from the start: it never died on the timestamp-less first keyframe
+  assert.equal(status.ffmpeg.length, 1);
+  assert.equal(status.restarts, 0, JSON.stringify(status.events));
+  assert.ok(status.ffmpeg[0]!.args.includes('copy'));
+  // B-frames really went through: a segment holds packets whose PTS differs from their DTS
+  const seg = path.join(stream.root, 'v1a1', playlist.entries[playlist.entries.length - 2]!.uri);
+  const pk = spawnSync('ffprobe', ['-v', 'error', '-select_streams', 'v', '-show_entries', 'packet=pts,dts', '-of', 'csv=p=0', seg], { encoding: 'utf8' }).stdout.trim().split('\n');
+  assert.ok(pk.some((l) => { const [p, d] = l.split(','); return p !== d; }), 'no reordered frames in the segment');
+  assert.doesNotMatch(await sup.log(), /first pts and dts/);
+});

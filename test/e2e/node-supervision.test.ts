@@ -1,7 +1,9 @@
 /**
  * The node agent supervises real supervisor daemons (real ffmpeg, fake:// sources):
  * ffmpeg restarts, supervisor restarts, re-adoption after a kill -9 of the node, a second node
- * refused, graceful stop of everything.
+ * refused, graceful stop of everything. Through every kill -9 the live playlists stay continuous:
+ * media sequence without a hole or reset, program date time chained (a discontinuity where a
+ * producer restarted, none at all across the node's own death).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,10 +11,23 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fakeStream, pidAlive, REPO_ROOT, startNode, tempDir, waitFor } from '../helpers/index.js';
+import { assertContinuous, hasDiscontinuity, watchPlaylist } from './playlist-watch.js';
 
 test('node supervises, restarts, re-adopts and stops supervisors', { timeout: 120_000 }, async (t) => {
   const dir = await tempDir(t);
   const node = await startNode(t, { dir, streams: { a: fakeStream(), 'cams/b': fakeStream({}, { tone: false }) }, waitAlive: true });
+  const wa = watchPlaylist(() => path.join(dir, 'data', 'a', 'v1a1', 'index.m3u8'));
+  const wb = watchPlaylist(() => path.join(dir, 'data', 'cams', 'b', 'v1a1', 'index.m3u8'));
+  t.after(() => {
+    wa.stop();
+    wb.stop();
+  });
+  const segmentsAfter = (w: typeof wa, msn: number, what: string) =>
+    waitFor(() => (w.last() >= msn + 3 ? true : undefined), { timeoutMs: 20_000, intervalMs: 200, message: `3 segments of ${what} after ${msn}` });
+  await segmentsAfter(wa, -1, 'a');
+  await segmentsAfter(wb, -1, 'cams/b');
+  const firstA = Math.min(...wa.seen.keys());
+  const firstB = Math.min(...wb.seen.keys());
 
   // node status
   const st = await node.cli(['node', 'status', '--json']);
@@ -39,6 +54,7 @@ test('node supervises, restarts, re-adopts and stops supervisors', { timeout: 12
   const a0 = await node.stream('a');
   const ff = a0.stats.ffmpeg[0];
   assert.ok(ff && (await pidAlive(ff.pid)), 'stream a has a running ffmpeg child');
+  const ffKillMsn = wa.last();
   process.kill(ff.pid, 'SIGKILL');
   const a1 = await waitFor(
     async () => {
@@ -49,10 +65,14 @@ test('node supervises, restarts, re-adopts and stops supervisors', { timeout: 12
     { timeoutMs: 3000, intervalMs: 100, message: 'a new ffmpeg child of stream a' },
   );
   assert.ok(a1.stats.retry_count >= 1, 'the ffmpeg restart is counted');
+  await segmentsAfter(wa, ffKillMsn, 'a');
+  assertContinuous(wa.seen, firstA);
+  assert.ok(hasDiscontinuity(wa.seen, ffKillMsn), 'EXT-X-DISCONTINUITY after the ffmpeg restart');
 
   // kill -9 a supervisor: the node starts it again and counts it
   const b0 = await node.stream('cams/b');
   const supB = b0.stats.supervisor!.pid!;
+  const supKillMsn = wb.last();
   process.kill(supB, 'SIGKILL');
   const b1 = await waitFor(
     async () => {
@@ -64,11 +84,15 @@ test('node supervises, restarts, re-adopts and stops supervisors', { timeout: 12
   assert.equal(b1.stats.supervisor!.restarts, 1);
   assert.ok(b1.stats.events.some((e) => e.type === 'supervisor_restart'));
   assert.equal((await node.info()).supervisor_restarts, 1);
+  await segmentsAfter(wb, supKillMsn, 'cams/b');
+  assertContinuous(wb.seen, firstB);
+  assert.ok(hasDiscontinuity(wb.seen, supKillMsn), 'EXT-X-DISCONTINUITY after the supervisor restart');
 
   // kill -9 the node: supervisors keep running; the next node re-adopts them without interruption
   const before = await node.supervisorPids();
   assert.deepEqual(Object.keys(before).sort(), ['a', 'cams/b']);
   const lifetimeA = (await node.stream('a')).stats.lifetime;
+  const nodeKillMsn = { a: wa.last(), b: wb.last() };
   node.kill();
   await waitFor(async () => !(await pidAlive(node.pid)), { message: 'node gone' });
   for (const pid of Object.values(before)) assert.ok(await pidAlive(pid), `supervisor ${pid} survives the node`);
@@ -90,6 +114,13 @@ test('node supervises, restarts, re-adopts and stops supervisors', { timeout: 12
     assert.equal(s.stats.supervisor!.adopted, true);
   }
   assert.ok((await node.stream('a')).stats.lifetime > lifetimeA, 'stream a kept its uptime (not restarted)');
+  // the node's death and re-adoption: not a single discontinuity
+  await segmentsAfter(wa, nodeKillMsn.a, 'a');
+  await segmentsAfter(wb, nodeKillMsn.b, 'cams/b');
+  assertContinuous(wa.seen, nodeKillMsn.a, { strict: true });
+  assertContinuous(wb.seen, nodeKillMsn.b, { strict: true });
+  assertContinuous(wa.seen, firstA);
+  assertContinuous(wb.seen, firstB);
 
   // node stop --keep-streams: the node goes, supervisors stay and are adopted by the next node
   const keep = await node.cli(['node', 'stop', '--keep-streams', '--json']);

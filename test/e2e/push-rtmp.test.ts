@@ -117,6 +117,8 @@ test('push to nginx-rtmp: running, stream pulled back; nginx killed and restarte
   await waitFor(() => worker.status.state === 'running' && worker.status.restarts >= 1, { timeoutMs: 25_000, message: 'push resumes' });
   const again = await probeRtmp(ffprobe, url);
   assert.match(again, /h264\|320\|240/);
+  // running again: the outage's error is over (status shows current problems only)
+  assert.equal(worker.status.lastError, null);
 
   await worker.stop();
   assert.equal(worker.status.state, 'stopped');
@@ -169,6 +171,9 @@ test('an unreachable target: retrying with backoff, write() never throws, stop()
   assert.ok(worker.status.errors >= 2);
   assert.ok(['retrying', 'connecting'].includes(worker.status.state));
   assert.ok(worker.status.lastError && /ffmpeg exited with code/.test(worker.status.lastError), String(worker.status.lastError));
+  // ffmpeg was handed TS (it reads before it opens the target) but nothing reached the target
+  assert.ok(worker.status.fedBytes > 0);
+  assert.equal(worker.status.bytes, 0);
   const t0 = Date.now();
   await worker.stop();
   assert.ok(Date.now() - t0 < 5000);

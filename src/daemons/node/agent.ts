@@ -176,8 +176,10 @@ export class NodeAgent implements NodeApi {
 
     try {
       const mod = await import('./playback.js');
+      const { withLiveRoot } = await import('./live-root.js');
       this.playback = mod.createPlaybackHandler({
-        getStream: (name) => this.resolved.streams[name],
+        // live output may have moved off an unwritable DVR root (the supervisor says where)
+        getStream: (name) => withLiveRoot(this.resolved.streams[name], this.supervisors.get(name)?.status?.liveRoot, this.server.dataDir),
         listStreams: () => Object.keys(this.resolved.streams),
         dvr: await loadDvrHandler(),
         logger: log.child({ part: 'playback' }),

@@ -42,7 +42,13 @@ export interface RunningSupervisor {
 
 export async function supervisorDeps(spec: SupervisorSpec, log: Logger): Promise<SupervisorDeps> {
   const s = spec.stream;
-  const master = new MasterWriter({ root: s.root, renditions: s.renditions, logger: log });
+  // one master playlist per root live output goes to (the stream root, or the fallback while it is unwritable)
+  const masters = new Map<string, MasterWriter>();
+  const masterAt = (root: string): MasterWriter => {
+    let m = masters.get(root);
+    if (!m) masters.set(root, (m = new MasterWriter({ root, renditions: s.renditions, logger: log })));
+    return m;
+  };
   let caps;
   try {
     caps = await capsFor(s, spec.ffmpeg);
@@ -60,7 +66,8 @@ export async function supervisorDeps(spec: SupervisorSpec, log: Logger): Promise
     ffmpegPath: spec.ffmpeg,
     buildPipelineArgs: makeArgsBuilder(caps, (w) => log.warn({ warning: w }, 'ffmpeg pipeline')),
     openWriter: (o) => HlsWriter.open(o),
-    onWritersUpdated: async (writers) => {
+    onWritersUpdated: async (writers, root) => {
+      const master = masterAt(root);
       for (const w of writers) await master.updateFrom(w.writer as unknown as HlsWriter);
     },
     makeAnalyzer: createTsAnalyzer,

@@ -64,6 +64,9 @@ export interface PipelineOptions {
  */
 export const PULL_STARTUP_GRACE_MS = 6000;
 
+/** A pause in the source longer than this makes the next bytes a new start for a fed transcoder. */
+const FEED_GAP_MS = 1000;
+
 export function pipelineNeedsFfmpeg(stream: ResolvedStream, input: ResolvedInput, mode: PipelineMode): boolean {
   if (!isNativeScheme(input.scheme)) return true;
   return mode === 'full' && !!stream.transcoder;
@@ -89,6 +92,12 @@ export class Pipeline {
   private watchdogTimer: NodeJS.Timeout | undefined;
   private readonly backoff: Backoff;
   private lastSourceDataAt = 0;
+  /**
+   * When the source last began feeding the child after a silence (a publisher connecting to a
+   * transcoded stream started long before): the child's time to first output counts from here,
+   * since it cannot probe or encode what it has not been given.
+   */
+  private feedStartAt = 0;
   private childOutputAt = 0;
   /** ffmpeg output chunks are aligned per child: the renditions this pipeline maps to */
   private readonly renditionIndex: number[] = [];
@@ -158,6 +167,7 @@ export class Pipeline {
       onData: (chunk) => {
         if (this.stopped) return;
         const now = Date.now();
+        if (feedsChild && (!this.lastSourceDataAt || now - this.lastSourceDataAt > FEED_GAP_MS)) this.feedStartAt = now;
         this.lastSourceDataAt = now;
         this.lastMediaAt = now;
         this.h.onMedia(chunk);
@@ -242,10 +252,13 @@ export class Pipeline {
     if (this.stopped || wd <= 0) return;
     const now = Date.now();
     if (this.child && this.child.running) {
-      const since = Math.max(this.childOutputAt, this.child.startedAt);
+      // a transcoder counts from when its input (re)started flowing, not from its spawn
+      const fedFrom = Math.max(this.child.startedAt, this.source ? this.feedStartAt : 0);
+      const since = Math.max(this.childOutputAt, fedFrom);
       // a transcoder fed by a silent source is not to blame
       const sourceQuiet = this.source && now - this.lastSourceDataAt > wd;
-      const limit = this.childOutputAt ? wd : wd + this.startupGraceMs;
+      // no output since the feed began: it is still probing (startup grace)
+      const limit = this.childOutputAt > fedFrom ? wd : wd + this.startupGraceMs;
       if (now - since > limit && !sourceQuiet) {
         const msg = `no output from ffmpeg for ${fmtSec(now - since)}: restarting it`;
         this.setError(msg);

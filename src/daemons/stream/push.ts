@@ -9,7 +9,8 @@
  *   maxBufferedBytes queued on its stdin) the TS is dropped and the gate waits for the next keyframe.
  * - ffmpeg exits (target dropped, refused, network error) → 'retrying', restarted after a capped
  *   exponential backoff (target.retryDelayMs doubling up to 30 s; reset after 30 s healthy).
- * - 'running' once ffmpeg reports output bytes on its -progress channel (the target accepted data).
+ * - 'running' once ffmpeg reports output bytes on its -progress channel (the target accepted data);
+ *   lastError then clears (the status shows the current problem; the log keeps the past ones).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger } from 'pino';
@@ -22,8 +23,13 @@ export type PushState = 'connecting' | 'running' | 'retrying' | 'stopped';
 export interface PushWorkerStatus {
   url: string;
   state: PushState;
-  /** TS bytes handed to ffmpeg (all runs) */
+  /**
+   * Bytes delivered to the target (ffmpeg's -progress total_size, all runs): it does not rise
+   * while the target is down, when ffmpeg still reads (and buffers) what it is handed.
+   */
   bytes: number;
+  /** TS bytes handed to ffmpeg (all runs) */
+  fedBytes: number;
   /** ffmpeg runs that ended on their own (plus spawn failures) */
   errors: number;
   lastError: string | null;
@@ -270,11 +276,12 @@ export class PushWorker {
     this.maxDelay = opts.maxRetryDelayMs ?? 30_000;
     this.healthyMs = opts.healthyResetMs ?? 30_000;
     this.killGraceMs = opts.killGraceMs ?? 2000;
-    this.st = { url: opts.target.url, state: 'stopped', bytes: 0, errors: 0, lastError: null, restarts: 0, dropped: 0, outBytes: 0 };
+    this.st = { url: opts.target.url, state: 'stopped', bytes: 0, fedBytes: 0, errors: 0, lastError: null, restarts: 0, dropped: 0, outBytes: 0 };
   }
 
   get status(): Readonly<PushWorkerStatus> {
-    return { ...this.st, outBytes: this.st.outBytes + this.childOut };
+    const delivered = this.st.outBytes + this.childOut;
+    return { ...this.st, bytes: delivered, outBytes: delivered };
   }
 
   /** Start pushing (once; a stopped worker stays stopped — make a new one to push again). */
@@ -306,7 +313,7 @@ export class PushWorker {
       stdin.write(b);
       sent += b.length;
     }
-    this.st.bytes += sent;
+    this.st.fedBytes += sent;
     // approximate: PAT/PMT repeated at a gate opening count as sent
     if (sent < chunk.length) this.st.dropped += chunk.length - sent;
   }
@@ -362,6 +369,7 @@ export class PushWorker {
           this.childOut = Number(m[1]);
           if (this.childOut > 0 && this.st.state === 'connecting') {
             this.st.state = 'running';
+            this.st.lastError = null;
             this.log.info('push running');
           }
         }

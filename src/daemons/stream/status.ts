@@ -2,7 +2,8 @@
  * The supervisor's status document (GET /status on its socket). The node agent relays it into
  * the API; the shape is a contract (INTERFACES.md, "Stream supervisor daemon").
  */
-export type SupervisorState = 'starting' | 'running' | 'waiting' | 'failed' | 'stopping';
+/** `error`: media flows but something else fails now (the stream's storage does not take writes); see lastError */
+export type SupervisorState = 'starting' | 'running' | 'waiting' | 'failed' | 'stopping' | 'error';
 export type InputState = 'active' | 'standby' | 'failed' | 'waiting';
 
 export interface InputStatus {
@@ -41,6 +42,7 @@ export interface RenditionStatus {
 export interface PushStatus {
   url: string;
   state: string;
+  /** bytes delivered to the target (not what was handed to ffmpeg while the target was down) */
   bytes: number;
   errors: number;
   lastError: string | null;
@@ -95,5 +97,7 @@ export interface SupervisorStatus {
   events: SupervisorEvent[];
   /** DVR recorder status (recording, paused, lastError, bytes, segments, oldest, newest) when the stream records */
   dvr: unknown;
+  /** where live output goes while the stream root is unwritable (the node's data dir); absent normally */
+  liveRoot?: string;
   ffmpeg: FfmpegChildStatus[];
 }

@@ -16,6 +16,8 @@ import type { ChildExit } from './child.js';
 import { InputMonitor, type TsAnalyzer } from './monitor.js';
 import { Pipeline, probeIsPromotable, type BuildPipelineArgs } from './pipeline.js';
 import { PublishHub } from './sources/publish.js';
+import { LiveStorage } from './live-storage.js';
+import { safeJoin } from '../../core/paths.js';
 import type {
   FfmpegChildStatus,
   InputState,
@@ -80,8 +82,8 @@ export interface SupervisorDeps {
   ffmpegPath: string;
   buildPipelineArgs: BuildPipelineArgs;
   openWriter: OpenWriter;
-  /** called after every segment with all writers (master playlist upkeep) */
-  onWritersUpdated?: (writers: { rendition: string; writer: WriterLike }[]) => void | Promise<void>;
+  /** called after every segment with all writers (master playlist upkeep); root = where live output goes now */
+  onWritersUpdated?: (writers: { rendition: string; writer: WriterLike }[], root: string) => void | Promise<void>;
   createPush?: (stream: ResolvedStream, index: number) => PushLike | null;
   /** archive index + retention when the stream has dvr */
   dvr?: DvrLike;
@@ -114,9 +116,23 @@ interface InputRuntime {
   healthySince: number;
   /** last media from the probe */
   probeMediaAt: number;
+  /** lastError as last seen by the clock, and when: media newer than that clears it */
+  seenError: string | null;
+  seenErrorAt: number;
 }
 
 const MAX_EVENTS = 100;
+
+interface WriterEntry {
+  rendition: string;
+  writer: WriterLike;
+  segments: number;
+  lastSegmentAt: number | null;
+  bytes: number;
+  errorSeenAt: number;
+  /** segment durations (the metrics' histogram) */
+  durations: Durations;
+}
 
 export class Supervisor {
   readonly name: string;
@@ -127,13 +143,21 @@ export class Supervisor {
   private activeIndex: number | null = null;
   private active: Pipeline | null = null;
   private activatedAt = 0;
+  /** why the next switch happens (kept in its event) */
+  private switchWhy: string | undefined;
   /** full pipeline being started for a priority return (make-before-break) */
   private pending: { index: number; pipeline: Pipeline; startedAt: number } | null = null;
-  private writers: { rendition: string; writer: WriterLike; segments: number; lastSegmentAt: number | null; bytes: number; errorSeenAt: number; durations: Durations }[] = [];
+  private writers: WriterEntry[] = [];
+  /** where live output goes: the stream root, or the data dir while the root is unwritable */
+  private readonly storage: LiveStorage;
   private pushes: { worker: PushLike; rendition: number }[] = [];
   private events: SupervisorEvent[] = [];
   private restarts = 0;
   private lastError: string | null = null;
+  private seenError: string | null = null;
+  private seenErrorAt = 0;
+  /** a failed write to a writer (a bug or the disk): not cleared by media coming in */
+  private writeError: string | null = null;
   private tickTimer: NodeJS.Timeout | undefined;
   private writtenFrom: Pipeline | null = null;
   private writtenGeneration = -1;
@@ -164,7 +188,19 @@ export class Supervisor {
       probe: null,
       healthySince: 0,
       probeMediaAt: 0,
+      seenError: null,
+      seenErrorAt: 0,
     }));
+    const s = opts.stream;
+    const fallback = opts.server?.dataDir ? safeJoin(opts.server.dataDir, s.name) : null;
+    this.storage = new LiveStorage({
+      primary: s.root,
+      fallback,
+      renditions: s.renditions,
+      logger: this.log,
+      move: (root) => this.moveLiveOutput(root),
+      event: (reason, message) => this.event({ type: 'error', reason, message }),
+    });
   }
 
   get stream(): ResolvedStream {
@@ -178,24 +214,8 @@ export class Supervisor {
   async start(): Promise<void> {
     const s = this.opts.stream;
     for (const rendition of s.renditions) {
-      const entry = { rendition, writer: null as unknown as WriterLike, segments: 0, lastSegmentAt: null as number | null, bytes: 0, errorSeenAt: 0, durations: newDurations() };
-      entry.writer = await this.deps.openWriter({
-        root: s.root,
-        rendition,
-        segmentDurationMs: s.hls.segmentDurationMs,
-        window: s.hls.window,
-        keepSegments: !!s.dvr,
-        logger: this.log.child({ rendition }),
-        onSegment: (seg) => {
-          entry.segments++;
-          entry.lastSegmentAt = this.now();
-          countDuration(entry.durations, seg.durationMs / 1000);
-          for (const l of this.segmentListeners) l(seg);
-          const dvr = this.deps.dvr?.onSegment(seg);
-          const master = this.deps.onWritersUpdated?.(this.writers);
-          return Promise.all([dvr, master]).then(() => undefined);
-        },
-      });
+      const entry: WriterEntry = { rendition, writer: null as unknown as WriterLike, segments: 0, lastSegmentAt: null, bytes: 0, errorSeenAt: 0, durations: newDurations() };
+      entry.writer = await this.openWriterAt(entry, s.root);
       this.writers.push(entry);
     }
     if (this.deps.createPush) {
@@ -215,6 +235,47 @@ export class Supervisor {
       this.activate(0, 'start', null);
     }
     this.tickTimer = setInterval(() => this.tick(), this.deps.tickMs ?? 250);
+  }
+
+  /** A writer for `entry` on `root`: the stream root records (DVR), a fallback root is live only. */
+  private openWriterAt(entry: WriterEntry, root: string): Promise<WriterLike> {
+    const s = this.opts.stream;
+    const archive = root === s.root;
+    return this.deps.openWriter({
+      root,
+      rendition: entry.rendition,
+      segmentDurationMs: s.hls.segmentDurationMs,
+      window: s.hls.window,
+      keepSegments: !!s.dvr && archive,
+      logger: this.log.child({ rendition: entry.rendition }),
+      onSegment: (seg) => {
+        entry.segments++;
+        entry.lastSegmentAt = this.now();
+        countDuration(entry.durations, seg.durationMs / 1000);
+        for (const l of this.segmentListeners) l(seg);
+        const dvr = archive ? this.deps.dvr?.onSegment(seg) : undefined;
+        const master = this.deps.onWritersUpdated?.(this.writers, root);
+        return Promise.all([dvr, master]).then(() => undefined);
+      },
+    });
+  }
+
+  /** Reopen every writer on `root` (LiveStorage decides when); the next segment is a discontinuity. */
+  private async moveLiveOutput(root: string): Promise<void> {
+    for (const entry of this.writers) {
+      if (this.stopping) return;
+      const next = await this.openWriterAt(entry, root);
+      if (this.stopping) {
+        // stop() is closing the writers it saw: this one is ours to close
+        await next.close().catch(() => {});
+        return;
+      }
+      const old = entry.writer;
+      entry.writer = next;
+      entry.errorSeenAt = 0;
+      next.discontinuity();
+      void old.close().catch(() => {});
+    }
   }
 
   // ---------------------------------------------------------------- pipelines
@@ -249,6 +310,8 @@ export class Supervisor {
           }
         },
         onError: (msg) => {
+          // the status shows only the current error; the events keep the history (once per new message)
+          if (rt.lastError !== msg && (p === this.active || p === rt.probe)) this.event({ type: 'error', reason: 'input_error', input: index, message: msg });
           rt.lastError = msg;
           if (p === this.active) this.lastError = msg;
         },
@@ -294,7 +357,7 @@ export class Supervisor {
       // a writer bug must not take the daemon (and every other rendition) down
       if (!this.writeErrorLogged) this.log.error({ err, rendition: w.rendition }, 'write failed');
       this.writeErrorLogged = true;
-      this.lastError = `write to ${w.rendition} failed: ${(err as Error).message}`;
+      this.writeError = `write to ${w.rendition} failed: ${(err as Error).message}`;
     }
   }
 
@@ -330,8 +393,9 @@ export class Supervisor {
     rt.healthySince = 0;
     if (reason !== 'start') {
       rt.switches++;
-      this.event({ type: 'switch', reason, from: from ?? undefined, to: index });
+      this.event({ type: 'switch', reason, from: from ?? undefined, to: index, message: this.switchWhy });
     }
+    this.switchWhy = undefined;
     if (!adopt) p.start();
     if (p.fatal) this.lastError = p.lastError;
     if (old && old !== p) void old.stop();
@@ -363,23 +427,29 @@ export class Supervisor {
 
   // ---------------------------------------------------------------- the clock
 
-  /** A failed segment write (ENOSPC, EACCES) pauses recording; the recorder resumes when writes succeed. */
+  /**
+   * A failed segment write (ENOSPC, EACCES) pauses recording; the recorder resumes when writes succeed.
+   * An unwritable root also moves live output to the fallback (LiveStorage).
+   */
   private reportWriteErrors(): void {
     for (const w of this.writers) {
       const at = numberField(w.writer.stats, 'lastErrorAt');
       if (at && at !== w.errorSeenAt) {
         w.errorSeenAt = at;
-        const msg = (w.writer.stats as { lastError?: unknown }).lastError;
-        this.deps.dvr!.onWriteError(typeof msg === 'string' ? msg : 'segment write failed');
+        const raw = (w.writer.stats as { lastError?: unknown }).lastError;
+        const msg = typeof raw === 'string' ? raw : 'segment write failed';
+        if (!this.storage.inFallback) this.deps.dvr?.onWriteError(msg);
+        this.storage.onWriteError(msg);
       }
     }
+    this.storage.tick();
   }
 
   private tick(): void {
     if (this.stopping) return;
     const now = this.now();
     for (const rt of this.inputs) rt.monitor.tick(now);
-    if (this.deps.dvr) this.reportWriteErrors();
+    this.reportWriteErrors();
     const ai = this.activeIndex;
     if (ai !== null && this.active) {
       const rt = this.inputs[ai]!;
@@ -396,6 +466,7 @@ export class Supervisor {
         rt.failed = true;
         this.lastError = `input ${ai} (${redact(rt.input.url)}): ${why}`;
         this.log.warn({ input: ai, reason, why }, 'input failed, switching');
+        this.switchWhy = why;
         this.activate((ai + 1) % this.inputs.length, reason, this.takeProbeIfPromotable((ai + 1) % this.inputs.length));
       }
     }
@@ -423,7 +494,10 @@ export class Supervisor {
       }
       const gapLimit = Math.min(rt.input.sourceTimeoutMs, 2000);
       if (rt.healthySince && now - rt.probeMediaAt > gapLimit) rt.healthySince = 0;
-      if (rt.healthySince) rt.failed = false;
+      if (rt.healthySince) {
+        rt.failed = false;
+        clearInputErrorIfRecovered(rt, rt.probeMediaAt, now);
+      }
       if (rt.healthySince && now - rt.healthySince >= rt.input.returnAfterMs && !this.pending) {
         if (probeIsPromotable(this.opts.stream)) {
           this.activate(j, 'priority_return', rt.probe);
@@ -459,7 +533,11 @@ export class Supervisor {
     }
     const rt = this.inputs[ai]!;
     const fresh = rt.monitor.lastPacketAt >= this.activatedAt && now - rt.monitor.lastPacketAt <= rt.input.sourceTimeoutMs;
-    if (fresh) this.state = 'running';
+    if (fresh) {
+      // media flows but the storage does not take it: an error, not "running"
+      this.state = this.storage.error ? 'error' : 'running';
+      this.clearRecoveredErrors(rt, now);
+    }
     else if (this.active.fatal) this.state = 'failed';
     else if (!this.wroteAny && now - this.startedAt < rt.input.sourceTimeoutMs) this.state = 'starting';
     else {
@@ -472,6 +550,22 @@ export class Supervisor {
         this.lastError = `input ${ai} (${redact(rt.input.url)}): ${why}`;
       }
     }
+  }
+
+  /**
+   * Errors describe the current problem only (past ones are in the events): once the active input
+   * has delivered media AND its pipeline has produced output since an error was first seen, the
+   * error is over. A transcoder fed by a live source needs its own output too: the source's bytes
+   * alone do not say the restarted encoder works.
+   */
+  private clearRecoveredErrors(rt: InputRuntime, now: number): void {
+    const flowing = Math.min(rt.monitor.lastPacketAt, this.active?.lastOutputAt ?? 0);
+    clearInputErrorIfRecovered(rt, flowing, now);
+    if (this.lastError !== this.seenError) {
+      this.seenError = this.lastError;
+      this.seenErrorAt = now;
+    }
+    if (this.lastError && flowing > this.seenErrorAt) this.lastError = this.seenError = null;
   }
 
   // ---------------------------------------------------------------- control
@@ -508,7 +602,7 @@ export class Supervisor {
       await Promise.allSettled(this.pushes.map((p) => p.worker.stop()));
       await Promise.allSettled(this.writers.map((w) => w.writer.close()));
       await this.deps.dvr?.close().catch((err: unknown) => this.log.warn({ err }, 'dvr close failed'));
-      if (this.deps.onWritersUpdated) await Promise.resolve(this.deps.onWritersUpdated(this.writers)).catch(() => {});
+      if (this.deps.onWritersUpdated) await Promise.resolve(this.deps.onWritersUpdated(this.writers, this.storage.root)).catch(() => {});
     })();
     return this.stopping;
   }
@@ -584,7 +678,7 @@ export class Supervisor {
       activeInput: ai,
       inputs,
       restarts: this.restarts,
-      lastError: this.lastError,
+      lastError: this.storage.error ?? this.writeError ?? this.lastError,
       bitrate: activeRt?.monitor.bitrate ?? 0,
       fps: activeRt?.monitor.fps || numberField(this.writers[0]?.writer.stats, 'fps') || 0,
       mediaInfo: mi && typeof mi === 'object' ? (mi as Record<string, unknown>) : null,
@@ -592,6 +686,7 @@ export class Supervisor {
       push: this.pushes.map((p) => p.worker.status()),
       events: [...this.events],
       dvr: this.deps.dvr ? this.deps.dvr.status : null,
+      ...(this.storage.inFallback ? { liveRoot: this.storage.root } : {}),
       ffmpeg: ffmpeg.map(({ role, pid, args, input, startedAt }) => ({ role, pid, args: args.map(redact), input, startedAt })),
     };
   }
@@ -608,6 +703,15 @@ function countDuration(d: Durations, s: number): void {
   if (k >= 0) d.counts[k]!++;
   d.sum += s;
   d.count++;
+}
+
+/** An input's error is over once it has delivered after the error was first seen (see clearRecoveredErrors). */
+function clearInputErrorIfRecovered(rt: InputRuntime, flowingAt: number, now: number): void {
+  if (rt.lastError !== rt.seenError) {
+    rt.seenError = rt.lastError;
+    rt.seenErrorAt = now;
+  }
+  if (rt.lastError && flowingAt > rt.seenErrorAt) rt.lastError = rt.seenError = null;
 }
 
 function numberField(o: unknown, k: string): number | undefined {

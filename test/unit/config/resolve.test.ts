@@ -14,6 +14,23 @@ function resolveFixture(name: string) {
   return resolveConfig(r.input!, file);
 }
 
+test('dvr disk_headroom: a size on the stream wins over its storage default; none when neither sets it', () => {
+  const c = resolveConfig(
+    {
+      dvr: { main: { path: '/srv/dvr', disk_headroom: '1G' } },
+      streams: {
+        a: { inputs: [{ url: 'publish://' }], dvr: { storage: 'main', disk_headroom: '64K' } },
+        b: { inputs: [{ url: 'publish://' }], dvr: { storage: 'main' } },
+        c: { inputs: [{ url: 'publish://' }], dvr: { path: '/srv/c' } },
+      },
+    },
+    '/etc/flux/flux.yaml',
+  );
+  assert.equal(c.streams.a!.dvr!.diskHeadroomBytes, 64 * 1024);
+  assert.equal(c.streams.b!.dvr!.diskHeadroomBytes, 1024 ** 3);
+  assert.equal(c.streams.c!.dvr!.diskHeadroomBytes, undefined);
+});
+
 test('defaults: ports, dirs relative to the config file, hls, audio', () => {
   const c = resolveFixture('minimal.yaml');
   assert.equal(c.server.http, DEFAULTS.http);
@@ -38,6 +55,7 @@ test('units are normalized, templates applied by prefix, storages and inputs res
   assert.equal(door.dvr!.retentionMs, 86_400_000);
   assert.equal(door.dvr!.maxSizeBytes, 2 * 1024 ** 4); // from the storage
   assert.equal(door.dvr!.diskUsageLimitPercent, 90);
+  assert.equal(door.dvr!.diskHeadroomBytes, 512 * 1024 ** 2); // disk_headroom from the storage
   assert.equal(door.root, '/srv/dvr/cams/door');
   assert.deepEqual(door.hls, { segmentDurationMs: 4000, window: 5 });
   assert.deepEqual(door.auth.allowIps, ['10.0.0.0/8', '2001:db8::/32']);

@@ -246,3 +246,44 @@ test("the writer's lastError text (ENOSPC) pauses recording and triggers the eme
   await rec.runRetention();
   assert.equal(rec.status.retention.removedSegments, 3);
 });
+
+test('max_size is enforced on every segment indexed: the archive never exceeds it by more than one segment', async (t) => {
+  const root = await tempRoot(t);
+  const rec = await DvrRecorder.open({ root, renditions: ['v1a1'], maxSizeBytes: 1000, window: 2 });
+  t.after(() => rec.close());
+  // no retention job: the per-segment check alone keeps the cap
+  let peak = 0;
+  for (const [i, s] of run(T0, 40).entries()) {
+    await land(rec, root, 'v1a1', s, i);
+    peak = Math.max(peak, rec.status.bytes);
+    await rec.settled();
+    assert.ok(rec.status.bytes <= 1000, `after segment ${i}: ${rec.status.bytes} bytes`);
+  }
+  assert.ok(peak <= 1000 + 100, `peak ${peak}`);
+  const files = await readdir(path.join(renditionDir(root, 'v1a1'), ...segmentRelPath(T0, 2000).split('/').slice(0, 4)));
+  assert.equal(files.length, rec.status.segments);
+});
+
+test('disk_headroom: free space for a few segments + the margin is kept, evicting the oldest before the next writes', async (t) => {
+  const root = await tempRoot(t);
+  // a 4 KiB filesystem that holds exactly what the archive holds (bsize 1: byte counts)
+  const capacity = 4096;
+  const statfs = async (): Promise<StatFsLike> => {
+    const free = capacity - rec.status.bytes;
+    return { bsize: 1, blocks: capacity, bfree: free, bavail: free };
+  };
+  const rec: DvrRecorder = await DvrRecorder.open({ root, renditions: ['v1a1', 'v2a1'], statfs, window: 2, diskHeadroomBytes: 1000 });
+  t.after(() => rec.close());
+  const segs = run(T0, 40);
+  for (const [i, s] of segs.entries()) {
+    for (const r of ['v1a1', 'v2a1']) await land(rec, root, r, s, i);
+    await rec.settled();
+    // headroom = 3 rounds × (100 + 100) + 1000
+    assert.equal(rec.status.headroomBytes, 3 * 200 + 1000);
+    const free = capacity - rec.status.bytes;
+    assert.ok(free >= 1600, `after segment ${i}: ${free} bytes free`);
+  }
+  assert.ok(rec.status.retention.removedSegments > 0);
+  assert.equal(rec.status.paused, false);
+  assert.ok(Math.abs(rec.status.renditions['v1a1']!.oldest! - rec.status.renditions['v2a1']!.oldest!) <= 2000, 'renditions stay aligned');
+});

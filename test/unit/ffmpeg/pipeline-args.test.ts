@@ -22,6 +22,22 @@ test('pull without a transcoder: remux copy to MPEG-TS on pipe:1', () => {
   assert.ok(!r.args.includes('-filter_complex'));
 });
 
+test('RTSP stream copy drops video packets without a PTS (B-frames: first keyframe has none), ffmpeg >= 5 only; other inputs untouched', () => {
+  for (const url of ['rtmp://h/live/a', 'file:///tmp/a.mp4', 'srt://h:9000', 'hls://h/a.m3u8']) {
+    const o = stream([input(url)]);
+    assert.ok(!buildPipelineArgs(o, o.inputs[0]!, caps())!.args.some((a) => a.startsWith('-bsf')), url);
+  }
+  const s = stream([input('rtsp://h/cam')]);
+  const r = buildPipelineArgs(s, s.inputs[0]!, caps())!;
+  assert.equal(after(r.args, '-bsf:v'), 'noise=drop=eq(pts\\,nopts)');
+  const old = buildPipelineArgs(s, s.inputs[0]!, caps({ major: 4, minor: 4 }))!;
+  assert.ok(!old.args.some((a) => a.startsWith('-bsf')));
+  const t = transcoder({ video: [profile(0, { codec: 'copy' }), profile(1, { width: 1280, height: 720 })] });
+  const l = buildPipelineArgs(stream([input('rtsp://h/cam')], t), input('rtsp://h/cam'), caps())!;
+  assert.equal(after(l.args, '-bsf:v:0'), 'noise=drop=eq(pts\\,nopts)');
+  assert.equal(after(l.args, '-bsf:v:1'), undefined);
+});
+
 test('fake:// without a transcoder is encoded: libx264 + aac, keyframes every segment forced by time', () => {
   const s = stream([input('fake://testsrc?fps=30')], undefined, { hls: { segmentDurationMs: 4000, window: 6 } });
   const r = buildPipelineArgs(s, s.inputs[0]!)!;

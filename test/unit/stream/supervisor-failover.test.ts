@@ -145,3 +145,23 @@ test('stop closes the writers and stops inputs', async () => {
   assert.equal(wf.writers[0]!.bytes, after, 'no writes after stop');
   assert.equal(sup.status().state, 'stopping');
 });
+
+test('a source silent at start-up ("no media for N s") and then delivering: running with no stale error', async (t) => {
+  const port = await freeUdpPort();
+  const sender = new UdpSender(port, 4);
+  const { sup } = makeSupervisor(stream('late', [input(`udp://127.0.0.1:${port}`, { sourceTimeoutMs: 300 })]));
+  t.after(async () => {
+    sender.close();
+    await sup.stop();
+  });
+  await sup.start();
+  const waiting = await waitFor('waiting', () => (sup.status().state === 'waiting' ? sup.status() : null), 3000);
+  assert.match(waiting.inputs[0]!.lastError ?? '', /no media/);
+  assert.match(waiting.lastError ?? '', /no media/);
+  sender.start(20);
+  const st = await waitFor('running, error over', () => {
+    const s = sup.status();
+    return s.state === 'running' && s.lastError === null && s.inputs[0]!.lastError === null ? s : null;
+  }, 3000);
+  assert.equal(st.inputs[0]!.state, 'active');
+});

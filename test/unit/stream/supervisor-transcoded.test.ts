@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Supervisor } from '../../../src/daemons/stream/supervisor.js';
 import { Backoff } from '../../../src/daemons/stream/backoff.js';
-import type { BuildPipelineArgs } from '../../../src/daemons/stream/pipeline.js';
+import { PULL_STARTUP_GRACE_MS, type BuildPipelineArgs } from '../../../src/daemons/stream/pipeline.js';
 import { fakeWriterFactory, freeUdpPort, input, logger, stream, UdpSender, waitFor } from './fakes.js';
 
 const COPY_TO_1_AND_3 = "const fs=require('fs');process.stdin.on('data',d=>{process.stdout.write(d);try{fs.writeSync(3,d)}catch{}});process.stdin.on('end',()=>process.exit(0))";
@@ -51,6 +51,39 @@ test('native input + transcoder: stdin-fed child, two renditions; kill → resta
   assert.equal(sup.status().restarts, 1);
   await waitFor('every rendition resumed', () => wf.writers.every((w) => w.timeline().length === 3), 3000);
   for (const w of wf.writers) assert.deepEqual(w.timeline(), [7, 'D', 7]);
+  // the error was the restart's, now over: status shows none, the events keep it
+  await waitFor('error cleared on recovery', () => sup.status().lastError === null && sup.status().inputs[0]!.lastError === null, 3000);
+  assert.ok(sup.status().events.some((e) => e.type === 'restart' && /SIGKILL/.test(e.message ?? '')), JSON.stringify(sup.status().events));
+});
+
+/** A "transcoder" that, like ffmpeg probing its stdin, writes nothing until 1.5 s after its first input byte. */
+const SLOW_FIRST_OUTPUT =
+  "const fs=require('fs');let first=0;const q=[];process.stdin.on('data',d=>{if(!first){first=Date.now();setTimeout(()=>{for(const b of q.splice(0))process.stdout.write(b)},1500)}if(Date.now()-first<1500)q.push(d);else process.stdout.write(d)});process.stdin.on('end',()=>process.exit(0))";
+
+test('a transcoder started long before its source (publish) is not restarted while it probes the first bytes', async (t) => {
+  const port = await freeUdpPort();
+  const sender = new UdpSender(port, 9);
+  const s = stream('late', [input(`udp://127.0.0.1:${port}`, { sourceTimeoutMs: 500 })], { transcoder: { ...transcoder, video: [transcoder.video[0]!] } });
+  const wf = fakeWriterFactory();
+  const slow: BuildPipelineArgs = () => ({ args: ['-e', SLOW_FIRST_OUTPUT], outputs: [{ rendition: 'v1a1', fd: 1 }] });
+  const sup = new Supervisor({ stream: s, specHash: 'x' }, { ffmpegPath: process.execPath, buildPipelineArgs: slow, openWriter: wf.open, logger, tickMs: 50, backoff: () => new Backoff({ initialMs: 50 }) });
+  t.after(async () => {
+    sender.close();
+    await sup.stop();
+  });
+  await sup.start();
+  // nothing comes for longer than source_timeout + the start-up grace: the idle transcoder is left alone
+  await new Promise((r) => setTimeout(r, 500 + PULL_STARTUP_GRACE_MS + 500));
+  assert.equal(sup.status().restarts, 0);
+  sender.start(20); // the publisher arrives
+  await waitFor('first output', () => wf.writers[0]!.bytes > 0, 5000);
+  await new Promise((r) => setTimeout(r, 500));
+  const st = sup.status();
+  assert.equal(st.restarts, 0, JSON.stringify(st.events));
+  assert.ok(!st.events.some((e) => e.type === 'restart'), JSON.stringify(st.events));
+  assert.equal(st.state, 'running');
+  assert.equal(st.lastError, null);
+  assert.deepEqual(wf.writers[0]!.timeline(), [9]);
 });
 
 test('transcoded stream: the returning primary runs its full pipeline first, then the switch (make-before-break)', async (t) => {
