@@ -4,10 +4,10 @@
  * the answered body) when the node refuses a request.
  */
 import { ApiError, ConfigError, NodeUnreachableError, type ConfigIssue } from '../core/errors.js';
-import { closeSocketClients, socketRequest, SocketUnreachable } from './socket-http.js';
-import { locateNode } from './locate.js';
+import { closeSocketClients, socketRequest, SocketUnreachable } from '../protocol/socket-http.js';
+import { locateNode } from '../protocol/locate.js';
 
-export { locateNode, configFileFor } from './locate.js';
+export { locateNode, configFileFor } from '../protocol/locate.js';
 
 export interface StreamStatsDoc {
   alive: boolean;

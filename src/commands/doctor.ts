@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { BaseCommand, EXIT_CODE_HELP } from '../cli/base.js';
 import { EXIT_CODES, isFluxError } from '../core/errors.js';
-import { configFileFor } from '../client/locate.js';
+import { configFileFor } from '../protocol/locate.js';
 import { kv, table } from '../client/format.js';
 import { resolveFfmpeg, resolveFfprobe, INSTALL_HINT, type ResolvedBinary, type ProbeSource } from '../ffmpeg/resolve.js';
 import { detectCaps, hwSupport, probeVersion, HW_ENCODERS, type FfmpegCaps } from '../ffmpeg/caps.js';

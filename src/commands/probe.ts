@@ -5,7 +5,7 @@ import { probeSource } from '../client/probe.js';
 import { bitrate, kv, table } from '../client/format.js';
 import { parseDuration } from '../config/units.js';
 import { UsageError } from '../core/errors.js';
-import { configFileFor } from '../client/locate.js';
+import { configFileFor } from '../protocol/locate.js';
 
 export default class Probe extends BaseCommand<typeof Probe> {
   static override summary = 'Probe a source URL or file with ffprobe: container, duration, codecs, resolution, fps, bitrates';

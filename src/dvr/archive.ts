@@ -8,7 +8,7 @@
  * appends and retention immediately.
  */
 import { stat } from 'node:fs/promises';
-import { HOUR_MS, hourOf, segmentRelPath } from './layout.js';
+import { HOUR_MS, hourOf, segmentRelPath } from '../protocol/layout.js';
 import { SegTable, type SegmentRecord } from './table.js';
 import {
   buildHourFromNames,
@@ -20,7 +20,7 @@ import {
   scanHourNames,
   segmentPath,
 } from './index-file.js';
-import { walkHourDirs } from './walk.js';
+import { walkHourDirs } from '../protocol/walk.js';
 import { computeGaps, computeRanges, type Gap, type RecordedRange } from './gaps.js';
 import type { SegSpan } from './playlist.js';
 

@@ -22,7 +22,7 @@ import { writeFileAtomic } from '../core/atomic-write.js';
 import { open, readFile, readdir, stat, unlink, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { SegTable, FLAG_REBUILT, type SegmentRecord } from './table.js';
-import { INDEX_DIR, hourDirParts, hourOf, indexFileName, parseIndexFileName, parseSegmentName, segmentFileName } from './layout.js';
+import { INDEX_DIR, hourDirParts, hourOf, indexFileName, parseIndexFileName, parseSegmentName, segmentFileName } from '../protocol/layout.js';
 import { isBreak } from './gaps.js';
 import { safeJoin } from '../core/paths.js';
 

@@ -30,5 +30,5 @@ export { handleDvrRequest, parseDvrPath } from './http.js';
 export { exportArchive, formatOf, NothingRecordedError } from './export.js';
 export type { ExportOptions, ExportResult, ExportFormat } from './export.js';
 export { parseTime, parseDurationArg } from './time.js';
-export { segmentRelPath, parseSegmentName, hourOf, indexFileName, HOUR_MS } from './layout.js';
+export { segmentRelPath, parseSegmentName, hourOf, indexFileName, HOUR_MS } from '../protocol/layout.js';
 export { decodeIndex, encodeRecord, RECORD_SIZE, readHourIndex, writeHourIndex, appendRecord } from './index-file.js';

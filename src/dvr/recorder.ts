@@ -16,7 +16,7 @@ import path from 'node:path';
 import type { Logger } from '../core/logger.js';
 import { silentLogger } from '../core/logger.js';
 import type { ResolvedStream } from '../config/model.js';
-import { hourOf, parseSegmentName, parseSegmentRelPath } from './layout.js';
+import { hourOf, parseSegmentName, parseSegmentRelPath } from '../protocol/layout.js';
 import {
   appendRecord,
   buildHourFromNames,
@@ -30,7 +30,7 @@ import {
   segmentPath,
   writeHourIndex,
 } from './index-file.js';
-import { walkHourDirs } from './walk.js';
+import { walkHourDirs } from '../protocol/walk.js';
 import { isBreak } from './gaps.js';
 import { SegTable, type SegmentRecord } from './table.js';
 

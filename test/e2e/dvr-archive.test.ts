@@ -16,7 +16,7 @@ import { DvrRecorder } from '../../src/dvr/recorder.js';
 import { Archive } from '../../src/dvr/archive.js';
 import { handleDvrRequest } from '../../src/dvr/http.js';
 import { indexFilePath, readHourIndex, RECORD_SIZE } from '../../src/dvr/index-file.js';
-import { hourOf } from '../../src/dvr/layout.js';
+import { hourOf } from '../../src/protocol/layout.js';
 import { safeJoin } from '../../src/core/paths.js';
 import type { ResolvedStream } from '../../src/config/model.js';
 import { FFMPEG, decodeErrors, makeArchive, probeDuration, run, tempDir } from './dvr-fixture.js';

@@ -13,8 +13,8 @@ import HLS from 'hls-parser';
 import { fakeStream, pidAlive, sleep, startNode, tempDir, waitFor } from '../helpers/index.js';
 import { Archive } from '../../src/dvr/archive.js';
 import { readHourIndex, indexFilePath, scanHourNames } from '../../src/dvr/index-file.js';
-import { walkHourDirs } from '../../src/dvr/walk.js';
-import { parseIndexFileName } from '../../src/dvr/layout.js';
+import { walkHourDirs } from '../../src/protocol/walk.js';
+import { parseIndexFileName } from '../../src/protocol/layout.js';
 import { FFMPEG, decodeErrors, probeDuration, run } from './dvr-fixture.js';
 
 test('kill -9 of a recording supervisor leaves a short gap; archive playback works across it', { timeout: 150_000 }, async (t) => {

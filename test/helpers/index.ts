@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { socketRequest, closeSocketClients, type SocketResponse } from '../../src/client/socket-http.js';
+import { socketRequest, closeSocketClients, type SocketResponse } from '../../src/protocol/socket-http.js';
 import type { StreamDoc, NodeInfoDoc } from '../../src/client/index.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -6,9 +6,9 @@ import { BaseCommand, EXIT_CODE_HELP } from '../../cli/base.js';
 import { loadConfigFile } from '../../config/load.js';
 import { ConfigError, InputError, EXIT_CODES, type ConfigIssue, type ExitCode } from '../../core/errors.js';
 import { FluxClient, type NodeInfoDoc } from '../../client/index.js';
-import { DEMO_DIRS } from '../../client/locate.js';
-import { isAlive, readPidFile, commandLine } from '../../client/proc.js';
-import { closeSocketClients, socketAnswers } from '../../client/socket-http.js';
+import { DEMO_DIRS } from '../../protocol/locate.js';
+import { isAlive, readPidFile, commandLine } from '../../protocol/proc.js';
+import { closeSocketClients, socketAnswers } from '../../protocol/socket-http.js';
 import { kv } from '../../client/format.js';
 
 interface ReadyMsg {

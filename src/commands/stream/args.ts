@@ -8,7 +8,7 @@ import { Args, Flags } from '@oclif/core';
 import { request } from 'node:http';
 import { BaseCommand, EXIT_CODE_HELP } from '../../cli/base.js';
 import { InputError, NodeUnreachableError, isFluxError } from '../../core/errors.js';
-import { configFileFor, locateNode } from '../../client/locate.js';
+import { configFileFor, locateNode } from '../../protocol/locate.js';
 import { loadConfigFile } from '../../config/load.js';
 import path from 'node:path';
 import { safeJoin, streamFileName } from '../../core/paths.js';

@@ -16,13 +16,13 @@ import type { Logger } from '../../core/logger.js';
 import { InputError, ConfigError, type ConfigIssue } from '../../core/errors.js';
 import type { ResolvedConfig, ResolvedServer, ResolvedStream } from '../../config/model.js';
 import type { ConfigInput, StreamInput } from '../../config/schema.js';
-import { socketAnswers } from '../../client/socket-http.js';
+import { socketAnswers } from '../../protocol/socket-http.js';
 import { ConfigSource } from './config-source.js';
 import { SupervisorManager, type ReconcileResult, type SupervisorStatus, type SupervisorView } from './supervisors.js';
 import type { NodeApi } from './api.js';
 import { BasicAuthenticator } from './auth.js';
 import { closeServer, createHttpServer, createSocketServer, listenSocket, listenTcp, type PlaybackFn } from './http.js';
-import { commandLine, isAlive, readPidFile, sleep, unlinkQuiet } from '../../client/proc.js';
+import { commandLine, isAlive, readPidFile, sleep, unlinkQuiet } from '../../protocol/proc.js';
 import { resolveFfmpegInfo, type FfmpegInfo } from './ffmpeg-info.js';
 import { startPublishListeners, type PublishListeners } from './publish.js';
 

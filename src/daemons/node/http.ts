@@ -9,7 +9,7 @@ import { chmod } from 'node:fs/promises';
 import type { Logger } from '../../core/logger.js';
 import { handleApi, sendJson, API_PREFIX, type NodeApi } from './api.js';
 import { isLoopback, type BasicAuthenticator } from './auth.js';
-import { unlinkQuiet } from '../../client/proc.js';
+import { unlinkQuiet } from '../../protocol/proc.js';
 
 export type PlaybackFn = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 

@@ -13,8 +13,8 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../core/logger.js';
 import { streamFileName } from '../../core/paths.js';
 import type { ResolvedServer, ResolvedStream } from '../../config/model.js';
-import { socketRequest } from '../../client/socket-http.js';
-import { commandLine, isAlive, readPidFile, signal, signalGroup, sleep, unlinkQuiet, waitForExit } from '../../client/proc.js';
+import { socketRequest } from '../../protocol/socket-http.js';
+import { commandLine, isAlive, readPidFile, signal, signalGroup, sleep, unlinkQuiet, waitForExit } from '../../protocol/proc.js';
 
 /** What a supervisor answers on GET /status: the supervisor's own type (type-only import, no runtime coupling). */
 import type { SupervisorStatus } from '../stream/status.js';

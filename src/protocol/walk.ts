@@ -4,7 +4,7 @@
  */
 import { readdir } from 'node:fs/promises';
 import { HOUR_MS, TWO_DIGITS, YEAR_DIR, utcMs } from './layout.js';
-import { renditionDir, isErr } from './index-file.js';
+import { renditionDir, isErr } from '../dvr/index-file.js';
 import path from 'node:path';
 
 export interface WalkOptions {
