@@ -26,6 +26,7 @@ import {
   isErr,
   listIndexHours,
   readHourIndex,
+  renditionDir,
   scanHourNames,
   segmentPath,
   writeHourIndex,
@@ -299,7 +300,7 @@ export class DvrRecorder {
     for (const n of await readdir(idxDir).catch(() => [] as string[])) {
       if (n.startsWith('.') && n.endsWith('.tmp')) await unlink(path.join(idxDir, n)).catch(() => {});
     }
-    const [idx, dirs] = await Promise.all([listIndexHours(this.root, s.name), walkHourDirs(this.root, s.name)]);
+    const [idx, dirs] = await Promise.all([listIndexHours(this.root, s.name), walkHourDirs(renditionDir(this.root, s.name))]);
     const hours = [...new Set([...idx, ...dirs])].sort((a, b) => a - b);
     s.hours.clear();
     s.count = 0;

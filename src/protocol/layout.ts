@@ -1,5 +1,7 @@
 /**
- * The on-disk layout of a DVR archive (see notes/INTERFACES.md), as pure helpers:
+ * The on-disk layout of a stream's media (live HLS and DVR share it), as pure helpers. The HLS writer
+ * (supervisor) writes it, the DVR recorder indexes and prunes it, playback and export read it: this
+ * module is the one definition of it for all of them.
  *
  *   <root>/<rendition>/<YYYY>/<MM>/<DD>/<HH>/<epoch_ms>-<duration_ms>.ts   segments (UTC hour of epoch_ms)
  *   <root>/<rendition>/index/<YYYY>-<MM>-<DD>T<HH>.idx                      one append-only index file per hour
@@ -10,7 +12,10 @@ export const HOUR_MS = 3_600_000;
 export const INDEX_DIR = 'index';
 export const INDEX_EXT = '.idx';
 
-const SEGMENT_NAME = /^(\d{1,15})-(\d{1,10})\.ts$/;
+/** `<epoch_ms>-<duration_ms>.ts`: the one pattern of a segment file name. */
+export const SEGMENT_NAME = /^(\d{1,16})-(\d{1,10})\.ts$/;
+/** A segment URI relative to the rendition dir: `YYYY/MM/DD/HH/<epoch_ms>-<duration_ms>.ts` (shape only). */
+const SEGMENT_REL_PATH = /^\d{4}\/\d{2}\/\d{2}\/\d{2}\/\d{1,16}-\d{1,10}\.ts$/;
 const INDEX_NAME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2})\.idx$/;
 
 export function hourOf(ms: number): number {
@@ -87,6 +92,17 @@ export function parseSegmentRelPath(rel: string): ParsedSegmentName | undefined 
 /** Year/month/day/hour dir name checks used while walking the tree. */
 export const YEAR_DIR = /^\d{4}$/;
 export const TWO_DIGITS = /^\d{2}$/;
+
+/** True when `rel` has the shape `YYYY/MM/DD/HH/<epoch_ms>-<duration_ms>.ts` (no check of the hour against the start). */
+export function isSegmentRelPath(rel: string): boolean {
+  return SEGMENT_REL_PATH.test(rel);
+}
+
+/** True when the path parts `[YYYY, MM, DD, HH, name]` (a URL's, say) have the shape of a segment's. */
+export function isSegmentPathParts(parts: readonly string[]): boolean {
+  return parts.length === 5 && YEAR_DIR.test(parts[0]!) && TWO_DIGITS.test(parts[1]!) && TWO_DIGITS.test(parts[2]!) &&
+    TWO_DIGITS.test(parts[3]!) && SEGMENT_NAME.test(parts[4]!);
+}
 
 /** Start ms of the UTC year / month / day given as numbers (month 1..12). */
 export function utcMs(year: number, month = 1, day = 1, hour = 0): number {

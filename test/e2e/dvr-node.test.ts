@@ -85,6 +85,6 @@ test('kill -9 of a recording supervisor leaves a short gap; archive playback wor
     indexed.push(...ri.table.start.subarray(0, ri.table.length));
   }
   const files: number[] = [];
-  for (const h of await walkHourDirs(root, 'v1a1')) files.push(...(await scanHourNames(root, 'v1a1', h)).map((x) => x.startMs));
+  for (const h of await walkHourDirs(path.join(root, 'v1a1'))) files.push(...(await scanHourNames(root, 'v1a1', h)).map((x) => x.startMs));
   assert.deepEqual(indexed, files, 'one record per segment file, in order');
 });

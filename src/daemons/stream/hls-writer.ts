@@ -31,6 +31,8 @@ import { safeJoin } from '../../core/paths.js';
 import { Segmenter, type SegmentOpen, type SegmentClose, type SegmenterSink } from '../../media/hls/segmenter.js';
 import { renderMediaPlaylist } from '../../media/hls/playlist.js';
 import type { MediaInfo, DemuxStats } from '../../media/ts/types.js';
+import { hourDirParts, hourDirRel, hourOf, isSegmentRelPath, parseSegmentName } from '../../protocol/layout.js';
+import { newestSegments, walkHourDirs } from '../../protocol/walk.js';
 
 export interface WrittenSegment {
   rendition: string;
@@ -144,29 +146,11 @@ type Op =
   | { kind: 'close'; seg: OpenSeg; durationMs: number; keyframe: boolean }
   | { kind: 'fn'; fn: () => Promise<void> };
 
-const SEGMENT_NAME = /^(\d{1,16})-(\d{1,9})\.ts$/;
 const MAX_WRITEV = 1024;
 
 /** Playlists and state are rewritten every segment: atomic, but without fsync (rebuilt from disk after a crash). */
 export function writeFileAtomic(file: string, data: string | Buffer): Promise<void> {
   return writeFileAtomicCore(file, data, { fsync: false });
-}
-
-/** `YYYY/MM/DD/HH` (UTC) of an epoch ms. */
-export function hourPath(ms: number): [string, string, string, string] {
-  const d = new Date(ms);
-  return [
-    String(d.getUTCFullYear()).padStart(4, '0'),
-    String(d.getUTCMonth() + 1).padStart(2, '0'),
-    String(d.getUTCDate()).padStart(2, '0'),
-    String(d.getUTCHours()).padStart(2, '0'),
-  ];
-}
-
-/** Parse a segment file name `<epoch_ms>-<duration_ms>.ts`. */
-export function parseSegmentName(name: string): { startMs: number; durationMs: number } | null {
-  const m = SEGMENT_NAME.exec(name);
-  return m ? { startMs: Number(m[1]), durationMs: Number(m[2]) } : null;
 }
 
 function errMessage(err: unknown): string {
@@ -177,7 +161,7 @@ function errMessage(err: unknown): string {
 function isLiveSegment(x: unknown): x is LiveSegment {
   const s = x as LiveSegment;
   return (
-    !!s && typeof s === 'object' && typeof s.uri === 'string' && /^\d{4}\/\d{2}\/\d{2}\/\d{2}\/\d{1,16}-\d{1,9}\.ts$/.test(s.uri) &&
+    !!s && typeof s === 'object' && typeof s.uri === 'string' && isSegmentRelPath(s.uri) &&
     Number.isSafeInteger(s.startMs) && Number.isSafeInteger(s.durationMs) && s.durationMs > 0 &&
     typeof s.discontinuity === 'boolean'
   );
@@ -215,36 +199,6 @@ function parseOwnPlaylist(text: string): { mediaSequence: number; discontinuityS
   const dsn = /#EXT-X-DISCONTINUITY-SEQUENCE:(\d+)/.exec(text);
   const uris = text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
   return { mediaSequence: Number(msn[1]), discontinuitySequence: dsn ? Number(dsn[1]) : 0, uris };
-}
-
-async function readdirSorted(dir: string, re: RegExp): Promise<string[]> {
-  try {
-    return (await fsp.readdir(dir)).filter((n) => re.test(n)).sort();
-  } catch {
-    return [];
-  }
-}
-
-/** The newest `limit` segment files of a rendition dir, oldest first (walks hour dirs from the newest). */
-export async function newestSegmentsOnDisk(renditionDir: string, limit: number): Promise<{ uri: string; startMs: number; durationMs: number }[]> {
-  const out: { uri: string; startMs: number; durationMs: number }[] = [];
-  const years = (await readdirSorted(renditionDir, /^\d{4}$/)).reverse();
-  outer: for (const y of years) {
-    for (const m of (await readdirSorted(path.join(renditionDir, y), /^\d{2}$/)).reverse()) {
-      for (const d of (await readdirSorted(path.join(renditionDir, y, m), /^\d{2}$/)).reverse()) {
-        for (const h of (await readdirSorted(path.join(renditionDir, y, m, d), /^\d{2}$/)).reverse()) {
-          const files = (await readdirSorted(path.join(renditionDir, y, m, d, h), SEGMENT_NAME))
-            .map((f) => ({ f, p: parseSegmentName(f)! }))
-            .sort((a, b) => b.p.startMs - a.p.startMs);
-          for (const { f, p } of files) {
-            out.push({ uri: `${y}/${m}/${d}/${h}/${f}`, startMs: p.startMs, durationMs: p.durationMs });
-            if (out.length >= limit) break outer;
-          }
-        }
-      }
-    }
-  }
-  return out.reverse();
 }
 
 async function exists(file: string): Promise<boolean> {
@@ -374,7 +328,7 @@ export class HlsWriter {
 
     const plText = await fsp.readFile(path.join(dir, 'index.m3u8'), 'utf8').catch(() => null);
     const pl = plText === null ? null : parseOwnPlaylist(plText);
-    const disk = await newestSegmentsOnDisk(dir, Math.max(1, opts.window));
+    const disk = await newestSegments(dir, Math.max(1, opts.window));
     const toLive = (s: { uri: string; startMs: number; durationMs: number }, prev: { startMs: number; durationMs: number } | undefined): LiveSegment => ({
       uri: s.uri,
       startMs: s.startMs,
@@ -388,7 +342,7 @@ export class HlsWriter {
       const segs: LiveSegment[] = [];
       for (const uri of pl.uris) {
         const name = parseSegmentName(uri.slice(uri.lastIndexOf('/') + 1));
-        if (!name || !/^\d{4}\/\d{2}\/\d{2}\/\d{2}\/[^/]+$/.test(uri)) return { ...fresh };
+        if (!name || !isSegmentRelPath(uri)) return { ...fresh };
         segs.push(toLive({ uri, ...name }, segs[segs.length - 1]));
       }
       const fromPl: LiveState = { ...fresh, mediaSequence: pl.mediaSequence, discontinuitySequence: pl.discontinuitySequence, segments: segs };
@@ -481,7 +435,7 @@ export class HlsWriter {
     const discontinuity = info.discontinuity || this.discontinuityRequested || reanchored;
     this.anchorNext = false;
     this.discontinuityRequested = false;
-    const [y, m, d, h] = hourPath(start);
+    const [y, m, d, h] = hourDirParts(hourOf(start));
     const dir = path.join(this.dir, y, m, d, h);
     const seg: OpenSeg = { startMs: start, dir, tmp: path.join(dir, `.${randomBytes(6).toString('hex')}.tmp`), fh: null, failed: null, bytes: 0, discontinuity, keyframe: info.keyframe };
     this.current = seg;
@@ -616,7 +570,7 @@ export class HlsWriter {
       return;
     }
 
-    const [y, m, d, h] = hourPath(seg.startMs);
+    const [y, m, d, h] = hourDirParts(hourOf(seg.startMs));
     const live: LiveSegment = {
       uri: `${y}/${m}/${d}/${h}/${name}`,
       startMs: seg.startMs,
@@ -745,13 +699,9 @@ export class HlsWriter {
   private async sweep(): Promise<void> {
     const keep = new Set([...this.window.map((s) => s.uri), ...this.retired]);
     const firstStart = this.window[0]?.startMs ?? this.nextStartMs ?? 0;
-    const hours: string[] = [];
-    for (const y of (await readdirSorted(this.dir, /^\d{4}$/)).slice(-1))
-      for (const m of (await readdirSorted(path.join(this.dir, y), /^\d{2}$/)).slice(-2))
-        for (const d of (await readdirSorted(path.join(this.dir, y, m), /^\d{2}$/)).slice(-2))
-          for (const h of await readdirSorted(path.join(this.dir, y, m, d), /^\d{2}$/)) hours.push(`${y}/${m}/${d}/${h}`);
+    const hours = (await walkHourDirs(this.dir, { descending: true, limit: 2 }).catch(() => [] as number[])).reverse().map(hourDirRel);
     const current = this.current?.dir;
-    for (const hour of hours.slice(-2)) {
+    for (const hour of hours) {
       const hdir = path.join(this.dir, hour);
       let names: string[];
       try {
@@ -764,7 +714,7 @@ export class HlsWriter {
         // the temp file of this writer's open segment is not garbage
         if (isTmp && hdir === current) continue;
         const seg = parseSegmentName(n);
-        const stale = isTmp || (!this.opts.keepSegments && seg !== null && seg.startMs < firstStart && !keep.has(`${hour}/${n}`));
+        const stale = isTmp || (!this.opts.keepSegments && seg !== undefined && seg.startMs < firstStart && !keep.has(`${hour}/${n}`));
         if (stale) await fsp.unlink(path.join(hdir, n)).catch(() => undefined);
       }
       if (!this.opts.keepSegments) await this.removeEmptyHourDirs(hdir);
