@@ -17,7 +17,7 @@ import type { TestContext } from 'node:test';
 import { resolveConfig } from '../../src/config/resolve.js';
 import type { ConfigInput } from '../../src/config/schema.js';
 import type { ResolvedStream } from '../../src/config/model.js';
-import type { SupervisorStatus } from '../../src/daemons/stream/status.js';
+import type { SupervisorStatus } from '../../src/protocol/supervisor-status.js';
 import { runFiles, specHashOf } from '../../src/daemons/stream/spec.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

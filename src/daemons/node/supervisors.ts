@@ -17,7 +17,7 @@ import { socketRequest } from '../../protocol/socket-http.js';
 import { commandLine, isAlive, readPidFile, signal, signalGroup, sleep, unlinkQuiet, waitForExit } from '../../protocol/proc.js';
 
 /** What a supervisor answers on GET /status: the supervisor's own type (type-only import, no runtime coupling). */
-import type { SupervisorStatus } from '../stream/status.js';
+import type { SupervisorStatus } from '../../protocol/supervisor-status.js';
 export type { SupervisorStatus };
 
 export interface NodeEvent {

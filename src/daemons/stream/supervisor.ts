@@ -25,7 +25,7 @@ import type {
   SupervisorEvent,
   SupervisorState,
   SupervisorStatus,
-} from './status.js';
+} from '../../protocol/supervisor-status.js';
 
 /** What the supervisor needs from HlsWriter (src/daemons/stream/hls-writer.ts). */
 export interface SegmentLike {
