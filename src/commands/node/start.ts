@@ -4,24 +4,16 @@ import path from 'node:path';
 import { Flags } from '@oclif/core';
 import { BaseCommand, EXIT_CODE_HELP } from '../../cli/base.js';
 import { loadConfigFile } from '../../config/load.js';
-import { ConfigError, InputError, EXIT_CODES, type ConfigIssue, type ExitCode } from '../../core/errors.js';
-import { FluxClient, type NodeInfoDoc } from '../../client/index.js';
+import { ConfigError, InputError, EXIT_CODES } from '../../core/errors.js';
+import { FluxClient } from '../../client/index.js';
 import { DEMO_DIRS } from '../../protocol/locate.js';
 import { isAlive, readPidFile, commandLine } from '../../protocol/proc.js';
 import { closeSocketClients, socketAnswers } from '../../protocol/socket-http.js';
 import { kv } from '../../client/format.js';
+import type { NodeErrorMessage, NodeReadyMessage } from '../../protocol/startup.js';
 
-interface ReadyMsg {
-  type: 'ready';
-  info: NodeInfoDoc;
-}
-interface ErrorMsg {
-  type: 'error';
-  message: string;
-  code: string;
-  exitCode: ExitCode;
-  issues?: ConfigIssue[];
-}
+type ReadyMsg = NodeReadyMessage;
+type ErrorMsg = NodeErrorMessage;
 
 export default class NodeStart extends BaseCommand<typeof NodeStart> {
   static override summary = 'Start the node agent (daemonized; --foreground to stay attached)';

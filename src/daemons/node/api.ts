@@ -22,6 +22,7 @@ import type { ResolvedStream } from '../../config/model.js';
 import { ConfigError, type ConfigIssue, isFluxError } from '../../core/errors.js';
 import { streamNameProblem } from '../../core/paths.js';
 import type { SupervisorStatus, SupervisorView, ReconcileResult } from './supervisors.js';
+import type { PositionedError, StreamStatsDoc } from '../../protocol/api.js';
 
 export const API_PREFIX = '/api/v3';
 const MAX_STREAM_BODY = 1024 * 1024;
@@ -41,20 +42,6 @@ export interface NodeApi {
   reload(): Promise<ReconcileResult>;
   validateConfig(text: string): Promise<ConfigIssue[]>;
   stop(opts: { keepStreams: boolean }): void;
-}
-
-export interface ApiErrorBody {
-  error: string;
-  code?: string;
-  valid?: false;
-  errors?: PositionedError[];
-}
-
-export interface PositionedError {
-  line: number;
-  col: number;
-  path: string;
-  error: string;
 }
 
 class HttpError extends Error {
@@ -287,26 +274,7 @@ function mapIssuesToBody(issues: ConfigIssue[], name: string, doc: Document, lc:
 // ------------------------------------------------------------------------------------------------
 // Documents
 
-export interface StreamStats {
-  alive: boolean;
-  status: string;
-  bitrate: number;
-  input_bitrate: number;
-  retry_count: number;
-  lifetime: number;
-  media_info: Record<string, unknown> | null;
-  source_error: string | null;
-  active_input: number | null;
-  inputs: Record<string, unknown>[];
-  push: Record<string, unknown>[];
-  renditions: Record<string, unknown>[];
-  events: Record<string, unknown>[];
-  /** ffmpeg children of the supervisor right now */
-  ffmpeg: { role: string; pid: number; input: number | null }[];
-  supervisor: { pid: number | null; state: string; restarts: number; adopted: boolean; spec_hash: string; spawned_at: number } | null;
-}
-
-function statsOf(resolved: ResolvedStream | undefined, sup: SupervisorView | undefined, st: SupervisorStatus | undefined): StreamStats {
+function statsOf(resolved: ResolvedStream | undefined, sup: SupervisorView | undefined, st: SupervisorStatus | undefined): StreamStatsDoc {
   const active = st?.activeInput ?? null;
   const activeIn = active === null ? undefined : st?.inputs?.find((i) => i.index === active);
   const status = !resolved
@@ -321,8 +289,8 @@ function statsOf(resolved: ResolvedStream | undefined, sup: SupervisorView | und
             ? 'stopping'
             : (st?.state ?? sup.state);
   const events = [
-    ...(st?.events ?? []).map((e) => ({ ...e, source: 'supervisor' })),
-    ...(sup?.events ?? []).map((e) => ({ ...e, source: 'node' })),
+    ...(st?.events ?? []).map((e) => ({ ...e, source: 'supervisor' as const })),
+    ...(sup?.events ?? []).map((e) => ({ ...e, source: 'node' as const })),
   ]
     .sort((a, b) => a.at - b.at)
     .slice(-50);
@@ -381,7 +349,7 @@ async function listStreams(node: NodeApi, query: URLSearchParams): Promise<{ str
 
 async function inputMonitor(node: NodeApi, name: string): Promise<Record<string, unknown>> {
   const doc = await streamDocument(node, name, true);
-  const stats = doc.stats as StreamStats;
+  const stats = doc.stats as StreamStatsDoc;
   return {
     name,
     alive: stats.alive,

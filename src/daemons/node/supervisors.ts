@@ -26,12 +26,16 @@ export interface NodeEvent {
   reason?: string;
 }
 
-export type SupervisorState = 'starting' | 'running' | 'backoff' | 'stopping';
+/**
+ * The node's view of a supervisor process it manages (spawned, running, waiting to respawn, being stopped).
+ * Not the supervisor's own state (protocol/supervisor-status.ts SupervisorState), which says how its media is.
+ */
+export type ProcessState = 'starting' | 'running' | 'backoff' | 'stopping';
 
 export interface SupervisorView {
   name: string;
   pid: number | undefined;
-  state: SupervisorState;
+  state: ProcessState;
   specHash: string;
   adopted: boolean;
   /** restarts of the supervisor process by the node (not ffmpeg restarts) */
@@ -388,7 +392,7 @@ export class SupervisorManager {
       // healthy supervisor (API reads of one stream fetch it fresh)
       if (m.state === 'running' && m.statusAt && Date.now() - m.statusAt < STATUS_EVERY_MS - 100) return;
       const st = await this.fetchStatus(this.paths(m.name).sock, 900);
-      if (this.managed.get(m.name) !== m || (m.state as SupervisorState) === 'stopping') return;
+      if (this.managed.get(m.name) !== m || (m.state as ProcessState) === 'stopping') return;
       const now = Date.now();
       if (st) {
         m.status = st;
