@@ -6,10 +6,10 @@
 import { ApiError, ConfigError, NodeUnreachableError, type ConfigIssue } from '../core/errors.js';
 import { closeSocketClients, socketRequest, SocketUnreachable } from '../protocol/socket-http.js';
 import { locateNode } from '../protocol/locate.js';
-import type { ConfigValidation, InputMonitorDoc, NodeInfoDoc, PositionedError, ReloadResult, StreamDoc, StreamList } from '../protocol/api.js';
+import type { ConfigValidation, InputMonitorDoc, NodeInfoDoc, PositionedError, ReloadResult, StreamDoc, StreamFfmpegDoc, StreamList } from '../protocol/api.js';
 
 export { locateNode, configFileFor } from '../protocol/locate.js';
-export type { StreamStatsDoc, StreamDoc, StreamList, InputMonitorDoc, NodeInfoDoc, PositionedError, ConfigValidation, ReloadResult } from '../protocol/api.js';
+export type { StreamStatsDoc, StreamDoc, StreamList, InputMonitorDoc, NodeInfoDoc, PositionedError, ConfigValidation, ReloadResult, StreamFfmpegDoc } from '../protocol/api.js';
 
 export interface ClientOptions {
   socketPath: string;
@@ -89,6 +89,11 @@ export class FluxClient {
 
   streamStatus(name: string): Promise<InputMonitorDoc> {
     return this.request('GET', streamPath(name) + '/status');
+  }
+
+  /** The ffmpeg command lines the stream's supervisor runs now. */
+  streamFfmpeg(name: string): Promise<StreamFfmpegDoc> {
+    return this.request('GET', streamPath(name) + '/ffmpeg');
   }
 
   validateConfig(text: string): Promise<ConfigValidation> {

@@ -114,3 +114,11 @@ export interface ApiErrorBody {
   valid?: false;
   errors?: PositionedError[];
 }
+
+/** GET /api/v3/streams/NAME/ffmpeg: the ffmpeg children the stream's supervisor runs right now, with their argument arrays. */
+export interface StreamFfmpegDoc {
+  stream: string;
+  /** the supervisor's pid */
+  pid: number;
+  ffmpeg: { role: string; pid: number; input: number | null; args: string[] }[];
+}

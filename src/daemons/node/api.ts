@@ -22,7 +22,7 @@ import type { ResolvedStream } from '../../config/model.js';
 import { ConfigError, type ConfigIssue, isFluxError } from '../../core/errors.js';
 import { streamNameProblem } from '../../core/paths.js';
 import type { SupervisorStatus, SupervisorView, ReconcileResult } from './supervisors.js';
-import type { PositionedError, StreamStatsDoc } from '../../protocol/api.js';
+import type { PositionedError, StreamFfmpegDoc, StreamStatsDoc } from '../../protocol/api.js';
 
 export const API_PREFIX = '/api/v3';
 const MAX_STREAM_BODY = 1024 * 1024;
@@ -143,6 +143,11 @@ async function route(req: IncomingMessage, res: ServerResponse, node: NodeApi, p
       const name = checkName(segs.slice(0, -1).join('/'));
       if (!known(name)) throw new HttpError(404, `stream "${name}" not found`);
       return sendJson(res, 200, await inputMonitor(node, name));
+    }
+    if (method === 'GET' && last === 'ffmpeg' && segs.length > 1 && !known(whole)) {
+      const name = checkName(segs.slice(0, -1).join('/'));
+      if (!known(name)) throw new HttpError(404, `stream "${name}" not found`);
+      return sendJson(res, 200, await ffmpegCommands(node, name));
     }
     const name = checkName(whole);
     if (method === 'GET' || method === 'HEAD') {
@@ -345,6 +350,14 @@ async function listStreams(node: NodeApi, query: URLSearchParams): Promise<{ str
   const offset = Math.max(0, Number(query.get('offset') ?? 0) || 0);
   const page = filtered.slice(offset, offset + limit);
   return { streams: await Promise.all(page.map((n) => streamDocument(node, n, false))), estimated_count: filtered.length };
+}
+
+/** The running ffmpeg command lines of a stream, asked of its supervisor now (`flux stream args --live`). */
+async function ffmpegCommands(node: NodeApi, name: string): Promise<StreamFfmpegDoc> {
+  if (!node.supervisor(name)) throw new HttpError(409, `stream "${name}" is not running (disabled?)`);
+  const st = await node.freshStatus(name);
+  if (!st) throw new HttpError(503, `the supervisor of "${name}" does not answer`);
+  return { stream: name, pid: st.pid, ffmpeg: (st.ffmpeg ?? []).map((f) => ({ role: f.role, pid: f.pid, input: f.input ?? null, args: f.args })) };
 }
 
 async function inputMonitor(node: NodeApi, name: string): Promise<Record<string, unknown>> {

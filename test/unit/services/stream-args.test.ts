@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { doctorChecks } from '../../../src/commands/doctor.js';
-import { streamCommandLines } from '../../../src/commands/stream/args.js';
-import { input, stream, transcoder, push, caps } from './fixtures.js';
+import { streamCommandLines } from '../../../src/services/stream-args.js';
+import { input, stream, transcoder, push, caps } from '../ffmpeg/fixtures.js';
 
 const ffmpeg = { bin: { path: '/usr/bin/ffmpeg', source: 'path' as const }, version: '5.1.9' };
 const ffprobe = { bin: { path: '/usr/bin/ffprobe', source: 'sibling' as const }, version: '5.1.9' };
