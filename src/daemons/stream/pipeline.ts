@@ -10,7 +10,7 @@
  */
 import type { Logger } from 'pino';
 import type { ResolvedInput, ResolvedStream } from '../../config/model.js';
-import { Backoff } from './backoff.js';
+import { Backoff } from '../../core/backoff.js';
 import { FfmpegChild, type ChildExit, type ChildOutput } from './child.js';
 import type { FfmpegChildStatus } from '../../protocol/supervisor-status.js';
 import { isNativeScheme, type NativeSource, type SourceHandlers } from './sources/source.js';

@@ -10,7 +10,7 @@ import { Supervisor } from '../../../src/daemons/stream/supervisor.js';
 import { ControlServer, socketAlive } from '../../../src/daemons/stream/control.js';
 import { TsHttpSource } from '../../../src/daemons/stream/sources/tshttp.js';
 import { FfmpegChild, type ChildExit } from '../../../src/daemons/stream/child.js';
-import { Backoff } from '../../../src/daemons/stream/backoff.js';
+import { Backoff } from '../../../src/core/backoff.js';
 import { fakeWriterFactory, input, logger, stream, tsPackets, waitFor } from './fakes.js';
 
 function req(sock: string, method: string, p: string, body?: Buffer): Promise<{ status: number; body: string }> {

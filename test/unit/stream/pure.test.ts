@@ -1,7 +1,7 @@
 /** Pure helpers of the supervisor: backoff, ffmpeg stderr summary, UDP URLs/RTP, spec, redaction, monitor. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Backoff } from '../../../src/daemons/stream/backoff.js';
+import { Backoff } from '../../../src/core/backoff.js';
 import { LineTail, cleanLine, describeExit, summarizeFfmpegError } from '../../../src/daemons/stream/ffmpeg-log.js';
 import { interfaceAddress, isMulticast, parseUdpUrl, unwrapRtp } from '../../../src/daemons/stream/sources/udp.js';
 import { tshttpToHttp } from '../../../src/daemons/stream/sources/tshttp.js';

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Supervisor } from '../../../src/daemons/stream/supervisor.js';
-import { Backoff } from '../../../src/daemons/stream/backoff.js';
+import { Backoff } from '../../../src/core/backoff.js';
 import type { BuildPipelineArgs } from '../../../src/daemons/stream/pipeline.js';
 import { fakeWriterFactory, freeUdpPort, input, logger, stream, UdpSender, waitFor } from './fakes.js';
 
