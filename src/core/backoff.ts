@@ -1,6 +1,7 @@
 /**
  * Capped exponential backoff: 0.5 s, 1 s, 2 s … max 30 s; back to the start once the thing it
- * guards has been healthy for `resetAfterMs`. Pure (time is passed in), unit-tested.
+ * guards has been healthy for `resetAfterMs`. Pure (time is passed in), unit-tested. The one backoff
+ * of Flux: ffmpeg children and pulled sources (supervisor), push targets, supervisor processes (node).
  */
 export interface BackoffOptions {
   initialMs?: number;
@@ -8,6 +9,8 @@ export interface BackoffOptions {
   factor?: number;
   /** a run at least this long (healthy) resets the delay to initialMs */
   resetAfterMs?: number;
+  /** the first failure after a reset is retried at once (0 ms), then initialMs, initialMs·factor … */
+  immediateFirst?: boolean;
 }
 
 export class Backoff {
@@ -15,6 +18,7 @@ export class Backoff {
   readonly maxMs: number;
   readonly factor: number;
   readonly resetAfterMs: number;
+  readonly immediateFirst: boolean;
   private attempt = 0;
 
   constructor(opts: BackoffOptions = {}) {
@@ -22,6 +26,7 @@ export class Backoff {
     this.maxMs = opts.maxMs ?? 30_000;
     this.factor = opts.factor ?? 2;
     this.resetAfterMs = opts.resetAfterMs ?? 30_000;
+    this.immediateFirst = opts.immediateFirst ?? false;
   }
 
   /** Number of consecutive failures counted since the last reset. */
@@ -31,14 +36,15 @@ export class Backoff {
 
   /** Delay before the next attempt (and count this failure). */
   next(): number {
-    const d = Math.min(this.maxMs, this.initialMs * this.factor ** Math.min(this.attempt, 30));
+    const d = this.peek();
     this.attempt++;
     return d;
   }
 
   /** The delay next() would return, without counting. */
   peek(): number {
-    return Math.min(this.maxMs, this.initialMs * this.factor ** Math.min(this.attempt, 30));
+    const n = this.immediateFirst ? this.attempt - 1 : this.attempt;
+    return n < 0 ? 0 : Math.min(this.maxMs, this.initialMs * this.factor ** Math.min(n, 30));
   }
 
   reset(): void {

@@ -5,6 +5,7 @@
  * same specHash), stop gracefully.
  */
 import { writeFileAtomic } from '../../core/atomic-write.js';
+import { Backoff } from '../../core/backoff.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, open, readdir } from 'node:fs/promises';
@@ -51,7 +52,8 @@ interface Managed extends SupervisorView {
   stream: ResolvedStream;
   child?: ChildProcess;
   lastOkAt: number;
-  fastFails: number;
+  /** restart delays: the first death in a while restarts at once, quick deaths after it back off */
+  backoff: Backoff;
   nextStartAt: number;
   checking: boolean;
 }
@@ -313,7 +315,7 @@ export class SupervisorManager {
       statusAt: undefined,
       events: [],
       lastOkAt: 0,
-      fastFails: 0,
+      backoff: new Backoff({ initialMs: 500, maxMs: MAX_BACKOFF_MS, resetAfterMs: HEALTHY_AFTER_MS, immediateFirst: true }),
       nextStartAt: 0,
       checking: false,
     };
@@ -398,7 +400,7 @@ export class SupervisorManager {
         m.status = st;
         m.statusAt = m.lastOkAt = now;
         m.state = 'running';
-        if (now - m.spawnedAt > HEALTHY_AFTER_MS) m.fastFails = 0;
+        if (now - m.spawnedAt > HEALTHY_AFTER_MS) m.backoff.reset();
       } else if (now - Math.max(m.lastOkAt, m.spawnedAt) > UNRESPONSIVE_MS) {
         this.logger.warn({ stream: m.name, pid: m.pid }, 'supervisor does not answer: killing it');
         pushEvent(m, { at: now, type: 'supervisor_unresponsive' });
@@ -418,8 +420,7 @@ export class SupervisorManager {
     // leftovers of the dead supervisor's group (its ffmpeg children) go with it
     if (oldPid) signalGroup(oldPid, 'SIGKILL');
     m.restarts++;
-    m.fastFails = now - m.spawnedAt < HEALTHY_AFTER_MS ? m.fastFails + 1 : 1;
-    const delay = m.fastFails <= 1 ? 0 : Math.min(500 * 2 ** (m.fastFails - 2), MAX_BACKOFF_MS);
+    const delay = m.backoff.afterRun(now - m.spawnedAt);
     pushEvent(m, { at: now, type: 'supervisor_exit', reason });
     pushEvent(m, { at: now, type: 'supervisor_restart', reason: delay ? `in ${delay} ms` : 'now' });
     this.logger.warn({ stream: m.name, pid: oldPid, reason, restarts: m.restarts, delayMs: delay }, 'supervisor died: restarting');

@@ -1,7 +1,6 @@
-/** Pure helpers of the supervisor: backoff, ffmpeg stderr summary, UDP URLs/RTP, spec, redaction, monitor. */
+/** Pure helpers of the supervisor: ffmpeg stderr summary, UDP URLs/RTP, spec, redaction, monitor. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Backoff } from '../../../src/core/backoff.js';
 import { LineTail, cleanLine, describeExit, summarizeFfmpegError } from '../../../src/daemons/stream/ffmpeg-log.js';
 import { interfaceAddress, isMulticast, parseUdpUrl, unwrapRtp } from '../../../src/daemons/stream/sources/udp.js';
 import { tshttpToHttp } from '../../../src/daemons/stream/sources/tshttp.js';
@@ -9,19 +8,6 @@ import { parseSpec, runFiles, specHashOf } from '../../../src/daemons/stream/spe
 import { redact } from '../../../src/daemons/stream/supervisor.js';
 import { InputMonitor, createTsAnalyzer } from '../../../src/daemons/stream/monitor.js';
 import { input, stream, tsPackets } from './fakes.js';
-
-test('backoff: 0.5 s doubling to a 30 s cap, reset after a healthy run', () => {
-  const b = new Backoff();
-  assert.deepEqual([b.next(), b.next(), b.next(), b.next()], [500, 1000, 2000, 4000]);
-  for (let i = 0; i < 10; i++) b.next();
-  assert.equal(b.next(), 30_000);
-  assert.equal(b.failures, 15);
-  assert.equal(b.afterRun(29_000), 30_000, 'a short run does not reset');
-  assert.equal(b.afterRun(30_000), 500, 'a 30 s healthy run resets');
-  assert.equal(b.peek(), 1000);
-  b.reset();
-  assert.equal(b.peek(), 500);
-});
 
 test('ffmpeg stderr → one telling line', () => {
   assert.equal(cleanLine('[tcp @ 0x55d0c0a1b2c0] Connection to tcp://127.0.0.1:1 failed: Connection refused'), 'tcp: Connection to tcp://127.0.0.1:1 failed: Connection refused');
