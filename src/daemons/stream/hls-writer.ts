@@ -21,7 +21,7 @@
  * drops the segment being written (its temp file is removed, it is never named), is kept in
  * stats.lastError, and the next complete segment goes on with a discontinuity.
  */
-import { writeFileAtomic as writeFileAtomicCore } from '../../core/atomic-write.js';
+import { writeFileAtomic } from '../../core/atomic-write.js';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -149,9 +149,7 @@ type Op =
 const MAX_WRITEV = 1024;
 
 /** Playlists and state are rewritten every segment: atomic, but without fsync (rebuilt from disk after a crash). */
-export function writeFileAtomic(file: string, data: string | Buffer): Promise<void> {
-  return writeFileAtomicCore(file, data, { fsync: false });
-}
+export const NO_FSYNC = { fsync: false } as const;
 
 function errMessage(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
@@ -609,8 +607,8 @@ export class HlsWriter {
 
     let published = false;
     try {
-      await writeFileAtomic(this.statePath, JSON.stringify(this.snapshot()));
-      await writeFileAtomic(this.playlistPath, this.renderPlaylist());
+      await writeFileAtomic(this.statePath, JSON.stringify(this.snapshot()), NO_FSYNC);
+      await writeFileAtomic(this.playlistPath, this.renderPlaylist(), NO_FSYNC);
       published = true;
     } catch (err) {
       this.recordError(err, 'live playlist update failed');
