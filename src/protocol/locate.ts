@@ -25,6 +25,11 @@ export function configFileFor(explicit?: string): string {
   return explicit ?? process.env.FLUX_CONFIG ?? DEFAULT_CONFIG;
 }
 
+/** True when the config file was named (--config or FLUX_CONFIG), not the ./flux.yaml default. */
+export function configFileNamed(explicit?: string): boolean {
+  return explicit !== undefined || !!process.env.FLUX_CONFIG;
+}
+
 export function locateNode(explicitConfig?: string): Located {
   const file = path.resolve(configFileFor(explicitConfig));
   const exists = existsSync(file);

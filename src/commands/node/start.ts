@@ -6,7 +6,7 @@ import { BaseCommand, EXIT_CODE_HELP } from '../../cli/base.js';
 import { loadConfigFile } from '../../config/load.js';
 import { ConfigError, InputError, EXIT_CODES } from '../../core/errors.js';
 import { FluxClient } from '../../client/index.js';
-import { DEMO_DIRS } from '../../protocol/locate.js';
+import { DEMO_DIRS, configFileNamed } from '../../protocol/locate.js';
 import { isAlive, readPidFile, commandLine } from '../../protocol/proc.js';
 import { closeSocketClients, socketAnswers } from '../../protocol/socket-http.js';
 import { kv } from '../../client/format.js';
@@ -31,9 +31,8 @@ ${EXIT_CODE_HELP}`;
   static override examples = ['<%= config.bin %> node start', '<%= config.bin %> node start --config /etc/flux/flux.yaml', '<%= config.bin %> node start --foreground'];
 
   async run(): Promise<void> {
-    const explicit = this.flags.config ?? process.env.FLUX_CONFIG;
-    const file = path.resolve(explicit ?? 'flux.yaml');
-    const demo = !explicit && !existsSync(file);
+    const file = path.resolve(this.configPath());
+    const demo = !configFileNamed(this.flags.config) && !existsSync(file);
     let runDir: string;
     let logBase: string;
     if (demo) {
