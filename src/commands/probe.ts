@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { existsSync } from 'node:fs';
 import { BaseCommand, EXIT_CODE_HELP } from '../cli/base.js';
-import { probeSource } from '../client/probe.js';
+import { probeSource } from '../services/probe.js';
 import { bitrate, kv, table } from '../client/format.js';
 import { parseDuration } from '../config/units.js';
 import { UsageError } from '../core/errors.js';
