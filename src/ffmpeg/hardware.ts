@@ -3,7 +3,7 @@
  * A backend is usable when its encoder is compiled into ffmpeg AND its device is present
  * (see `hwSupport` in caps.ts).
  */
-import { execFile } from 'node:child_process';
+import { runCommand, runFailure } from '../core/run.js';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -53,18 +53,14 @@ async function readTrim(file: string): Promise<string | undefined> {
   }
 }
 
-function nvidiaSmiList(): Promise<string[]> {
-  return new Promise((resolve) => {
-    execFile('nvidia-smi', ['-L'], { timeout: 3000 }, (err, stdout) => {
-      if (err) return resolve([]);
-      resolve(
-        String(stdout)
-          .split('\n')
-          .map((l) => l.trim())
-          .filter((l) => /^GPU \d+/.test(l)),
-      );
-    });
-  });
+async function nvidiaSmiList(): Promise<string[]> {
+  const r = await runCommand('nvidia-smi', ['-L'], { timeoutMs: 3000 });
+  if (runFailure(r)) return [];
+  return r.stdout
+    .toString('utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => /^GPU \d+/.test(l));
 }
 
 export async function detectHardware(opts: HardwareProbeOptions = {}): Promise<HardwareInfo> {

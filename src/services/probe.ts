@@ -1,13 +1,17 @@
 /**
- * `flux probe`: an ffprobe summary of a URL or file (container, duration, and per stream: codec,
+ * What `flux probe` does: an ffprobe summary of a URL or file (container, duration, and per stream: codec,
  * profile, resolution, fps, bitrate, channels, sample rate), with a hard timeout.
  * ffprobe: FLUX_FFPROBE → server.ffprobe → next to the resolved ffmpeg → PATH (src/ffmpeg resolveFfprobe).
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ExternalError, InputError } from '../core/errors.js';
+import { runCommand } from '../core/run.js';
+import { resolveFfmpeg, resolveFfprobe } from '../ffmpeg/resolve.js';
+import { ffprobeArgs } from '../ffmpeg/probe-args.js';
+
+export { ffprobeArgs };
 
 export interface ProbeStream {
   index: number;
@@ -38,7 +42,6 @@ export interface ProbeOptions {
   ffmpeg?: string;
 }
 
-const NETWORK = new Set(['http', 'https', 'rtmp', 'rtmps', 'rtsp', 'rtsps', 'srt', 'udp', 'rtp', 'tcp', 'hls', 'hlss', 'tshttp', 'tshttps']);
 
 /** Flux input URL → what ffprobe opens (hls:// → http://, tshttp:// → http://, file:// → path). */
 export function probeTarget(source: string): { target: string; scheme: string } {
@@ -59,33 +62,10 @@ export function probeTarget(source: string): { target: string; scheme: string } 
   return { target, scheme: alias[scheme] ?? scheme };
 }
 
-export function ffprobeArgs(target: string, scheme: string, timeoutMs: number): string[] {
-  const args = ['-v', 'error', '-hide_banner', '-print_format', 'json', '-show_format', '-show_streams'];
-  const us = String(Math.max(1, Math.round(timeoutMs * 1000)));
-  if (scheme === 'rtsp' || scheme === 'rtsps' || scheme === 'srt' || scheme === 'udp' || scheme === 'rtp') args.push('-timeout', us);
-  else if (NETWORK.has(scheme)) args.push('-rw_timeout', us);
-  if (scheme === 'rtsp' || scheme === 'rtsps') args.push('-rtsp_transport', 'tcp');
-  args.push('-i', target);
-  return args;
-}
-
 async function resolveProbe(opts: ProbeOptions): Promise<string> {
-  try {
-    const mod = (await import('../ffmpeg/resolve.js')) as {
-      resolveFfmpeg: (c?: string) => Promise<{ path: string }>;
-      resolveFfprobe: (c?: string, ff?: string) => Promise<{ path: string }>;
-    };
-    let ffmpegPath: string | undefined;
-    try {
-      ffmpegPath = (await mod.resolveFfmpeg(opts.ffmpeg)).path;
-    } catch {
-      ffmpegPath = undefined;
-    }
-    return (await mod.resolveFfprobe(opts.ffprobe, ffmpegPath)).path;
-  } catch (e) {
-    if (e instanceof ExternalError) throw e;
-    return process.env.FLUX_FFPROBE ?? opts.ffprobe ?? 'ffprobe';
-  }
+  // ffprobe is looked for next to the ffmpeg in use; no ffmpeg is no reason not to probe
+  const ffmpegPath = await resolveFfmpeg(opts.ffmpeg).then((r) => r.path, () => undefined);
+  return (await resolveFfprobe(opts.ffprobe, ffmpegPath)).path;
 }
 
 const num = (v: unknown): number | null => {
@@ -135,34 +115,20 @@ export async function probeSource(source: string, opts: ProbeOptions = {}): Prom
   const { target, scheme } = probeTarget(source);
   const bin = await resolveProbe(opts);
   const args = ffprobeArgs(target, scheme, timeoutMs);
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    let err = '';
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutMs + 500);
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(new ExternalError(`cannot run ${bin}: ${(e as NodeJS.ErrnoException).code ?? e.message}`, bin, args, { cause: e }));
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const lastLine = err.trim().split('\n').filter(Boolean).pop()?.replace(`${target}: `, '');
-      if (timedOut) return reject(new ExternalError(`cannot probe ${source}: no answer within ${Math.round(timeoutMs / 100) / 10} s`, bin, args, { stderr: err }));
-      if (code !== 0) return reject(new ExternalError(`cannot probe ${source}: ${lastLine ?? `ffprobe exited with code ${code}`}`, bin, args, { stderr: err }));
-      try {
-        const raw = JSON.parse(Buffer.concat(out).toString('utf8')) as Parameters<typeof summarize>[2];
-        const r = summarize(source, bin, raw);
-        if (!r.streams.length) return reject(new ExternalError(`cannot probe ${source}: no audio/video streams found`, bin, args, { stderr: err }));
-        resolve(r);
-      } catch (e) {
-        reject(new ExternalError(`cannot probe ${source}: ffprobe printed no JSON`, bin, args, { cause: e, stderr: err }));
-      }
-    });
-  });
+  const r = await runCommand(bin, args, { timeoutMs: timeoutMs + 500, maxStderr: 4000 });
+  if (r.spawnError) throw new ExternalError(`cannot run ${bin}: ${r.spawnError}`, bin, args);
+  if (r.timedOut) throw new ExternalError(`cannot probe ${source}: no answer within ${Math.round(timeoutMs / 100) / 10} s`, bin, args, { stderr: r.stderr });
+  if (r.code !== 0) {
+    const lastLine = r.stderr.trim().split('\n').filter(Boolean).pop()?.replace(`${target}: `, '');
+    throw new ExternalError(`cannot probe ${source}: ${lastLine ?? `ffprobe exited with code ${r.code}`}`, bin, args, { stderr: r.stderr });
+  }
+  let raw: Parameters<typeof summarize>[2];
+  try {
+    raw = JSON.parse(r.stdout.toString('utf8')) as Parameters<typeof summarize>[2];
+  } catch (e) {
+    throw new ExternalError(`cannot probe ${source}: ffprobe printed no JSON`, bin, args, { cause: e, stderr: r.stderr });
+  }
+  const result = summarize(source, bin, raw);
+  if (!result.streams.length) throw new ExternalError(`cannot probe ${source}: no audio/video streams found`, bin, args, { stderr: r.stderr });
+  return result;
 }
