@@ -16,12 +16,13 @@
  * NAME may contain `/`; names with `..` (or otherwise unsafe) are refused with 400 everywhere.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { LineCounter, parseDocument, isMap, isSeq, isScalar, isPair, type Document, type Node as YamlNode } from 'yaml';
+import { LineCounter, parseDocument, isMap, type Document } from 'yaml';
 import type { ConfigInput, StreamInput } from '../../config/schema.js';
 import type { ResolvedStream } from '../../config/model.js';
 import { ConfigError, type ConfigIssue, isFluxError } from '../../core/errors.js';
 import { streamNameProblem } from '../../core/paths.js';
 import type { SupervisorStatus, SupervisorView, ReconcileResult } from './supervisors.js';
+import { findKeyNode, nodeAt } from '../../config/yaml-pos.js';
 import type { PositionedError, StreamFfmpegDoc, StreamStatsDoc } from '../../protocol/api.js';
 
 export const API_PREFIX = '/api/v3';
@@ -231,34 +232,6 @@ function parseStreamBody(text: string): { stream: StreamInput; doc: Document; lc
   delete obj.name;
   delete obj.stats;
   return { stream: obj as StreamInput, doc, lc };
-}
-
-/**
- * The YAML node at a path of keys/indexes, and the key node of a map entry. (Same walk as
- * config/load.ts's nodeAt/findKeyNode, kept here so the agent does not load the schema module:
- * config work runs in a worker, see config-source.ts.)
- */
-function nodeAt(doc: Document, p: (string | number)[]): YamlNode | undefined {
-  let node: unknown = doc.contents;
-  for (const seg of p) {
-    if (isMap(node)) {
-      const pair = node.items.find((it) => isPair(it) && isScalar(it.key) && String(it.key.value) === String(seg));
-      if (!pair) return node as YamlNode;
-      node = pair.value ?? pair.key;
-    } else if (isSeq(node)) {
-      const item = node.items[Number(seg)];
-      if (item === undefined) return node as YamlNode;
-      node = item;
-    } else break;
-  }
-  return node as YamlNode | undefined;
-}
-
-function findKeyNode(doc: Document, p: (string | number)[], key: string): YamlNode | undefined {
-  const map = nodeAt(doc, p);
-  if (!isMap(map)) return map;
-  const pair = map.items.find((it) => isScalar(it.key) && String(it.key.value) === key);
-  return (pair?.key as YamlNode | undefined) ?? map;
 }
 
 /** Issues positioned in the edited config file → positions in the request body where they belong. */
