@@ -7,7 +7,7 @@
 import { ExternalError } from '../core/errors.js';
 import { runCommand, runFailure } from '../core/run.js';
 import type { HwBackend } from '../config/model.js';
-import { detectHardware, VENDOR_NAMES, type HardwareInfo, type HardwareProbeOptions } from './hardware.js';
+import { detectHardware, VENDOR_NAMES, type HardwareInfo, type HardwareProbeOptions } from './hw-detect.js';
 
 export interface FfmpegCaps {
   path: string;

@@ -1,6 +1,6 @@
 /**
  * The supervisor's status document (GET /status on its socket). The node agent relays it into
- * the API; the shape is a contract (INTERFACES.md, "Stream supervisor daemon").
+ * the API; the shape is a contract between the two processes.
  */
 export type SupervisorState = 'starting' | 'running' | 'waiting' | 'failed' | 'stopping';
 export type InputState = 'active' | 'standby' | 'failed' | 'waiting';

@@ -21,7 +21,7 @@ import { ConfigSource } from './config-source.js';
 import { SupervisorManager, type ReconcileResult, type SupervisorStatus, type SupervisorView } from './supervisors.js';
 import type { NodeApi } from './api.js';
 import { BasicAuthenticator } from './auth.js';
-import { closeServer, createHttpServer, createSocketServer, listenSocket, listenTcp, type PlaybackFn } from './http.js';
+import { closeServer, createHttpServer, createSocketServer, listenSocket, listenTcp, type PlaybackFn } from './listeners.js';
 import { commandLine, isAlive, readPidFile, sleep, unlinkQuiet } from '../../protocol/proc.js';
 import { resolveFfmpegInfo, type FfmpegInfo } from './ffmpeg-info.js';
 import { startPublishListeners, type PublishListeners } from './publish.js';

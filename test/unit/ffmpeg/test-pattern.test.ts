@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseFakeUrl, fakeLavfiGraph, fakeBitrate, fakeUrlProblem } from '../../../src/ffmpeg/fake.js';
+import { parseFakeUrl, fakeLavfiGraph, fakeBitrate, fakeUrlProblem } from '../../../src/ffmpeg/test-pattern.js';
 
 test('defaults: testsrc2 1280x720 at 25 fps, one stereo 1 kHz tone, realtime', () => {
   const f = parseFakeUrl('fake://testsrc');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, mkdir, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { detectHardware } from '../../../src/ffmpeg/hardware.js';
+import { detectHardware } from '../../../src/ffmpeg/hw-detect.js';
 
 test('detectHardware reads /dev/nvidiaN, /dev/dri/renderD* and sysfs vendor/driver from the given roots', async (t) => {
   const root = await mkdtemp(path.join(tmpdir(), 'flux-hw-'));
