@@ -78,11 +78,7 @@ export async function makeArchive(
   return { segments, startMs: opts.startMs };
 }
 
-export async function tempDir(t: { after: (fn: () => Promise<void>) => void }, prefix = 'flux-dvr-e2e-'): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), prefix));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
+export { tempDir } from '../helpers/index.js';
 
 export async function probeDuration(file: string): Promise<number> {
   const r = await run(FFPROBE, ['-v', 'error', '-show_entries', 'format=duration', '-of', 'default=nw=1:nk=1', file]);

@@ -142,11 +142,7 @@ export async function probePackets(file: string): Promise<{ errors: string; pack
   return { errors, packets, code };
 }
 
-export async function tempDir(t: TestContext, prefix = 'flux-hls-'): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
-  defer(t, () => rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 }));
-  return dir;
-}
+export { tempDir } from '../helpers/index.js';
 
 /** node:http server on 127.0.0.1:0; requests the handler declines get 404. Closed by t.after. */
 export async function serve(
@@ -182,12 +178,4 @@ export async function serve(
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-export async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, stepMs = 100): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(stepMs);
-  }
-}
+export { waitFor } from '../helpers/index.js';

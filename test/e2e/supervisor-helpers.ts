@@ -4,6 +4,7 @@
  * HTTP over its Unix socket, ffmpeg peers, ffprobe checks, free ports. Everything started is
  * registered for cleanup with the test's after hook.
  */
+import { waitFor } from '../helpers/index.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -179,20 +180,7 @@ export async function freeUdpPort(): Promise<number> {
 
 // ------------------------------------------------------------------ checks
 
-export async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 10_000, everyMs = 100): Promise<NonNullable<T>> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v as NonNullable<T>;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+export { waitFor };
 
 export interface PlaylistEntry {
   uri: string;

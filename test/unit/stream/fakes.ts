@@ -146,12 +146,4 @@ export function stream(name: string, inputs: ResolvedInput[], over: Partial<Reso
 
 export const logger = silentLogger;
 
-export async function waitFor<T>(what: string, fn: () => T | undefined | false | null, timeoutMs = 4000, everyMs = 20): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+export { waitFor } from '../../helpers/index.js';
