@@ -15,7 +15,7 @@ import { Archive } from '../../src/dvr/archive.js';
 import { readHourIndex, indexFilePath, scanHourNames } from '../../src/dvr/index-file.js';
 import { walkHourDirs } from '../../src/protocol/walk.js';
 import { parseIndexFileName } from '../../src/protocol/layout.js';
-import { FFMPEG, decodeErrors, probeDuration, run } from './dvr-fixture.js';
+import { FFMPEG, decodeErrors, probeDuration, run } from '../helpers/dvr-fixture.js';
 
 test('kill -9 of a recording supervisor leaves a short gap; archive playback works across it', { timeout: 150_000 }, async (t) => {
   const dir = await tempDir(t, 'flux-dvr-node-');

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { RESULTS, resultJsonSchema } from '../../src/protocol/results.js';
 import { DvrRecorder } from '../../src/dvr/recorder.js';
 import { REPO_ROOT, fakeStream, runCli, startNode, tempDir, waitFor, type CliResult } from '../helpers/index.js';
-import { FFMPEG, makeArchive, run } from './dvr-fixture.js';
+import { FFMPEG, makeArchive, run } from '../helpers/dvr-fixture.js';
 
 type Id = keyof typeof RESULTS;
 const seen = new Set<Id>();

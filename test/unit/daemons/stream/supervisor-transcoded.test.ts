@@ -5,9 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Supervisor } from '../../../src/daemons/stream/supervisor.js';
-import { Backoff } from '../../../src/core/backoff.js';
-import type { BuildPipelineArgs } from '../../../src/daemons/stream/pipeline.js';
+import { Supervisor } from '../../../../src/daemons/stream/supervisor.js';
+import { Backoff } from '../../../../src/core/backoff.js';
+import type { BuildPipelineArgs } from '../../../../src/daemons/stream/pipeline.js';
 import { fakeWriterFactory, freeUdpPort, input, logger, stream, UdpSender, waitFor } from './fakes.js';
 
 const COPY_TO_1_AND_3 = "const fs=require('fs');process.stdin.on('data',d=>{process.stdout.write(d);try{fs.writeSync(3,d)}catch{}});process.stdin.on('end',()=>process.exit(0))";

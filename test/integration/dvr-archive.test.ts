@@ -19,7 +19,7 @@ import { indexFilePath, readHourIndex, RECORD_SIZE } from '../../src/dvr/index-f
 import { hourOf } from '../../src/protocol/layout.js';
 import { safeJoin } from '../../src/core/paths.js';
 import type { ResolvedStream } from '../../src/config/model.js';
-import { FFMPEG, decodeErrors, makeArchive, probeDuration, run, tempDir } from './dvr-fixture.js';
+import { FFMPEG, decodeErrors, makeArchive, probeDuration, run, tempDir } from '../helpers/dvr-fixture.js';
 import type { WrittenSegment } from '../../src/daemons/stream/hls-writer.js';
 
 const START = Date.UTC(2026, 10, 24, 22, 59, 30);

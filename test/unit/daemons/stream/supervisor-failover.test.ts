@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { Supervisor } from '../../../src/daemons/stream/supervisor.js';
-import { Backoff } from '../../../src/core/backoff.js';
+import { Supervisor } from '../../../../src/daemons/stream/supervisor.js';
+import { Backoff } from '../../../../src/core/backoff.js';
 import { fakeWriterFactory, freeUdpPort, input, logger, stream, UdpSender, waitFor } from './fakes.js';
 
 const noFfmpeg = () => {

@@ -78,7 +78,7 @@ export async function makeArchive(
   return { segments, startMs: opts.startMs };
 }
 
-export { tempDir } from '../helpers/index.js';
+export { tempDir } from './index.js';
 
 export async function probeDuration(file: string): Promise<number> {
   const r = await run(FFPROBE, ['-v', 'error', '-show_entries', 'format=duration', '-of', 'default=nw=1:nk=1', file]);

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { handshakeType, parseStreamId, streamIdOf } from '../../../src/daemons/node/srt-listener.js';
-import { authorizePublish } from '../../../src/daemons/node/publish.js';
-import type { ResolvedStream } from '../../../src/config/model.js';
+import { handshakeType, parseStreamId, streamIdOf } from '../../../../src/daemons/node/srt-listener.js';
+import { authorizePublish } from '../../../../src/daemons/node/publish.js';
+import type { ResolvedStream } from '../../../../src/config/model.js';
 
 /** An SRT HSv5 conclusion handshake carrying `sid` in its SID extension (words byte-swapped). */
 function conclusion(sid: string | undefined, type = 0xffffffff): Buffer {

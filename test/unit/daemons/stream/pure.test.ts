@@ -1,12 +1,12 @@
 /** Pure helpers of the supervisor: ffmpeg stderr summary, UDP URLs/RTP, spec, redaction, monitor. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LineTail, cleanLine, describeExit, summarizeFfmpegError } from '../../../src/daemons/stream/ffmpeg-log.js';
-import { interfaceAddress, isMulticast, parseUdpUrl, unwrapRtp } from '../../../src/daemons/stream/sources/udp.js';
-import { tshttpToHttp } from '../../../src/daemons/stream/sources/tshttp.js';
-import { parseSpec, runFiles, specHashOf } from '../../../src/daemons/stream/spec.js';
-import { redact } from '../../../src/daemons/stream/supervisor.js';
-import { InputMonitor, createTsAnalyzer } from '../../../src/daemons/stream/monitor.js';
+import { LineTail, cleanLine, describeExit, summarizeFfmpegError } from '../../../../src/daemons/stream/ffmpeg-log.js';
+import { interfaceAddress, isMulticast, parseUdpUrl, unwrapRtp } from '../../../../src/daemons/stream/sources/udp.js';
+import { tshttpToHttp } from '../../../../src/daemons/stream/sources/tshttp.js';
+import { parseSpec, runFiles, specHashOf } from '../../../../src/daemons/stream/spec.js';
+import { redact } from '../../../../src/daemons/stream/supervisor.js';
+import { InputMonitor, createTsAnalyzer } from '../../../../src/daemons/stream/monitor.js';
 import { input, stream, tsPackets } from './fakes.js';
 
 test('ffmpeg stderr → one telling line', () => {

@@ -3,10 +3,10 @@
  * synthetic TS packets, and a UDP sender.
  */
 import dgram from 'node:dgram';
-import type { OpenWriter, OpenWriterOptions, WriterLike } from '../../../src/daemons/stream/supervisor.js';
-import { silentLogger } from '../../../src/core/logger.js';
-import type { ResolvedInput, ResolvedStream } from '../../../src/config/model.js';
-import { schemeOf } from '../../../src/config/resolve.js';
+import type { OpenWriter, OpenWriterOptions, WriterLike } from '../../../../src/daemons/stream/supervisor.js';
+import { silentLogger } from '../../../../src/core/logger.js';
+import type { ResolvedInput, ResolvedStream } from '../../../../src/config/model.js';
+import { schemeOf } from '../../../../src/config/resolve.js';
 
 export type WriterCall = { op: 'write'; bytes: number; tag: number } | { op: 'discontinuity' } | { op: 'close' };
 
@@ -146,4 +146,4 @@ export function stream(name: string, inputs: ResolvedInput[], over: Partial<Reso
 
 export const logger = silentLogger;
 
-export { waitFor } from '../../helpers/index.js';
+export { waitFor } from '../../../helpers/index.js';

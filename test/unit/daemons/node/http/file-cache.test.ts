@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile, rename, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { FileCache } from '../../../src/daemons/node/http/file-cache.js';
+import { FileCache } from '../../../../../src/daemons/node/http/file-cache.js';
 
 async function tmp(t: import('node:test').TestContext): Promise<string> {
   const d = await mkdtemp(path.join(os.tmpdir(), 'flux-fc-'));

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseRange } from '../../../src/daemons/node/http/range.js';
+import { parseRange } from '../../../../../src/daemons/node/http/range.js';
 
 test('single byte ranges', () => {
   assert.deepEqual(parseRange(undefined, 100), { kind: 'full' });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseRequestPath } from '../../../src/daemons/node/http/request-path.js';
+import { parseRequestPath } from '../../../../../src/daemons/node/http/request-path.js';
 
 test('plain paths split into decoded segments, query kept apart', () => {
   assert.deepEqual(parseRequestPath('/cams/door/index.m3u8?token=a%20b'), { ok: true, parts: ['cams', 'door', 'index.m3u8'], query: 'token=a%20b' });

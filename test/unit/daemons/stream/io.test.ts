@@ -6,11 +6,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { Supervisor } from '../../../src/daemons/stream/supervisor.js';
-import { ControlServer, socketAlive } from '../../../src/daemons/stream/control.js';
-import { TsHttpSource } from '../../../src/daemons/stream/sources/tshttp.js';
-import { FfmpegChild, type ChildExit } from '../../../src/daemons/stream/child.js';
-import { Backoff } from '../../../src/core/backoff.js';
+import { Supervisor } from '../../../../src/daemons/stream/supervisor.js';
+import { ControlServer, socketAlive } from '../../../../src/daemons/stream/control.js';
+import { TsHttpSource } from '../../../../src/daemons/stream/sources/tshttp.js';
+import { FfmpegChild, type ChildExit } from '../../../../src/daemons/stream/child.js';
+import { Backoff } from '../../../../src/core/backoff.js';
 import { fakeWriterFactory, input, logger, stream, tsPackets, waitFor } from './fakes.js';
 
 function req(sock: string, method: string, p: string, body?: Buffer): Promise<{ status: number; body: string }> {
