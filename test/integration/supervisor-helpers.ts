@@ -170,13 +170,7 @@ export async function freeTcpPort(): Promise<number> {
   return port;
 }
 
-export async function freeUdpPort(): Promise<number> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  const port = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+export { freeUdpPort } from '../helpers/index.js';
 
 // ------------------------------------------------------------------ checks
 

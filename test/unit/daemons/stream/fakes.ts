@@ -109,14 +109,7 @@ export class UdpSender {
   }
 }
 
-/** A free UDP port on 127.0.0.1 (bound and released). */
-export async function freeUdpPort(): Promise<number> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  const port = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+export { freeUdpPort } from '../../../helpers/index.js';
 
 export function input(url: string, over: Partial<ResolvedInput> = {}, index = 0): ResolvedInput {
   return {
