@@ -17,13 +17,12 @@
  * The hot path does no per-packet allocation: header bits are read by direct byte indexing.
  */
 import { Buffer } from 'node:buffer';
-import { parseAdtsHeader } from '../codec/aac.js';
-import { parseAc3Header, parseMpegAudioHeader } from '../codec/audio.js';
-import { parseH264Sps } from '../codec/h264.js';
-import { parseH265Sps, parseH265Vps } from '../codec/h265.js';
 import { crc32Mpeg2 } from './crc32.js';
 import { classifyStream, parsePat, parsePmt } from './psi.js';
 import { readPcrBase, readPts, TimestampUnwrapper } from './timestamp.js';
+import { applyAudioHeader, applyParamSet, PARAM_BAD, PARAM_CHANGED, scanAnnexB } from './es-scan.js';
+import * as track from './track.js';
+import { noOptionalHeader, TsTrack } from './track.js';
 import {
   createDemuxStats,
   PID_NULL,
@@ -92,121 +91,22 @@ const PT_PES = 3;
 const PT_NULL = 4;
 const PT_OTHER = 5;
 
-const C_OTHER = 0;
-const C_H264 = 1;
-const C_H265 = 2;
-const C_AAC = 3;
-const C_MPA = 4;
-const C_AC3 = 5;
-const C_VIDEO_OTHER = 6;
-
-const S_IDLE = 0;
-const S_HEADER = 1;
-const S_SCAN = 2;
-
-const PEEK_NONE = 0;
-const PEEK_SEI = 1;
-const PEEK_SLICE = 2;
-
 // Module-local copies of hot constants: imported bindings can cost a getter call per access under
 // some loaders (tsx/CJS interop), and these are read for every packet.
+const C_H264 = track.C_H264;
+const C_H265 = track.C_H265;
+const C_AAC = track.C_AAC;
+const C_MPA = track.C_MPA;
+const C_AC3 = track.C_AC3;
+const C_VIDEO_OTHER = track.C_VIDEO_OTHER;
+const S_IDLE = track.S_IDLE;
+const S_HEADER = track.S_HEADER;
+const S_SCAN = track.S_SCAN;
+const PEEK_NONE = track.PEEK_NONE;
 const PACKET = 188;
-const NAL_CAP = 2048;
 const MAX_SECTION = 1024;
 const CARRY_CAP = 1024;
 const BRIDGE_TAIL = 3 * PACKET;
-
-function codecIdOf(codec: TrackCodec, kind: TrackKind): number {
-  switch (codec) {
-    case 'h264':
-      return C_H264;
-    case 'h265':
-      return C_H265;
-    case 'aac':
-      return C_AAC;
-    case 'mp3':
-      return C_MPA;
-    case 'ac3':
-    case 'eac3':
-      return C_AC3;
-    default:
-      return kind === 'video' ? C_VIDEO_OTHER : C_OTHER;
-  }
-}
-
-/** Stream ids whose PES packets have no optional header (ISO/IEC 13818-1 2.4.3.7). */
-function noOptionalHeader(sid: number): boolean {
-  return sid === 0xbc || sid === 0xbe || sid === 0xbf || sid === 0xf0 || sid === 0xf1 || sid === 0xff || sid === 0xf2 || sid === 0xf8;
-}
-
-/** One elementary stream of the selected program. Fields without a doc comment are internal state. */
-export class TsTrack {
-  readonly pid: number;
-  readonly streamType: number;
-  readonly kind: TrackKind;
-  readonly codec: TrackCodec;
-  /** Described media parameters (shared with `MediaInfo.tracks`). */
-  readonly info: TrackInfo;
-  /** Current PES: unwrapped 90 kHz PTS, NaN when absent. */
-  pts = Number.NaN;
-  /** Current PES: unwrapped 90 kHz DTS, NaN when absent. */
-  dts = Number.NaN;
-  /** Current PES (valid from pesReady): starts with an IDR/IRAP picture (video), always true for audio. */
-  keyframe = false;
-  /** Current PES (valid from pesReady): its timestamp jumped from the previous PES of this track. */
-  jump = false;
-  /** Current PES: the random_access_indicator was set on its first packet. */
-  randomAccess = false;
-  /** Current PES: stream_id. */
-  streamId = 0;
-  /** Last frame duration seen on this track (90 kHz ticks, from timestamp deltas), 0 when unknown. */
-  frameDuration = 0;
-
-  readonly codecId: number;
-  readonly isPes: boolean;
-  state = S_IDLE;
-  // PES header assembly
-  hdr: Buffer | null = null;
-  hdrLen = 0;
-  hdrNeed = 0;
-  // NAL scanning
-  zeros = 0;
-  nalNext = false;
-  collect = -1;
-  peek = 0;
-  recovery = false;
-  scanned = 0;
-  nal: Uint8Array | null = null;
-  nalLen = 0;
-  lastSps: Uint8Array | null = null;
-  lastVps: Uint8Array | null = null;
-  vuiFps = false;
-  // audio header
-  audioParse = false;
-  audioKey = -1;
-  // timeline
-  lastT = Number.NaN;
-  stableDur = 0;
-  // reassembly
-  asm: Buffer | null = null;
-  asmLen = 0;
-  asmActive = false;
-  asmExpect = -1;
-
-  constructor(pid: number, streamType: number, kind: TrackKind, codec: TrackCodec, isPes: boolean, language?: string) {
-    this.pid = pid;
-    this.streamType = streamType;
-    this.kind = kind;
-    this.codec = codec;
-    this.isPes = isPes;
-    this.codecId = codecIdOf(codec, kind);
-    this.info = { pid, streamType, kind, codec };
-    if (language !== undefined) this.info.language = language;
-    if (codec === 'ac3') this.info.codecString = 'ac-3';
-    if (codec === 'eac3') this.info.codecString = 'ec-3';
-    if (codec === 'opus') this.info.codecString = 'opus';
-  }
-}
 
 class SectionAsm {
   readonly buf = Buffer.allocUnsafe(MAX_SECTION + PACKET);
@@ -240,6 +140,8 @@ function completeListener(l: Partial<TsDemuxListener>): TsDemuxListener {
     mediaInfo: l.mediaInfo ? l.mediaInfo.bind(l) : noop,
   };
 }
+
+export { TsTrack };
 
 export class TsDemuxer {
   /** Counters, updated in place. */
@@ -672,7 +574,8 @@ export class TsDemuxer {
     }
   }
 
-  private ready(t: TsTrack): void {
+  /** @internal EsScanHost */
+  ready(t: TsTrack): void {
     t.state = S_IDLE;
     const st = this.stats;
     if (t.kind === 'video') {
@@ -715,175 +618,16 @@ export class TsDemuxer {
   }
 
   private esData(t: TsTrack, buf: Buffer, p: number, end: number): void {
-    if (t.state === S_SCAN) this.scan(t, buf, p, end);
-    else if (t.audioParse) this.audioHeader(t, buf, p, end);
+    if (t.state === S_SCAN) scanAnnexB(t, buf, p, end, this.maxScan, this);
+    else if (t.audioParse && applyAudioHeader(t, buf, p, end)) this.infoChanged();
     if (t.asmActive) this.asmAppend(t, buf, p, end);
   }
 
-  /**
-   * Scans Annex-B bytes for the first VCL NAL; collects SPS/VPS met on the way.
-   * Keyframe: H.265 IRAP (16..23); H.264 IDR, or an I slice preceded by a recovery-point SEI in the same
-   * access unit (open-GOP / broadcast streams that have no IDR after the first picture).
-   */
-  private scan(t: TsTrack, buf: Buffer, p: number, end: number): void {
-    const h265 = t.codecId === C_H265;
-    let limit = end;
-    if (limit - p > this.maxScan - t.scanned) limit = p + (this.maxScan - t.scanned);
-    t.scanned += limit - p;
-    let zeros = t.zeros;
-    let nalNext = t.nalNext;
-    let collect = t.collect;
-    let peek = t.peek;
-    for (let k = p; k < limit; k++) {
-      const b = buf[k]!;
-      if (peek !== PEEK_NONE) {
-        if (peek === PEEK_SLICE) {
-          // first_mb_in_slice = 0 ('1') then slice_type 2 ('011') or 7 ('0001000'): an I slice.
-          t.keyframe = (b & 0xf0) === 0xb0 || b === 0x88;
-          t.peek = PEEK_NONE;
-          t.collect = -1;
-          this.ready(t);
-          return;
-        }
-        if (b === 6) t.recovery = true; // SEI payloadType 6: recovery point
-        peek = PEEK_NONE;
-      }
-      if (nalNext) {
-        nalNext = false;
-        const type = h265 ? (b >> 1) & 0x3f : b & 0x1f;
-        if (h265 ? type <= 31 : type >= 1 && type <= 5) {
-          if (!h265 && type === 1 && t.recovery) {
-            peek = PEEK_SLICE;
-            collect = -1;
-            zeros = 0;
-            continue;
-          }
-          t.keyframe = h265 ? type >= 16 && type <= 23 : type === 5;
-          t.collect = -1;
-          t.peek = PEEK_NONE;
-          this.ready(t);
-          return;
-        }
-        if (h265 ? type === 33 || type === 32 : type === 7) {
-          if (t.nal === null) t.nal = new Uint8Array(NAL_CAP);
-          collect = type;
-          t.nal[0] = b;
-          t.nalLen = 1;
-        } else {
-          collect = -1;
-          if (!h265 && type === 6) peek = PEEK_SEI;
-        }
-        zeros = b === 0 ? 1 : 0;
-        continue;
-      }
-      if (b === 1 && zeros >= 2) {
-        if (collect >= 0) {
-          t.nalLen -= zeros < t.nalLen ? zeros : t.nalLen;
-          this.paramSet(t, collect);
-          collect = -1;
-        }
-        nalNext = true;
-        zeros = 0;
-        continue;
-      }
-      zeros = b === 0 ? zeros + 1 : 0;
-      if (collect >= 0) {
-        if (t.nalLen < NAL_CAP) t.nal![t.nalLen++] = b;
-        else collect = -1;
-      }
-    }
-    t.zeros = zeros;
-    t.nalNext = nalNext;
-    t.collect = collect;
-    t.peek = peek;
-    if (t.scanned >= this.maxScan) {
-      t.keyframe = false;
-      t.collect = -1;
-      t.peek = PEEK_NONE;
-      this.ready(t);
-    }
-  }
-
-  private paramSet(t: TsTrack, type: number): void {
-    const nal = t.nal!.subarray(0, t.nalLen);
-    const vps = t.codecId === C_H265 && type === 32;
-    const last = vps ? t.lastVps : t.lastSps;
-    if (last !== null && last.length === nal.length) {
-      let same = true;
-      for (let k = 0; k < nal.length; k++) {
-        if (last[k] !== nal[k]) {
-          same = false;
-          break;
-        }
-      }
-      if (same) return;
-    }
-    const copy = nal.slice();
-    const info = t.info;
-    if (vps) {
-      const v = parseH265Vps(copy);
-      if (v === null) {
-        this.stats.formatErrors++;
-        return;
-      }
-      t.lastVps = copy;
-      if (v.fps !== undefined && !t.vuiFps) {
-        info.fps = v.fps;
-        t.vuiFps = true;
-      }
-      this.infoChanged();
-      return;
-    }
-    // H.264 and H.265 SPS carry the same facts the track needs
-    const sps = t.codecId === C_H264 ? parseH264Sps(copy) : parseH265Sps(copy);
-    if (sps === null) {
-      this.stats.formatErrors++;
-      return;
-    }
-    t.lastSps = copy;
-    info.codecString = sps.codecString;
-    info.width = sps.width;
-    info.height = sps.height;
-    info.profile = sps.profileIdc;
-    info.level = sps.levelIdc;
-    if (sps.fps !== undefined) {
-      info.fps = sps.fps;
-      t.vuiFps = true;
-    }
-    this.infoChanged();
-  }
-
-  private audioHeader(t: TsTrack, buf: Buffer, p: number, end: number): void {
-    t.audioParse = false;
-    if (end - p < 7) return;
-    let key: number;
-    if (t.codecId === C_AAC) key = ((buf[p + 1]! & 0xf6) << 16) | (buf[p + 2]! << 8) | (buf[p + 3]! & 0xc0);
-    else if (t.codecId === C_MPA) key = (buf[p + 1]! << 16) | ((buf[p + 2]! & 0x0c) << 8) | (buf[p + 3]! & 0xc0);
-    else key = (buf[p + 4]! << 16) | (buf[p + 5]! << 8) | buf[p + 6]!;
-    if (key === t.audioKey) return;
-    const info = t.info;
-    if (t.codecId === C_AAC) {
-      const h = parseAdtsHeader(buf, p, end);
-      if (h === null) return;
-      info.codecString = `mp4a.40.${h.objectType}`;
-      info.sampleRate = h.sampleRate;
-      info.channels = h.channels;
-    } else if (t.codecId === C_MPA) {
-      const h = parseMpegAudioHeader(buf, p, end);
-      if (h === null) return;
-      info.codecString = h.codecString;
-      info.sampleRate = h.sampleRate;
-      info.channels = h.channels;
-      (info as { codec: TrackCodec }).codec = h.layer === 3 ? 'mp3' : 'mp2';
-    } else {
-      const h = parseAc3Header(buf, p, end);
-      if (h === null) return;
-      info.codecString = h.codecString;
-      info.sampleRate = h.sampleRate;
-      info.channels = h.channels;
-    }
-    t.audioKey = key;
-    this.infoChanged();
+  /** @internal EsScanHost */
+  paramSet(t: TsTrack, type: number): void {
+    const r = applyParamSet(t, type);
+    if (r === PARAM_BAD) this.stats.formatErrors++;
+    else if (r === PARAM_CHANGED) this.infoChanged();
   }
 
   private asmAppend(t: TsTrack, buf: Buffer, p: number, end: number): void {
