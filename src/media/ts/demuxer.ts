@@ -23,6 +23,7 @@ import { readPcrBase, readPts, TimestampUnwrapper } from './timestamp.js';
 import { applyAudioHeader, applyParamSet, PARAM_BAD, PARAM_CHANGED, scanAnnexB } from './es-scan.js';
 import * as track from './track.js';
 import { noOptionalHeader, TsTrack } from './track.js';
+import { SectionReader } from './section-reader.js';
 import {
   createDemuxStats,
   PID_NULL,
@@ -104,19 +105,8 @@ const S_HEADER = track.S_HEADER;
 const S_SCAN = track.S_SCAN;
 const PEEK_NONE = track.PEEK_NONE;
 const PACKET = 188;
-const MAX_SECTION = 1024;
 const CARRY_CAP = 1024;
 const BRIDGE_TAIL = 3 * PACKET;
-
-class SectionAsm {
-  readonly buf = Buffer.allocUnsafe(MAX_SECTION + PACKET);
-  len = 0;
-  need = -1;
-  reset(): void {
-    this.len = 0;
-    this.need = -1;
-  }
-}
 
 const noop = (): void => {};
 
@@ -171,8 +161,8 @@ export class TsDemuxer {
   private pcrPid = -1;
   private patRaw: Buffer | null = null;
   private pmtRaw: Buffer | null = null;
-  private readonly patAsm = new SectionAsm();
-  private readonly pmtAsm = new SectionAsm();
+  private readonly patAsm = new SectionReader((b, o, n) => this.section(true, b, o, n), () => void this.stats.formatErrors++);
+  private readonly pmtAsm = new SectionReader((b, o, n) => this.section(false, b, o, n), () => void this.stats.formatErrors++);
 
   constructor(listener: Partial<TsDemuxListener> = {}, opts: Partial<TsDemuxerOptions> = {}) {
     this.l = completeListener(listener);
@@ -410,9 +400,9 @@ export class TsDemuxer {
           if (flags & PKT_PUSI) this.pesStart(t, buf, i, p, end, flags);
           else if (t.state !== S_IDLE || t.asmActive) this.pesData(t, buf, p, end);
         } else if (type === PT_PAT) {
-          this.psi(true, buf, p, end, flags & PKT_PUSI);
+          this.patAsm.push(buf, p, end, flags & PKT_PUSI);
         } else if (type === PT_PMT) {
-          this.psi(false, buf, p, end, flags & PKT_PUSI);
+          this.pmtAsm.push(buf, p, end, flags & PKT_PUSI);
         }
       }
     }
@@ -661,62 +651,6 @@ export class TsDemuxer {
 
   // ---------------------------------------------------------------------------------------------
   // PSI
-
-  private psi(isPat: boolean, buf: Buffer, p: number, end: number, pusi: number): void {
-    const a = isPat ? this.patAsm : this.pmtAsm;
-    if (pusi) {
-      const ptr = buf[p]!;
-      p++;
-      if (a.len > 0) this.asmSection(a, isPat, buf, p, Math.min(end, p + ptr));
-      a.reset();
-      p += ptr;
-      while (p < end) {
-        if (buf[p] === 0xff) return;
-        if (end - p < 3) {
-          buf.copy(a.buf, 0, p, end);
-          a.len = end - p;
-          return;
-        }
-        const total = 3 + (((buf[p + 1]! & 0x0f) << 8) | buf[p + 2]!);
-        if (total > MAX_SECTION) {
-          this.stats.formatErrors++;
-          return;
-        }
-        if (p + total <= end) {
-          this.section(isPat, buf, p, total);
-          p += total;
-        } else {
-          buf.copy(a.buf, 0, p, end);
-          a.len = end - p;
-          a.need = total;
-          return;
-        }
-      }
-    } else if (a.len > 0) {
-      this.asmSection(a, isPat, buf, p, end);
-    }
-  }
-
-  private asmSection(a: SectionAsm, isPat: boolean, buf: Buffer, p: number, end: number): void {
-    const room = a.buf.length - a.len;
-    const n = Math.min(end - p, room);
-    if (n <= 0) return;
-    buf.copy(a.buf, a.len, p, p + n);
-    a.len += n;
-    if (a.need < 0 && a.len >= 3) {
-      a.need = 3 + (((a.buf[1]! & 0x0f) << 8) | a.buf[2]!);
-      if (a.need > MAX_SECTION) {
-        this.stats.formatErrors++;
-        a.reset();
-        return;
-      }
-    }
-    if (a.need > 0 && a.len >= a.need) {
-      const need = a.need;
-      a.reset();
-      this.section(isPat, a.buf, 0, need);
-    }
-  }
 
   private section(isPat: boolean, buf: Buffer, off: number, len: number): void {
     const raw = isPat ? this.patRaw : this.pmtRaw;
