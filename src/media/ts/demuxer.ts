@@ -21,6 +21,7 @@ import { crc32Mpeg2 } from './crc32.js';
 import { classifyStream, parsePat, parsePmt } from './psi.js';
 import { readPcrBase, readPts, TimestampUnwrapper } from './timestamp.js';
 import { applyAudioHeader, applyParamSet, PARAM_BAD, PARAM_CHANGED, scanAnnexB } from './es-scan.js';
+import * as packet from './packet.js';
 import * as track from './track.js';
 import { noOptionalHeader, TsTrack } from './track.js';
 import { SectionReader } from './section-reader.js';
@@ -104,7 +105,24 @@ const S_IDLE = track.S_IDLE;
 const S_HEADER = track.S_HEADER;
 const S_SCAN = track.S_SCAN;
 const PEEK_NONE = track.PEEK_NONE;
-const PACKET = 188;
+const PACKET = packet.TS_PACKET;
+const TS_SYNC = packet.TS_SYNC;
+const TEI_BIT = packet.TEI_BIT;
+const PUSI_BIT = packet.PUSI_BIT;
+const PID_HIGH_MASK = packet.PID_HIGH_MASK;
+const AF_PRESENT_BIT = packet.AF_PRESENT_BIT;
+const PAYLOAD_PRESENT_BIT = packet.PAYLOAD_PRESENT_BIT;
+const CC_MASK = packet.CC_MASK;
+const AF_DISCONTINUITY_BIT = packet.AF_DISCONTINUITY_BIT;
+const AF_RANDOM_ACCESS_BIT = packet.AF_RANDOM_ACCESS_BIT;
+const AF_PCR_BIT = packet.AF_PCR_BIT;
+const AF_PCR_MIN_LENGTH = packet.AF_PCR_MIN_LENGTH;
+const PES_SHORT_HEADER = packet.PES_SHORT_HEADER;
+const PES_FIXED_HEADER = packet.PES_FIXED_HEADER;
+const PTS_ONLY = packet.PTS_ONLY;
+const PTS_AND_DTS = packet.PTS_AND_DTS;
+const PTS_FORBIDDEN = packet.PTS_FORBIDDEN;
+const TIMESTAMP_BYTES = packet.TIMESTAMP_BYTES;
 const CARRY_CAP = 1024;
 const BRIDGE_TAIL = 3 * PACKET;
 
@@ -304,7 +322,7 @@ export class TsDemuxer {
         this.locked = true;
       }
       while (pos + PACKET <= end) {
-        if (buf[pos] !== 0x47) {
+        if (buf[pos] !== TS_SYNC) {
           this.locked = false;
           this.stats.syncLosses++;
           break;
@@ -322,13 +340,13 @@ export class TsDemuxer {
    */
   private findSync(buf: Buffer, pos: number, end: number, final: boolean): number {
     for (let p = pos; p < end; p++) {
-      if (buf[p] !== 0x47) continue;
+      if (buf[p] !== TS_SYNC) continue;
       if (p + 2 * PACKET < end) {
-        if (buf[p + PACKET] === 0x47 && buf[p + 2 * PACKET] === 0x47) return p;
+        if (buf[p + PACKET] === TS_SYNC && buf[p + 2 * PACKET] === TS_SYNC) return p;
         continue;
       }
       if (!final) return -p - 1;
-      if (p + PACKET < end && buf[p + PACKET] !== 0x47) continue;
+      if (p + PACKET < end && buf[p + PACKET] !== TS_SYNC) continue;
       return p;
     }
     return end;
@@ -341,8 +359,8 @@ export class TsDemuxer {
     const st = this.stats;
     st.packets++;
     const b1 = buf[i + 1]!;
-    const pid = ((b1 & 0x1f) << 8) | buf[i + 2]!;
-    if (b1 & 0x80) {
+    const pid = ((b1 & PID_HIGH_MASK) << 8) | buf[i + 2]!;
+    if (b1 & TEI_BIT) {
       st.transportErrors++;
       this.l.packet(buf, i, pid, PKT_TEI);
       return;
@@ -356,24 +374,24 @@ export class TsDemuxer {
     const b3 = buf[i + 3]!;
     const end = i + PACKET;
     let p = i + 4;
-    let flags = b1 & 0x40 ? PKT_PUSI : 0;
+    let flags = b1 & PUSI_BIT ? PKT_PUSI : 0;
     if (type === PT_PAT || type === PT_PMT) flags |= PKT_PSI;
-    if (b3 & 0x20) {
+    if (b3 & AF_PRESENT_BIT) {
       const afLen = buf[i + 4]!;
       p += 1 + afLen;
       if (afLen > 0) {
         const af = buf[i + 5]!;
-        if (af & 0x80) flags |= PKT_DISCONTINUITY;
-        if (af & 0x40) flags |= PKT_RAI;
-        if (af & 0x10 && afLen >= 7 && pid === this.pcrPid) this.onPcr(buf, i + 6);
+        if (af & AF_DISCONTINUITY_BIT) flags |= PKT_DISCONTINUITY;
+        if (af & AF_RANDOM_ACCESS_BIT) flags |= PKT_RAI;
+        if (af & AF_PCR_BIT && afLen >= AF_PCR_MIN_LENGTH && pid === this.pcrPid) this.onPcr(buf, i + 6);
       }
       if (p > end) {
         st.formatErrors++;
         p = end;
       }
     }
-    if (b3 & 0x10) {
-      const cc = b3 & 0x0f;
+    if (b3 & PAYLOAD_PRESENT_BIT) {
+      const cc = b3 & CC_MASK;
       const last = this.lastCc[pid]!;
       if (last >= 0 && (flags & PKT_DISCONTINUITY) === 0) {
         if (cc === last) {
@@ -384,7 +402,7 @@ export class TsDemuxer {
           }
           st.ccErrors++;
         } else {
-          if (cc !== ((last + 1) & 0x0f)) {
+          if (cc !== ((last + 1) & CC_MASK)) {
             st.ccErrors++;
             this.onCcError(type);
           }
@@ -439,29 +457,29 @@ export class TsDemuxer {
     t.jump = false;
     this.l.pesBegin(t, buf, i);
     const avail = end - p;
-    if (avail >= 9 && buf[p] === 0 && buf[p + 1] === 0 && buf[p + 2] === 1) {
+    if (avail >= PES_FIXED_HEADER && buf[p] === 0 && buf[p + 1] === 0 && buf[p + 2] === 1) {
       const sid = buf[p + 3]!;
       if (noOptionalHeader(sid)) {
         t.streamId = sid;
         this.headerDone(t, Number.NaN, Number.NaN, -1);
-        this.esData(t, buf, p + 6, end);
+        this.esData(t, buf, p + PES_SHORT_HEADER, end);
         return;
       }
-      const need = 9 + buf[p + 8]!;
+      const need = PES_FIXED_HEADER + buf[p + 8]!;
       if (avail >= need) {
         this.pesHeader(t, buf, p);
         this.esData(t, buf, p + need, end);
         return;
       }
-    } else if (!((avail < 1 || buf[p] === 0) && (avail < 2 || buf[p + 1] === 0) && (avail < 3 || buf[p + 2] === 1)) || avail >= 9) {
+    } else if (!((avail < 1 || buf[p] === 0) && (avail < 2 || buf[p + 1] === 0) && (avail < 3 || buf[p + 2] === 1)) || avail >= PES_FIXED_HEADER) {
       this.badHeader(t);
       return;
     }
     // The PES header continues in the next packet(s).
-    if (t.hdr === null) t.hdr = Buffer.allocUnsafe(9 + 255);
+    if (t.hdr === null) t.hdr = Buffer.allocUnsafe(PES_FIXED_HEADER + 255);
     buf.copy(t.hdr, 0, p, end);
     t.hdrLen = avail;
-    t.hdrNeed = avail >= 9 ? 9 + buf[p + 8]! : 9;
+    t.hdrNeed = avail >= PES_FIXED_HEADER ? PES_FIXED_HEADER + buf[p + 8]! : PES_FIXED_HEADER;
     t.state = S_HEADER;
   }
 
@@ -474,7 +492,7 @@ export class TsDemuxer {
         t.hdrLen += take;
         p += take;
         if (t.hdrLen < t.hdrNeed) return;
-        if (t.hdrNeed === 9) {
+        if (t.hdrNeed === PES_FIXED_HEADER) {
           if (h[0] !== 0 || h[1] !== 0 || h[2] !== 1) {
             this.badHeader(t);
             return;
@@ -482,11 +500,11 @@ export class TsDemuxer {
           if (noOptionalHeader(h[3]!)) {
             t.streamId = h[3]!;
             this.headerDone(t, Number.NaN, Number.NaN, -1);
-            this.esData(t, h, 6, 9);
+            this.esData(t, h, PES_SHORT_HEADER, PES_FIXED_HEADER);
             break;
           }
-          t.hdrNeed = 9 + h[8]!;
-          if (t.hdrNeed > 9) continue;
+          t.hdrNeed = PES_FIXED_HEADER + h[8]!;
+          if (t.hdrNeed > PES_FIXED_HEADER) continue;
         }
         this.pesHeader(t, h, 0);
         break;
@@ -502,10 +520,10 @@ export class TsDemuxer {
     const hl = h[o + 8]!;
     let pts = Number.NaN;
     let dts = Number.NaN;
-    if (ptsDts & 2 && hl >= 5) {
-      pts = this.unwrapper.unwrap(readPts(h, o + 9));
-      if (ptsDts === 3 && hl >= 10) dts = this.unwrapper.unwrap(readPts(h, o + 14));
-    } else if (ptsDts === 1) {
+    if (ptsDts & PTS_ONLY && hl >= TIMESTAMP_BYTES) {
+      pts = this.unwrapper.unwrap(readPts(h, o + PES_FIXED_HEADER));
+      if (ptsDts === PTS_AND_DTS && hl >= 2 * TIMESTAMP_BYTES) dts = this.unwrapper.unwrap(readPts(h, o + PES_FIXED_HEADER + TIMESTAMP_BYTES));
+    } else if (ptsDts === PTS_FORBIDDEN) {
       this.stats.formatErrors++;
     }
     this.headerDone(t, pts, dts, pesLen > 0 ? pesLen - 3 - hl : -1);
