@@ -20,7 +20,7 @@ import path from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SegTable } from '../src/dvr/table.js';
 import { writeHourIndex, indexFilePath } from '../src/dvr/index-file.js';
-import { HOUR_MS } from '../src/dvr/layout.js';
+import { HOUR_MS } from '../src/protocol/layout.js';
 import { Archive } from '../src/dvr/archive.js';
 import { handleDvrRequest } from '../src/dvr/http.js';
 import type { ResolvedStream } from '../src/config/model.js';

@@ -3,17 +3,12 @@
  * output helpers (tables for people, one JSON document for scripts on stdout).
  */
 import { Command, Flags, Errors, type Interfaces } from '@oclif/core';
-import { EXIT_CODES, isFluxError, ConfigError, type FluxError } from '../core/errors.js';
+import { EXIT_CODES, EXIT_CODE_MEANINGS, isFluxError, ConfigError, type FluxError } from '../core/errors.js';
+import { configFileFor } from '../protocol/locate.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
 
-export const EXIT_CODE_HELP = `EXIT CODES
-  0  success
-  1  failure
-  2  usage error
-  3  invalid config
-  4  node unreachable
-  5  partial success`;
+export const EXIT_CODE_HELP = ['EXIT CODES', ...Object.entries(EXIT_CODES).map(([k, code]) => `  ${code}  ${EXIT_CODE_MEANINGS[k as keyof typeof EXIT_CODES]}`)].join('\n');
 
 export abstract class BaseCommand<T extends typeof Command> extends Command {
   static override enableJsonFlag = false;
@@ -48,7 +43,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** Path of the config file this invocation works on. */
   protected configPath(): string {
-    return this.flags.config ?? process.env.FLUX_CONFIG ?? 'flux.yaml';
+    return configFileFor(this.flags.config);
   }
 
   /** Print the result: JSON for --json, else the human rendering. */

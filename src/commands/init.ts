@@ -20,7 +20,7 @@ Refuses to overwrite an existing FILE unless --force is given (exit 1).`;
   async run(): Promise<void> {
     const path = await import('node:path');
     const { readFile, stat, mkdir } = await import('node:fs/promises');
-    const { writeFileAtomic } = await import('../config/edit.js');
+    const { writeFileAtomic } = await import('../core/atomic-write.js');
     const file = this.args.file ?? this.configPath();
     const exists = async (f: string) => stat(f).then(() => true, () => false);
     const st = await stat(file).catch(() => undefined);
@@ -33,13 +33,13 @@ Refuses to overwrite an existing FILE unless --force is given (exit 1).`;
       throw new BugError(`the sample config ${templateFile} is missing from this installation`, { cause: e });
     });
     await mkdir(path.dirname(path.resolve(file)), { recursive: true });
-    await writeFileAtomic(file, template, 0o644);
+    await writeFileAtomic(file, template, { mode: 0o644 });
     let schemaFile: string | undefined;
     if (this.flags.schema) {
       const target = path.join(path.dirname(file), 'flux.schema.json');
       if (!(await exists(target)) || this.flags.force) {
         const { configJsonSchema } = await import('../config/schema.js');
-        await writeFileAtomic(target, JSON.stringify(configJsonSchema(), null, 2) + '\n', 0o644);
+        await writeFileAtomic(target, JSON.stringify(configJsonSchema(), null, 2) + '\n', { mode: 0o644 });
         schemaFile = target;
       }
     }

@@ -1,11 +1,11 @@
 import { Args, Flags } from '@oclif/core';
 import { existsSync } from 'node:fs';
 import { BaseCommand, EXIT_CODE_HELP } from '../cli/base.js';
-import { probeSource } from '../client/probe.js';
+import { probeSource } from '../services/probe.js';
 import { bitrate, kv, table } from '../client/format.js';
 import { parseDuration } from '../config/units.js';
 import { UsageError } from '../core/errors.js';
-import { configFileFor } from '../client/locate.js';
+import { configFileFor } from '../protocol/locate.js';
 
 export default class Probe extends BaseCommand<typeof Probe> {
   static override summary = 'Probe a source URL or file with ffprobe: container, duration, codecs, resolution, fps, bitrates';

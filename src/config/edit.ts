@@ -11,7 +11,7 @@
  * library's re-serialization (which keeps comments but may normalize layout) when it does not or
  * when an edit could not be expressed as a patch (e.g. a flow-style `streams: {a: …}` map).
  */
-import { writeFileAtomic as writeFileAtomicCore } from '../core/atomic-write.js';
+import { writeFileAtomic } from '../core/atomic-write.js';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import {
@@ -337,11 +337,6 @@ export function setStreamInDocument(doc: Document, name: string, stream: StreamI
   found.pair.value = doc.createNode(stream);
 }
 
-/** Atomic write (src/core/atomic-write.ts); `mode` defaults to the existing file's mode. */
-export function writeFileAtomic(file: string, data: string | Buffer, mode?: number): Promise<void> {
-  return writeFileAtomicCore(file, data, { mode });
-}
-
 /** Edits of one file inside this process are serialized (the API and a reload may race). */
 const queues = new Map<string, Promise<unknown>>();
 
@@ -397,7 +392,7 @@ async function editNow(abs: string, edit: (doc: Document) => void, opts: { creat
     r = validateText(newText, abs);
   }
   if (r.issues.length || !r.input || !r.doc) throw new ConfigError(r.issues);
-  if (newText !== text || !existed) await writeFileAtomic(abs, newText!, existed ? undefined : 0o644);
+  if (newText !== text || !existed) await writeFileAtomic(abs, newText!, { mode: existed ? undefined : 0o644 });
   return { file: abs, input: r.input, resolved: resolveConfig(r.input, abs), doc: r.doc };
 }
 

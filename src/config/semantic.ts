@@ -10,11 +10,13 @@
  * udp:// and rtp:// inputs, and srt:// inputs in listener mode; TCP listeners are server.http and
  * server.rtmp. Two UDP listeners conflict when they use the same port and the same address, or
  * when either listens on every address (udp://:1234, udp://0.0.0.0:1234, server.srt); two
- * multicast groups on one port are fine.
+ * multicast groups on one port are fine, and so are two receivers of one group and port (the UDP
+ * source binds with SO_REUSEADDR). A disabled stream listens on nothing: its inputs take no port.
  */
 import type { Document } from 'yaml';
 import { INPUT_SCHEMES, PUSH_SCHEMES } from './schema.js';
 import { streamNameProblem } from '../core/paths.js';
+import { isMulticast } from '../core/net.js';
 import { nodeAt, findKeyNode, formatPath } from './yaml-pos.js';
 import { DEFAULTS } from './model.js';
 import { schemeOf } from './resolve.js';
@@ -115,7 +117,7 @@ export function semanticIssues(cfg: unknown, docOrGet: Document | (() => Documen
         }
         const modeInUrl = /(?:^|&)mode=([a-z]+)/i.exec(a.query)?.[1]?.toLowerCase();
         const listens = scheme !== 'srt' || inp.srt_mode === 'listener' || modeInUrl === 'listener' || (a.host === '' && inp.srt_mode === undefined && modeInUrl === undefined);
-        if (listens) udp.push({ host: a.host.replace(/^@/, ''), port: a.port, where: formatPath([...ip, 'url']), path: [...ip, 'url'] });
+        if (listens && s.disabled !== true) udp.push({ host: a.host.replace(/^@/, ''), port: a.port, where: formatPath([...ip, 'url']), path: [...ip, 'url'] });
       } else if (scheme !== 'publish' && scheme !== 'fake') {
         if (scheme === 'file') {
           if (!/^file:\/\/.+/.test(url)) add([...ip, 'url'], 'file:// input needs a path, e.g. file:///srv/video/loop.mp4');
@@ -174,7 +176,7 @@ export function semanticIssues(cfg: unknown, docOrGet: Document | (() => Documen
       byPort.set(b.port, [b]);
       continue;
     }
-    const a = same.find((x) => x.host === b.host || WILDCARD.has(x.host) || WILDCARD.has(b.host));
+    const a = same.find((x) => (x.host === b.host && !isMulticast(b.host)) || WILDCARD.has(x.host) || WILDCARD.has(b.host));
     if (a) add(b.path, `udp port ${b.port} (${on(b)}) is already used by ${a.where} (${on(a)}): two listeners cannot share it`);
     same.push(b);
   }

@@ -13,6 +13,16 @@ export const EXIT_CODES = {
 
 export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];
 
+/** What each exit code means, in words (help text and man pages are generated from this). */
+export const EXIT_CODE_MEANINGS: Record<keyof typeof EXIT_CODES, string> = {
+  ok: 'success',
+  failure: 'failure',
+  usage: 'usage error',
+  invalidConfig: 'invalid config',
+  nodeUnreachable: 'node unreachable',
+  partial: 'partial success',
+};
+
 export abstract class FluxError extends Error {
   abstract readonly code: string;
   abstract readonly exitCode: ExitCode;

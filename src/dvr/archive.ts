@@ -8,7 +8,7 @@
  * appends and retention immediately.
  */
 import { stat } from 'node:fs/promises';
-import { HOUR_MS, hourOf, segmentRelPath } from './layout.js';
+import { HOUR_MS, hourOf, segmentRelPath } from '../protocol/layout.js';
 import { SegTable, type SegmentRecord } from './table.js';
 import {
   buildHourFromNames,
@@ -17,10 +17,11 @@ import {
   isErr,
   listIndexHours,
   readHourIndex,
+  renditionDir,
   scanHourNames,
   segmentPath,
 } from './index-file.js';
-import { walkHourDirs } from './walk.js';
+import { walkHourDirs } from '../protocol/walk.js';
 import { computeGaps, computeRanges, type Gap, type RecordedRange } from './gaps.js';
 import type { SegSpan } from './playlist.js';
 
@@ -100,10 +101,10 @@ export class Archive {
       ({ idx, dirs } = listed);
     } else if (this.revalidateMs > 0) {
       const at = this.clock();
-      [idx, dirs] = await Promise.all([listIndexHours(this.root, rendition), walkHourDirs(this.root, rendition)]);
+      [idx, dirs] = await Promise.all([listIndexHours(this.root, rendition), walkHourDirs(renditionDir(this.root, rendition))]);
       this.hourLists.set(rendition, { at, idx, dirs });
     } else {
-      [idx, dirs] = await Promise.all([listIndexHours(this.root, rendition), walkHourDirs(this.root, rendition, { fromHour, toHour })]);
+      [idx, dirs] = await Promise.all([listIndexHours(this.root, rendition), walkHourDirs(renditionDir(this.root, rendition), { fromHour, toHour })]);
     }
     const set = new Set<number>();
     for (const h of dirs) if (h >= fromHour && h <= toHour) set.add(h);
@@ -257,7 +258,7 @@ export class Archive {
     }
     const [idx, dirs] = await Promise.all([
       listIndexHours(this.root, rendition),
-      walkHourDirs(this.root, rendition, { descending: newest, limit: 4 }),
+      walkHourDirs(renditionDir(this.root, rendition), { descending: newest, limit: 4 }),
     ]);
     let hours = [...new Set([...idx, ...dirs])].sort((a, b) => (newest ? b - a : a - b));
     for (let pass = 0; pass < 2; pass++) {

@@ -22,7 +22,8 @@ import { writeFileAtomic } from '../core/atomic-write.js';
 import { open, readFile, readdir, stat, unlink, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { SegTable, FLAG_REBUILT, type SegmentRecord } from './table.js';
-import { INDEX_DIR, hourDirParts, hourOf, indexFileName, parseIndexFileName, parseSegmentName, segmentFileName } from './layout.js';
+import { segmentsInHour, type ScannedSegment } from '../protocol/walk.js';
+import { INDEX_DIR, hourDirParts, hourOf, indexFileName, parseIndexFileName, segmentFileName } from '../protocol/layout.js';
 import { isBreak } from './gaps.js';
 import { safeJoin } from '../core/paths.js';
 
@@ -170,29 +171,11 @@ export async function listIndexHours(root: string, rendition: string): Promise<n
   return hours.sort((a, b) => a - b);
 }
 
-export interface ScannedSegment {
-  startMs: number;
-  durationMs: number;
-  name: string;
-}
+export type { ScannedSegment };
 
 /** Segment files of one hour dir (sorted by start; only names in this hour count). Empty when the dir is missing. */
-export async function scanHourNames(root: string, rendition: string, hour: number): Promise<ScannedSegment[]> {
-  let names: string[];
-  try {
-    names = await readdir(hourDirPath(root, rendition, hour));
-  } catch (e) {
-    if (isErr(e, 'ENOENT', 'ENOTDIR')) return [];
-    throw e;
-  }
-  const out: ScannedSegment[] = [];
-  for (const name of names) {
-    const p = parseSegmentName(name);
-    if (p && hourOf(p.startMs) === hour) out.push({ ...p, name });
-  }
-  out.sort((a, b) => a.startMs - b.startMs);
-  // two files with the same start (should not happen): keep the first by name
-  return out.filter((s, i) => i === 0 || s.startMs !== out[i - 1]!.startMs);
+export function scanHourNames(root: string, rendition: string, hour: number): Promise<ScannedSegment[]> {
+  return segmentsInHour(renditionDir(root, rendition), hour);
 }
 
 /**

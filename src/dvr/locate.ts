@@ -7,7 +7,7 @@ import path from 'node:path';
 import { InputError } from '../core/errors.js';
 import { assertStreamName } from '../core/paths.js';
 import type { ResolvedDvr } from '../config/model.js';
-import { YEAR_DIR, INDEX_DIR } from './layout.js';
+import { YEAR_DIR, INDEX_DIR } from '../protocol/layout.js';
 
 export interface LocatedStream {
   name: string;

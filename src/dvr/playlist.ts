@@ -6,7 +6,7 @@
  * (src/media/hls/playlist.ts renders live playlists from segment objects; archive playlists are large,
  * so they have this columnar renderer of their own with the same output conventions.)
  */
-import { HOUR_MS, hourDirRel } from './layout.js';
+import { HOUR_MS, hourDirRel } from '../protocol/layout.js';
 import { isBreak } from './gaps.js';
 import type { SegTable } from './table.js';
 

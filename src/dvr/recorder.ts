@@ -19,7 +19,7 @@ import path from 'node:path';
 import type { Logger } from '../core/logger.js';
 import { silentLogger } from '../core/logger.js';
 import type { ResolvedStream } from '../config/model.js';
-import { hourOf, parseSegmentName, parseSegmentRelPath } from './layout.js';
+import { hourOf, parseSegmentName, parseSegmentRelPath } from '../protocol/layout.js';
 import {
   appendRecord,
   buildHourFromNames,
@@ -29,11 +29,12 @@ import {
   isErr,
   listIndexHours,
   readHourIndex,
+  renditionDir,
   scanHourNames,
   segmentPath,
   writeHourIndex,
 } from './index-file.js';
-import { walkHourDirs } from './walk.js';
+import { walkHourDirs } from '../protocol/walk.js';
 import { isBreak } from './gaps.js';
 import { SegTable, type SegmentRecord } from './table.js';
 
@@ -321,7 +322,7 @@ export class DvrRecorder {
     for (const n of await readdir(idxDir).catch(() => [] as string[])) {
       if (n.startsWith('.') && n.endsWith('.tmp')) await unlink(path.join(idxDir, n)).catch(() => {});
     }
-    const [idx, dirs] = await Promise.all([listIndexHours(this.root, s.name), walkHourDirs(this.root, s.name)]);
+    const [idx, dirs] = await Promise.all([listIndexHours(this.root, s.name), walkHourDirs(renditionDir(this.root, s.name))]);
     const hours = [...new Set([...idx, ...dirs])].sort((a, b) => a - b);
     s.hours.clear();
     s.count = 0;

@@ -1,25 +1,13 @@
 /**
  * MPEG-TS → MP4 remux (no re-encoding) with ffmpeg reading the concatenated segments on stdin.
- * ffmpeg is spawned with an argument array, never a shell.
+ * ffmpeg is spawned with an argument array (built in src/ffmpeg/remux-args.ts), never a shell.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { ExternalError } from '../core/errors.js';
 import { resolveFfmpeg } from '../ffmpeg/resolve.js';
 
-const INPUT = ['-hide_banner', '-nostats', '-loglevel', 'error', '-f', 'mpegts', '-i', 'pipe:0', '-map', '0:v?', '-map', '0:a?', '-c', 'copy'];
-
-const ADTS = ['-bsf:a', 'aac_adtstoasc'];
-
-/** Fragmented MP4 on stdout, playable while it streams (HTTP archive-….mp4). `adts`: the audio is ADTS AAC. */
-export function streamingMp4Args(opts: { adts?: boolean } = {}): string[] {
-  return [...INPUT, ...(opts.adts ? ADTS : []), '-f', 'mp4', '-movflags', 'frag_keyframe+empty_moov+default_base_moof', 'pipe:1'];
-}
-
-/** A regular MP4 file with the moov atom first (`flux dvr export`). */
-export function fileMp4Args(out: string, opts: { faststart?: boolean; adts?: boolean } = {}): string[] {
-  return [...INPUT, ...(opts.adts ? ADTS : []), ...(opts.faststart === false ? [] : ['-movflags', '+faststart']), '-f', 'mp4', '-y', out];
-}
+export { streamingMp4Args, fileMp4Args } from '../ffmpeg/remux-args.js';
 
 const resolved = new Map<string, Promise<string>>();
 

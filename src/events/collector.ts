@@ -8,7 +8,7 @@
  * It also watches the supervisor manager's restart counters: a supervisor process the agent had
  * to restart is `supervisor_restarted`.
  */
-import { socketRequest } from '../client/socket-http.js';
+import { socketRequest } from '../protocol/socket-http.js';
 import type { EventHub } from './hub.js';
 import type { StreamEventsPage } from './stream-events.js';
 

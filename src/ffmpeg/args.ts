@@ -18,8 +18,8 @@ import { fileURLToPath } from 'node:url';
 import { ExternalError, InputError } from '../core/errors.js';
 import type { HwBackend, ResolvedAudio, ResolvedInput, ResolvedPush, ResolvedStream, ResolvedTranscoder, ResolvedVideoProfile } from '../config/model.js';
 import { CPU_ENCODERS, hwSupport, type FfmpegCaps } from './caps.js';
-import { fakeBitrate, fakeLavfiGraph, parseFakeUrl, type FakeSource } from './fake.js';
-import { backendFor, cpuBackend, forceKeyframesExpr, fmtNum, overlayXY, type Backend, type EncodedCodec, type KeyframePlan } from './hw.js';
+import { fakeBitrate, fakeLavfiGraph, parseFakeUrl, type FakeSource } from './test-pattern.js';
+import { backendFor, cpuBackend, forceKeyframesExpr, fmtNum, overlayXY, type Backend, type EncodedCodec, type KeyframePlan } from './hw-ladder.js';
 import { escapeFilterValue, teeQuote } from './quote.js';
 
 /** Flags on every ffmpeg Flux runs: no keyboard on stdin, no banner, warnings and errors only, no progress line. */

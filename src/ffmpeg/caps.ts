@@ -4,10 +4,10 @@
  * -demuxers|-muxers` — plus hardware presence. Cached per binary path.
  * `hwSupport()` decides whether a GPU backend is usable: encoder compiled in AND device present.
  */
-import { execFile } from 'node:child_process';
 import { ExternalError } from '../core/errors.js';
+import { runCommand, runFailure } from '../core/run.js';
 import type { HwBackend } from '../config/model.js';
-import { detectHardware, VENDOR_NAMES, type HardwareInfo, type HardwareProbeOptions } from './hardware.js';
+import { detectHardware, VENDOR_NAMES, type HardwareInfo, type HardwareProbeOptions } from './hw-detect.js';
 
 export interface FfmpegCaps {
   path: string;
@@ -129,16 +129,11 @@ export function parseFormats(text: string): Set<string> {
 // ---------------------------------------------------------------------------------------------
 // detection (I/O)
 
-function run(bin: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(bin, args, { timeout: 15_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) {
-        const e = err as NodeJS.ErrnoException;
-        const why = e.code === 'ENOENT' ? 'not found' : e.code === 'EACCES' ? 'not executable' : String(stderr || err.message).trim().split('\n').pop();
-        reject(new ExternalError(`${bin} ${args.join(' ')} failed: ${why}`, bin, args, { cause: err, stderr: String(stderr) }));
-      } else resolve(String(stdout) + String(stderr));
-    });
-  });
+async function run(bin: string, args: string[]): Promise<string> {
+  const r = await runCommand(bin, args);
+  const why = runFailure(r) ?? (r.truncated ? 'output too long' : undefined);
+  if (why) throw new ExternalError(`${bin} ${args.join(' ')} failed: ${why}`, bin, args, { stderr: r.stderr });
+  return r.stdout.toString('utf8') + r.stderr;
 }
 
 const cache = new Map<string, Promise<FfmpegCaps>>();

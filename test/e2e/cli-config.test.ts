@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { GOOD } from '../helpers/config-fixtures.js';
-import { runCli, assertBuilt, assertNoStack } from '../helpers/run-cli.js';
+import { runCli, assertBuilt, assertNoStack } from '../helpers/index.js';
 
 before(() => assertBuilt());
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { assertBuilt, runCli } from '../helpers/run-cli.js';
+import { assertBuilt, runCli } from '../helpers/index.js';
 
 test('stream add --video/--hw/--push writes a transcoder ladder and push targets that resolve', async (t) => {
   assertBuilt();

@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BAD, GOOD, TEMPLATE, manyStreamsYaml } from '../helpers/config-fixtures.js';
-import { runCli, assertBuilt, assertNoStack } from '../helpers/run-cli.js';
+import { runCli, assertBuilt, assertNoStack, tempDir } from '../helpers/index.js';
 
 const ISSUE_LINE = /^[^\s:]+\.yaml:\d+:\d+: /;
 const badFiles = readdirSync(BAD).filter((f) => f.endsWith('.yaml')).sort();
@@ -13,12 +13,6 @@ const goodFiles = readdirSync(GOOD).filter((f) => f.endsWith('.yaml')).sort();
 const expectedOf = (f: string) => readFileSync(path.join(BAD, f.replace(/\.yaml$/, '.expected')), 'utf8').split('\n').filter(Boolean);
 
 before(() => assertBuilt());
-
-async function tempDir(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'flux-cli-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 test('good configs (and the sample) exit 0, nothing on stdout, "valid" on stderr', async () => {
   assert.ok(goodFiles.length >= 4);
@@ -88,7 +82,7 @@ test('--format github prints ::error annotations on stdout', async () => {
 });
 
 test('usage errors exit 2 with one line: unknown flag, bad --format, missing file, directory', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'flux-cli-');
   const cases: [string[], RegExp][] = [
     [['validate', '--bogus'], /^flux: Nonexistent flag: --bogus$/m],
     [['validate', '--format', 'xml', 'x.yaml'], /^flux: Expected --format=xml to be one of: text, github$/m],
@@ -108,7 +102,7 @@ test('usage errors exit 2 with one line: unknown flag, bad --format, missing fil
 });
 
 test('junk files: binary, empty, 10 MB, 5,000 streams: one clear line or a clean result, never a hang', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'flux-cli-');
   const junk = Buffer.alloc(2048);
   for (let i = 0; i < junk.length; i++) junk[i] = (i * 131 + 7) & 255;
   await writeFile(path.join(dir, 'junk.yaml'), junk);
@@ -137,7 +131,7 @@ test('junk files: binary, empty, 10 MB, 5,000 streams: one clear line or a clean
 });
 
 test('the default file: --config, then $FLUX_CONFIG, then ./flux.yaml', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'flux-cli-');
   await writeFile(path.join(dir, 'flux.yaml'), 'streams: {}\n');
   await writeFile(path.join(dir, 'other.yaml'), 'streams:\n  a: {}\n');
   const def = await runCli(['validate'], { cwd: dir, env: { FLUX_CONFIG: undefined } });

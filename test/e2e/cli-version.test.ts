@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { assertBuilt, runCli } from '../helpers/run-cli.js';
+import { assertBuilt, runCli } from '../helpers/index.js';
 import { REPO } from '../helpers/config-fixtures.js';
 
 const pkg = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { name: string; version: string };

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DvrRecorder } from '../../src/dvr/recorder.js';
-import { decodeErrors, makeArchive, probeDuration, run } from './dvr-fixture.js';
+import { decodeErrors, makeArchive, probeDuration, run } from '../helpers/dvr-fixture.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = path.join(REPO, 'bin', 'run.js');

@@ -13,9 +13,9 @@ import HLS from 'hls-parser';
 import { fakeStream, pidAlive, sleep, startNode, tempDir, waitFor } from '../helpers/index.js';
 import { Archive } from '../../src/dvr/archive.js';
 import { readHourIndex, indexFilePath, scanHourNames } from '../../src/dvr/index-file.js';
-import { walkHourDirs } from '../../src/dvr/walk.js';
-import { parseIndexFileName } from '../../src/dvr/layout.js';
-import { FFMPEG, decodeErrors, probeDuration, run } from './dvr-fixture.js';
+import { walkHourDirs } from '../../src/protocol/walk.js';
+import { parseIndexFileName } from '../../src/protocol/layout.js';
+import { FFMPEG, decodeErrors, probeDuration, run } from '../helpers/dvr-fixture.js';
 
 test('kill -9 of a recording supervisor leaves a short gap; archive playback works across it', { timeout: 150_000 }, async (t) => {
   const dir = await tempDir(t, 'flux-dvr-node-');
@@ -85,6 +85,6 @@ test('kill -9 of a recording supervisor leaves a short gap; archive playback wor
     indexed.push(...ri.table.start.subarray(0, ri.table.length));
   }
   const files: number[] = [];
-  for (const h of await walkHourDirs(root, 'v1a1')) files.push(...(await scanHourNames(root, 'v1a1', h)).map((x) => x.startMs));
+  for (const h of await walkHourDirs(path.join(root, 'v1a1'))) files.push(...(await scanHourNames(root, 'v1a1', h)).map((x) => x.startMs));
   assert.deepEqual(indexed, files, 'one record per segment file, in order');
 });

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { startSupervisorProc, tempEnv, waitFor, writeSpec } from './supervisor-helpers.js';
+import { startSupervisorProc, tempEnv, waitFor, writeSpec } from '../integration/supervisor-helpers.js';
 import { listArchive } from '../../src/dvr/listing.js';
 import { assertContinuous, pdtEntries, watchPlaylist } from './playlist-watch.js';
 import { fakeStream, startNode, tempDir, waitFor as waitUntil } from '../helpers/index.js';

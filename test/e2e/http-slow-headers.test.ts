@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { http, startNode, tempDir } from '../helpers/index.js';
-import { HEADERS_TIMEOUT_MS } from '../../src/daemons/node/http.js';
+import { HEADERS_TIMEOUT_MS } from '../../src/daemons/node/listeners.js';
 
 function dribble(port: number): Promise<{ ms: number; answer: string }> {
   return new Promise((resolve) => {

@@ -10,7 +10,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { spawn } from 'node:child_process';
 import { CLI, freePort, http as fetchHttp, startNode, tempDir, waitFor } from '../helpers/index.js';
-import { ffmpegTestSource, freeUdpPort } from './supervisor-helpers.js';
+import { ffmpegTestSource, freeUdpPort } from '../integration/supervisor-helpers.js';
 import { parsePrometheus, sample } from './prometheus-text.js';
 
 interface Ev {

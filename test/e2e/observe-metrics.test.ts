@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { http, publishStream, startNode, tempDir, waitFor } from '../helpers/index.js';
-import { socketRequest } from '../../src/client/socket-http.js';
+import { socketRequest } from '../../src/protocol/socket-http.js';
 import { parsePrometheus, sample } from './prometheus-text.js';
 
 test('metrics: bytes in after a fixed publish, segments, histogram; text format; scrape during reload', { timeout: 120_000 }, async (t) => {

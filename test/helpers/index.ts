@@ -10,13 +10,15 @@
  *   const r = await runCli(['stream', 'list', '--json', '--config', node.configFile]);
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile, readdir, readFile } from 'node:fs/promises';
+import dgram from 'node:dgram';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { socketRequest, closeSocketClients, type SocketResponse } from '../../src/client/socket-http.js';
+import { socketRequest, closeSocketClients, type SocketResponse } from '../../src/protocol/socket-http.js';
 import type { StreamDoc, NodeInfoDoc } from '../../src/client/index.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -38,6 +40,15 @@ export function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+/** A free UDP port on 127.0.0.1 (bound and released). */
+export async function freeUdpPort(): Promise<number> {
+  const s = dgram.createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+  const port = s.address().port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
 }
 
 /** Cleanups that must run before a temp dir is removed (processes whose pid files live in it). */
@@ -66,8 +77,25 @@ export async function tempDir(t: Cleanup | undefined, prefix = 'flux-'): Promise
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** Poll until `cond` returns a truthy value (returned); throws with `message` after the timeout. */
-export async function waitFor<T>(cond: () => T | Promise<T>, opts: { timeoutMs?: number; intervalMs?: number; message?: string } = {}): Promise<NonNullable<T>> {
+export interface WaitOptions {
+  timeoutMs?: number;
+  intervalMs?: number;
+  message?: string;
+}
+
+/**
+ * Poll until `cond` returns a truthy value (returned); throws with `message` after the timeout. An error
+ * thrown by `cond` counts as "not yet" (and is named in the timeout error). The one waitFor of the tests;
+ * also callable as `waitFor(what, cond, timeoutMs?, intervalMs?)`.
+ */
+export function waitFor<T>(cond: () => T | Promise<T>, opts?: WaitOptions): Promise<NonNullable<T>>;
+export function waitFor<T>(what: string, cond: () => T | Promise<T>, timeoutMs?: number, intervalMs?: number): Promise<NonNullable<T>>;
+export function waitFor<T>(a: string | (() => T | Promise<T>), b?: WaitOptions | (() => T | Promise<T>), timeoutMs?: number, intervalMs?: number): Promise<NonNullable<T>> {
+  if (typeof a === 'string') return poll(b as () => T | Promise<T>, { message: a, timeoutMs, intervalMs: intervalMs ?? 20 });
+  return poll(a, (b as WaitOptions | undefined) ?? {});
+}
+
+async function poll<T>(cond: () => T | Promise<T>, opts: WaitOptions): Promise<NonNullable<T>> {
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const until = Date.now() + timeoutMs;
   let lastErr: unknown;
@@ -99,7 +127,7 @@ export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.Proces
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: opts.cwd ?? REPO_ROOT,
-      env: { ...process.env, FLUX_CONFIG: undefined, FLUX_SOCKET: undefined, ...opts.env } as NodeJS.ProcessEnv,
+      env: { ...process.env, FLUX_CONFIG: undefined, FLUX_SOCKET: undefined, FLUX_DEBUG: undefined, NO_COLOR: '1', ...opts.env } as NodeJS.ProcessEnv,
       stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -120,6 +148,22 @@ export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.Proces
       resolve({ code: code ?? (sig ? 128 : 1), stdout, stderr, json });
     });
   });
+}
+
+/** Fails early with the fix when the CLI was not built. */
+export function assertBuilt(): void {
+  for (const f of ['dist/commands/validate.js', 'oclif.manifest.json']) {
+    if (!existsSync(path.join(REPO_ROOT, f))) throw new Error(`${f} is missing: run \`npm run build\` before the CLI tests`);
+  }
+}
+
+/** No stack trace, no internal error text: what a user sees must be clean. */
+export function assertNoStack(r: { stdout: string; stderr: string }): void {
+  for (const s of [r.stdout, r.stderr]) {
+    if (/^\s+at .+[(:]\d+/m.test(s) || /internal error|TypeError|ReferenceError/.test(s)) {
+      throw new Error(`output has a stack trace or internal error:\n${s}`);
+    }
+  }
 }
 
 /** A cheap fake:// stream: 160x120 test pattern at 10 fps with a tone, 1 s segments. */

@@ -1,27 +1,15 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Flags } from '@oclif/core';
 import { BaseCommand, EXIT_CODE_HELP } from '../../cli/base.js';
 import { loadConfigFile } from '../../config/load.js';
-import { ConfigError, InputError, EXIT_CODES, type ConfigIssue, type ExitCode } from '../../core/errors.js';
-import { FluxClient, type NodeInfoDoc } from '../../client/index.js';
-import { DEMO_DIRS } from '../../client/locate.js';
-import { isAlive, readPidFile, commandLine } from '../../client/proc.js';
-import { closeSocketClients, socketAnswers } from '../../client/socket-http.js';
+import { InputError } from '../../core/errors.js';
+import { FluxClient } from '../../client/index.js';
+import { DEMO_DIRS, configFileNamed } from '../../protocol/locate.js';
+import { isAlive, readPidFile, commandLine } from '../../protocol/proc.js';
+import { closeSocketClients } from '../../protocol/socket-http.js';
 import { kv } from '../../client/format.js';
-
-interface ReadyMsg {
-  type: 'ready';
-  info: NodeInfoDoc;
-}
-interface ErrorMsg {
-  type: 'error';
-  message: string;
-  code: string;
-  exitCode: ExitCode;
-  issues?: ConfigIssue[];
-}
+import { runForeground, startDaemon } from '../../services/daemonize.js';
 
 export default class NodeStart extends BaseCommand<typeof NodeStart> {
   static override summary = 'Start the node agent (daemonized; --foreground to stay attached)';
@@ -39,9 +27,8 @@ ${EXIT_CODE_HELP}`;
   static override examples = ['<%= config.bin %> node start', '<%= config.bin %> node start --config /etc/flux/flux.yaml', '<%= config.bin %> node start --foreground'];
 
   async run(): Promise<void> {
-    const explicit = this.flags.config ?? process.env.FLUX_CONFIG;
-    const file = path.resolve(explicit ?? 'flux.yaml');
-    const demo = !explicit && !existsSync(file);
+    const file = path.resolve(this.configPath());
+    const demo = !configFileNamed(this.flags.config) && !existsSync(file);
     let runDir: string;
     let logBase: string;
     if (demo) {
@@ -63,41 +50,7 @@ ${EXIT_CODE_HELP}`;
     if (this.flags.foreground) return this.foreground(args);
 
     const logFile = path.join(logBase, 'node.log');
-    mkdirSync(logBase, { recursive: true });
-    const fd = openSync(logFile, 'a', 0o640);
-    const child = spawn(process.execPath, [...args, '--log-file', logFile], {
-      detached: true,
-      stdio: ['ignore', fd, fd, 'ipc'],
-      cwd: process.cwd(),
-      env: process.env,
-    });
-    closeSync(fd);
-    const msg = await new Promise<ReadyMsg | ErrorMsg | { type: 'exit'; code: number | null } | { type: 'timeout' }>((resolve) => {
-      const timer = setTimeout(() => resolve({ type: 'timeout' }), this.flags.timeout * 1000);
-      child.once('message', (m) => {
-        clearTimeout(timer);
-        resolve(m as ReadyMsg | ErrorMsg);
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        resolve({ type: 'exit', code });
-      });
-    });
-    child.removeAllListeners('exit');
-    if (child.connected) child.disconnect();
-    child.unref();
-    if (msg.type === 'error') {
-      if (msg.issues?.length) throw new ConfigError(msg.issues);
-      throw new InputError(msg.message, { code: msg.code, exitCode: msg.exitCode ?? EXIT_CODES.failure });
-    }
-    if (msg.type === 'exit') throw new InputError(`the node exited during startup (code ${msg.code}); see ${logFile}:\n${tail(logFile)}`);
-    if (msg.type === 'timeout') {
-      throw new InputError(`the node did not answer within ${this.flags.timeout} s (pid ${child.pid}); see ${logFile}`);
-    }
-    const info = msg.info;
-    if (!(await socketAnswers(info.socket, '/api/v3/node', 5000))) {
-      throw new InputError(`the node reported ready but does not answer on ${info.socket}; see ${logFile}`);
-    }
+    const info = await startDaemon(args, { logFile, timeoutMs: this.flags.timeout * 1000 });
     const client = new FluxClient({ socketPath: info.socket });
     const list = await client.listStreams().catch(() => ({ streams: [], estimated_count: 0 }));
     await closeSocketClients();
@@ -127,38 +80,7 @@ ${EXIT_CODE_HELP}`;
   }
 
   private async foreground(args: string[]): Promise<void> {
-    const child = spawn(process.execPath, [...args, ...(process.stdout.isTTY ? ['--pretty'] : [])], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'], cwd: process.cwd(), env: process.env });
-    // the agent says when it is ready: tell the person where to watch (stderr; logs stay on stdout)
-    child.once('message', (m: ReadyMsg | ErrorMsg) => {
-      if (child.connected) child.disconnect();
-      if (m.type !== 'ready') return;
-      const base = m.info.http.url.replace(/\/$/, '').replace('//0.0.0.0:', '//127.0.0.1:');
-      const lines = [`flux node ready (pid ${m.info.pid}): API ${m.info.api_url}`];
-      if (m.info.demo) lines.push(`  open ${base}/demo/embed.html`, `  HLS  ${base}/demo/index.m3u8`);
-      process.stderr.write(lines.join('\n') + '\n');
-    });
-    const forward = (sig: NodeJS.Signals) => () => {
-      if (child.exitCode === null) child.kill(sig);
-    };
-    const onInt = forward('SIGINT');
-    const onTerm = forward('SIGTERM');
-    // SIGHUP = reload the config (systemd's ExecReload signals this process, the unit's main pid)
-    const onHup = forward('SIGHUP');
-    process.on('SIGINT', onInt);
-    process.on('SIGTERM', onTerm);
-    process.on('SIGHUP', onHup);
-    const code = await new Promise<number>((resolve) => child.once('exit', (c, s) => resolve(c ?? (s ? 128 + 15 : 1))));
-    process.off('SIGINT', onInt);
-    process.off('SIGTERM', onTerm);
-    process.off('SIGHUP', onHup);
+    const code = await runForeground(args);
     if (code !== 0) this.exit(code);
-  }
-}
-
-function tail(file: string, lines = 5): string {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '';
   }
 }

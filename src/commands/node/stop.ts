@@ -3,7 +3,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand, EXIT_CODE_HELP } from '../../cli/base.js';
 import { InputError, NodeUnreachableError } from '../../core/errors.js';
 import { FluxClient, locateNode } from '../../client/index.js';
-import { commandLine, isAlive, readPidFile, signal, waitForExit } from '../../client/proc.js';
+import { commandLine, isAlive, readPidFile, signal, waitForExit } from '../../protocol/proc.js';
 
 export default class NodeStop extends BaseCommand<typeof NodeStop> {
   static override summary = 'Stop the node agent and its stream supervisors';

@@ -4,7 +4,7 @@ import { NodeUnreachableError } from '../../core/errors.js';
 import { FluxClient, configFileFor, type StreamList } from '../../client/index.js';
 import { STREAM_HEAD, streamRows, table } from '../../client/format.js';
 
-export default class StreamList_ extends BaseCommand<typeof StreamList_> {
+export default class StreamListCommand extends BaseCommand<typeof StreamListCommand> {
   static override summary = 'List streams with their live state (name, status, input, bitrate, uptime, restarts)';
   static override description = `--json prints the API document {"streams":[…],"estimated_count":N}. Without a running node the config file is listed (status "stopped").\n\n${EXIT_CODE_HELP}`;
   static override aliases = ['stream:ls'];

@@ -19,7 +19,7 @@
  * NAME may contain `/`; names with `..` (or otherwise unsafe) are refused with 400 everywhere.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { LineCounter, parseDocument, isMap, isSeq, isScalar, isPair, type Document, type Node as YamlNode } from 'yaml';
+import { LineCounter, parseDocument, isMap, type Document } from 'yaml';
 import type { ConfigInput, StreamInput } from '../../config/schema.js';
 import type { ResolvedStream } from '../../config/model.js';
 import { ConfigError, type ConfigIssue, isFluxError } from '../../core/errors.js';
@@ -27,6 +27,8 @@ import { streamNameProblem } from '../../core/paths.js';
 import type { SupervisorStatus, SupervisorView, ReconcileResult } from './supervisors.js';
 import type { EventHub } from '../../events/hub.js';
 import { handleEvents } from '../../events/http.js';
+import { findKeyNode, nodeAt } from '../../config/yaml-pos.js';
+import type { PositionedError, StreamFfmpegDoc, StreamStatsDoc } from '../../protocol/api.js';
 
 export const API_PREFIX = '/api/v3';
 const MAX_STREAM_BODY = 1024 * 1024;
@@ -52,20 +54,6 @@ export interface NodeApi {
   metrics?(): Promise<{ contentType: string; text: string }>;
   /** play sessions of a stream seen in the last 30 s */
   onlineClients?(name: string): number;
-}
-
-export interface ApiErrorBody {
-  error: string;
-  code?: string;
-  valid?: false;
-  errors?: PositionedError[];
-}
-
-export interface PositionedError {
-  line: number;
-  col: number;
-  path: string;
-  error: string;
 }
 
 class HttpError extends Error {
@@ -168,6 +156,11 @@ async function route(req: IncomingMessage, res: ServerResponse, node: NodeApi, p
       if (!known(name)) throw new HttpError(404, `stream "${name}" not found`);
       return sendJson(res, 200, await inputMonitor(node, name));
     }
+    if (method === 'GET' && last === 'ffmpeg' && segs.length > 1 && !known(whole)) {
+      const name = checkName(segs.slice(0, -1).join('/'));
+      if (!known(name)) throw new HttpError(404, `stream "${name}" not found`);
+      return sendJson(res, 200, await ffmpegCommands(node, name));
+    }
     const name = checkName(whole);
     if (method === 'GET' || method === 'HEAD') {
       if (!known(name)) throw new HttpError(404, `stream "${name}" not found`);
@@ -266,34 +259,6 @@ function parseStreamBody(text: string): { stream: StreamInput; doc: Document; lc
   return { stream: obj as StreamInput, doc, lc };
 }
 
-/**
- * The YAML node at a path of keys/indexes, and the key node of a map entry. (Same walk as
- * config/load.ts's nodeAt/findKeyNode, kept here so the agent does not load the schema module:
- * config work runs in a worker, see config-source.ts.)
- */
-function nodeAt(doc: Document, p: (string | number)[]): YamlNode | undefined {
-  let node: unknown = doc.contents;
-  for (const seg of p) {
-    if (isMap(node)) {
-      const pair = node.items.find((it) => isPair(it) && isScalar(it.key) && String(it.key.value) === String(seg));
-      if (!pair) return node as YamlNode;
-      node = pair.value ?? pair.key;
-    } else if (isSeq(node)) {
-      const item = node.items[Number(seg)];
-      if (item === undefined) return node as YamlNode;
-      node = item;
-    } else break;
-  }
-  return node as YamlNode | undefined;
-}
-
-function findKeyNode(doc: Document, p: (string | number)[], key: string): YamlNode | undefined {
-  const map = nodeAt(doc, p);
-  if (!isMap(map)) return map;
-  const pair = map.items.find((it) => isScalar(it.key) && String(it.key.value) === key);
-  return (pair?.key as YamlNode | undefined) ?? map;
-}
-
 /** Issues positioned in the edited config file → positions in the request body where they belong. */
 function mapIssuesToBody(issues: ConfigIssue[], name: string, doc: Document, lc: LineCounter): PositionedError[] {
   const prefix = `streams.${name}`;
@@ -312,26 +277,7 @@ function mapIssuesToBody(issues: ConfigIssue[], name: string, doc: Document, lc:
 // ------------------------------------------------------------------------------------------------
 // Documents
 
-export interface StreamStats {
-  alive: boolean;
-  status: string;
-  bitrate: number;
-  input_bitrate: number;
-  retry_count: number;
-  lifetime: number;
-  media_info: Record<string, unknown> | null;
-  source_error: string | null;
-  active_input: number | null;
-  inputs: Record<string, unknown>[];
-  push: Record<string, unknown>[];
-  renditions: Record<string, unknown>[];
-  events: Record<string, unknown>[];
-  /** ffmpeg children of the supervisor right now (args redacted) */
-  ffmpeg: { role: string; pid: number; input: number | null; args: string[] }[];
-  supervisor: { pid: number | null; state: string; restarts: number; adopted: boolean; spec_hash: string; spawned_at: number } | null;
-}
-
-function statsOf(resolved: ResolvedStream | undefined, sup: SupervisorView | undefined, st: SupervisorStatus | undefined): StreamStats {
+function statsOf(resolved: ResolvedStream | undefined, sup: SupervisorView | undefined, st: SupervisorStatus | undefined): StreamStatsDoc {
   const active = st?.activeInput ?? null;
   const activeIn = active === null ? undefined : st?.inputs?.find((i) => i.index === active);
   const status = !resolved
@@ -346,8 +292,8 @@ function statsOf(resolved: ResolvedStream | undefined, sup: SupervisorView | und
             ? 'stopping'
             : (st?.state ?? sup.state);
   const events = [
-    ...(st?.events ?? []).map((e) => ({ ...e, source: 'supervisor' })),
-    ...(sup?.events ?? []).map((e) => ({ ...e, source: 'node' })),
+    ...(st?.events ?? []).map((e) => ({ ...e, source: 'supervisor' as const })),
+    ...(sup?.events ?? []).map((e) => ({ ...e, source: 'node' as const })),
   ]
     .sort((a, b) => a.at - b.at)
     .slice(-50);
@@ -411,9 +357,17 @@ async function listStreams(node: NodeApi, query: URLSearchParams): Promise<{ str
   return { streams: await Promise.all(page.map((n) => streamDocument(node, n, false))), estimated_count: filtered.length };
 }
 
+/** The running ffmpeg command lines of a stream, asked of its supervisor now (`flux stream args --live`). */
+async function ffmpegCommands(node: NodeApi, name: string): Promise<StreamFfmpegDoc> {
+  if (!node.supervisor(name)) throw new HttpError(409, `stream "${name}" is not running (disabled?)`);
+  const st = await node.freshStatus(name);
+  if (!st) throw new HttpError(503, `the supervisor of "${name}" does not answer`);
+  return { stream: name, pid: st.pid, ffmpeg: (st.ffmpeg ?? []).map((f) => ({ role: f.role, pid: f.pid, input: f.input ?? null, args: f.args })) };
+}
+
 async function inputMonitor(node: NodeApi, name: string): Promise<Record<string, unknown>> {
   const doc = await streamDocument(node, name, true);
-  const stats = doc.stats as StreamStats;
+  const stats = doc.stats as StreamStatsDoc;
   return {
     name,
     alive: stats.alive,

@@ -11,7 +11,7 @@ import { resolveConfig } from '../../config/resolve.js';
 import type { ConfigInput, StreamInput } from '../../config/schema.js';
 import type { ResolvedConfig } from '../../config/model.js';
 import { ConfigError, InputError, type ConfigIssue, type ExitCode } from '../../core/errors.js';
-import { DEMO_DIRS } from '../../client/locate.js';
+import { DEMO_DIRS } from '../../protocol/locate.js';
 import type { EditOp } from './config-worker.js';
 
 export interface ConfigSnapshot {

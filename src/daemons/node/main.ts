@@ -10,6 +10,8 @@ import { Command } from 'commander';
 import { createLogger, type Logger } from '../../core/logger.js';
 import { ConfigError, isFluxError, EXIT_CODES } from '../../core/errors.js';
 import { NodeAgent } from './agent.js';
+import type { NodeInfoDoc } from '../../protocol/api.js';
+import type { NodeStartupMessage } from '../../protocol/startup.js';
 
 interface Opts {
   config?: string;
@@ -18,7 +20,7 @@ interface Opts {
   pretty?: boolean;
 }
 
-function report(msg: Record<string, unknown>): Promise<void> {
+function report(msg: NodeStartupMessage): Promise<void> {
   return new Promise((resolve) => {
     if (!process.send || !process.connected) return resolve();
     process.send(msg, undefined, {}, () => {
@@ -76,7 +78,7 @@ export async function main(argv = process.argv): Promise<void> {
   process.on('SIGHUP', () => {
     agent.reload().catch(() => {});
   });
-  await report({ type: 'ready', info: await agent.info() });
+  await report({ type: 'ready', info: (await agent.info()) as unknown as NodeInfoDoc });
   await agent.stopped;
   await new Promise((r) => (logger.flush ? logger.flush(() => r(undefined)) : r(undefined)));
   process.exit(0);

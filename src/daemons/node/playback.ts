@@ -25,6 +25,7 @@ import { promisify } from 'node:util';
 import { pipeline } from 'node:stream';
 import type { Logger } from '../../core/logger.js';
 import { silentLogger } from '../../core/logger.js';
+import { isSegmentPathParts } from '../../protocol/layout.js';
 import { safeJoin } from '../../core/paths.js';
 import type { ResolvedStream } from '../../config/model.js';
 import { parseRequestPath } from './http/request-path.js';
@@ -75,8 +76,6 @@ const EMBED_CACHE_CONTROL = 'no-cache';
 const CORS_EXPOSE = 'Content-Length, Content-Range, Accept-Ranges, ETag, Last-Modified';
 const M3U8 = CONTENT_TYPES['.m3u8']!;
 const TS = CONTENT_TYPES['.ts']!;
-
-const SEGMENT_PARTS = [/^\d{4}$/, /^\d{2}$/, /^\d{2}$/, /^\d{2}$/, /^\d{1,16}-\d{1,9}\.ts$/];
 
 /** package root: this file is <root>/src/daemons/node/playback.ts or <root>/dist/daemons/node/playback.js */
 const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -164,7 +163,7 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
             `rendition ${rendition} of ${stream.name} has no live playlist yet`);
           return true;
         }
-        for (let i = 0; i < 5; i++) if (!SEGMENT_PARTS[i]!.test(restParts[i + 1]!)) return notFound(res, 'not found', method);
+        if (!isSegmentPathParts(restParts.slice(1, 6))) return notFound(res, 'not found', method);
         if (preflightOrReject(req, res, method)) return true;
         const file = safeJoin(root, rendition, restParts[1]!, restParts[2]!, restParts[3]!, restParts[4]!, restParts[5]!);
         await serveSegment(req, res, file);

@@ -5,7 +5,7 @@
  * into the stream's supervisor with `POST /ingest` on its socket.
  */
 import type { Readable } from 'node:stream';
-import { socketRequest } from '../../client/socket-http.js';
+import { socketRequest } from '../../protocol/socket-http.js';
 import type { Logger } from '../../core/logger.js';
 import type { ResolvedServer, ResolvedStream } from '../../config/model.js';
 import { streamNameProblem } from '../../core/paths.js';

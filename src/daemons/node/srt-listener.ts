@@ -13,6 +13,7 @@
  * HSv4 callers (no SID extension) are refused.
  */
 import dgram from 'node:dgram';
+import { srtListenerArgs } from '../../ffmpeg/remux-args.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import type { Logger } from '../../core/logger.js';
@@ -216,9 +217,7 @@ export class SrtPublishListener {
       void freeUdpPort().then((p) => {
         if (relay.closed) return;
         relay.localPort = p;
-        const latencyUs = (this.opts.latencyMs ?? 120) * 1000;
-        const url = `srt://127.0.0.1:${p}?mode=listener&latency=${latencyUs}&transtype=live`;
-        const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-fflags', '+nobuffer', '-analyzeduration', '1000000', '-probesize', '500000', '-f', 'mpegts', '-i', url, '-map', '0', '-c', 'copy', '-f', 'mpegts', 'pipe:1'];
+        const args = srtListenerArgs(p, this.opts.latencyMs ?? 120);
         const ff = spawn(this.opts.ffmpeg(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
         relay.ffmpeg = ff;
         let err = '';

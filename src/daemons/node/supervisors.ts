@@ -1,80 +1,29 @@
 /**
- * One stream supervisor daemon per configured stream: spawn (detached, own session, stdio to a log
- * file), watch (pid + status socket every second), restart when it dies (counted, with backoff when
- * it keeps dying), re-adopt supervisors left running by a previous node (same pid, socket answers,
- * same specHash), stop gracefully.
+ * The reconciler of stream supervisors: one supervisor daemon per configured (enabled) stream.
+ * reconcile() makes the running set match the config (start what is missing, restart what changed,
+ * stop what is gone), re-adopting supervisors left running by a previous node (same pid, socket
+ * answers, same specHash) and stopping orphans; each supervisor's own lifecycle (spawn, watch,
+ * restart with backoff, stop) is a ManagedSupervisor (managed-supervisor.ts). Processes and sockets
+ * go through an injected SupervisorHost (supervisor-host.ts), so both are unit-tested with a fake one.
  */
-import { writeFileAtomic } from '../../core/atomic-write.js';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, open, readdir } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../core/logger.js';
 import { streamFileName } from '../../core/paths.js';
 import type { ResolvedServer, ResolvedStream } from '../../config/model.js';
-import { socketRequest } from '../../client/socket-http.js';
-import { commandLine, isAlive, readPidFile, signal, signalGroup, sleep, unlinkQuiet, waitForExit } from '../../client/proc.js';
+import { unlinkQuiet } from '../../protocol/proc.js';
+import type { SupervisorStatus } from '../../protocol/supervisor-status.js';
+import { ManagedSupervisor, stopSupervisorPid, type SupervisorPaths, type SupervisorView } from './managed-supervisor.js';
+import { processHost, type SupervisorHost } from './supervisor-host.js';
 
-/** What a supervisor answers on GET /status: the supervisor's own type (type-only import, no runtime coupling). */
-import type { SupervisorStatus } from '../stream/status.js';
 export type { SupervisorStatus };
-
-export interface NodeEvent {
-  at: number;
-  type: 'supervisor_start' | 'supervisor_exit' | 'supervisor_restart' | 'supervisor_adopt' | 'supervisor_unresponsive';
-  reason?: string;
-}
-
-export type SupervisorState = 'starting' | 'running' | 'backoff' | 'stopping';
-
-export interface SupervisorView {
-  name: string;
-  pid: number | undefined;
-  state: SupervisorState;
-  specHash: string;
-  adopted: boolean;
-  /** restarts of the supervisor process by the node (not ffmpeg restarts) */
-  restarts: number;
-  spawnedAt: number;
-  status: SupervisorStatus | undefined;
-  statusAt: number | undefined;
-  events: NodeEvent[];
-  lastExit?: { code: number | null; signal: string | null; at: number };
-}
-
-interface Managed extends SupervisorView {
-  stream: ResolvedStream;
-  child?: ChildProcess;
-  lastOkAt: number;
-  fastFails: number;
-  nextStartAt: number;
-  checking: boolean;
-}
-
-export interface SupervisorPaths {
-  spec: string;
-  sock: string;
-  pid: string;
-  log: string;
-}
+export type { NodeEvent, ProcessState, SupervisorPaths, SupervisorView } from './managed-supervisor.js';
+export { supervisorBin } from './supervisor-host.js';
 
 export function specHash(stream: ResolvedStream): string {
   return createHash('sha256').update(JSON.stringify(stream)).digest('hex');
 }
-
-/** dist/daemons/node/supervisors.js → <package>/bin/flux-stream.js (FLUX_STREAM_BIN overrides). */
-export function supervisorBin(): string {
-  if (process.env.FLUX_STREAM_BIN) return path.resolve(process.env.FLUX_STREAM_BIN);
-  return fileURLToPath(new URL('../../../bin/flux-stream.js', import.meta.url));
-}
-
-const UNRESPONSIVE_MS = 15_000;
-/** a healthy supervisor's status is fetched this often (its pid is checked every poll, ~1 s) */
-const STATUS_EVERY_MS = Number(process.env.FLUX_STATUS_POLL_MS) || 3000;
-const HEALTHY_AFTER_MS = 10_000;
-const MAX_BACKOFF_MS = 30_000;
-const MAX_EVENTS = 20;
 
 export interface SupervisorManagerOptions {
   runDir: string;
@@ -83,6 +32,10 @@ export interface SupervisorManagerOptions {
   ffmpeg: string;
   logger: Logger;
   pollMs?: number;
+  /** processes and sockets (default: the real ones) */
+  host?: SupervisorHost;
+  /** clock (tests) */
+  now?: () => number;
 }
 
 export interface ReconcileResult {
@@ -94,7 +47,7 @@ export interface ReconcileResult {
 }
 
 export class SupervisorManager {
-  private managed = new Map<string, Managed>();
+  private managed = new Map<string, ManagedSupervisor>();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   readonly streamsDir: string;
@@ -102,6 +55,7 @@ export class SupervisorManager {
   private ffmpeg: string;
   private readonly logger: Logger;
   private readonly logDir: string | undefined;
+  private readonly host: SupervisorHost;
 
   constructor(private readonly opts: SupervisorManagerOptions) {
     this.streamsDir = path.join(opts.runDir, 'streams');
@@ -109,6 +63,7 @@ export class SupervisorManager {
     this.ffmpeg = opts.ffmpeg;
     this.logger = opts.logger;
     this.logDir = opts.logDir;
+    this.host = opts.host ?? processHost;
   }
 
   paths(name: string): SupervisorPaths {
@@ -127,8 +82,7 @@ export class SupervisorManager {
   }
 
   get(name: string): SupervisorView | undefined {
-    const m = this.managed.get(name);
-    return m && view(m);
+    return this.managed.get(name)?.view();
   }
 
   names(): string[] {
@@ -209,10 +163,10 @@ export class SupervisorManager {
         .map(async (f) => {
           const pidFile = path.join(this.streamsDir, `${f}.pid`);
           const sock = path.join(this.streamsDir, `${f}.sock`);
-          const pid = await readPidFile(pidFile);
-          if (pid && (await isAlive(pid)) && (await this.isSupervisor(pid, sock))) {
+          const pid = await this.host.readPid(pidFile);
+          if (pid && (await this.host.isAlive(pid)) && (await this.isSupervisor(pid, sock))) {
             this.logger.info({ file: f, pid }, 'stopping a supervisor of a stream that is no longer configured');
-            await this.stopPid(pid, sock);
+            await stopSupervisorPid(this.host, this.logger, pid, sock);
             stopped.push(decodeURIComponent(f));
           }
           await unlinkQuiet(pidFile);
@@ -226,23 +180,14 @@ export class SupervisorManager {
   async restartStream(name: string): Promise<unknown> {
     const m = this.managed.get(name);
     if (!m) throw new Error(`stream "${name}" has no supervisor`);
-    const res = await socketRequest(this.paths(name).sock, '/restart', { method: 'POST', timeoutMs: 5000 });
+    const res = await this.host.post(this.paths(name).sock, '/restart', 5000);
     if (res.status >= 300) throw new Error(`supervisor answered ${res.status}: ${res.text.slice(0, 200)}`);
     return res.json;
   }
 
   /** Fresh status of one supervisor (falls back to the last polled one). */
   async freshStatus(name: string, timeoutMs = 1000): Promise<SupervisorStatus | undefined> {
-    const m = this.managed.get(name);
-    if (!m) return undefined;
-    if (m.statusAt && Date.now() - m.statusAt < 300) return m.status;
-    const st = await this.fetchStatus(this.paths(name).sock, timeoutMs);
-    if (st) {
-      m.status = st;
-      m.statusAt = Date.now();
-      m.lastOkAt = m.statusAt;
-    }
-    return m.status;
+    return this.managed.get(name)?.freshStatus(timeoutMs);
   }
 
   /** Stop every supervisor gracefully (node stop). */
@@ -256,37 +201,43 @@ export class SupervisorManager {
   detachAll(): void {
     this.closed = true;
     this.stopPolling();
-    for (const m of this.managed.values()) m.child?.removeAllListeners('exit');
+    for (const m of this.managed.values()) m.forget();
     this.managed.clear();
   }
 
   // ----------------------------------------------------------------------------------------------
 
+  private newManaged(name: string, stream: ResolvedStream, hash: string): ManagedSupervisor {
+    return new ManagedSupervisor(name, stream, hash, {
+      host: this.host,
+      logger: this.logger,
+      paths: this.paths(name),
+      cwd: this.opts.runDir,
+      spec: (m) => ({ stream: m.stream, server: this.server, specHash: m.specHash, ffmpeg: this.ffmpeg }),
+      current: (m) => !this.closed && this.managed.get(m.name) === m,
+      now: this.opts.now,
+    });
+  }
+
   private async adoptOrStart(name: string, stream: ResolvedStream, hash: string): Promise<boolean> {
     const p = this.paths(name);
-    const pid = await readPidFile(p.pid);
-    if (pid && (await isAlive(pid))) {
-      const st = await this.fetchStatus(p.sock, 1500);
+    const pid = await this.host.readPid(p.pid);
+    if (pid && (await this.host.isAlive(pid))) {
+      const st = await this.host.status(p.sock, 1500);
       if (st && st.pid === pid) {
         if (st.specHash === hash) {
           const m = this.newManaged(name, stream, hash);
-          m.pid = pid;
-          m.adopted = true;
-          m.state = 'running';
-          m.status = st;
-          m.statusAt = m.lastOkAt = Date.now();
-          m.spawnedAt = st.startedAt || Date.now();
-          pushEvent(m, { at: Date.now(), type: 'supervisor_adopt', reason: `pid ${pid}` });
+          m.adopt(pid, st);
           this.managed.set(name, m);
           this.logger.info({ stream: name, pid }, 'adopted a running supervisor');
           return true;
         }
         this.logger.info({ stream: name, pid }, 'running supervisor has an outdated spec: replacing it');
-        await this.stopPid(pid, p.sock);
-      } else if ((await commandLine(pid))?.includes('flux-stream') || (await commandLine(pid))?.includes(path.basename(supervisorBin()))) {
+        await stopSupervisorPid(this.host, this.logger, pid, p.sock);
+      } else if (await this.host.looksLikeSupervisor(pid)) {
         this.logger.warn({ stream: name, pid }, 'supervisor does not answer on its socket: killing it');
-        signalGroup(pid, 'SIGKILL');
-        await waitForExit(pid, 2000);
+        this.host.signalGroup(pid, 'SIGKILL');
+        await this.host.waitForExit(pid, 2000);
       } else {
         this.logger.info({ stream: name, pid }, 'stale supervisor pid file (process is something else): cleaning');
       }
@@ -295,206 +246,26 @@ export class SupervisorManager {
     return false;
   }
 
-  private newManaged(name: string, stream: ResolvedStream, hash: string): Managed {
-    return {
-      name,
-      stream,
-      specHash: hash,
-      pid: undefined,
-      state: 'starting',
-      adopted: false,
-      restarts: 0,
-      spawnedAt: Date.now(),
-      status: undefined,
-      statusAt: undefined,
-      events: [],
-      lastOkAt: 0,
-      fastFails: 0,
-      nextStartAt: 0,
-      checking: false,
-    };
-  }
-
   private async startNew(name: string, stream: ResolvedStream, hash: string): Promise<void> {
     const m = this.newManaged(name, stream, hash);
     this.managed.set(name, m);
-    await this.spawn(m);
-  }
-
-  private async spawn(m: Managed): Promise<void> {
-    if (this.closed || m.state === 'stopping' || this.managed.get(m.name) !== m) return;
-    const p = this.paths(m.name);
-    await unlinkQuiet(p.sock);
-    await unlinkQuiet(p.pid);
-    const spec = { stream: m.stream, server: this.server, specHash: m.specHash, ffmpeg: this.ffmpeg };
-    await writeFileAtomic(p.spec, JSON.stringify(spec, null, 2) + '\n', { mode: 0o600 });
-    const log = await open(p.log, 'a', 0o600);
-    // a node stop (or a reload that dropped the stream) may have come during the awaits above:
-    // spawning now would leave a supervisor nobody stops
-    if (this.closed || this.managed.get(m.name) !== m) {
-      await log.close();
-      return;
-    }
-    let child: ChildProcess;
-    try {
-      child = spawn(process.execPath, [supervisorBin(), '--spec', p.spec], {
-        detached: true,
-        stdio: ['ignore', log.fd, log.fd],
-        env: process.env,
-        cwd: this.opts.runDir,
-      });
-      // known before the next await, so a stop arriving meanwhile can signal it
-      m.child = child;
-      m.pid = child.pid;
-    } finally {
-      await log.close();
-    }
-    child.unref();
-    m.state = 'starting';
-    m.spawnedAt = Date.now();
-    m.adopted = false;
-    m.status = undefined;
-    m.statusAt = undefined;
-    pushEvent(m, { at: m.spawnedAt, type: 'supervisor_start', reason: `pid ${child.pid}` });
-    child.once('error', (err) => this.logger.error({ stream: m.name, err: err.message }, 'supervisor spawn failed'));
-    child.once('exit', (code, sig) => {
-      if (m.child !== child) return;
-      m.lastExit = { code, signal: sig, at: Date.now() };
-      if (m.state !== 'stopping') void this.check(m);
-    });
-    this.logger.info({ stream: m.name, supervisorPid: child.pid, spec: p.spec }, 'supervisor started');
+    await m.spawn();
   }
 
   private async tick(): Promise<void> {
     if (this.closed) return;
-    await Promise.all([...this.managed.values()].map((m) => this.check(m)));
+    await Promise.all([...this.managed.values()].map((m) => m.check()));
   }
 
-  private async check(m: Managed): Promise<void> {
-    if (m.checking || m.state === 'stopping' || this.closed) return;
-    m.checking = true;
-    try {
-      if (m.state === 'backoff') {
-        if (Date.now() >= m.nextStartAt) await this.spawn(m);
-        return;
-      }
-      // a child of ours reports its exit (event); an adopted one is checked by pid (+ /proc state)
-      const alive = m.child ? m.child.exitCode === null && m.child.signalCode === null : await isAlive(m.pid);
-      if (!alive) {
-        await this.handleDeath(m, m.lastExit ? `exited (code ${m.lastExit.code}, signal ${m.lastExit.signal})` : 'process gone');
-        return;
-      }
-      // liveness is the pid (above, every poll); the status document is refreshed less often for a
-      // healthy supervisor (API reads of one stream fetch it fresh)
-      if (m.state === 'running' && m.statusAt && Date.now() - m.statusAt < STATUS_EVERY_MS - 100) return;
-      const st = await this.fetchStatus(this.paths(m.name).sock, 900);
-      if (this.managed.get(m.name) !== m || (m.state as SupervisorState) === 'stopping') return;
-      const now = Date.now();
-      if (st) {
-        m.status = st;
-        m.statusAt = m.lastOkAt = now;
-        m.state = 'running';
-        if (now - m.spawnedAt > HEALTHY_AFTER_MS) m.fastFails = 0;
-      } else if (now - Math.max(m.lastOkAt, m.spawnedAt) > UNRESPONSIVE_MS) {
-        this.logger.warn({ stream: m.name, pid: m.pid }, 'supervisor does not answer: killing it');
-        pushEvent(m, { at: now, type: 'supervisor_unresponsive' });
-        if (m.pid) signalGroup(m.pid, 'SIGKILL');
-        await this.handleDeath(m, 'unresponsive');
-      }
-    } finally {
-      m.checking = false;
-    }
-  }
-
-  private async handleDeath(m: Managed, reason: string): Promise<void> {
-    // a stream being stopped or replaced meanwhile: nothing to restart
-    if (this.closed || m.state === 'stopping' || this.managed.get(m.name) !== m) return;
-    const now = Date.now();
-    const oldPid = m.pid;
-    // leftovers of the dead supervisor's group (its ffmpeg children) go with it
-    if (oldPid) signalGroup(oldPid, 'SIGKILL');
-    m.restarts++;
-    m.fastFails = now - m.spawnedAt < HEALTHY_AFTER_MS ? m.fastFails + 1 : 1;
-    const delay = m.fastFails <= 1 ? 0 : Math.min(500 * 2 ** (m.fastFails - 2), MAX_BACKOFF_MS);
-    pushEvent(m, { at: now, type: 'supervisor_exit', reason });
-    pushEvent(m, { at: now, type: 'supervisor_restart', reason: delay ? `in ${delay} ms` : 'now' });
-    this.logger.warn({ stream: m.name, pid: oldPid, reason, restarts: m.restarts, delayMs: delay }, 'supervisor died: restarting');
-    m.child = undefined;
-    m.pid = undefined;
-    m.status = undefined;
-    if (delay === 0) await this.spawn(m);
-    else {
-      m.state = 'backoff';
-      m.nextStartAt = now + delay;
-    }
-  }
-
-  private async stopOne(m: Managed, removeSpec: boolean): Promise<void> {
-    m.state = 'stopping';
-    const p = this.paths(m.name);
-    if (m.pid && (await isAlive(m.pid))) await this.stopPid(m.pid, p.sock);
+  private async stopOne(m: ManagedSupervisor, removeSpec: boolean): Promise<void> {
+    // seen as 'stopping' while it stops; a spawn in flight for it gives up (or kills what it started)
+    await m.stop(removeSpec);
     if (this.managed.get(m.name) === m) this.managed.delete(m.name);
-    await unlinkQuiet(p.sock);
-    await unlinkQuiet(p.pid);
-    if (removeSpec) await unlinkQuiet(p.spec);
-    this.logger.info({ stream: m.name, pid: m.pid }, 'supervisor stopped');
-  }
-
-  /** Graceful stop: POST /stop (SIGTERM if the socket does not answer), SIGKILL the group after 10 s. */
-  private async stopPid(pid: number, sock: string): Promise<void> {
-    let asked = false;
-    try {
-      const res = await socketRequest(sock, '/stop', { method: 'POST', timeoutMs: 2000 });
-      asked = res.status < 300;
-    } catch {
-      /* fall back to a signal */
-    }
-    if (!asked) signal(pid, 'SIGTERM');
-    if (!(await waitForExit(pid, 10_000))) {
-      this.logger.warn({ pid }, 'supervisor did not stop within 10 s: SIGKILL');
-      signalGroup(pid, 'SIGKILL');
-      await waitForExit(pid, 2000);
-    }
-    // any child left in its process group
-    signalGroup(pid, 'SIGKILL');
-    await sleep(0);
   }
 
   private async isSupervisor(pid: number, sock: string): Promise<boolean> {
-    const st = await this.fetchStatus(sock, 1000);
+    const st = await this.host.status(sock, 1000);
     if (st && st.pid === pid) return true;
-    const cmd = await commandLine(pid);
-    return !!cmd && (cmd.includes('flux-stream') || cmd.includes(path.basename(supervisorBin())));
+    return this.host.looksLikeSupervisor(pid);
   }
-
-  private async fetchStatus(sock: string, timeoutMs: number): Promise<SupervisorStatus | undefined> {
-    try {
-      const res = await socketRequest(sock, '/status', { timeoutMs });
-      if (res.status !== 200 || !res.json || typeof res.json !== 'object') return undefined;
-      return res.json as SupervisorStatus;
-    } catch {
-      return undefined;
-    }
-  }
-}
-
-function pushEvent(m: Managed, e: NodeEvent): void {
-  m.events.push(e);
-  if (m.events.length > MAX_EVENTS) m.events.splice(0, m.events.length - MAX_EVENTS);
-}
-
-function view(m: Managed): SupervisorView {
-  return {
-    name: m.name,
-    pid: m.pid,
-    state: m.state,
-    specHash: m.specHash,
-    adopted: m.adopted,
-    restarts: m.restarts,
-    spawnedAt: m.spawnedAt,
-    status: m.status,
-    statusAt: m.statusAt,
-    events: m.events,
-    lastExit: m.lastExit,
-  };
 }

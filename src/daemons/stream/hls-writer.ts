@@ -21,7 +21,7 @@
  * drops the segment being written (its temp file is removed, it is never named), is kept in
  * stats.lastError, and the next complete segment goes on with a discontinuity.
  */
-import { writeFileAtomic as writeFileAtomicCore } from '../../core/atomic-write.js';
+import { writeFileAtomic } from '../../core/atomic-write.js';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -31,6 +31,11 @@ import { safeJoin } from '../../core/paths.js';
 import { Segmenter, type SegmentOpen, type SegmentClose, type SegmenterSink } from '../../media/hls/segmenter.js';
 import { renderMediaPlaylist } from '../../media/hls/playlist.js';
 import type { MediaInfo, DemuxStats } from '../../media/ts/types.js';
+import { hourDirParts, hourDirRel, hourOf, parseSegmentName } from '../../protocol/layout.js';
+import { walkHourDirs } from '../../protocol/walk.js';
+import { recoverLiveState, type LiveSegment, type LiveState } from './hls-live-state.js';
+
+export type { LiveSegment, LiveState };
 
 export interface WrittenSegment {
   rendition: string;
@@ -101,32 +106,6 @@ export interface HlsWriterStats {
   demux: DemuxStats;
 }
 
-/** One segment of the live window, as kept in live.json. */
-export interface LiveSegment {
-  uri: string;
-  startMs: number;
-  durationMs: number;
-  bytes: number;
-  discontinuity: boolean;
-  keyframe: boolean;
-}
-
-/** `<root>/<rendition>/live.json` */
-export interface LiveState {
-  version: 1;
-  rendition: string;
-  /** media sequence of segments[0] (or of the next segment when the window is empty) */
-  mediaSequence: number;
-  discontinuitySequence: number;
-  targetDuration: number;
-  /** end (ms epoch) of the last segment: the next one starts here or later */
-  lastEndMs: number | null;
-  segments: LiveSegment[];
-  /** segments out of the window, not deleted yet (grace) */
-  retired: string[];
-  updatedAt: number;
-}
-
 interface OpenSeg {
   startMs: number;
   dir: string;
@@ -144,115 +123,14 @@ type Op =
   | { kind: 'close'; seg: OpenSeg; durationMs: number; keyframe: boolean }
   | { kind: 'fn'; fn: () => Promise<void> };
 
-const SEGMENT_NAME = /^(\d{1,16})-(\d{1,9})\.ts$/;
 const MAX_WRITEV = 1024;
 
 /** Playlists and state are rewritten every segment: atomic, but without fsync (rebuilt from disk after a crash). */
-export function writeFileAtomic(file: string, data: string | Buffer): Promise<void> {
-  return writeFileAtomicCore(file, data, { fsync: false });
-}
-
-/** `YYYY/MM/DD/HH` (UTC) of an epoch ms. */
-export function hourPath(ms: number): [string, string, string, string] {
-  const d = new Date(ms);
-  return [
-    String(d.getUTCFullYear()).padStart(4, '0'),
-    String(d.getUTCMonth() + 1).padStart(2, '0'),
-    String(d.getUTCDate()).padStart(2, '0'),
-    String(d.getUTCHours()).padStart(2, '0'),
-  ];
-}
-
-/** Parse a segment file name `<epoch_ms>-<duration_ms>.ts`. */
-export function parseSegmentName(name: string): { startMs: number; durationMs: number } | null {
-  const m = SEGMENT_NAME.exec(name);
-  return m ? { startMs: Number(m[1]), durationMs: Number(m[2]) } : null;
-}
+export const NO_FSYNC = { fsync: false } as const;
 
 function errMessage(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   return e && typeof e === 'object' && 'message' in e ? `${e.code ? e.code + ': ' : ''}${e.message}` : String(err);
-}
-
-function isLiveSegment(x: unknown): x is LiveSegment {
-  const s = x as LiveSegment;
-  return (
-    !!s && typeof s === 'object' && typeof s.uri === 'string' && /^\d{4}\/\d{2}\/\d{2}\/\d{2}\/\d{1,16}-\d{1,9}\.ts$/.test(s.uri) &&
-    Number.isSafeInteger(s.startMs) && Number.isSafeInteger(s.durationMs) && s.durationMs > 0 &&
-    typeof s.discontinuity === 'boolean'
-  );
-}
-
-function parseLiveState(text: string, rendition: string): LiveState | null {
-  let j: LiveState;
-  try {
-    j = JSON.parse(text) as LiveState;
-  } catch {
-    return null;
-  }
-  if (!j || typeof j !== 'object' || j.version !== 1 || j.rendition !== rendition) return null;
-  if (!Number.isSafeInteger(j.mediaSequence) || j.mediaSequence < 0) return null;
-  if (!Number.isSafeInteger(j.discontinuitySequence) || j.discontinuitySequence < 0) return null;
-  if (!Array.isArray(j.segments) || !j.segments.every(isLiveSegment)) return null;
-  return {
-    version: 1,
-    rendition,
-    mediaSequence: j.mediaSequence,
-    discontinuitySequence: j.discontinuitySequence,
-    targetDuration: Number.isSafeInteger(j.targetDuration) && j.targetDuration > 0 ? j.targetDuration : 1,
-    lastEndMs: Number.isSafeInteger(j.lastEndMs) ? j.lastEndMs : null,
-    segments: j.segments.map((s) => ({ uri: s.uri, startMs: s.startMs, durationMs: s.durationMs, bytes: Number(s.bytes) || 0, discontinuity: s.discontinuity, keyframe: s.keyframe !== false })),
-    retired: Array.isArray(j.retired) ? j.retired.filter((u) => typeof u === 'string' && isLiveSegment({ uri: u, startMs: 0, durationMs: 1, discontinuity: false })) : [],
-    updatedAt: Number(j.updatedAt) || 0,
-  };
-}
-
-/** Minimal reader of our own live playlist: media sequence, discontinuity sequence, segment URIs. */
-function parseOwnPlaylist(text: string): { mediaSequence: number; discontinuitySequence: number; uris: string[] } | null {
-  if (!text.startsWith('#EXTM3U')) return null;
-  const msn = /#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(text);
-  if (!msn) return null;
-  const dsn = /#EXT-X-DISCONTINUITY-SEQUENCE:(\d+)/.exec(text);
-  const uris = text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-  return { mediaSequence: Number(msn[1]), discontinuitySequence: dsn ? Number(dsn[1]) : 0, uris };
-}
-
-async function readdirSorted(dir: string, re: RegExp): Promise<string[]> {
-  try {
-    return (await fsp.readdir(dir)).filter((n) => re.test(n)).sort();
-  } catch {
-    return [];
-  }
-}
-
-/** The newest `limit` segment files of a rendition dir, oldest first (walks hour dirs from the newest). */
-export async function newestSegmentsOnDisk(renditionDir: string, limit: number): Promise<{ uri: string; startMs: number; durationMs: number }[]> {
-  const out: { uri: string; startMs: number; durationMs: number }[] = [];
-  const years = (await readdirSorted(renditionDir, /^\d{4}$/)).reverse();
-  outer: for (const y of years) {
-    for (const m of (await readdirSorted(path.join(renditionDir, y), /^\d{2}$/)).reverse()) {
-      for (const d of (await readdirSorted(path.join(renditionDir, y, m), /^\d{2}$/)).reverse()) {
-        for (const h of (await readdirSorted(path.join(renditionDir, y, m, d), /^\d{2}$/)).reverse()) {
-          const files = (await readdirSorted(path.join(renditionDir, y, m, d, h), SEGMENT_NAME))
-            .map((f) => ({ f, p: parseSegmentName(f)! }))
-            .sort((a, b) => b.p.startMs - a.p.startMs);
-          for (const { f, p } of files) {
-            out.push({ uri: `${y}/${m}/${d}/${h}/${f}`, startMs: p.startMs, durationMs: p.durationMs });
-            if (out.length >= limit) break outer;
-          }
-        }
-      }
-    }
-  }
-  return out.reverse();
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    return (await fsp.stat(file)).isFile();
-  } catch {
-    return false;
-  }
 }
 
 export class HlsWriter {
@@ -352,65 +230,9 @@ export class HlsWriter {
     return w;
   }
 
-  /** live.json → old index.m3u8 → newest segment files. Only segments still on disk are carried over. */
-  static async recover(dir: string, opts: Pick<HlsWriterOptions, 'rendition' | 'window'>): Promise<LiveState> {
-    const fresh: LiveState = { version: 1, rendition: opts.rendition, mediaSequence: 0, discontinuitySequence: 0, targetDuration: 1, lastEndMs: null, segments: [], retired: [], updatedAt: 0 };
-    const keepExisting = async (st: LiveState): Promise<LiveState> => {
-      // keep the longest suffix of the window whose files all exist
-      let cut = 0;
-      for (let i = 0; i < st.segments.length; i++) if (!(await exists(path.join(dir, st.segments[i]!.uri)))) cut = i + 1;
-      for (let i = 0; i < cut; i++) if (st.segments[i]!.discontinuity) st.discontinuitySequence++;
-      st.mediaSequence += cut;
-      st.segments = st.segments.slice(cut);
-      const last = st.segments[st.segments.length - 1];
-      if (last) st.lastEndMs = Math.max(st.lastEndMs ?? 0, last.startMs + last.durationMs);
-      // the first carried segment's discontinuity flag is implied by the sequence already
-      return st;
-    };
-
-    const stateText = await fsp.readFile(path.join(dir, 'live.json'), 'utf8').catch(() => null);
-    const state = stateText === null ? null : parseLiveState(stateText, opts.rendition);
-    if (state) return keepExisting(state);
-
-    const plText = await fsp.readFile(path.join(dir, 'index.m3u8'), 'utf8').catch(() => null);
-    const pl = plText === null ? null : parseOwnPlaylist(plText);
-    const disk = await newestSegmentsOnDisk(dir, Math.max(1, opts.window));
-    const toLive = (s: { uri: string; startMs: number; durationMs: number }, prev: { startMs: number; durationMs: number } | undefined): LiveSegment => ({
-      uri: s.uri,
-      startMs: s.startMs,
-      durationMs: s.durationMs,
-      bytes: 0,
-      // names chain exactly when continuous (next start = start + duration): a gap is a discontinuity
-      discontinuity: prev !== undefined && prev.startMs + prev.durationMs !== s.startMs,
-      keyframe: true,
-    });
-    if (pl) {
-      const segs: LiveSegment[] = [];
-      for (const uri of pl.uris) {
-        const name = parseSegmentName(uri.slice(uri.lastIndexOf('/') + 1));
-        if (!name || !/^\d{4}\/\d{2}\/\d{2}\/\d{2}\/[^/]+$/.test(uri)) return { ...fresh };
-        segs.push(toLive({ uri, ...name }, segs[segs.length - 1]));
-      }
-      const fromPl: LiveState = { ...fresh, mediaSequence: pl.mediaSequence, discontinuitySequence: pl.discontinuitySequence, segments: segs };
-      // segments newer than the playlist's last one (state lost between rename and playlist): skip them
-      // from the window but keep the sequence ahead of them
-      const lastPl = segs[segs.length - 1];
-      const newer = disk.filter((s) => !lastPl || s.startMs > lastPl.startMs);
-      if (newer.length > 0) {
-        fromPl.lastEndMs = Math.max(...newer.map((s) => s.startMs + s.durationMs));
-      }
-      return keepExisting(fromPl);
-    }
-    if (disk.length === 0) return fresh;
-    // nothing but segment files: take the newest ones as the window; with no record of the
-    // sequence, derive it from time (one step per 500 ms of program time) so it cannot go back
-    // below a sequence any earlier run could have reached with segments >= 500 ms
-    const segs: LiveSegment[] = [];
-    for (const s of disk) segs.push(toLive(s, segs[segs.length - 1]));
-    const last = segs[segs.length - 1]!;
-    const endMs = last.startMs + last.durationMs;
-    const next = Math.floor(endMs / 500);
-    return { ...fresh, mediaSequence: Math.max(0, next - segs.length), discontinuitySequence: Math.floor(endMs / 500), segments: segs, lastEndMs: endMs };
+  /** live.json → old index.m3u8 → newest segment files (see hls-live-state.ts). */
+  static recover(dir: string, opts: Pick<HlsWriterOptions, 'rendition' | 'window'>): Promise<LiveState> {
+    return recoverLiveState(dir, opts.rendition, opts.window);
   }
 
   /** TS bytes, any chunking. The writer keeps references to the chunk until it is on disk: do not reuse it. */
@@ -481,7 +303,7 @@ export class HlsWriter {
     const discontinuity = info.discontinuity || this.discontinuityRequested || reanchored;
     this.anchorNext = false;
     this.discontinuityRequested = false;
-    const [y, m, d, h] = hourPath(start);
+    const [y, m, d, h] = hourDirParts(hourOf(start));
     const dir = path.join(this.dir, y, m, d, h);
     const seg: OpenSeg = { startMs: start, dir, tmp: path.join(dir, `.${randomBytes(6).toString('hex')}.tmp`), fh: null, failed: null, bytes: 0, discontinuity, keyframe: info.keyframe };
     this.current = seg;
@@ -616,7 +438,7 @@ export class HlsWriter {
       return;
     }
 
-    const [y, m, d, h] = hourPath(seg.startMs);
+    const [y, m, d, h] = hourDirParts(hourOf(seg.startMs));
     const live: LiveSegment = {
       uri: `${y}/${m}/${d}/${h}/${name}`,
       startMs: seg.startMs,
@@ -655,8 +477,8 @@ export class HlsWriter {
 
     let published = false;
     try {
-      await writeFileAtomic(this.statePath, JSON.stringify(this.snapshot()));
-      await writeFileAtomic(this.playlistPath, this.renderPlaylist());
+      await writeFileAtomic(this.statePath, JSON.stringify(this.snapshot()), NO_FSYNC);
+      await writeFileAtomic(this.playlistPath, this.renderPlaylist(), NO_FSYNC);
       published = true;
     } catch (err) {
       this.recordError(err, 'live playlist update failed');
@@ -745,13 +567,9 @@ export class HlsWriter {
   private async sweep(): Promise<void> {
     const keep = new Set([...this.window.map((s) => s.uri), ...this.retired]);
     const firstStart = this.window[0]?.startMs ?? this.nextStartMs ?? 0;
-    const hours: string[] = [];
-    for (const y of (await readdirSorted(this.dir, /^\d{4}$/)).slice(-1))
-      for (const m of (await readdirSorted(path.join(this.dir, y), /^\d{2}$/)).slice(-2))
-        for (const d of (await readdirSorted(path.join(this.dir, y, m), /^\d{2}$/)).slice(-2))
-          for (const h of await readdirSorted(path.join(this.dir, y, m, d), /^\d{2}$/)) hours.push(`${y}/${m}/${d}/${h}`);
+    const hours = (await walkHourDirs(this.dir, { descending: true, limit: 2 }).catch(() => [] as number[])).reverse().map(hourDirRel);
     const current = this.current?.dir;
-    for (const hour of hours.slice(-2)) {
+    for (const hour of hours) {
       const hdir = path.join(this.dir, hour);
       let names: string[];
       try {
@@ -764,7 +582,7 @@ export class HlsWriter {
         // the temp file of this writer's open segment is not garbage
         if (isTmp && hdir === current) continue;
         const seg = parseSegmentName(n);
-        const stale = isTmp || (!this.opts.keepSegments && seg !== null && seg.startMs < firstStart && !keep.has(`${hour}/${n}`));
+        const stale = isTmp || (!this.opts.keepSegments && seg !== undefined && seg.startMs < firstStart && !keep.has(`${hour}/${n}`));
         if (stale) await fsp.unlink(path.join(hdir, n)).catch(() => undefined);
       }
       if (!this.opts.keepSegments) await this.removeEmptyHourDirs(hdir);

@@ -12,7 +12,8 @@ import { silentLogger } from '../../core/logger.js';
 import { safeJoin, streamNameProblem } from '../../core/paths.js';
 import { renderMasterPlaylist } from '../../media/hls/playlist.js';
 import type { MediaInfo } from '../../media/ts/types.js';
-import { writeFileAtomic, type HlsWriter } from './hls-writer.js';
+import { writeFileAtomic } from '../../core/atomic-write.js';
+import { NO_FSYNC, type HlsWriter } from './hls-writer.js';
 
 export interface MasterWriterOptions {
   /** stream root; the master goes to `<root>/index.m3u8` */
@@ -82,7 +83,7 @@ export class MasterWriter {
     this.chain = this.chain.then(async () => {
       try {
         await fsp.mkdir(path.dirname(this.path), { recursive: true });
-        await writeFileAtomic(this.path, text);
+        await writeFileAtomic(this.path, text, NO_FSYNC);
         this.stats.writes++;
         this.stats.lastWriteAt = Date.now();
       } catch (err) {

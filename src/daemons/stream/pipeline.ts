@@ -10,9 +10,9 @@
  */
 import type { Logger } from 'pino';
 import type { ResolvedInput, ResolvedStream } from '../../config/model.js';
-import { Backoff } from './backoff.js';
+import { Backoff } from '../../core/backoff.js';
 import { FfmpegChild, type ChildExit, type ChildOutput } from './child.js';
-import type { FfmpegChildStatus } from './status.js';
+import type { FfmpegChildStatus } from '../../protocol/supervisor-status.js';
 import { isNativeScheme, type NativeSource, type SourceHandlers } from './sources/source.js';
 import { UdpSource } from './sources/udp.js';
 import { TsHttpSource } from './sources/tshttp.js';

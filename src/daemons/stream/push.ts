@@ -12,6 +12,7 @@
  * - 'running' once ffmpeg reports output bytes on its -progress channel (the target accepted data);
  *   lastError then clears (the status shows the current problem; the log keeps the past ones).
  */
+import { Backoff } from '../../core/backoff.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger } from 'pino';
 import type { ResolvedPush } from '../../config/model.js';
@@ -253,15 +254,13 @@ export class PushWorker {
   private readonly ffmpeg: string;
   private readonly log: Logger;
   private readonly maxBuffered: number;
-  private readonly maxDelay: number;
-  private readonly healthyMs: number;
+  private readonly backoff: Backoff;
   private readonly killGraceMs: number;
   private readonly gate = new TsStartGate();
   private child: ChildProcess | null = null;
   private childStartedAt = 0;
   private childOut = 0;
   private retryTimer: NodeJS.Timeout | null = null;
-  private attempt = 0;
   private started = false;
   private stopping = false;
   private stderrTail: string[] = [];
@@ -273,8 +272,7 @@ export class PushWorker {
     this.ffmpeg = opts.ffmpeg;
     this.log = (opts.logger ?? silentLogger).child({ push: opts.target.url });
     this.maxBuffered = opts.maxBufferedBytes ?? 4 * 1024 * 1024;
-    this.maxDelay = opts.maxRetryDelayMs ?? 30_000;
-    this.healthyMs = opts.healthyResetMs ?? 30_000;
+    this.backoff = new Backoff({ initialMs: opts.target.retryDelayMs, maxMs: opts.maxRetryDelayMs ?? 30_000, resetAfterMs: opts.healthyResetMs ?? 30_000 });
     this.killGraceMs = opts.killGraceMs ?? 2000;
     this.st = { url: opts.target.url, state: 'stopped', bytes: 0, fedBytes: 0, errors: 0, lastError: null, restarts: 0, dropped: 0, outBytes: 0 };
   }
@@ -405,9 +403,7 @@ export class PushWorker {
     const exitDesc = signal ? `killed by ${signal}` : `exited with code ${code}`;
     this.st.errors++;
     this.st.lastError = why ? `ffmpeg ${exitDesc}: ${why}` : `ffmpeg ${exitDesc}`;
-    if (ranMs >= this.healthyMs) this.attempt = 0;
-    const delay = Math.min(this.target.retryDelayMs * 2 ** this.attempt, this.maxDelay);
-    this.attempt++;
+    const delay = this.backoff.afterRun(ranMs);
     this.st.state = 'retrying';
     this.log.warn({ code, signal, ranMs, retryInMs: delay, err: this.st.lastError }, 'push ffmpeg exited');
     this.retryTimer = setTimeout(() => {

@@ -11,7 +11,7 @@
  */
 import type { Logger } from 'pino';
 import type { ResolvedInput, ResolvedServer, ResolvedStream } from '../../config/model.js';
-import { Backoff } from './backoff.js';
+import { Backoff } from '../../core/backoff.js';
 import type { ChildExit } from './child.js';
 import { InputMonitor, type TsAnalyzer } from './monitor.js';
 import { Pipeline, probeIsPromotable, type BuildPipelineArgs } from './pipeline.js';
@@ -27,7 +27,7 @@ import type {
   SupervisorEvent,
   SupervisorState,
   SupervisorStatus,
-} from './status.js';
+} from '../../protocol/supervisor-status.js';
 
 /** What the supervisor needs from HlsWriter (src/daemons/stream/hls-writer.ts). */
 export interface SegmentLike {

@@ -17,13 +17,14 @@
  * The hot path does no per-packet allocation: header bits are read by direct byte indexing.
  */
 import { Buffer } from 'node:buffer';
-import { parseAdtsHeader } from '../codec/aac.js';
-import { parseAc3Header, parseMpegAudioHeader } from '../codec/audio.js';
-import { parseH264Sps } from '../codec/h264.js';
-import { parseH265Sps, parseH265Vps } from '../codec/h265.js';
 import { crc32Mpeg2 } from './crc32.js';
 import { classifyStream, parsePat, parsePmt } from './psi.js';
 import { readPcrBase, readPts, TimestampUnwrapper } from './timestamp.js';
+import { applyAudioHeader, applyParamSet, PARAM_BAD, PARAM_CHANGED, scanAnnexB } from './es-scan.js';
+import * as packet from './packet.js';
+import * as track from './track.js';
+import { noOptionalHeader, TsTrack } from './track.js';
+import { SectionReader } from './section-reader.js';
 import {
   createDemuxStats,
   PID_NULL,
@@ -92,131 +93,38 @@ const PT_PES = 3;
 const PT_NULL = 4;
 const PT_OTHER = 5;
 
-const C_OTHER = 0;
-const C_H264 = 1;
-const C_H265 = 2;
-const C_AAC = 3;
-const C_MPA = 4;
-const C_AC3 = 5;
-const C_VIDEO_OTHER = 6;
-
-const S_IDLE = 0;
-const S_HEADER = 1;
-const S_SCAN = 2;
-
-const PEEK_NONE = 0;
-const PEEK_SEI = 1;
-const PEEK_SLICE = 2;
-
 // Module-local copies of hot constants: imported bindings can cost a getter call per access under
 // some loaders (tsx/CJS interop), and these are read for every packet.
-const PACKET = 188;
-const NAL_CAP = 2048;
-const MAX_SECTION = 1024;
+const C_H264 = track.C_H264;
+const C_H265 = track.C_H265;
+const C_AAC = track.C_AAC;
+const C_MPA = track.C_MPA;
+const C_AC3 = track.C_AC3;
+const C_VIDEO_OTHER = track.C_VIDEO_OTHER;
+const S_IDLE = track.S_IDLE;
+const S_HEADER = track.S_HEADER;
+const S_SCAN = track.S_SCAN;
+const PEEK_NONE = track.PEEK_NONE;
+const PACKET = packet.TS_PACKET;
+const TS_SYNC = packet.TS_SYNC;
+const TEI_BIT = packet.TEI_BIT;
+const PUSI_BIT = packet.PUSI_BIT;
+const PID_HIGH_MASK = packet.PID_HIGH_MASK;
+const AF_PRESENT_BIT = packet.AF_PRESENT_BIT;
+const PAYLOAD_PRESENT_BIT = packet.PAYLOAD_PRESENT_BIT;
+const CC_MASK = packet.CC_MASK;
+const AF_DISCONTINUITY_BIT = packet.AF_DISCONTINUITY_BIT;
+const AF_RANDOM_ACCESS_BIT = packet.AF_RANDOM_ACCESS_BIT;
+const AF_PCR_BIT = packet.AF_PCR_BIT;
+const AF_PCR_MIN_LENGTH = packet.AF_PCR_MIN_LENGTH;
+const PES_SHORT_HEADER = packet.PES_SHORT_HEADER;
+const PES_FIXED_HEADER = packet.PES_FIXED_HEADER;
+const PTS_ONLY = packet.PTS_ONLY;
+const PTS_AND_DTS = packet.PTS_AND_DTS;
+const PTS_FORBIDDEN = packet.PTS_FORBIDDEN;
+const TIMESTAMP_BYTES = packet.TIMESTAMP_BYTES;
 const CARRY_CAP = 1024;
 const BRIDGE_TAIL = 3 * PACKET;
-
-function codecIdOf(codec: TrackCodec, kind: TrackKind): number {
-  switch (codec) {
-    case 'h264':
-      return C_H264;
-    case 'h265':
-      return C_H265;
-    case 'aac':
-      return C_AAC;
-    case 'mp3':
-      return C_MPA;
-    case 'ac3':
-    case 'eac3':
-      return C_AC3;
-    default:
-      return kind === 'video' ? C_VIDEO_OTHER : C_OTHER;
-  }
-}
-
-/** Stream ids whose PES packets have no optional header (ISO/IEC 13818-1 2.4.3.7). */
-function noOptionalHeader(sid: number): boolean {
-  return sid === 0xbc || sid === 0xbe || sid === 0xbf || sid === 0xf0 || sid === 0xf1 || sid === 0xff || sid === 0xf2 || sid === 0xf8;
-}
-
-/** One elementary stream of the selected program. Fields without a doc comment are internal state. */
-export class TsTrack {
-  readonly pid: number;
-  readonly streamType: number;
-  readonly kind: TrackKind;
-  readonly codec: TrackCodec;
-  /** Described media parameters (shared with `MediaInfo.tracks`). */
-  readonly info: TrackInfo;
-  /** Current PES: unwrapped 90 kHz PTS, NaN when absent. */
-  pts = Number.NaN;
-  /** Current PES: unwrapped 90 kHz DTS, NaN when absent. */
-  dts = Number.NaN;
-  /** Current PES (valid from pesReady): starts with an IDR/IRAP picture (video), always true for audio. */
-  keyframe = false;
-  /** Current PES (valid from pesReady): its timestamp jumped from the previous PES of this track. */
-  jump = false;
-  /** Current PES: the random_access_indicator was set on its first packet. */
-  randomAccess = false;
-  /** Current PES: stream_id. */
-  streamId = 0;
-  /** Last frame duration seen on this track (90 kHz ticks, from timestamp deltas), 0 when unknown. */
-  frameDuration = 0;
-
-  readonly codecId: number;
-  readonly isPes: boolean;
-  state = S_IDLE;
-  // PES header assembly
-  hdr: Buffer | null = null;
-  hdrLen = 0;
-  hdrNeed = 0;
-  // NAL scanning
-  zeros = 0;
-  nalNext = false;
-  collect = -1;
-  peek = 0;
-  recovery = false;
-  scanned = 0;
-  nal: Uint8Array | null = null;
-  nalLen = 0;
-  lastSps: Uint8Array | null = null;
-  lastVps: Uint8Array | null = null;
-  vuiFps = false;
-  // audio header
-  audioParse = false;
-  audioKey = -1;
-  // timeline
-  lastT = Number.NaN;
-  stableDur = 0;
-  // reassembly
-  asm: Buffer | null = null;
-  asmLen = 0;
-  asmActive = false;
-  asmExpect = -1;
-
-  constructor(pid: number, streamType: number, kind: TrackKind, codec: TrackCodec, isPes: boolean, language?: string) {
-    this.pid = pid;
-    this.streamType = streamType;
-    this.kind = kind;
-    this.codec = codec;
-    this.isPes = isPes;
-    this.codecId = codecIdOf(codec, kind);
-    this.info = { pid, streamType, kind, codec };
-    if (language !== undefined) this.info.language = language;
-    if (codec === 'ac3') this.info.codecString = 'ac-3';
-    if (codec === 'eac3') this.info.codecString = 'ec-3';
-    if (codec === 'opus') this.info.codecString = 'opus';
-  }
-}
-
-class SectionAsm {
-  readonly buf = Buffer.allocUnsafe(MAX_SECTION + PACKET);
-  len = 0;
-  need = -1;
-  reset(): void {
-    this.len = 0;
-    this.need = -1;
-  }
-}
 
 const noop = (): void => {};
 
@@ -240,6 +148,8 @@ function completeListener(l: Partial<TsDemuxListener>): TsDemuxListener {
     mediaInfo: l.mediaInfo ? l.mediaInfo.bind(l) : noop,
   };
 }
+
+export { TsTrack };
 
 export class TsDemuxer {
   /** Counters, updated in place. */
@@ -269,8 +179,8 @@ export class TsDemuxer {
   private pcrPid = -1;
   private patRaw: Buffer | null = null;
   private pmtRaw: Buffer | null = null;
-  private readonly patAsm = new SectionAsm();
-  private readonly pmtAsm = new SectionAsm();
+  private readonly patAsm = new SectionReader((b, o, n) => this.section(true, b, o, n), () => void this.stats.formatErrors++);
+  private readonly pmtAsm = new SectionReader((b, o, n) => this.section(false, b, o, n), () => void this.stats.formatErrors++);
 
   constructor(listener: Partial<TsDemuxListener> = {}, opts: Partial<TsDemuxerOptions> = {}) {
     this.l = completeListener(listener);
@@ -412,7 +322,7 @@ export class TsDemuxer {
         this.locked = true;
       }
       while (pos + PACKET <= end) {
-        if (buf[pos] !== 0x47) {
+        if (buf[pos] !== TS_SYNC) {
           this.locked = false;
           this.stats.syncLosses++;
           break;
@@ -430,13 +340,13 @@ export class TsDemuxer {
    */
   private findSync(buf: Buffer, pos: number, end: number, final: boolean): number {
     for (let p = pos; p < end; p++) {
-      if (buf[p] !== 0x47) continue;
+      if (buf[p] !== TS_SYNC) continue;
       if (p + 2 * PACKET < end) {
-        if (buf[p + PACKET] === 0x47 && buf[p + 2 * PACKET] === 0x47) return p;
+        if (buf[p + PACKET] === TS_SYNC && buf[p + 2 * PACKET] === TS_SYNC) return p;
         continue;
       }
       if (!final) return -p - 1;
-      if (p + PACKET < end && buf[p + PACKET] !== 0x47) continue;
+      if (p + PACKET < end && buf[p + PACKET] !== TS_SYNC) continue;
       return p;
     }
     return end;
@@ -449,8 +359,8 @@ export class TsDemuxer {
     const st = this.stats;
     st.packets++;
     const b1 = buf[i + 1]!;
-    const pid = ((b1 & 0x1f) << 8) | buf[i + 2]!;
-    if (b1 & 0x80) {
+    const pid = ((b1 & PID_HIGH_MASK) << 8) | buf[i + 2]!;
+    if (b1 & TEI_BIT) {
       st.transportErrors++;
       this.l.packet(buf, i, pid, PKT_TEI);
       return;
@@ -464,24 +374,24 @@ export class TsDemuxer {
     const b3 = buf[i + 3]!;
     const end = i + PACKET;
     let p = i + 4;
-    let flags = b1 & 0x40 ? PKT_PUSI : 0;
+    let flags = b1 & PUSI_BIT ? PKT_PUSI : 0;
     if (type === PT_PAT || type === PT_PMT) flags |= PKT_PSI;
-    if (b3 & 0x20) {
+    if (b3 & AF_PRESENT_BIT) {
       const afLen = buf[i + 4]!;
       p += 1 + afLen;
       if (afLen > 0) {
         const af = buf[i + 5]!;
-        if (af & 0x80) flags |= PKT_DISCONTINUITY;
-        if (af & 0x40) flags |= PKT_RAI;
-        if (af & 0x10 && afLen >= 7 && pid === this.pcrPid) this.onPcr(buf, i + 6);
+        if (af & AF_DISCONTINUITY_BIT) flags |= PKT_DISCONTINUITY;
+        if (af & AF_RANDOM_ACCESS_BIT) flags |= PKT_RAI;
+        if (af & AF_PCR_BIT && afLen >= AF_PCR_MIN_LENGTH && pid === this.pcrPid) this.onPcr(buf, i + 6);
       }
       if (p > end) {
         st.formatErrors++;
         p = end;
       }
     }
-    if (b3 & 0x10) {
-      const cc = b3 & 0x0f;
+    if (b3 & PAYLOAD_PRESENT_BIT) {
+      const cc = b3 & CC_MASK;
       const last = this.lastCc[pid]!;
       if (last >= 0 && (flags & PKT_DISCONTINUITY) === 0) {
         if (cc === last) {
@@ -492,7 +402,7 @@ export class TsDemuxer {
           }
           st.ccErrors++;
         } else {
-          if (cc !== ((last + 1) & 0x0f)) {
+          if (cc !== ((last + 1) & CC_MASK)) {
             st.ccErrors++;
             this.onCcError(type);
           }
@@ -508,9 +418,9 @@ export class TsDemuxer {
           if (flags & PKT_PUSI) this.pesStart(t, buf, i, p, end, flags);
           else if (t.state !== S_IDLE || t.asmActive) this.pesData(t, buf, p, end);
         } else if (type === PT_PAT) {
-          this.psi(true, buf, p, end, flags & PKT_PUSI);
+          this.patAsm.push(buf, p, end, flags & PKT_PUSI);
         } else if (type === PT_PMT) {
-          this.psi(false, buf, p, end, flags & PKT_PUSI);
+          this.pmtAsm.push(buf, p, end, flags & PKT_PUSI);
         }
       }
     }
@@ -547,29 +457,29 @@ export class TsDemuxer {
     t.jump = false;
     this.l.pesBegin(t, buf, i);
     const avail = end - p;
-    if (avail >= 9 && buf[p] === 0 && buf[p + 1] === 0 && buf[p + 2] === 1) {
+    if (avail >= PES_FIXED_HEADER && buf[p] === 0 && buf[p + 1] === 0 && buf[p + 2] === 1) {
       const sid = buf[p + 3]!;
       if (noOptionalHeader(sid)) {
         t.streamId = sid;
         this.headerDone(t, Number.NaN, Number.NaN, -1);
-        this.esData(t, buf, p + 6, end);
+        this.esData(t, buf, p + PES_SHORT_HEADER, end);
         return;
       }
-      const need = 9 + buf[p + 8]!;
+      const need = PES_FIXED_HEADER + buf[p + 8]!;
       if (avail >= need) {
         this.pesHeader(t, buf, p);
         this.esData(t, buf, p + need, end);
         return;
       }
-    } else if (!((avail < 1 || buf[p] === 0) && (avail < 2 || buf[p + 1] === 0) && (avail < 3 || buf[p + 2] === 1)) || avail >= 9) {
+    } else if (!((avail < 1 || buf[p] === 0) && (avail < 2 || buf[p + 1] === 0) && (avail < 3 || buf[p + 2] === 1)) || avail >= PES_FIXED_HEADER) {
       this.badHeader(t);
       return;
     }
     // The PES header continues in the next packet(s).
-    if (t.hdr === null) t.hdr = Buffer.allocUnsafe(9 + 255);
+    if (t.hdr === null) t.hdr = Buffer.allocUnsafe(PES_FIXED_HEADER + 255);
     buf.copy(t.hdr, 0, p, end);
     t.hdrLen = avail;
-    t.hdrNeed = avail >= 9 ? 9 + buf[p + 8]! : 9;
+    t.hdrNeed = avail >= PES_FIXED_HEADER ? PES_FIXED_HEADER + buf[p + 8]! : PES_FIXED_HEADER;
     t.state = S_HEADER;
   }
 
@@ -582,7 +492,7 @@ export class TsDemuxer {
         t.hdrLen += take;
         p += take;
         if (t.hdrLen < t.hdrNeed) return;
-        if (t.hdrNeed === 9) {
+        if (t.hdrNeed === PES_FIXED_HEADER) {
           if (h[0] !== 0 || h[1] !== 0 || h[2] !== 1) {
             this.badHeader(t);
             return;
@@ -590,11 +500,11 @@ export class TsDemuxer {
           if (noOptionalHeader(h[3]!)) {
             t.streamId = h[3]!;
             this.headerDone(t, Number.NaN, Number.NaN, -1);
-            this.esData(t, h, 6, 9);
+            this.esData(t, h, PES_SHORT_HEADER, PES_FIXED_HEADER);
             break;
           }
-          t.hdrNeed = 9 + h[8]!;
-          if (t.hdrNeed > 9) continue;
+          t.hdrNeed = PES_FIXED_HEADER + h[8]!;
+          if (t.hdrNeed > PES_FIXED_HEADER) continue;
         }
         this.pesHeader(t, h, 0);
         break;
@@ -610,10 +520,10 @@ export class TsDemuxer {
     const hl = h[o + 8]!;
     let pts = Number.NaN;
     let dts = Number.NaN;
-    if (ptsDts & 2 && hl >= 5) {
-      pts = this.unwrapper.unwrap(readPts(h, o + 9));
-      if (ptsDts === 3 && hl >= 10) dts = this.unwrapper.unwrap(readPts(h, o + 14));
-    } else if (ptsDts === 1) {
+    if (ptsDts & PTS_ONLY && hl >= TIMESTAMP_BYTES) {
+      pts = this.unwrapper.unwrap(readPts(h, o + PES_FIXED_HEADER));
+      if (ptsDts === PTS_AND_DTS && hl >= 2 * TIMESTAMP_BYTES) dts = this.unwrapper.unwrap(readPts(h, o + PES_FIXED_HEADER + TIMESTAMP_BYTES));
+    } else if (ptsDts === PTS_FORBIDDEN) {
       this.stats.formatErrors++;
     }
     this.headerDone(t, pts, dts, pesLen > 0 ? pesLen - 3 - hl : -1);
@@ -672,7 +582,8 @@ export class TsDemuxer {
     }
   }
 
-  private ready(t: TsTrack): void {
+  /** @internal EsScanHost */
+  ready(t: TsTrack): void {
     t.state = S_IDLE;
     const st = this.stats;
     if (t.kind === 'video') {
@@ -715,175 +626,16 @@ export class TsDemuxer {
   }
 
   private esData(t: TsTrack, buf: Buffer, p: number, end: number): void {
-    if (t.state === S_SCAN) this.scan(t, buf, p, end);
-    else if (t.audioParse) this.audioHeader(t, buf, p, end);
+    if (t.state === S_SCAN) scanAnnexB(t, buf, p, end, this.maxScan, this);
+    else if (t.audioParse && applyAudioHeader(t, buf, p, end)) this.infoChanged();
     if (t.asmActive) this.asmAppend(t, buf, p, end);
   }
 
-  /**
-   * Scans Annex-B bytes for the first VCL NAL; collects SPS/VPS met on the way.
-   * Keyframe: H.265 IRAP (16..23); H.264 IDR, or an I slice preceded by a recovery-point SEI in the same
-   * access unit (open-GOP / broadcast streams that have no IDR after the first picture).
-   */
-  private scan(t: TsTrack, buf: Buffer, p: number, end: number): void {
-    const h265 = t.codecId === C_H265;
-    let limit = end;
-    if (limit - p > this.maxScan - t.scanned) limit = p + (this.maxScan - t.scanned);
-    t.scanned += limit - p;
-    let zeros = t.zeros;
-    let nalNext = t.nalNext;
-    let collect = t.collect;
-    let peek = t.peek;
-    for (let k = p; k < limit; k++) {
-      const b = buf[k]!;
-      if (peek !== PEEK_NONE) {
-        if (peek === PEEK_SLICE) {
-          // first_mb_in_slice = 0 ('1') then slice_type 2 ('011') or 7 ('0001000'): an I slice.
-          t.keyframe = (b & 0xf0) === 0xb0 || b === 0x88;
-          t.peek = PEEK_NONE;
-          t.collect = -1;
-          this.ready(t);
-          return;
-        }
-        if (b === 6) t.recovery = true; // SEI payloadType 6: recovery point
-        peek = PEEK_NONE;
-      }
-      if (nalNext) {
-        nalNext = false;
-        const type = h265 ? (b >> 1) & 0x3f : b & 0x1f;
-        if (h265 ? type <= 31 : type >= 1 && type <= 5) {
-          if (!h265 && type === 1 && t.recovery) {
-            peek = PEEK_SLICE;
-            collect = -1;
-            zeros = 0;
-            continue;
-          }
-          t.keyframe = h265 ? type >= 16 && type <= 23 : type === 5;
-          t.collect = -1;
-          t.peek = PEEK_NONE;
-          this.ready(t);
-          return;
-        }
-        if (h265 ? type === 33 || type === 32 : type === 7) {
-          if (t.nal === null) t.nal = new Uint8Array(NAL_CAP);
-          collect = type;
-          t.nal[0] = b;
-          t.nalLen = 1;
-        } else {
-          collect = -1;
-          if (!h265 && type === 6) peek = PEEK_SEI;
-        }
-        zeros = b === 0 ? 1 : 0;
-        continue;
-      }
-      if (b === 1 && zeros >= 2) {
-        if (collect >= 0) {
-          t.nalLen -= zeros < t.nalLen ? zeros : t.nalLen;
-          this.paramSet(t, collect);
-          collect = -1;
-        }
-        nalNext = true;
-        zeros = 0;
-        continue;
-      }
-      zeros = b === 0 ? zeros + 1 : 0;
-      if (collect >= 0) {
-        if (t.nalLen < NAL_CAP) t.nal![t.nalLen++] = b;
-        else collect = -1;
-      }
-    }
-    t.zeros = zeros;
-    t.nalNext = nalNext;
-    t.collect = collect;
-    t.peek = peek;
-    if (t.scanned >= this.maxScan) {
-      t.keyframe = false;
-      t.collect = -1;
-      t.peek = PEEK_NONE;
-      this.ready(t);
-    }
-  }
-
-  private paramSet(t: TsTrack, type: number): void {
-    const nal = t.nal!.subarray(0, t.nalLen);
-    const vps = t.codecId === C_H265 && type === 32;
-    const last = vps ? t.lastVps : t.lastSps;
-    if (last !== null && last.length === nal.length) {
-      let same = true;
-      for (let k = 0; k < nal.length; k++) {
-        if (last[k] !== nal[k]) {
-          same = false;
-          break;
-        }
-      }
-      if (same) return;
-    }
-    const copy = nal.slice();
-    const info = t.info;
-    if (vps) {
-      const v = parseH265Vps(copy);
-      if (v === null) {
-        this.stats.formatErrors++;
-        return;
-      }
-      t.lastVps = copy;
-      if (v.fps !== undefined && !t.vuiFps) {
-        info.fps = v.fps;
-        t.vuiFps = true;
-      }
-      this.infoChanged();
-      return;
-    }
-    // H.264 and H.265 SPS carry the same facts the track needs
-    const sps = t.codecId === C_H264 ? parseH264Sps(copy) : parseH265Sps(copy);
-    if (sps === null) {
-      this.stats.formatErrors++;
-      return;
-    }
-    t.lastSps = copy;
-    info.codecString = sps.codecString;
-    info.width = sps.width;
-    info.height = sps.height;
-    info.profile = sps.profileIdc;
-    info.level = sps.levelIdc;
-    if (sps.fps !== undefined) {
-      info.fps = sps.fps;
-      t.vuiFps = true;
-    }
-    this.infoChanged();
-  }
-
-  private audioHeader(t: TsTrack, buf: Buffer, p: number, end: number): void {
-    t.audioParse = false;
-    if (end - p < 7) return;
-    let key: number;
-    if (t.codecId === C_AAC) key = ((buf[p + 1]! & 0xf6) << 16) | (buf[p + 2]! << 8) | (buf[p + 3]! & 0xc0);
-    else if (t.codecId === C_MPA) key = (buf[p + 1]! << 16) | ((buf[p + 2]! & 0x0c) << 8) | (buf[p + 3]! & 0xc0);
-    else key = (buf[p + 4]! << 16) | (buf[p + 5]! << 8) | buf[p + 6]!;
-    if (key === t.audioKey) return;
-    const info = t.info;
-    if (t.codecId === C_AAC) {
-      const h = parseAdtsHeader(buf, p, end);
-      if (h === null) return;
-      info.codecString = `mp4a.40.${h.objectType}`;
-      info.sampleRate = h.sampleRate;
-      info.channels = h.channels;
-    } else if (t.codecId === C_MPA) {
-      const h = parseMpegAudioHeader(buf, p, end);
-      if (h === null) return;
-      info.codecString = h.codecString;
-      info.sampleRate = h.sampleRate;
-      info.channels = h.channels;
-      (info as { codec: TrackCodec }).codec = h.layer === 3 ? 'mp3' : 'mp2';
-    } else {
-      const h = parseAc3Header(buf, p, end);
-      if (h === null) return;
-      info.codecString = h.codecString;
-      info.sampleRate = h.sampleRate;
-      info.channels = h.channels;
-    }
-    t.audioKey = key;
-    this.infoChanged();
+  /** @internal EsScanHost */
+  paramSet(t: TsTrack, type: number): void {
+    const r = applyParamSet(t, type);
+    if (r === PARAM_BAD) this.stats.formatErrors++;
+    else if (r === PARAM_CHANGED) this.infoChanged();
   }
 
   private asmAppend(t: TsTrack, buf: Buffer, p: number, end: number): void {
@@ -917,62 +669,6 @@ export class TsDemuxer {
 
   // ---------------------------------------------------------------------------------------------
   // PSI
-
-  private psi(isPat: boolean, buf: Buffer, p: number, end: number, pusi: number): void {
-    const a = isPat ? this.patAsm : this.pmtAsm;
-    if (pusi) {
-      const ptr = buf[p]!;
-      p++;
-      if (a.len > 0) this.asmSection(a, isPat, buf, p, Math.min(end, p + ptr));
-      a.reset();
-      p += ptr;
-      while (p < end) {
-        if (buf[p] === 0xff) return;
-        if (end - p < 3) {
-          buf.copy(a.buf, 0, p, end);
-          a.len = end - p;
-          return;
-        }
-        const total = 3 + (((buf[p + 1]! & 0x0f) << 8) | buf[p + 2]!);
-        if (total > MAX_SECTION) {
-          this.stats.formatErrors++;
-          return;
-        }
-        if (p + total <= end) {
-          this.section(isPat, buf, p, total);
-          p += total;
-        } else {
-          buf.copy(a.buf, 0, p, end);
-          a.len = end - p;
-          a.need = total;
-          return;
-        }
-      }
-    } else if (a.len > 0) {
-      this.asmSection(a, isPat, buf, p, end);
-    }
-  }
-
-  private asmSection(a: SectionAsm, isPat: boolean, buf: Buffer, p: number, end: number): void {
-    const room = a.buf.length - a.len;
-    const n = Math.min(end - p, room);
-    if (n <= 0) return;
-    buf.copy(a.buf, a.len, p, p + n);
-    a.len += n;
-    if (a.need < 0 && a.len >= 3) {
-      a.need = 3 + (((a.buf[1]! & 0x0f) << 8) | a.buf[2]!);
-      if (a.need > MAX_SECTION) {
-        this.stats.formatErrors++;
-        a.reset();
-        return;
-      }
-    }
-    if (a.need > 0 && a.len >= a.need) {
-      const need = a.need;
-      a.reset();
-      this.section(isPat, a.buf, 0, need);
-    }
-  }
 
   private section(isPat: boolean, buf: Buffer, off: number, len: number): void {
     const raw = isPat ? this.patRaw : this.pmtRaw;

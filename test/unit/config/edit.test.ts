@@ -11,7 +11,6 @@ import {
   removeStreamFromDocument,
   renderEdited,
   setStreamInDocument,
-  writeFileAtomic,
 } from '../../../src/config/edit.js';
 import { ConfigError, InputError } from '../../../src/core/errors.js';
 
@@ -213,20 +212,4 @@ test('a YAML syntax error in the existing file is refused with its position', as
   await writeFile(file, 'streams:\n  a: [unclosed\n');
   await assert.rejects(editConfigFile(file, (doc) => addStreamToDocument(doc, 'b', { inputs: [{ url: 'fake://b' }] })), (e: unknown) => e instanceof ConfigError && e.issues[0]!.line >= 2);
   assert.equal(await readFile(file, 'utf8'), 'streams:\n  a: [unclosed\n');
-});
-
-test('writeFileAtomic replaces content, keeps the existing mode, applies an explicit mode, leaves no temp file', async (t) => {
-  const dir = await mkdtemp(path.join(tmpdir(), 'flux-atomic-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  const file = path.join(dir, 'f.txt');
-  await writeFile(file, 'old');
-  await chmod(file, 0o600);
-  await writeFileAtomic(file, 'new content');
-  assert.equal(await readFile(file, 'utf8'), 'new content');
-  assert.equal((await stat(file)).mode & 0o777, 0o600);
-  await writeFileAtomic(file, Buffer.from('bytes'), 0o640);
-  assert.equal((await stat(file)).mode & 0o777, 0o640);
-  assert.equal(await readFile(file, 'utf8'), 'bytes');
-  assert.deepEqual(await readdir(dir), ['f.txt']);
-  await assert.rejects(writeFileAtomic(path.join(dir, 'missing-dir', 'x'), 'x'));
 });

@@ -35,10 +35,10 @@ test('schema problems and semantic problems in different parts are all reported 
     '      - url: gopher://x', // 6: semantic (scheme) in a stream that also has a schema problem
     '        priorty: 1', // 7: schema (unknown key)
     '  b:',
-    '    inputs: [{url: "udp://239.1.1.1:2000"}]',
+    '    inputs: [{url: "udp://10.1.1.1:2000"}]',
     '    dvr: { storage: nowhere }', // 10: semantic (reference)
     '  c:',
-    '    inputs: [{url: "udp://239.1.1.1:2000"}]', // 12: semantic (port)
+    '    inputs: [{url: "udp://10.1.1.1:2000"}]', // 12: semantic (port)
   ].join('\n');
   const got = lines(text);
   assert.equal(got.length, 5, got.join('\n'));
@@ -46,7 +46,7 @@ test('schema problems and semantic problems in different parts are all reported 
   assert.match(got[1]!, /^6:14: unsupported input URL scheme "gopher"/);
   assert.match(got[2]!, /^7:9: unknown key "priorty" in streams\.a\.inputs\[0\], did you mean "priority"\?$/);
   assert.match(got[3]!, /^10:21: unknown dvr storage "nowhere"/);
-  assert.match(got[4]!, /^12:20: udp port 2000 \(239\.1\.1\.1\) is already used by streams\.b\.inputs\[0\]\.url/);
+  assert.match(got[4]!, /^12:20: udp port 2000 \(10\.1\.1\.1\) is already used by streams\.b\.inputs\[0\]\.url/);
 });
 
 test('positions point at the key for unknown keys and at the value for bad values; a missing key at its parent key', () => {
@@ -107,7 +107,7 @@ test('listener ports: same udp address, wildcard vs group, srt listeners, server
     'server: { http: 8000, rtmp: 8000, srt: 9000 }', // 1
     'streams:',
     '  a: { inputs: [{url: "udp://239.0.0.1:1234"}] }', // 3
-    '  b: { inputs: [{url: "udp://@239.0.0.1:1234"}] }', // 4 conflict with a
+    '  b: { inputs: [{url: "udp://@239.0.0.1:1234"}] }', // 4 same group and port as a: fine (SO_REUSEADDR)
     '  c: { inputs: [{url: "udp://239.0.0.2:1234"}] }', // 5 other group: fine
     '  d: { inputs: [{url: "udp://0.0.0.0:1234"}] }', // 6 wildcard: conflicts with a
     '  e: { inputs: [{url: "srt://:9000?mode=listener"}] }', // 7 conflicts with server.srt
@@ -115,14 +115,17 @@ test('listener ports: same udp address, wildcard vs group, srt listeners, server
     '  g: { inputs: [{url: "srt://0.0.0.0:7000", srt_mode: listener}] }', // 9 conflict with f
     '  h: { inputs: [{url: "srt://remote.example.com:7000"}] }', // 10 caller: no conflict
     '  i: { inputs: [{url: "udp://239.0.0.9:1935"}] }', // 11 udp vs tcp rtmp: no conflict
+    '  j: { inputs: [{url: "udp://127.0.0.1:5000"}] }', // 12
+    '  k: { inputs: [{url: "udp://127.0.0.1:5000"}] }', // 13 one unicast address: conflict with j
+    '  l: { disabled: true, inputs: [{url: "udp://127.0.0.1:5000"}] }', // 14 disabled: listens on nothing
   ].join('\n');
   const got = lines(text);
   assert.equal(got.length, 5, got.join('\n'));
   assert.match(got[0]!, /^1:\d+: server\.rtmp port 8000 is already used by server\.http$/);
-  assert.match(got[1]!, /^4:\d+: udp port 1234 \(239\.0\.0\.1\) is already used by streams\.a\.inputs\[0\]\.url \(239\.0\.0\.1\)/);
-  assert.match(got[2]!, /^6:\d+: udp port 1234 \(all addresses\) is already used by streams\.a/);
-  assert.match(got[3]!, /^7:\d+: udp port 9000 \(all addresses\) is already used by server\.srt/);
-  assert.match(got[4]!, /^9:\d+: udp port 7000 .* streams\.f\.inputs\[0\]\.url/);
+  assert.match(got[1]!, /^6:\d+: udp port 1234 \(all addresses\) is already used by streams\.a/);
+  assert.match(got[2]!, /^7:\d+: udp port 9000 \(all addresses\) is already used by server\.srt/);
+  assert.match(got[3]!, /^9:\d+: udp port 7000 .* streams\.f\.inputs\[0\]\.url/);
+  assert.match(got[4]!, /^13:\d+: udp port 5000 \(127\.0\.0\.1\) is already used by streams\.j\.inputs\[0\]\.url \(127\.0\.0\.1\)/);
 });
 
 test('auth references: play_token needs a play backend, secure_link needs a key', () => {

@@ -4,7 +4,7 @@ import { appendFile, rm, unlink, utimes } from 'node:fs/promises';
 import { Archive } from '../../../src/dvr/archive.js';
 import { computeGaps, computeRanges, isBreak } from '../../../src/dvr/gaps.js';
 import { indexFilePath, writeHourIndex } from '../../../src/dvr/index-file.js';
-import { HOUR_MS, hourOf } from '../../../src/dvr/layout.js';
+import { HOUR_MS, hourOf } from '../../../src/protocol/layout.js';
 import { FLAG_DISCONTINUITY } from '../../../src/dvr/table.js';
 import { T0, run, tableOf, tempRoot, writeSegments, type FakeSeg } from './helpers.js';
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, readdir, unlink } from 'node:fs/promises';
 import { indexFilePath, segmentPath, writeHourIndex } from '../../../src/dvr/index-file.js';
-import { hourOf } from '../../../src/dvr/layout.js';
+import { hourOf } from '../../../src/protocol/layout.js';
 import path from 'node:path';
 import { exportArchive, NothingRecordedError, formatOf } from '../../../src/dvr/export.js';
 import { parseTime, parseDurationArg } from '../../../src/dvr/time.js';

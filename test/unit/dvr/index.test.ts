@@ -15,7 +15,7 @@ import {
   scanHourNames,
 } from '../../../src/dvr/index-file.js';
 import { SegTable, type SegmentRecord } from '../../../src/dvr/table.js';
-import { hourOf, indexFileName, parseIndexFileName, parseSegmentRelPath, segmentRelPath } from '../../../src/dvr/layout.js';
+import { hourOf, indexFileName, parseIndexFileName, parseSegmentRelPath, segmentRelPath } from '../../../src/protocol/layout.js';
 import { T0, run, tableOf, tempRoot, writeSegments } from './helpers.js';
 
 const rec = (startMs: number, extra: Partial<SegmentRecord> = {}): SegmentRecord => ({

@@ -4,7 +4,7 @@ import { appendFile, mkdir, readdir, rm, stat, unlink, access } from 'node:fs/pr
 import path from 'node:path';
 import { DvrRecorder, type StatFsLike } from '../../../src/dvr/recorder.js';
 import { indexFilePath, readHourIndex, segmentPath, RECORD_SIZE, renditionDir } from '../../../src/dvr/index-file.js';
-import { HOUR_MS, hourOf, segmentRelPath } from '../../../src/dvr/layout.js';
+import { HOUR_MS, hourOf, segmentRelPath } from '../../../src/protocol/layout.js';
 import { Archive } from '../../../src/dvr/archive.js';
 import { T0, run, tempRoot, writeSegments, type FakeSeg } from './helpers.js';
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildPipelineArgs } from '../../../src/ffmpeg/args.js';
 import { hwSupport } from '../../../src/ffmpeg/caps.js';
-import { nvencPreset, qsvPreset } from '../../../src/ffmpeg/hw.js';
+import { nvencPreset, qsvPreset } from '../../../src/ffmpeg/hw-ladder.js';
 import { ExternalError } from '../../../src/core/errors.js';
 import { input, stream, transcoder, profile, caps, after, allAfter, beforeInput } from './fixtures.js';
 

@@ -5,7 +5,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import { Backoff } from '../backoff.js';
+import { Backoff } from '../../../core/backoff.js';
 import type { NativeSource, SourceHandlers } from './source.js';
 
 export function tshttpToHttp(url: string): string {

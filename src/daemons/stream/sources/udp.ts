@@ -3,6 +3,7 @@
  * `udp://source@group:port`), joined on the configured interface (name or address).
  * RTP-wrapped TS (first byte 0x80, 0x47 after the RTP header) is unwrapped.
  */
+import { isMulticast } from '../../../core/net.js';
 import dgram from 'node:dgram';
 import { networkInterfaces } from 'node:os';
 import { isIP } from 'node:net';
@@ -27,14 +28,7 @@ export function parseUdpUrl(url: string): UdpTarget {
   return { host, port, source, multicast: isMulticast(host) };
 }
 
-export function isMulticast(host: string): boolean {
-  if (isIP(host) === 4) {
-    const first = Number(host.split('.')[0]);
-    return first >= 224 && first <= 239;
-  }
-  if (isIP(host) === 6) return host.toLowerCase().startsWith('ff');
-  return false;
-}
+export { isMulticast };
 
 /** Interface option → the local IPv4 address to join on (a name like eth0 or an address). */
 export function interfaceAddress(iface: string | undefined): string | undefined {

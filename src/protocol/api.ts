@@ -1,0 +1,129 @@
+/**
+ * The documents of the node's control API (`/api/v3/...`, on the Unix socket and the HTTP port), as
+ * the node agent writes them and the client reads them: one definition for both sides. Field names
+ * follow Flussonic's API v3 (snake_case, `{"streams":[…],"estimated_count":N}`, a stream with `stats`).
+ * Changing a field here is changing the wire: the committed JSON Schemas of the CLI's `--json`
+ * output (schemas/) are checked against real output by a test.
+ */
+
+/** `stats` of a stream: the supervisor's status document relayed by the node, plus the node's view of the supervisor. */
+export interface StreamStatsDoc {
+  alive: boolean;
+  status: string;
+  bitrate: number;
+  input_bitrate: number;
+  retry_count: number;
+  lifetime: number;
+  media_info: Record<string, unknown> | null;
+  source_error: string | null;
+  active_input: number | null;
+  inputs: {
+    index: number;
+    url: string;
+    priority: number;
+    state: string;
+    bitrate: number;
+    fps: number;
+    cc_errors: number;
+    lost_packets: number;
+    last_packet_age_ms: number | null;
+    switches: number;
+    error: string | null;
+  }[];
+  push: { url: string; state: string; bytes: number; errors: number; restarts: number; error: string | null }[];
+  renditions: { name: string; bitrate: number; segments: number; last_segment_at: number | null }[];
+  events: { at: number; type: string; reason?: string; from?: number; to?: number; input?: number; message?: string; source: 'supervisor' | 'node' }[];
+  ffmpeg: { role: string; pid: number; input: number | null; args?: string[] }[];
+  online_clients?: number;
+  dvr_info?: { bytes: number; from: number | null; to: number | null; recording: boolean; paused: boolean } | null;
+  supervisor: { pid: number | null; state: string; restarts: number; adopted: boolean; spec_hash: string; spawned_at: number } | null;
+}
+
+/** A stream as the API returns it: its config fields plus stats. */
+export interface StreamDoc {
+  name: string;
+  inputs: ({ url: string } & Record<string, unknown>)[];
+  stats: StreamStatsDoc;
+  [field: string]: unknown;
+}
+
+export interface StreamList {
+  streams: StreamDoc[];
+  estimated_count: number;
+}
+
+export interface InputMonitorDoc {
+  name: string;
+  alive: boolean;
+  status: string;
+  active_input: number | null;
+  input_bitrate: number;
+  source_error: string | null;
+  inputs: StreamStatsDoc['inputs'];
+  events: StreamStatsDoc['events'];
+  all_events: StreamStatsDoc['events'];
+}
+
+export interface NodeInfoDoc {
+  name: string;
+  version: string;
+  pid: number;
+  started_at: number;
+  uptime: number;
+  uptime_ms: number;
+  config_file: string | null;
+  demo: boolean;
+  run_dir: string;
+  data_dir: string;
+  log_file: string | null;
+  socket: string;
+  http: { host: string; port: number; url: string };
+  api_url: string;
+  rtmp: number | null;
+  srt: number | null;
+  streams_count: number;
+  streams_running: number;
+  streams_disabled: number;
+  supervisor_restarts: number;
+  ffmpeg: { path: string; source: string; version: string | null };
+  auth: { users: number };
+  reloads: { ok: number; failed: number; last_error: string | null; last_at: number | null };
+  playback: boolean;
+  cpu_seconds?: number;
+  rss_bytes?: number;
+  events?: { last_event_id: number; sinks: { url: string; queued: number; sent: number; dropped: number; failed: number; last_error: string | null }[] };
+}
+
+/** A config problem at a place in the text the request carried (1-based line and column). */
+export interface PositionedError {
+  line: number;
+  col: number;
+  path: string;
+  error: string;
+}
+
+export interface ConfigValidation {
+  valid: boolean;
+  errors: PositionedError[];
+}
+
+export interface ReloadResult {
+  reloaded: true;
+  changes: { started: string[]; stopped: string[]; restarted: string[]; adopted: string[]; unchanged: string[] };
+}
+
+/** The body of an error answer (4xx/5xx); a config error carries the positioned errors. */
+export interface ApiErrorBody {
+  error: string;
+  code?: string;
+  valid?: false;
+  errors?: PositionedError[];
+}
+
+/** GET /api/v3/streams/NAME/ffmpeg: the ffmpeg children the stream's supervisor runs right now, with their argument arrays. */
+export interface StreamFfmpegDoc {
+  stream: string;
+  /** the supervisor's pid */
+  pid: number;
+  ffmpeg: { role: string; pid: number; input: number | null; args: string[] }[];
+}
