@@ -117,6 +117,8 @@ export interface ResolvedServer {
   logLevel: string;
   ffmpeg?: string;
   ffprobe?: string;
+  /** extra Host names the API answers to (server.names) */
+  names?: string[];
 }
 
 export interface ResolvedStorage {

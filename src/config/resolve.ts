@@ -223,6 +223,7 @@ export function resolveConfig(cfg: ConfigInput, file?: string): ResolvedConfig {
       logLevel: srv.log_level ?? 'info',
       ffmpeg: srv.ffmpeg,
       ffprobe: srv.ffprobe,
+      names: srv.names,
     },
     streams,
     storages,

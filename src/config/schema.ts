@@ -204,6 +204,7 @@ export const ServerSchema = z
     log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).optional().describe('daemon log level (default info)'),
     ffmpeg: z.string().optional().describe('ffmpeg binary (default: $FLUX_FFMPEG, then PATH)'),
     ffprobe: z.string().optional().describe('ffprobe binary (default: next to ffmpeg, then PATH)'),
+    names: z.array(z.string().min(1)).optional().describe('host names this node is reached by (the API refuses other Host names: DNS rebinding guard)'),
   })
   .describe('ports, directories and binaries of this node');
 

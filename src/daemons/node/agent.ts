@@ -20,7 +20,8 @@ import { socketAnswers } from '../../client/socket-http.js';
 import { ConfigSource } from './config-source.js';
 import { SupervisorManager, type ReconcileResult, type SupervisorStatus, type SupervisorView } from './supervisors.js';
 import type { NodeApi } from './api.js';
-import { BasicAuthenticator } from './auth.js';
+import { BasicAuthenticator } from '../../auth/password.js';
+import { Protection } from '../../auth/protection.js';
 import { closeServer, createHttpServer, createSocketServer, listenSocket, listenTcp, type PlaybackFn } from './http.js';
 import { commandLine, isAlive, readPidFile, sleep, unlinkQuiet } from '../../client/proc.js';
 import { resolveFfmpegInfo, type FfmpegInfo } from './ffmpeg-info.js';
@@ -96,6 +97,7 @@ export class NodeAgent implements NodeApi {
   private source!: ConfigSource;
   private supervisors!: SupervisorManager;
   private auth = new BasicAuthenticator([]);
+  private protection!: Protection;
   private httpServer: Server | undefined;
   private socketServer: Server | undefined;
   private publish: PublishListeners | undefined;
@@ -151,6 +153,8 @@ export class NodeAgent implements NodeApi {
       throw new NodeRunningError(`a node already answers on ${sock}; stop it first with "flux node stop"`);
     }
     this.auth.setUsers(cfg.auth.users);
+    this.protection = new Protection(log.child({ part: 'auth' }));
+    this.protection.apply(cfg);
     this.ffmpeg = await resolveFfmpegInfo(cfg.server.ffmpeg);
     this.supervisors = new SupervisorManager({ runDir: cfg.server.runDir, logDir: cfg.server.logDir, server: cfg.server, ffmpeg: this.ffmpeg.path, logger: log });
 
@@ -166,7 +170,7 @@ export class NodeAgent implements NodeApi {
       log.error({ err: (e as Error).message }, 'playback handler unavailable');
     }
 
-    this.httpServer = createHttpServer({ node: this, auth: this.auth, logger: log, playback: () => this.playback });
+    this.httpServer = createHttpServer({ node: this, auth: this.auth, logger: log, playback: () => this.playback, hostNames: () => this.protection.hostNames });
     try {
       await listenTcp(this.httpServer, cfg.server.http, cfg.server.host);
     } catch (e) {
@@ -223,6 +227,7 @@ export class NodeAgent implements NodeApi {
     // keep listeners and run dir of the running node; take the rest
     this.server = { ...cfg.server, http: prev.http, host: prev.host, rtmp: prev.rtmp, srt: prev.srt, runDir: prev.runDir };
     this.auth.setUsers(cfg.auth.users);
+    this.protection.apply(cfg);
     if (cfg.server.ffmpeg !== prev.ffmpeg) this.ffmpeg = await resolveFfmpegInfo(cfg.server.ffmpeg);
     this.supervisors.setServer(this.server, this.ffmpeg.path);
     const changes = await this.supervisors.reconcile(enabledStreams(cfg));

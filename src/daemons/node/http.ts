@@ -8,7 +8,8 @@ import http, { type IncomingMessage, type ServerResponse, type Server } from 'no
 import { chmod } from 'node:fs/promises';
 import type { Logger } from '../../core/logger.js';
 import { handleApi, sendJson, API_PREFIX, type NodeApi } from './api.js';
-import { isLoopback, type BasicAuthenticator } from './auth.js';
+import { isLoopback, type BasicAuthenticator } from '../../auth/password.js';
+import { checkApiRequest } from '../../auth/api-guard.js';
 import { unlinkQuiet } from '../../client/proc.js';
 
 export type PlaybackFn = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
@@ -38,6 +39,8 @@ export interface HttpServerOptions {
   auth: BasicAuthenticator;
   logger: Logger;
   playback: () => PlaybackFn | undefined;
+  /** names the API answers to besides IP literals (auth/api-guard.ts ownHostNames) */
+  hostNames: () => Set<string>;
 }
 
 export function createHttpServer(opts: HttpServerOptions): Server {
@@ -46,11 +49,19 @@ export function createHttpServer(opts: HttpServerOptions): Server {
     void (async () => {
       const { path, query } = splitUrl(req.url);
       if (path === API_PREFIX || path.startsWith(API_PREFIX + '/')) {
-        if (auth.enabled) {
-          const user = await auth.authenticate(req.headers.authorization);
+        const refused = checkApiRequest(req, opts.hostNames());
+        if (refused) return sendJson(res, refused.status, { error: refused.error });
+        // credentials, when sent, must be right, even from loopback with no users configured
+        if (auth.enabled || req.headers.authorization !== undefined) {
+          const r = await auth.check(req.headers.authorization, req.socket.remoteAddress);
+          if (r.retryAfterS) {
+            res.setHeader('retry-after', String(r.retryAfterS));
+            return sendJson(res, 429, { error: `too many failed logins from this address: retry in ${r.retryAfterS}s` });
+          }
+          const user = r.user;
           if (!user) {
             res.setHeader('www-authenticate', 'Basic realm="flux", charset="UTF-8"');
-            return sendJson(res, 401, { error: 'authentication required' });
+            return sendJson(res, 401, { error: auth.enabled ? 'authentication required' : 'bad credentials: no API users are configured (auth.users)' });
           }
           if (user.role === 'read' && req.method !== 'GET' && req.method !== 'HEAD') {
             return sendJson(res, 403, { error: `user "${user.name}" has the read role` });
