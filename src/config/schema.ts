@@ -58,7 +58,7 @@ export const InputSchema = z
     source_timeout: Duration().optional().describe('no media for this long → fail over to the next input (default 5s)'),
     return_after: Duration().optional().describe('a better input must stay healthy this long before it takes over again (default 10s)'),
     connect_timeout: Duration().optional().describe('pulled sources: give up connecting after this long (default: source_timeout)'),
-    title: z.string().optional().describe('a label for this input in status output'),
+    title: z.string().optional().describe('a label for this input (kept in the config, echoed by the API)'),
     headers: z.record(z.string(), z.string()).optional().describe('http/hls/tshttp: extra request headers'),
     user_agent: z.string().optional().describe('http/hls/tshttp/rtsp: User-Agent header'),
     rtsp_transport: z.enum(['tcp', 'udp']).optional().describe('rtsp://: RTP transport (default tcp)'),

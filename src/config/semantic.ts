@@ -18,6 +18,7 @@ import { streamNameProblem } from '../core/paths.js';
 import { nodeAt, findKeyNode, formatPath } from './yaml-pos.js';
 import { DEFAULTS } from './model.js';
 import { schemeOf } from './resolve.js';
+import { unsupportedKeys } from './unsupported.js';
 
 export interface SemanticIssue {
   offset: number | undefined;
@@ -190,5 +191,6 @@ export function semanticIssues(cfg: unknown, docOrGet: Document | (() => Documen
       add(['templates', tname, 'dvr', 'storage'], `unknown dvr storage "${t.dvr.storage}"${storageNames.length ? ` (defined: ${storageNames.join(', ')})` : ' (no storages defined under top-level dvr:)'}`);
     }
   }
+  for (const u of unsupportedKeys(cfg)) add(u.path, u.message, true);
   return out;
 }
