@@ -1,11 +1,15 @@
 /**
- * The node agent's one hook into protection: built from the resolved config (and rebuilt on each
- * reload), it answers the HTTP server's questions (which Host names are ours; may this playback
- * request go on) so agent.ts and http.ts only hold a reference to it.
+ * The node agent's one hook into protection: built from the resolved config (and re-applied on
+ * each reload), it answers the HTTP server's questions (may this API request go on; may this
+ * playback request go on) and the sessions API, so agent.ts, http.ts and playback.ts only call it.
  */
-import type { ResolvedConfig } from '../config/model.js';
+import type { IncomingMessage } from 'node:http';
+import type { ResolvedConfig, ResolvedStream } from '../config/model.js';
 import type { Logger } from '../core/logger.js';
-import { ownHostNames } from './api-guard.js';
+import { checkApiRequest, ownHostNames, type GuardVerdict } from './api-guard.js';
+import { IpRules } from './ip-rules.js';
+import { PlayGate, type PlayVerdict } from './play-gate.js';
+import { sessionDoc, type SessionDoc } from './sessions.js';
 
 const WILDCARD_HOSTS = new Set(['', '0.0.0.0', '::', '[::]']);
 
@@ -20,12 +24,42 @@ function hostOfUrl(u: string | undefined): string | undefined {
 
 export class Protection {
   hostNames: Set<string> = ownHostNames();
+  readonly play: PlayGate;
+  private apiRules = new IpRules(undefined, undefined);
 
-  constructor(private readonly logger: Logger) {}
+  constructor(private readonly logger: Logger) {
+    this.play = new PlayGate(logger);
+  }
 
   apply(cfg: ResolvedConfig): void {
     const host = cfg.server.host;
     this.hostNames = ownHostNames([WILDCARD_HOSTS.has(host) ? undefined : host, ...(cfg.server.names ?? []), hostOfUrl(cfg.cluster?.advertise)]);
-    this.logger.debug({ names: [...this.hostNames] }, 'API host names');
+    this.apiRules = new IpRules(cfg.auth.apiAllowIps, cfg.auth.apiDenyIps);
+    this.play.apply(cfg);
+  }
+
+  stop(): void {
+    this.play.stop();
+  }
+
+  /** /api/v3 on the HTTP port: address rules, then the cross-site guard. undefined = go on. */
+  checkApi(req: IncomingMessage): GuardVerdict | undefined {
+    const byIp = this.apiRules.check(req.socket.remoteAddress);
+    if (byIp) return { status: 403, error: `API: ${byIp} (auth.api_allow_ips / api_deny_ips)` };
+    return checkApiRequest(req, this.hostNames);
+  }
+
+  authorizePlay(req: IncomingMessage, stream: ResolvedStream, query: URLSearchParams, proto: string): Promise<PlayVerdict> {
+    return this.play.authorize(req, stream, query, proto);
+  }
+
+  listSessions(name?: string): { sessions: SessionDoc[]; estimated_count: number } {
+    const now = Date.now();
+    const sessions = this.play.sessions.list(name).map((s) => sessionDoc(s, now));
+    return { sessions, estimated_count: sessions.length };
+  }
+
+  killSession(id: string): boolean {
+    return this.play.kill(id);
   }
 }

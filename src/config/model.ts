@@ -97,8 +97,13 @@ export interface ResolvedStream {
     publishPassword?: string;
     playToken: boolean;
     secureLink: boolean;
-    /** stream override of auth.play_backend */
+    /** stream override of auth.play_backend (play_backend or on_play) */
     playBackend?: string;
+    /** stream override of auth.securetoken */
+    securetoken?: string;
+    maxSessions?: number;
+    /** stream override of auth.publish_backend (publish_backend or on_publish) */
+    publishBackend?: string;
     allowIps?: string[];
     denyIps?: string[];
   };
@@ -146,6 +151,12 @@ export interface ResolvedConfig {
     playDefault?: 'allow' | 'deny';
     allowIps?: string[];
     denyIps?: string[];
+    /** backend failures allow (fail_open: true, or play_default: allow) */
+    failOpen?: boolean;
+    publishBackend?: string;
+    sessionTimeoutMs?: number;
+    apiAllowIps?: string[];
+    apiDenyIps?: string[];
   };
   cluster?: {
     etcd: string[];
@@ -172,6 +183,7 @@ export const DEFAULTS = {
   pushRetryDelayMs: 2000,
   playBackendTimeoutMs: 3000,
   playCacheMs: 30_000,
+  sessionTimeoutMs: 60_000,
   clusterKeyPrefix: '/flux/',
   clusterLeaseTtlMs: 10_000,
 } as const;

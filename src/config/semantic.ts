@@ -157,14 +157,22 @@ export function semanticIssues(cfg: unknown, docOrGet: Document | (() => Documen
 
     const sa = s.auth;
     if (isObj(sa)) {
-      if (sa.play_token === true && sa.play_backend === undefined && auth.play_backend === undefined) {
+      for (const [a, b] of [['play_backend', 'on_play'], ['publish_backend', 'on_publish']] as const) {
+        if (sa[a] !== undefined && sa[b] !== undefined) add([...sp, 'auth', b], `give ${a} or its alias ${b}, not both`, true);
+      }
+      if (sa.play_token === true && sa.play_backend === undefined && sa.on_play === undefined && auth.play_backend === undefined && auth.on_play === undefined) {
         add([...sp, 'auth', 'play_token'], 'play_token needs a play backend: set auth.play_backend (or this stream\'s auth.play_backend)', true);
       }
-      if (sa.secure_link === true && auth.secure_link_key === undefined) {
-        add([...sp, 'auth', 'secure_link'], 'secure_link needs auth.secure_link_key', true);
+      if (sa.secure_link === true && auth.secure_link_key === undefined && auth.securetoken === undefined && sa.securetoken === undefined) {
+        add([...sp, 'auth', 'secure_link'], 'secure_link needs a secret: auth.securetoken (or this stream\'s auth.securetoken)', true);
       }
     }
   }
+
+  for (const [a, b] of [['play_backend', 'on_play'], ['publish_backend', 'on_publish'], ['securetoken', 'secure_link_key']] as const) {
+    if (auth[a] !== undefined && auth[b] !== undefined) add(['auth', b], `give ${a} or its alias ${b}, not both`, true);
+  }
+  if (auth.fail_open !== undefined && auth.play_default !== undefined) add(['auth', 'play_default'], 'give fail_open or the older play_default, not both', true);
 
   // UDP listener conflicts, reported at the later one (grouped by port: linear in the number of listeners)
   const byPort = new Map<number, Listener[]>();

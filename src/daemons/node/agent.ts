@@ -22,6 +22,7 @@ import { SupervisorManager, type ReconcileResult, type SupervisorStatus, type Su
 import type { NodeApi } from './api.js';
 import { BasicAuthenticator } from '../../auth/password.js';
 import { Protection } from '../../auth/protection.js';
+import type { SessionsApi } from './api.js';
 import { closeServer, createHttpServer, createSocketServer, listenSocket, listenTcp, type PlaybackFn } from './http.js';
 import { commandLine, isAlive, readPidFile, sleep, unlinkQuiet } from '../../client/proc.js';
 import { resolveFfmpegInfo, type FfmpegInfo } from './ffmpeg-info.js';
@@ -165,12 +166,13 @@ export class NodeAgent implements NodeApi {
         listStreams: () => Object.keys(this.resolved.streams),
         dvr: await loadDvrHandler(),
         logger: log.child({ part: 'playback' }),
+        authorize: (req, stream, query, proto) => this.protection.authorizePlay(req, stream, query, proto),
       });
     } catch (e) {
       log.error({ err: (e as Error).message }, 'playback handler unavailable');
     }
 
-    this.httpServer = createHttpServer({ node: this, auth: this.auth, logger: log, playback: () => this.playback, hostNames: () => this.protection.hostNames });
+    this.httpServer = createHttpServer({ node: this, auth: this.auth, logger: log, playback: () => this.playback, checkApi: (req) => this.protection.checkApi(req) });
     try {
       await listenTcp(this.httpServer, cfg.server.http, cfg.server.host);
     } catch (e) {
@@ -256,6 +258,10 @@ export class NodeAgent implements NodeApi {
         throw e;
       }
     });
+  }
+
+  sessions(): SessionsApi {
+    return this.protection;
   }
 
   async info(): Promise<Record<string, unknown>> {
@@ -350,6 +356,7 @@ export class NodeAgent implements NodeApi {
     await this.watcher?.close().catch(() => {});
     await this.source?.close().catch(() => {});
     await this.publish?.close().catch(() => {});
+    this.protection?.stop();
     if (this.supervisors) {
       if (stopSupervisors) await this.supervisors.stopAll();
       else this.supervisors.detachAll();

@@ -13,6 +13,8 @@
  *   GET    /api/v3/config                  {file, demo, config}
  *   POST   /api/v3/config                  validate a posted config (YAML/JSON text) → {valid, errors}
  *   POST   /api/v3/config/reload           re-read the file and reconcile → {reloaded, changes} | 400
+ *   GET    /api/v3/sessions[?name=STREAM]  play sessions {sessions, estimated_count}
+ *   DELETE /api/v3/sessions/ID             close a session; its next request gets 403 → 204
  * NAME may contain `/`; names with `..` (or otherwise unsafe) are refused with 400 everywhere.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -41,6 +43,13 @@ export interface NodeApi {
   reload(): Promise<ReconcileResult>;
   validateConfig(text: string): Promise<ConfigIssue[]>;
   stop(opts: { keepStreams: boolean }): void;
+  /** play sessions (auth/protection.ts) */
+  sessions?(): SessionsApi;
+}
+
+export interface SessionsApi {
+  listSessions(name?: string): { sessions: unknown[]; estimated_count: number };
+  killSession(id: string): boolean;
 }
 
 export interface ApiErrorBody {
@@ -181,6 +190,18 @@ async function route(req: IncomingMessage, res: ServerResponse, node: NodeApi, p
       return sendJson(res, 204, null);
     }
     throw new HttpError(405, `${method} not allowed on /streams/NAME`);
+  }
+  if (p === '/sessions' || p.startsWith('/sessions/')) {
+    const sessions = node.sessions?.();
+    if (!sessions) throw new HttpError(404, 'sessions are not tracked here');
+    if (p === '/sessions') {
+      if (method !== 'GET') throw new HttpError(405, `${method} not allowed on /sessions`);
+      return sendJson(res, 200, sessions.listSessions(query.get('name') ?? undefined));
+    }
+    if (method !== 'DELETE') throw new HttpError(405, `${method} not allowed on /sessions/ID`);
+    const id = decodeSegments(p.slice('/sessions/'.length)).join('/');
+    if (!sessions.killSession(id)) throw new HttpError(404, `session "${id}" not found`);
+    return sendJson(res, 204, null);
   }
   if (p === '/node') {
     if (method !== 'GET') throw new HttpError(405, `${method} not allowed on /node`);

@@ -9,7 +9,7 @@ import { chmod } from 'node:fs/promises';
 import type { Logger } from '../../core/logger.js';
 import { handleApi, sendJson, API_PREFIX, type NodeApi } from './api.js';
 import { isLoopback, type BasicAuthenticator } from '../../auth/password.js';
-import { checkApiRequest } from '../../auth/api-guard.js';
+import type { GuardVerdict } from '../../auth/api-guard.js';
 import { unlinkQuiet } from '../../client/proc.js';
 
 export type PlaybackFn = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
@@ -39,8 +39,8 @@ export interface HttpServerOptions {
   auth: BasicAuthenticator;
   logger: Logger;
   playback: () => PlaybackFn | undefined;
-  /** names the API answers to besides IP literals (auth/api-guard.ts ownHostNames) */
-  hostNames: () => Set<string>;
+  /** address rules and the cross-site guard (auth/protection.ts); undefined = go on */
+  checkApi: (req: IncomingMessage) => GuardVerdict | undefined;
 }
 
 export function createHttpServer(opts: HttpServerOptions): Server {
@@ -49,7 +49,7 @@ export function createHttpServer(opts: HttpServerOptions): Server {
     void (async () => {
       const { path, query } = splitUrl(req.url);
       if (path === API_PREFIX || path.startsWith(API_PREFIX + '/')) {
-        const refused = checkApiRequest(req, opts.hostNames());
+        const refused = opts.checkApi(req);
         if (refused) return sendJson(res, refused.status, { error: refused.error });
         // credentials, when sent, must be right, even from loopback with no users configured
         if (auth.enabled || req.headers.authorization !== undefined) {

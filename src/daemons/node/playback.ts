@@ -31,6 +31,7 @@ import { parseRequestPath } from './http/request-path.js';
 import { parseRange } from './http/range.js';
 import { FileCache, etagOf, type CachedFile } from './http/file-cache.js';
 import { CONTENT_TYPES } from './http/content-types.js';
+import { addQueryToPlaylist } from '../../auth/playlist-uris.js';
 
 /** What a DVR handler gets besides the request: the matched stream and the rest of the path. */
 export interface PlaybackContext {
@@ -61,6 +62,8 @@ export interface PlaybackOptions {
   segmentCacheMaxFileBytes?: number;
   /** directory holding embed.html (default: <package>/templates) */
   templatesDir?: string;
+  /** play authorization and sessions (auth/protection.ts); `suffix` goes into playlist URIs */
+  authorize?(req: IncomingMessage, stream: ResolvedStream, query: URLSearchParams, proto: string): Promise<{ ok: true; suffix?: string } | { ok: false; status: number; reason: string }>;
 }
 
 /** Resolves true when it answered the request; false = not a playback URL (the caller routes on / 404s). */
@@ -142,11 +145,21 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
       const n = restParts.length;
       const fixed = fixedPaths(stream);
       const first = restParts[0]!;
+      let rewrite: ((body: Buffer) => Buffer) | undefined;
+      if (opts.authorize && first !== 'embed.html' && method !== 'OPTIONS') {
+        const v = await opts.authorize(req, stream, new URLSearchParams(parsed.query), protoOf(restParts[n - 1]!));
+        if (!v.ok) {
+          sendText(res, v.status, v.reason, method === 'HEAD');
+          return true;
+        }
+        const suffix = v.suffix;
+        if (suffix) rewrite = (body) => addQueryToPlaylist(body, suffix);
+      }
 
       if (n === 1 && first === 'index.m3u8') {
         if (preflightOrReject(req, res, method)) return true;
         await serveSmall(req, res, playlists, fixed('index.m3u8', () => safeJoin(root, 'index.m3u8')), M3U8, PLAYLIST_CACHE_CONTROL,
-          `stream ${stream.name} has no master playlist yet (no segment written)`);
+          `stream ${stream.name} has no master playlist yet (no segment written)`, rewrite);
         return true;
       }
       if (n === 1 && first === 'embed.html') {
@@ -161,7 +174,7 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
           if (restParts[1] !== 'index.m3u8' && restParts[1] !== 'mono.m3u8') return notFound(res, 'not found', method);
           if (preflightOrReject(req, res, method)) return true;
           await serveSmall(req, res, playlists, fixed(first, () => safeJoin(root, rendition, 'index.m3u8')), M3U8, PLAYLIST_CACHE_CONTROL,
-            `rendition ${rendition} of ${stream.name} has no live playlist yet`);
+            `rendition ${rendition} of ${stream.name} has no live playlist yet`, rewrite);
           return true;
         }
         for (let i = 0; i < 5; i++) if (!SEGMENT_PARTS[i]!.test(restParts[i + 1]!)) return notFound(res, 'not found', method);
@@ -186,7 +199,7 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
     }
   };
 
-  async function serveSmall(req: IncomingMessage, res: ServerResponse, cache: FileCache, file: string, type: string, cacheControl: string, missing: string): Promise<void> {
+  async function serveSmall(req: IncomingMessage, res: ServerResponse, cache: FileCache, file: string, type: string, cacheControl: string, missing: string, rewrite?: (body: Buffer) => Buffer): Promise<void> {
     let e = cache.peek(file);
     if (e === undefined) e = await cache.load(file);
     if (e === null) {
@@ -198,7 +211,7 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
       await streamFromDisk(req, res, file, type, cacheControl);
       return;
     }
-    sendCached(req, res, e, e.body, type, cacheControl, false);
+    sendCached(req, res, e, rewrite ? rewrite(e.body) : e.body, type, cacheControl, false);
   }
 
   async function serveSegment(req: IncomingMessage, res: ServerResponse, file: string): Promise<void> {
@@ -444,6 +457,15 @@ function sendText(res: ServerResponse, status: number, text: string, head: boole
     'Access-Control-Allow-Origin': '*',
   });
   res.end(head ? undefined : body);
+}
+
+/** Session protocol name (Flussonic's `proto`) from the last path segment. */
+function protoOf(last: string): string {
+  if (last.endsWith('.m3u8') || last.endsWith('.ts') || last.endsWith('.aac')) return 'hls';
+  if (last.endsWith('.mpd') || last.endsWith('.m4s')) return 'dash';
+  if (last.endsWith('.mp4')) return 'mp4';
+  if (last === 'mpegts') return 'mpegts';
+  return 'http';
 }
 
 function escapeHtml(s: string): string {
