@@ -9,6 +9,7 @@ import type { Logger } from '../core/logger.js';
 import { checkApiRequest, ownHostNames, type GuardVerdict } from './api-guard.js';
 import { IpRules } from './ip-rules.js';
 import { PlayGate, type PlayVerdict } from './play-gate.js';
+import { PublishGate, type PublishVerdict } from './publish-gate.js';
 import { sessionDoc, type SessionDoc } from './sessions.js';
 
 const WILDCARD_HOSTS = new Set(['', '0.0.0.0', '::', '[::]']);
@@ -25,10 +26,12 @@ function hostOfUrl(u: string | undefined): string | undefined {
 export class Protection {
   hostNames: Set<string> = ownHostNames();
   readonly play: PlayGate;
+  readonly publish: PublishGate;
   private apiRules = new IpRules(undefined, undefined);
 
   constructor(private readonly logger: Logger) {
     this.play = new PlayGate(logger);
+    this.publish = new PublishGate(logger);
   }
 
   apply(cfg: ResolvedConfig): void {
@@ -36,6 +39,7 @@ export class Protection {
     this.hostNames = ownHostNames([WILDCARD_HOSTS.has(host) ? undefined : host, ...(cfg.server.names ?? []), hostOfUrl(cfg.cluster?.advertise)]);
     this.apiRules = new IpRules(cfg.auth.apiAllowIps, cfg.auth.apiDenyIps);
     this.play.apply(cfg);
+    this.publish.apply(cfg);
   }
 
   stop(): void {
@@ -51,6 +55,11 @@ export class Protection {
 
   authorizePlay(req: IncomingMessage, stream: ResolvedStream, query: URLSearchParams, proto: string): Promise<PlayVerdict> {
     return this.play.authorize(req, stream, query, proto);
+  }
+
+  /** After the publish_password check: the publish backend, when the stream has one. */
+  authorizePublish(stream: ResolvedStream, o: { proto: 'rtmp' | 'srt'; ip: string; token?: string }): Promise<PublishVerdict> {
+    return this.publish.check(stream, o);
   }
 
   listSessions(name?: string): { sessions: SessionDoc[]; estimated_count: number } {

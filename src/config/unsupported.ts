@@ -14,11 +14,6 @@ const INPUT_KEYS: [string, string][] = [
 
 /** [path pattern, why]: `*` matches any record key, `#` any array index. */
 export const UNSUPPORTED: [string[], string][] = [
-  ...['publish_backend', 'on_publish'].flatMap((k) => [
-    [['auth', k], 'publishers are checked by publish_password only'] as [string[], string],
-    [['streams', '*', 'auth', k], 'publishers are checked by publish_password only'] as [string[], string],
-    [['templates', '*', 'auth', k], 'publishers are checked by publish_password only'] as [string[], string],
-  ]),
   ...INPUT_KEYS.flatMap(([k, why]) => [
     [['streams', '*', 'inputs', '#', k], why] as [string[], string],
     [['templates', '*', 'inputs', '#', k], why] as [string[], string],

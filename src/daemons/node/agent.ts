@@ -186,6 +186,7 @@ export class NodeAgent implements NodeApi {
       ingestSocket: (name) => (this.supervisors.get(name) ? this.supervisors.paths(name).sock : undefined),
       ffmpeg: () => this.ffmpeg.path,
       logger: log,
+      publishBackend: (stream, o) => this.protection.authorizePublish(stream, o),
     });
 
     const desired = enabledStreams(cfg);

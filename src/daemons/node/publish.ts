@@ -20,6 +20,16 @@ export interface PublishContext {
   ingestSocket: (name: string) => string | undefined;
   ffmpeg: () => string;
   logger: Logger;
+  /** the publish backend (auth/protection.ts), asked after authorizePublish allowed */
+  publishBackend?: (stream: ResolvedStream, o: { proto: 'rtmp' | 'srt'; ip: string; token?: string }) => Promise<{ ok: true } | { ok: false; reason: string }>;
+}
+
+/** authorizePublish, then the publish backend when there is one. */
+async function authorizeWithBackend(ctx: PublishContext, name: string, key: string | undefined, proto: 'rtmp' | 'srt', ip: string): Promise<Verdict> {
+  const v = authorizePublish(ctx, name, key);
+  if (!v.ok || !ctx.publishBackend) return v;
+  const b = await ctx.publishBackend(ctx.getStream(name)!, { proto, ip, token: key });
+  return b.ok ? v : { ok: false, reason: b.reason };
 }
 
 export interface PublishListeners {
@@ -75,7 +85,7 @@ export async function startPublishListeners(ctx: PublishContext): Promise<Publis
       host: ctx.server.host,
       port: ctx.server.srt,
       ffmpeg: ctx.ffmpeg,
-      authorize: (req) => authorizePublish(ctx, req.name, req.key),
+      authorize: (req) => authorizeWithBackend(ctx, req.name, req.key, 'srt', req.remote.replace(/:\d+$/, '')),
       ingest,
       logger: log.child({ part: 'srt' }),
     });
@@ -106,12 +116,12 @@ async function startRtmp(
       host: ctx.server.host,
       port: ctx.server.rtmp as number,
       logger: ctx.logger.child({ part: 'rtmp' }),
-      authorize: (req) => {
+      authorize: async (req) => {
         const key = req.params.key ?? req.params.password ?? req.params.token;
         let last: Verdict = { ok: false, reason: `no stream matches rtmp app "${req.app}" name "${req.name}"` };
         for (const name of rtmpStreamCandidates(req.app, req.name)) {
           if (!ctx.getStream(name)) continue;
-          last = authorizePublish(ctx, name, key);
+          last = await authorizeWithBackend(ctx, name, key, 'rtmp', req.remoteAddress);
           if (last.ok) return { ok: true, stream: name };
           break;
         }
