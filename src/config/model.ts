@@ -124,6 +124,8 @@ export interface ResolvedServer {
   ffprobe?: string;
   /** extra Host names the API answers to (server.names) */
   names?: string[];
+  /** TLS listener (server.https); cert and key absolute */
+  https?: { port: number; cert: string; key: string; httpMode: 'serve' | 'redirect' | 'off' };
 }
 
 export interface ResolvedStorage {

@@ -227,6 +227,12 @@ export function resolveConfig(cfg: ConfigInput, file?: string): ResolvedConfig {
       ffmpeg: srv.ffmpeg,
       ffprobe: srv.ffprobe,
       names: srv.names,
+      https: srv.https && {
+        port: srv.https.port,
+        cert: path.resolve(baseDir, srv.https.cert),
+        key: path.resolve(baseDir, srv.https.key),
+        httpMode: srv.https.http_mode ?? 'serve',
+      },
     },
     streams,
     storages,

@@ -197,6 +197,15 @@ export const StorageSchema = z
   })
   .describe('a named DVR storage');
 
+export const HttpsSchema = z
+  .strictObject({
+    port: Port().describe('HTTPS port: playback and /api/v3 over TLS'),
+    cert: z.string().min(1).describe('PEM certificate (chain) file, relative to the config file; re-read when it changes'),
+    key: z.string().min(1).describe('PEM private key file, relative to the config file; re-read when it changes'),
+    http_mode: z.enum(['serve', 'redirect', 'off']).optional().describe('plain HTTP on server.http: serve (default), redirect to HTTPS (308), or off'),
+  })
+  .describe('TLS listener for playback and the API');
+
 export const ServerSchema = z
   .strictObject({
     http: Port().optional().describe('playback + /api/v3 (default 8080)'),
@@ -209,6 +218,7 @@ export const ServerSchema = z
     log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).optional().describe('daemon log level (default info)'),
     ffmpeg: z.string().optional().describe('ffmpeg binary (default: $FLUX_FFMPEG, then PATH)'),
     ffprobe: z.string().optional().describe('ffprobe binary (default: next to ffmpeg, then PATH)'),
+    https: HttpsSchema.optional(),
     names: z.array(z.string().min(1)).optional().describe('host names this node is reached by (the API refuses other Host names: DNS rebinding guard)'),
   })
   .describe('ports, directories and binaries of this node');

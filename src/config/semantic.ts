@@ -74,6 +74,11 @@ export function semanticIssues(cfg: unknown, docOrGet: Document | (() => Documen
   if (typeof http === 'number' && typeof rtmp === 'number' && http === rtmp) {
     add(['server', srv.rtmp === undefined ? 'http' : 'rtmp'], `server.rtmp port ${rtmp} is already used by server.http`);
   }
+  const tls = isObj(srv.https) ? srv.https : undefined;
+  if (tls && typeof tls.port === 'number') {
+    const clash = tcp.find(([, p]) => p === tls.port);
+    if (clash) add(['server', 'https', 'port'], `server.https port ${tls.port} is already used by server.${clash[0]}`);
+  }
   if (typeof srv.srt === 'number') udp.push({ host: '', port: srv.srt, where: 'server.srt', path: ['server', 'srt'] });
 
   const streams = isObj(cfg.streams) ? cfg.streams : {};

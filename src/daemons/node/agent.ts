@@ -23,7 +23,9 @@ import type { NodeApi } from './api.js';
 import { BasicAuthenticator } from '../../auth/password.js';
 import { Protection } from '../../auth/protection.js';
 import type { SessionsApi } from './api.js';
-import { closeServer, createHttpServer, createSocketServer, listenSocket, listenTcp, type PlaybackFn } from './http.js';
+import type { IncomingMessage } from 'node:http';
+import { HttpsListener, redirectToHttps } from '../../auth/https.js';
+import { closeServer, createHttpHandler, tuneServer, createHttpServer, createSocketServer, listenSocket, listenTcp, type PlaybackFn } from './http.js';
 import { commandLine, isAlive, readPidFile, sleep, unlinkQuiet } from '../../client/proc.js';
 import { resolveFfmpegInfo, type FfmpegInfo } from './ffmpeg-info.js';
 import { startPublishListeners, type PublishListeners } from './publish.js';
@@ -100,6 +102,7 @@ export class NodeAgent implements NodeApi {
   private auth = new BasicAuthenticator([]);
   private protection!: Protection;
   private httpServer: Server | undefined;
+  private https: HttpsListener | undefined;
   private socketServer: Server | undefined;
   private publish: PublishListeners | undefined;
   private playback: PlaybackFn | undefined;
@@ -172,11 +175,20 @@ export class NodeAgent implements NodeApi {
       log.error({ err: (e as Error).message }, 'playback handler unavailable');
     }
 
-    this.httpServer = createHttpServer({ node: this, auth: this.auth, logger: log, playback: () => this.playback, checkApi: (req) => this.protection.checkApi(req) });
-    try {
-      await listenTcp(this.httpServer, cfg.server.http, cfg.server.host);
-    } catch (e) {
-      throw new InputError(`cannot listen on HTTP ${cfg.server.host}:${cfg.server.http}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e, code: 'E_LISTEN' });
+    const httpOpts = { node: this, auth: this.auth, logger: log, playback: () => this.playback, checkApi: (req: IncomingMessage) => this.protection.checkApi(req) };
+    const handler = createHttpHandler(httpOpts);
+    const tls = cfg.server.https;
+    if (tls?.httpMode !== 'off') {
+      this.httpServer = createHttpServer(httpOpts, tls?.httpMode === 'redirect' ? redirectToHttps(tls.port) : handler);
+      try {
+        await listenTcp(this.httpServer, cfg.server.http, cfg.server.host);
+      } catch (e) {
+        throw new InputError(`cannot listen on HTTP ${cfg.server.host}:${cfg.server.http}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e, code: 'E_LISTEN' });
+      }
+    }
+    if (tls) {
+      this.https = new HttpsListener({ host: cfg.server.host, port: tls.port, cert: tls.cert, key: tls.key, handler, logger: log, tune: tuneServer });
+      await this.https.start();
     }
     this.socketServer = createSocketServer(this, log);
     await listenSocket(this.socketServer, sock);
@@ -222,13 +234,13 @@ export class NodeAgent implements NodeApi {
 
   private async apply(cfg: ResolvedConfig): Promise<ReconcileResult> {
     const prev = this.server;
-    for (const key of ['http', 'host', 'rtmp', 'srt', 'runDir'] as const) {
+    for (const key of ['http', 'host', 'rtmp', 'srt', 'runDir', 'https'] as const) {
       if (JSON.stringify(prev[key]) !== JSON.stringify(cfg.server[key])) {
         this.logger.warn({ key, running: prev[key], configured: cfg.server[key] }, `server.${key} changed: restart the node to apply it`);
       }
     }
     // keep listeners and run dir of the running node; take the rest
-    this.server = { ...cfg.server, http: prev.http, host: prev.host, rtmp: prev.rtmp, srt: prev.srt, runDir: prev.runDir };
+    this.server = { ...cfg.server, http: prev.http, host: prev.host, rtmp: prev.rtmp, srt: prev.srt, runDir: prev.runDir, https: prev.https };
     this.auth.setUsers(cfg.auth.users);
     this.protection.apply(cfg);
     if (cfg.server.ffmpeg !== prev.ffmpeg) this.ffmpeg = await resolveFfmpegInfo(cfg.server.ffmpeg);
@@ -285,6 +297,7 @@ export class NodeAgent implements NodeApi {
       socket: nodePaths(this.server.runDir).sock,
       http: { host: this.server.host, port: this.server.http, url: `http://${host}:${this.server.http}/` },
       api_url: `http://${host}:${this.server.http}/api/v3/`,
+      https: this.server.https ? { port: this.server.https.port, url: `https://${host}:${this.server.https.port}/`, http_mode: this.server.https.httpMode, cert_reloads: this.https?.reloads ?? 0 } : null,
       rtmp: this.publish?.rtmpPort ?? null,
       srt: this.publish?.srtPort ?? null,
       streams_count: names.length,
@@ -358,6 +371,7 @@ export class NodeAgent implements NodeApi {
     await this.source?.close().catch(() => {});
     await this.publish?.close().catch(() => {});
     this.protection?.stop();
+    await this.https?.close().catch(() => {});
     if (this.supervisors) {
       if (stopSupervisors) await this.supervisors.stopAll();
       else this.supervisors.detachAll();

@@ -43,9 +43,12 @@ export interface HttpServerOptions {
   checkApi: (req: IncomingMessage) => GuardVerdict | undefined;
 }
 
-export function createHttpServer(opts: HttpServerOptions): Server {
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** The HTTP port's request handler (also served over TLS by auth/https.ts). */
+export function createHttpHandler(opts: HttpServerOptions): RequestHandler {
   const { node, auth, logger } = opts;
-  const server = http.createServer((req, res) => {
+  return (req, res) => {
     void (async () => {
       const { path, query } = splitUrl(req.url);
       if (path === API_PREFIX || path.startsWith(API_PREFIX + '/')) {
@@ -82,11 +85,20 @@ export function createHttpServer(opts: HttpServerOptions): Server {
       if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
       else res.destroy();
     });
-  });
+  };
+}
+
+export function createHttpServer(opts: HttpServerOptions, handler: RequestHandler = createHttpHandler(opts)): Server {
+  const server = http.createServer(handler);
+  tuneServer(server);
+  return server;
+}
+
+/** Timeouts shared by the HTTP and HTTPS listeners. */
+export function tuneServer(server: { keepAliveTimeout: number; headersTimeout: number; requestTimeout: number }): void {
   server.keepAliveTimeout = 15_000;
   server.headersTimeout = 20_000;
   server.requestTimeout = 0; // ingest/long downloads
-  return server;
 }
 
 export function listenTcp(server: Server, port: number, host: string): Promise<void> {
