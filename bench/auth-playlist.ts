@@ -111,7 +111,8 @@ async function main(): Promise<void> {
     const a = await fetch(urls.auth);
     const aBody = await a.text();
     if (a.status !== 200 || !aBody.includes('.ts?token=bench-token')) throw new Error(`authorized playlist: ${a.status} ${aBody.slice(0, 200)}`);
-    if ((await fetch(urls.auth.split('?')[0]!)).status !== 403) throw new Error('a request without the token must be refused');
+    // (another viewer: the same address and User-Agent without a token would join the session above)
+    if ((await fetch(urls.auth.split('?')[0]!, { headers: { 'user-agent': 'another-viewer' } })).status !== 403) throw new Error('a request without the token must be refused');
     if ((await fetch(urls.plain)).status !== 200) throw new Error('plain playlist');
 
     const tallies = { auth: { requests: 0, seconds: 0 }, plain: { requests: 0, seconds: 0 } };
