@@ -11,6 +11,7 @@ import { IpRules } from './ip-rules.js';
 import { PlayGate, type PlayVerdict } from './play-gate.js';
 import { PublishGate, type PublishVerdict } from './publish-gate.js';
 import { sessionDoc, type SessionDoc } from './sessions.js';
+import { HlsEncryption, loadOrCreateSecret } from './hls-encrypt.js';
 
 const WILDCARD_HOSTS = new Set(['', '0.0.0.0', '::', '[::]']);
 
@@ -28,6 +29,8 @@ export class Protection {
   readonly play: PlayGate;
   readonly publish: PublishGate;
   private apiRules = new IpRules(undefined, undefined);
+  /** set once a stream asks for hls.encrypt (the key secret is then read or created in run_dir) */
+  encryption: HlsEncryption | undefined;
 
   constructor(private readonly logger: Logger) {
     this.play = new PlayGate(logger);
@@ -44,6 +47,12 @@ export class Protection {
 
   stop(): void {
     this.play.stop();
+  }
+
+  /** Before streams with hls.encrypt are served: the node's key secret, from <run_dir>/hls-keys.secret. */
+  async prepare(cfg: ResolvedConfig): Promise<void> {
+    if (this.encryption || !Object.values(cfg.streams).some((s) => s.hls.encrypt)) return;
+    this.encryption = new HlsEncryption(await loadOrCreateSecret(cfg.server.runDir));
   }
 
   /** /api/v3 on the HTTP port: address rules, then the cross-site guard. undefined = go on. */

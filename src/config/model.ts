@@ -92,7 +92,7 @@ export interface ResolvedStream {
   root: string;
   dvr?: ResolvedDvr;
   push: ResolvedPush[];
-  hls: { segmentDurationMs: number; window: number };
+  hls: { segmentDurationMs: number; window: number; encrypt?: boolean; keyRotation?: number };
   auth: {
     publishPassword?: string;
     playToken: boolean;

@@ -188,6 +188,8 @@ export function resolveStream(
     hls: {
       segmentDurationMs: opt(s.hls?.segment_duration, parseDuration) ?? DEFAULTS.segmentDurationMs,
       window: s.hls?.window ?? DEFAULTS.window,
+      ...(s.hls?.encrypt !== undefined && { encrypt: s.hls.encrypt }),
+      ...(s.hls?.key_rotation !== undefined && { keyRotation: s.hls.key_rotation }),
     },
     auth: {
       publishPassword: s.auth?.publish_password ?? inputs.find((i) => i.publishPassword)?.publishPassword ?? cfg.auth?.publish_password,

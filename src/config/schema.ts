@@ -149,6 +149,8 @@ export const HlsSchema = z
   .strictObject({
     segment_duration: Duration().optional().describe('target segment duration (default 2s)'),
     window: z.number().int().min(2).max(100).optional().describe('segments in the live playlist (default 6)'),
+    encrypt: z.boolean().optional().describe('AES-128 encrypt live segments; the key URLs need the same authorization as the playlist'),
+    key_rotation: z.number().int().min(1).max(10000).optional().describe('hls.encrypt: a new key every this many segments (default 10)'),
   })
   .describe('HLS output');
 

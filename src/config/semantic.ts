@@ -160,6 +160,11 @@ export function semanticIssues(cfg: unknown, docOrGet: Document | (() => Documen
       });
     }
 
+    if (isObj(s.hls) && s.hls.encrypt === true && s.dvr !== undefined) {
+      add([...sp, 'hls', 'encrypt'], 'hls.encrypt with dvr is not supported yet (archive playlists carry no keys)', true);
+    }
+    if (isObj(s.hls) && s.hls.key_rotation !== undefined && s.hls.encrypt !== true) add([...sp, 'hls', 'key_rotation'], 'key_rotation applies only with hls.encrypt: true', true);
+
     const sa = s.auth;
     if (isObj(sa)) {
       for (const [a, b] of [['play_backend', 'on_play'], ['publish_backend', 'on_publish']] as const) {

@@ -159,10 +159,12 @@ export class NodeAgent implements NodeApi {
     this.auth.setUsers(cfg.auth.users);
     this.protection = new Protection(log.child({ part: 'auth' }));
     this.protection.apply(cfg);
+    await this.protection.prepare(cfg);
     this.ffmpeg = await resolveFfmpegInfo(cfg.server.ffmpeg);
     this.supervisors = new SupervisorManager({ runDir: cfg.server.runDir, logDir: cfg.server.logDir, server: cfg.server, ffmpeg: this.ffmpeg.path, logger: log });
 
     try {
+      const protection = this.protection;
       const mod = await import('./playback.js');
       this.playback = mod.createPlaybackHandler({
         getStream: (name) => this.resolved.streams[name],
@@ -170,6 +172,9 @@ export class NodeAgent implements NodeApi {
         dvr: await loadDvrHandler(),
         logger: log.child({ part: 'playback' }),
         authorize: (req, stream, query, proto) => this.protection.authorizePlay(req, stream, query, proto),
+        get encryption() {
+          return protection.encryption;
+        },
       });
     } catch (e) {
       log.error({ err: (e as Error).message }, 'playback handler unavailable');
@@ -243,6 +248,7 @@ export class NodeAgent implements NodeApi {
     this.server = { ...cfg.server, http: prev.http, host: prev.host, rtmp: prev.rtmp, srt: prev.srt, runDir: prev.runDir, https: prev.https };
     this.auth.setUsers(cfg.auth.users);
     this.protection.apply(cfg);
+    await this.protection.prepare({ ...cfg, server: this.server });
     if (cfg.server.ffmpeg !== prev.ffmpeg) this.ffmpeg = await resolveFfmpegInfo(cfg.server.ffmpeg);
     this.supervisors.setServer(this.server, this.ffmpeg.path);
     const changes = await this.supervisors.reconcile(enabledStreams(cfg));

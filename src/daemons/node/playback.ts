@@ -21,6 +21,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { createReadStream, open as openCb, fstat as fstatCb, close as closeCb } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { pipeline } from 'node:stream';
 import type { Logger } from '../../core/logger.js';
@@ -32,6 +33,7 @@ import { parseRange } from './http/range.js';
 import { FileCache, etagOf, type CachedFile } from './http/file-cache.js';
 import { CONTENT_TYPES } from './http/content-types.js';
 import { addQueryToPlaylist } from '../../auth/playlist-uris.js';
+import { KEY_NAME, type HlsEncryption } from '../../auth/hls-encrypt.js';
 
 /** What a DVR handler gets besides the request: the matched stream and the rest of the path. */
 export interface PlaybackContext {
@@ -62,6 +64,8 @@ export interface PlaybackOptions {
   segmentCacheMaxFileBytes?: number;
   /** directory holding embed.html (default: <package>/templates) */
   templatesDir?: string;
+  /** HLS AES-128 of streams with hls.encrypt (auth/hls-encrypt.ts) */
+  encryption?: HlsEncryption;
   /** play authorization and sessions (auth/protection.ts); `suffix` goes into playlist URIs */
   authorize?(req: IncomingMessage, stream: ResolvedStream, query: URLSearchParams, proto: string): Promise<{ ok: true; suffix?: string } | { ok: false; status: number; reason: string }>;
 }
@@ -170,17 +174,31 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
       if (first.startsWith('tracks-') && (n === 2 || n === 6)) {
         const rendition = first.slice(7);
         if (!stream.renditions.includes(rendition)) return notFound(res, `stream ${stream.name} has no rendition ${rendition}`, method);
+        const enc = opts.encryption?.enabled(stream) ? opts.encryption : undefined;
         if (n === 2) {
+          const keyMatch = enc ? KEY_NAME.exec(restParts[1]!) : null;
+          if (keyMatch) {
+            if (preflightOrReject(req, res, method)) return true;
+            const key = enc!.key(stream, rendition, Number(keyMatch[1]));
+            res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': key.length, 'Cache-Control': 'private, max-age=3600', 'Access-Control-Allow-Origin': '*' });
+            res.end(method === 'HEAD' ? undefined : key);
+            return true;
+          }
           if (restParts[1] !== 'index.m3u8' && restParts[1] !== 'mono.m3u8') return notFound(res, 'not found', method);
           if (preflightOrReject(req, res, method)) return true;
+          const plain = rewrite;
+          const withKeys = enc ? (b: Buffer) => (plain ? plain(enc.playlist(stream, b)) : enc.playlist(stream, b)) : plain;
           await serveSmall(req, res, playlists, fixed(first, () => safeJoin(root, rendition, 'index.m3u8')), M3U8, PLAYLIST_CACHE_CONTROL,
-            `rendition ${rendition} of ${stream.name} has no live playlist yet`, rewrite);
+            `rendition ${rendition} of ${stream.name} has no live playlist yet`, withKeys);
           return true;
         }
         for (let i = 0; i < 5; i++) if (!SEGMENT_PARTS[i]!.test(restParts[i + 1]!)) return notFound(res, 'not found', method);
         if (preflightOrReject(req, res, method)) return true;
         const file = safeJoin(root, rendition, restParts[1]!, restParts[2]!, restParts[3]!, restParts[4]!, restParts[5]!);
-        await serveSegment(req, res, file);
+        if (enc) {
+          const name = restParts.slice(1).join('/');
+          await serveSegment(req, res, file, (body) => enc.segment(stream, rendition, name, body));
+        } else await serveSegment(req, res, file);
         return true;
       }
       if (opts.dvr) {
@@ -214,11 +232,21 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
     sendCached(req, res, e, rewrite ? rewrite(e.body) : e.body, type, cacheControl, false);
   }
 
-  async function serveSegment(req: IncomingMessage, res: ServerResponse, file: string): Promise<void> {
+  async function serveSegment(req: IncomingMessage, res: ServerResponse, file: string, transform?: (body: Buffer) => Buffer): Promise<void> {
     let e = segments.peek(file);
     if (e === undefined) e = await segments.load(file);
     if (e === null) {
       notFound(res, 'no such segment', req.method);
+      return;
+    }
+    if (transform) {
+      // encrypted: the whole body is needed (larger segments are read once, not streamed)
+      const body = e.body ?? (await readFile(file).catch(() => null));
+      if (body === null) {
+        notFound(res, 'no such segment', req.method);
+        return;
+      }
+      sendCached(req, res, e, transform(body), TS, SEGMENT_CACHE_CONTROL, false);
       return;
     }
     if (e.body === null) {
