@@ -10,6 +10,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import httpMod from 'node:http';
 import net from 'node:net';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { fakeStream, publishStream, sleep, startNode, tempDir, waitFor } from '../helpers/index.js';
 
 interface Asked {
@@ -174,6 +176,17 @@ test('play backend: token, verdicts, parameters, X-AuthDuration, X-UserId, X-Max
 
   // the node logged its verdicts and keeps running
   assert.equal((await node.api('GET', '/api/v3/streams')).status, 200);
+  const log = await waitFor(async () => {
+    const text = await readFile(path.join(dir, 'data', 'node.log'), 'utf8');
+    return /no answer within 1000 ms/.test(text) ? text : undefined;
+  }, { message: 'verdicts in node.log' });
+  const verdicts = log.split('\n').filter((l) => /"msg":"play (allowed|denied)"/.test(l)).map((l) => JSON.parse(l) as { verdict: string; by: string; reason: string; stream: string });
+  assert.ok(verdicts.some((v) => v.verdict === 'deny' && v.by === 'play_token' && v.stream === 'live'));
+  assert.ok(verdicts.some((v) => v.verdict === 'deny' && v.by === 'backend' && /answered 403/.test(v.reason)));
+  assert.ok(verdicts.some((v) => v.verdict === 'allow' && v.by === 'backend' && v.stream === 'live'));
+  assert.ok(verdicts.some((v) => v.verdict === 'deny' && v.by === 'backend' && /backend failed \(ECONNREFUSED\)/.test(v.reason)));
+  assert.ok(verdicts.some((v) => v.verdict === 'deny' && v.by === 'ip'));
+  assert.ok(verdicts.some((v) => v.verdict === 'deny' && v.by === 'max_sessions'));
 });
 
 test('backend failures: garbage answers deny; fail_open allows; node-wide max_sessions and allow_ips/deny_ips', { timeout: 120_000 }, async (t) => {
