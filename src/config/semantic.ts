@@ -160,8 +160,12 @@ export function semanticIssues(cfg: unknown, docOrGet: Document | (() => Documen
       });
     }
 
-    if (isObj(s.hls) && s.hls.encrypt === true && s.dvr !== undefined) {
-      add([...sp, 'hls', 'encrypt'], 'hls.encrypt with dvr is not supported yet (archive playlists carry no keys)', true);
+    // templates count: the stream's effective hls.encrypt and dvr (its own keys win)
+    const tpls = Object.values(isObj(cfg.templates) ? cfg.templates : {}).filter((tp): tp is Obj => isObj(tp) && (Array.isArray(tp.prefix) ? tp.prefix : [tp.prefix]).some((p) => typeof p === 'string' && p !== '' && name.startsWith(p)));
+    const encrypt = isObj(s.hls) && s.hls.encrypt !== undefined ? s.hls.encrypt : tpls.reduce<unknown>((v, tp) => (isObj(tp.hls) && tp.hls.encrypt !== undefined ? tp.hls.encrypt : v), undefined);
+    const hasDvr = s.dvr !== undefined || tpls.some((tp) => tp.dvr !== undefined);
+    if (encrypt === true && hasDvr) {
+      add(isObj(s.hls) && s.hls.encrypt !== undefined ? [...sp, 'hls', 'encrypt'] : ['streams', name], 'hls.encrypt with dvr is not supported yet (archive playlists carry no keys)', isObj(s.hls) && s.hls.encrypt !== undefined);
     }
     if (isObj(s.hls) && s.hls.key_rotation !== undefined && s.hls.encrypt !== true) add([...sp, 'hls', 'key_rotation'], 'key_rotation applies only with hls.encrypt: true', true);
 

@@ -90,9 +90,13 @@ test('hls.encrypt: keys rotated, segments decrypt to TS, ffprobe and Chromium pl
 
   // encrypt with a DVR, key_rotation without encrypt: refused by validate
   const bad = await tempDir(t);
-  const { configFile } = await writeConfig({ dir: bad, streams: { a: fakeStream({ hls: { encrypt: true }, dvr: { path: './dvr' } }), b: fakeStream({ hls: { key_rotation: 3 } }) } });
+  const { configFile } = await writeConfig({
+    dir: bad,
+    streams: { a: fakeStream({ hls: { encrypt: true }, dvr: { path: './dvr' } }), b: fakeStream({ hls: { key_rotation: 3 } }), 'rec/c': fakeStream({ hls: { encrypt: true } }) },
+    extra: { templates: { rec: { prefix: 'rec/', dvr: { path: './dvr' } } } },
+  });
   const v = await runCli(['validate', configFile]);
   assert.equal(v.code, 1);
-  assert.match(v.stderr, /hls\.encrypt with dvr is not supported yet/);
+  assert.equal(v.stderr.match(/hls\.encrypt with dvr is not supported yet/g)?.length, 2, 'the stream\'s own dvr and a template\'s: ' + v.stderr);
   assert.match(v.stderr, /key_rotation applies only with hls\.encrypt: true/);
 });
