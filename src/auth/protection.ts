@@ -71,6 +71,11 @@ export class Protection {
     return this.publish.check(stream, o);
   }
 
+  /** A publisher went live: re-ask its backend every X-AuthDuration; `kick` on a deny. Returns stop. */
+  watchPublisher(streamName: string, kick: (reason: string) => void): () => void {
+    return this.publish.watch(streamName, kick);
+  }
+
   listSessions(name?: string): { sessions: SessionDoc[]; estimated_count: number } {
     const now = Date.now();
     const sessions = this.play.sessions.list(name).map((s) => sessionDoc(s, now));

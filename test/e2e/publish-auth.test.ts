@@ -26,6 +26,12 @@ test('publish backend: RTMP and SRT publishers allowed or denied by the backend;
   const backend = httpMod.createServer((req, res) => {
     const q = Object.fromEntries(new URL(req.url ?? '/', 'http://x').searchParams);
     asked.push(q);
+    if (q.token === 'brief') {
+      // allowed for 2 s, then withdrawn on the re-check
+      if (q.request_number === '1') res.writeHead(200, { 'X-AuthDuration': '2' }).end();
+      else res.writeHead(403).end();
+      return;
+    }
     res.writeHead(q.token === 'letmein' ? 200 : 403).end();
   });
   await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
@@ -43,6 +49,7 @@ test('publish backend: RTMP and SRT publishers allowed or denied by the backend;
       srtok: publishStream(),
       srtno: publishStream(),
       down: publishStream({ auth: { on_publish: 'http://127.0.0.1:1/publish' } }),
+      brief: publishStream(),
     },
     extra: { auth: { publish_backend: url, play_backend_timeout: '1s' } },
   });
@@ -76,4 +83,15 @@ test('publish backend: RTMP and SRT publishers allowed or denied by the backend;
   assert.equal(byName('srtok')[0]!.token, 'letmein');
   assert.ok(byName('srtno').length >= 1 && byName('srtno').every((q) => q.token === 'nope'));
   assert.equal(byName('down').length, 0, 'the stream\'s own on_publish (down) was asked, not the node\'s');
+
+  // re-asked every X-AuthDuration while publishing: a withdrawn allow disconnects the publisher
+  const t0 = Date.now();
+  const brief = publisher(t, `rtmp://127.0.0.1:${rtmp}/live/brief?token=brief`, 'flv', 60);
+  await waitFor(async () => (await node.stream('brief')).stats.alive, { timeoutMs: 40_000, message: 'brief alive' });
+  await brief.exited;
+  assert.ok(Date.now() - t0 < 45_000, 'disconnected long before its 60 s of media');
+  const briefAsked = byName('brief');
+  assert.ok(briefAsked.length >= 2, JSON.stringify(briefAsked));
+  assert.equal(briefAsked[1]!.request_type, 'update_session');
+  assert.equal(briefAsked[1]!.session_id, briefAsked[0]!.session_id);
 });

@@ -204,6 +204,7 @@ export class NodeAgent implements NodeApi {
       ffmpeg: () => this.ffmpeg.path,
       logger: log,
       publishBackend: (stream, o) => this.protection.authorizePublish(stream, o),
+      watchPublisher: (stream, kick) => this.protection.watchPublisher(stream, kick),
     });
 
     const desired = enabledStreams(cfg);

@@ -22,6 +22,8 @@ export interface PublishContext {
   logger: Logger;
   /** the publish backend (auth/protection.ts), asked after authorizePublish allowed */
   publishBackend?: (stream: ResolvedStream, o: { proto: 'rtmp' | 'srt'; ip: string; token?: string }) => Promise<{ ok: true } | { ok: false; reason: string }>;
+  /** while a publisher is live: `kick` it when the publish backend withdraws its allow; returns stop */
+  watchPublisher?: (stream: string, kick: (reason: string) => void) => () => void;
 }
 
 /** authorizePublish, then the publish backend when there is one. */
@@ -69,7 +71,15 @@ export async function startPublishListeners(ctx: PublishContext): Promise<Publis
     const sock = ctx.ingestSocket(name);
     if (!sock) throw new Error(`stream "${name}" has no running supervisor`);
     log.info({ stream: name, remote }, 'publisher connected: piping into the supervisor');
-    await ingestInto(sock, ts);
+    const unwatch = ctx.watchPublisher?.(name, (reason) => {
+      log.warn({ stream: name, remote, reason }, 'publisher disconnected: the publish backend denied it on a re-check');
+      ts.destroy(new Error(reason));
+    });
+    try {
+      await ingestInto(sock, ts);
+    } finally {
+      unwatch?.();
+    }
     log.info({ stream: name, remote }, 'publisher gone');
   };
 
