@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import httpMod from 'node:http';
+import { chromium } from 'playwright-core';
 import { signToken } from '../../src/auth/securetoken.js';
 import { fakeStream, publishStream, startNode, tempDir, waitFor } from '../helpers/index.js';
 
@@ -61,6 +62,27 @@ test('signed links: flux auth sign, valid / expired / wrong IP / other stream / 
   const plain = await node.cli(['auth', 'sign', 'tv']);
   assert.equal(plain.code, 0);
   assert.match(plain.stdout.trim(), /^http:\/\/\S+\/tv\/index\.m3u8\?token=\S+$/);
+
+  // the player page passes its token on: Chromium plays the protected stream with hls.js
+  const browser = await chromium.launch({
+    executablePath: process.env.FLUX_CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
+  });
+  t.after(() => browser.close());
+  const page = await browser.newPage({ viewport: { width: 320, height: 240 } });
+  const refused: string[] = [];
+  page.on('response', (r) => {
+    if (r.status() === 403) refused.push(r.url());
+  });
+  await page.goto(`${base}/tv/embed.html?token=${encodeURIComponent(link.token)}`);
+  await waitFor(async () => {
+    const s = (await page.evaluate(`(() => { const p = window.fluxPlayer; return { t: p.video.currentTime, fatal: p.fatal }; })()`)) as { t: number; fatal: string | null };
+    if (s.fatal) throw new Error(`player failed: ${s.fatal}`);
+    return s.t > 2;
+  }, { timeoutMs: 40_000, intervalMs: 250, message: 'Chromium playing the signed stream' });
+  assert.deepEqual(refused, []);
+  await browser.close();
 
   // expired (beyond the 30 s skew) and not yet valid
   const now = Math.floor(Date.now() / 1000);
