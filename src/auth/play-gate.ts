@@ -42,11 +42,27 @@ export class PlayGate {
   private node: NodePolicy = { rules: new IpRules(undefined, undefined), timeoutMs: DEFAULTS.playBackendTimeoutMs, cacheMs: DEFAULTS.playCacheMs, failOpen: false };
   private readonly streamRules = new WeakMap<ResolvedStream, IpRules>();
 
+  private readonly refresh: NodeJS.Timeout;
+
   constructor(private readonly logger: Logger) {
     this.sessions = new SessionTable(DEFAULTS.sessionTimeoutMs, (s, why) =>
       this.logger.info({ session: s.id, stream: s.stream, ip: s.ip, why, requests: s.requests, user_id: s.userId }, 'play session closed'),
     );
     this.sessions.start();
+    // re-ask the backend every X-AuthDuration while a session lives, requests or not
+    this.refresh = setInterval(() => {
+      const now = Date.now();
+      for (const s of this.sessions.list()) if (s.verdict === 'allow' && s.until <= now && s.streamRef && !s.checking) void this.recheck(s, s.streamRef, now);
+    }, 500);
+    this.refresh.unref();
+  }
+
+  /** One check at a time per session; concurrent requests wait for the same one. */
+  private recheck(s: PlaySession, stream: ResolvedStream, now: number): Promise<void> {
+    s.checking ??= this.check(s, stream, now).finally(() => {
+      s.checking = undefined;
+    });
+    return s.checking;
   }
 
   apply(cfg: ResolvedConfig): void {
@@ -66,6 +82,7 @@ export class PlayGate {
   }
 
   stop(): void {
+    clearInterval(this.refresh);
     this.sessions.stop();
   }
 
@@ -119,12 +136,12 @@ export class PlayGate {
     }
     s.lastSeen = now;
     s.requests++;
-    if (s.verdict === 'pending' || s.until <= now) {
-      s.checking ??= this.check(s, stream, now).finally(() => {
-        s!.checking = undefined;
-      });
-      await s.checking;
-    }
+    s.streamRef = stream;
+    if (s.verdict === 'pending' || (s.until <= now && s.verdict === 'deny')) await this.recheck(s, stream, now);
+    // an allowed session whose verdict ran out is asked about again in the background (refresh
+    // timer, or here when a request comes first): its viewer is not held up every X-AuthDuration;
+    // a deny applies from the next request
+    else if (s.until <= now) void this.recheck(s, stream, now);
     if (s.verdict === 'allow') return { ok: true, session: s, suffix: this.isProtected(stream) ? s.suffix : undefined };
     return { ok: false, status: 403, reason: s.reason ?? 'denied' };
   }

@@ -29,6 +29,8 @@ export interface PlaySession {
   maxSessions?: number;
   /** a check in progress: concurrent requests of the session wait for it */
   checking?: Promise<void>;
+  /** the stream as of the session's last request (for re-checks between requests) */
+  streamRef?: import('../config/model.js').ResolvedStream;
   /** what playlists of this session carry in their URIs */
   suffix: string;
   keys: string[];

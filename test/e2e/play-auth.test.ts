@@ -29,6 +29,7 @@ async function startBackend(t: { after(fn: () => unknown): void }): Promise<{ ur
     const token = u.searchParams.get('token');
     if (token === 'good') res.writeHead(200, { 'X-AuthDuration': '30', 'X-UserId': 'user-1' });
     else if (token === 'short') res.writeHead(200, { 'X-AuthDuration': '1' });
+    else if (token === 'flip') res.writeHead(u.searchParams.get('request_number') === '1' ? 200 : 403, { 'X-AuthDuration': '1' });
     else if (token === 'max1') res.writeHead(200, { 'X-AuthDuration': '30', 'X-Max-Sessions': '1' });
     else if (token === 'moved') res.writeHead(302, { location: 'http://127.0.0.1:1/' });
     else res.writeHead(403);
@@ -139,15 +140,21 @@ test('play backend: token, verdicts, parameters, X-AuthDuration, X-UserId, X-Max
   assert.equal((await get(port, '/alias/index.m3u8?token=moved')).status, 403);
   assert.equal((await get(port, '/alias/index.m3u8')).status, 403, 'no token: the backend denies');
 
-  // --- X-AuthDuration: 1 → asked again, as update_session
+  // --- X-AuthDuration: 1 → asked again while the session lives (in the background: requests are not held up)
   assert.equal((await get(port, '/alias/index.m3u8?token=short')).status, 404);
   await sleep(1300);
+  const t1 = Date.now();
   assert.equal((await get(port, '/alias/index.m3u8?token=short')).status, 404);
-  const short = askedFor('short');
-  assert.equal(short.length, 2);
+  assert.ok(Date.now() - t1 < 500, 'served on the running verdict');
+  const short = await waitFor(() => (askedFor('short').length >= 2 ? askedFor('short') : undefined), { message: 'short re-asked' });
   assert.equal(short[1]!.q.request_type, 'update_session');
   assert.equal(short[1]!.q.request_number, '2');
   assert.equal(short[1]!.q.session_id, short[0]!.q.session_id);
+
+  // --- an allow withdrawn on the re-ask: the session's next request is refused
+  assert.equal((await get(port, '/alias/index.m3u8?token=flip')).status, 404);
+  await waitFor(async () => (await get(port, '/alias/index.m3u8?token=flip')).status === 403, { timeoutMs: 10_000, message: 'flip refused after the re-ask' });
+  assert.equal(askedFor('flip')[1]!.q.request_type, 'update_session');
 
   // --- X-Max-Sessions: 1 → a second viewer with the same token is refused
   assert.equal((await get(port, '/alias/index.m3u8?token=max1')).status, 404);
