@@ -63,8 +63,12 @@ export function askBackend(url: string, params: Record<string, string | number |
         maxSessions: intHeader(h['x-max-sessions'], 1e9),
         userId: typeof h['x-userid'] === 'string' ? h['x-userid'].slice(0, 256) : undefined,
       };
-      // the verdict is in the status line and headers: do not wait for a slow body
+      // the verdict is in the status line and headers: do not wait for a slow body, and do not let
+      // one that never ends hold a pooled socket
       res.resume();
+      const drain = setTimeout(() => res.destroy(), timeoutMs);
+      drain.unref();
+      res.on('close', () => clearTimeout(drain));
       finish({ ok: true, answer });
     });
     const timer = setTimeout(() => {
