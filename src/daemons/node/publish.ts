@@ -5,6 +5,7 @@
  * into the stream's supervisor with `POST /ingest` on its socket.
  */
 import type { Readable } from 'node:stream';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { socketRequest } from '../../client/socket-http.js';
 import type { Logger } from '../../core/logger.js';
 import type { ResolvedServer, ResolvedStream } from '../../config/model.js';
@@ -42,6 +43,14 @@ export interface PublishListeners {
 
 export type Verdict = { ok: true; name: string } | { ok: false; reason: string };
 
+/** Constant-time comparison of a given secret with the expected one (digests: lengths may differ). */
+function secretEquals(given: string | undefined, expected: string): boolean {
+  if (given === undefined) return false;
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
 /** Can `name` (with `key`) be published? */
 export function authorizePublish(ctx: Pick<PublishContext, 'getStream'>, name: string, key: string | undefined): Verdict {
   const problem = streamNameProblem(name);
@@ -51,7 +60,7 @@ export function authorizePublish(ctx: Pick<PublishContext, 'getStream'>, name: s
   if (s.disabled) return { ok: false, reason: `stream "${name}" is disabled` };
   if (!s.inputs.some((i) => i.scheme === 'publish')) return { ok: false, reason: `stream "${name}" has no publish:// input` };
   const password = s.auth.publishPassword;
-  if (password && key !== password) return { ok: false, reason: `wrong or missing publish key for "${name}"` };
+  if (password && !secretEquals(key, password)) return { ok: false, reason: `wrong or missing publish key for "${name}"` };
   return { ok: true, name };
 }
 
