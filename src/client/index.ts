@@ -11,6 +11,26 @@ import type { ConfigValidation, InputMonitorDoc, NodeInfoDoc, PositionedError, R
 export { locateNode, configFileFor } from '../protocol/locate.js';
 export type { StreamStatsDoc, StreamDoc, StreamList, InputMonitorDoc, NodeInfoDoc, PositionedError, ConfigValidation, ReloadResult, StreamFfmpegDoc } from '../protocol/api.js';
 
+/** GET /api/v3/sessions (Flussonic's shape) */
+export interface SessionList {
+  sessions: {
+    id: string;
+    name: string;
+    ip: string;
+    proto: string;
+    token: string | null;
+    user_id: string | null;
+    type: 'play';
+    opened_at: number;
+    updated_at: number;
+    duration: number;
+    requests: number;
+    user_agent: string | null;
+    referer: string | null;
+  }[];
+  estimated_count: number;
+}
+
 export interface ClientOptions {
   socketPath: string;
   /** per-request timeout, ms (default 15 s) */
@@ -107,6 +127,14 @@ export class FluxClient {
 
   stopNode(opts: { keepStreams?: boolean } = {}): Promise<{ stopping: true }> {
     return this.request('POST', '/api/v3/node/stop', { keep_streams: !!opts.keepStreams });
+  }
+
+  listSessions(opts: { name?: string } = {}): Promise<SessionList> {
+    return this.request('GET', '/api/v3/sessions' + (opts.name ? `?name=${encodeURIComponent(opts.name)}` : ''));
+  }
+
+  killSession(id: string): Promise<void> {
+    return this.request('DELETE', `/api/v3/sessions/${encodeURIComponent(id)}`);
   }
 
   /** Let the process exit promptly (closes the pooled socket connection). */

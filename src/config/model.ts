@@ -94,13 +94,18 @@ export interface ResolvedStream {
   root: string;
   dvr?: ResolvedDvr;
   push: ResolvedPush[];
-  hls: { segmentDurationMs: number; window: number };
+  hls: { segmentDurationMs: number; window: number; encrypt?: boolean; keyRotation?: number };
   auth: {
     publishPassword?: string;
     playToken: boolean;
     secureLink: boolean;
-    /** stream override of auth.play_backend */
+    /** stream override of auth.play_backend (play_backend or on_play) */
     playBackend?: string;
+    /** stream override of auth.securetoken */
+    securetoken?: string;
+    maxSessions?: number;
+    /** stream override of auth.publish_backend (publish_backend or on_publish) */
+    publishBackend?: string;
     allowIps?: string[];
     denyIps?: string[];
   };
@@ -119,6 +124,10 @@ export interface ResolvedServer {
   logLevel: string;
   ffmpeg?: string;
   ffprobe?: string;
+  /** extra Host names the API answers to (server.names) */
+  names?: string[];
+  /** TLS listener (server.https); cert and key absolute */
+  https?: { port: number; cert: string; key: string; httpMode: 'serve' | 'redirect' | 'off' };
 }
 
 export interface ResolvedStorage {
@@ -147,6 +156,12 @@ export interface ResolvedConfig {
     playDefault?: 'allow' | 'deny';
     allowIps?: string[];
     denyIps?: string[];
+    /** backend failures allow (fail_open: true, or play_default: allow) */
+    failOpen?: boolean;
+    publishBackend?: string;
+    sessionTimeoutMs?: number;
+    apiAllowIps?: string[];
+    apiDenyIps?: string[];
   };
   events: {
     sinks: { url: string; only?: string[]; except?: string[] }[];
@@ -176,6 +191,7 @@ export const DEFAULTS = {
   pushRetryDelayMs: 2000,
   playBackendTimeoutMs: 3000,
   playCacheMs: 30_000,
+  sessionTimeoutMs: 60_000,
   clusterKeyPrefix: '/flux/',
   clusterLeaseTtlMs: 10_000,
 } as const;

@@ -59,7 +59,7 @@ export const InputSchema = z
     source_timeout: Duration().optional().describe('no media for this long → fail over to the next input (default 5s)'),
     return_after: Duration().optional().describe('a better input must stay healthy this long before it takes over again (default 10s)'),
     connect_timeout: Duration().optional().describe('pulled sources: give up connecting after this long (default: source_timeout)'),
-    title: z.string().optional().describe('a label for this input in status output'),
+    title: z.string().optional().describe('a label for this input (kept in the config, echoed by the API)'),
     headers: z.record(z.string(), z.string()).optional().describe('http/hls/tshttp: extra request headers'),
     user_agent: z.string().optional().describe('http/hls/tshttp/rtsp: User-Agent header'),
     rtsp_transport: z.enum(['tcp', 'udp']).optional().describe('rtsp://: RTP transport (default tcp)'),
@@ -151,6 +151,8 @@ export const HlsSchema = z
   .strictObject({
     segment_duration: Duration().optional().describe('target segment duration (default 2s)'),
     window: z.number().int().min(2).max(100).optional().describe('segments in the live playlist (default 6)'),
+    encrypt: z.boolean().optional().describe('AES-128 encrypt live segments; the key URLs need the same authorization as the playlist'),
+    key_rotation: z.number().int().min(1).max(10000).optional().describe('hls.encrypt: a new key every this many segments (default 10)'),
   })
   .describe('HLS output');
 
@@ -158,8 +160,13 @@ export const StreamAuthSchema = z
   .strictObject({
     publish_password: z.string().optional().describe('key publishers must give (overrides auth.publish_password)'),
     play_token: z.boolean().optional().describe('players must present a token accepted by auth.play_backend'),
-    secure_link: z.boolean().optional().describe('players must present a signed link (auth.secure_link_key)'),
+    secure_link: z.boolean().optional().describe('players must present a link signed with auth.securetoken'),
     play_backend: HttpUrl().optional().describe('HTTP backend asked to allow each play session (overrides auth.play_backend)'),
+    on_play: HttpUrl().optional().describe('Flussonic\'s name for play_backend'),
+    securetoken: z.string().min(8).optional().describe('secret of signed play links for this stream (overrides auth.securetoken)'),
+    max_sessions: z.number().int().min(1).optional().describe('cap on concurrent play sessions of this stream'),
+    publish_backend: HttpUrl().optional().describe('HTTP backend asked to allow each RTMP/SRT publisher (overrides auth.publish_backend)'),
+    on_publish: HttpUrl().optional().describe('Flussonic\'s name for publish_backend'),
     allow_ips: z.array(Cidr()).optional().describe('only these addresses may play'),
     deny_ips: z.array(Cidr()).optional().describe('these addresses may not play'),
   })
@@ -195,6 +202,15 @@ export const StorageSchema = z
   })
   .describe('a named DVR storage');
 
+export const HttpsSchema = z
+  .strictObject({
+    port: Port().describe('HTTPS port: playback and /api/v3 over TLS'),
+    cert: z.string().min(1).describe('PEM certificate (chain) file, relative to the config file; re-read when it changes'),
+    key: z.string().min(1).describe('PEM private key file, relative to the config file; re-read when it changes'),
+    http_mode: z.enum(['serve', 'redirect', 'off']).optional().describe('plain HTTP on server.http: serve (default), redirect to HTTPS (308), or off'),
+  })
+  .describe('TLS listener for playback and the API');
+
 export const ServerSchema = z
   .strictObject({
     http: Port().optional().describe('playback + /api/v3 (default 8080)'),
@@ -207,6 +223,8 @@ export const ServerSchema = z
     log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).optional().describe('daemon log level (default info)'),
     ffmpeg: z.string().optional().describe('ffmpeg binary (default: $FLUX_FFMPEG, then PATH)'),
     ffprobe: z.string().optional().describe('ffprobe binary (default: next to ffmpeg, then PATH)'),
+    https: HttpsSchema.optional(),
+    names: z.array(z.string().min(1)).optional().describe('host names this node is reached by (the API refuses other Host names: DNS rebinding guard)'),
   })
   .describe('ports, directories and binaries of this node');
 
@@ -223,10 +241,18 @@ export const AuthSchema = z
     users: z.array(ApiUserSchema).optional().describe('API users; when set, /api/v3 on the HTTP port requires Basic auth'),
     publish_password: z.string().optional().describe('default key publishers must give'),
     play_backend: HttpUrl().optional().describe('HTTP backend asked to allow each play session'),
+    on_play: HttpUrl().optional().describe('Flussonic\'s name for play_backend'),
+    fail_open: z.boolean().optional().describe('allow play/publish when the backend times out or is down (default false: deny)'),
+    publish_backend: HttpUrl().optional().describe('HTTP backend asked to allow each RTMP/SRT publisher'),
+    on_publish: HttpUrl().optional().describe('Flussonic\'s name for publish_backend'),
+    session_timeout: Duration().optional().describe('a play session with no request for this long is closed (default 60s)'),
+    securetoken: z.string().min(8).optional().describe('secret of signed play links (Flussonic securetoken) for streams with secure_link: true'),
+    api_allow_ips: z.array(Cidr()).optional().describe('only these addresses may use /api/v3 on the HTTP port'),
+    api_deny_ips: z.array(Cidr()).optional().describe('these addresses may not use /api/v3 on the HTTP port'),
     play_backend_timeout: Duration().optional().describe('how long to wait for the play backend (default 3s)'),
     play_cache: Duration().optional().describe('remember a backend decision this long (default 30s)'),
-    play_default: z.enum(['allow', 'deny']).optional().describe('decision when the backend is unreachable (default deny)'),
-    secure_link_key: z.string().min(8).optional().describe('secret for signed play links (8+ characters)'),
+    play_default: z.enum(['allow', 'deny']).optional().describe('decision when the backend is unreachable (default deny); allow = fail_open: true'),
+    secure_link_key: z.string().min(8).optional().describe('older name of securetoken (8+ characters)'),
     max_sessions: z.number().int().min(1).optional().describe('cap on concurrent play sessions'),
     allow_ips: z.array(Cidr()).optional().describe('only these addresses may play any stream'),
     deny_ips: z.array(Cidr()).optional().describe('these addresses may not play'),

@@ -20,6 +20,7 @@ import { isMulticast } from '../core/net.js';
 import { nodeAt, findKeyNode, formatPath } from './yaml-pos.js';
 import { DEFAULTS } from './model.js';
 import { schemeOf } from './resolve.js';
+import { unsupportedKeys } from './unsupported.js';
 
 export interface SemanticIssue {
   offset: number | undefined;
@@ -74,6 +75,11 @@ export function semanticIssues(cfg: unknown, docOrGet: Document | (() => Documen
   if (typeof rtmp === 'number') tcp.push(['rtmp', rtmp]);
   if (typeof http === 'number' && typeof rtmp === 'number' && http === rtmp) {
     add(['server', srv.rtmp === undefined ? 'http' : 'rtmp'], `server.rtmp port ${rtmp} is already used by server.http`);
+  }
+  const tls = isObj(srv.https) ? srv.https : undefined;
+  if (tls && typeof tls.port === 'number') {
+    const clash = tcp.find(([, p]) => p === tls.port);
+    if (clash) add(['server', 'https', 'port'], `server.https port ${tls.port} is already used by server.${clash[0]}`);
   }
   if (typeof srv.srt === 'number') udp.push({ host: '', port: srv.srt, where: 'server.srt', path: ['server', 'srt'] });
 
@@ -156,16 +162,33 @@ export function semanticIssues(cfg: unknown, docOrGet: Document | (() => Documen
       });
     }
 
+    // templates count: the stream's effective hls.encrypt and dvr (its own keys win)
+    const tpls = Object.values(isObj(cfg.templates) ? cfg.templates : {}).filter((tp): tp is Obj => isObj(tp) && (Array.isArray(tp.prefix) ? tp.prefix : [tp.prefix]).some((p) => typeof p === 'string' && p !== '' && name.startsWith(p)));
+    const encrypt = isObj(s.hls) && s.hls.encrypt !== undefined ? s.hls.encrypt : tpls.reduce<unknown>((v, tp) => (isObj(tp.hls) && tp.hls.encrypt !== undefined ? tp.hls.encrypt : v), undefined);
+    const hasDvr = s.dvr !== undefined || tpls.some((tp) => tp.dvr !== undefined);
+    if (encrypt === true && hasDvr) {
+      add(isObj(s.hls) && s.hls.encrypt !== undefined ? [...sp, 'hls', 'encrypt'] : ['streams', name], 'hls.encrypt with dvr is not supported yet (archive playlists carry no keys)', isObj(s.hls) && s.hls.encrypt !== undefined);
+    }
+    if (isObj(s.hls) && s.hls.key_rotation !== undefined && s.hls.encrypt !== true) add([...sp, 'hls', 'key_rotation'], 'key_rotation applies only with hls.encrypt: true', true);
+
     const sa = s.auth;
     if (isObj(sa)) {
-      if (sa.play_token === true && sa.play_backend === undefined && auth.play_backend === undefined) {
+      for (const [a, b] of [['play_backend', 'on_play'], ['publish_backend', 'on_publish']] as const) {
+        if (sa[a] !== undefined && sa[b] !== undefined) add([...sp, 'auth', b], `give ${a} or its alias ${b}, not both`, true);
+      }
+      if (sa.play_token === true && sa.play_backend === undefined && sa.on_play === undefined && auth.play_backend === undefined && auth.on_play === undefined) {
         add([...sp, 'auth', 'play_token'], 'play_token needs a play backend: set auth.play_backend (or this stream\'s auth.play_backend)', true);
       }
-      if (sa.secure_link === true && auth.secure_link_key === undefined) {
-        add([...sp, 'auth', 'secure_link'], 'secure_link needs auth.secure_link_key', true);
+      if (sa.secure_link === true && auth.secure_link_key === undefined && auth.securetoken === undefined && sa.securetoken === undefined) {
+        add([...sp, 'auth', 'secure_link'], 'secure_link needs a secret: auth.securetoken (or this stream\'s auth.securetoken)', true);
       }
     }
   }
+
+  for (const [a, b] of [['play_backend', 'on_play'], ['publish_backend', 'on_publish'], ['securetoken', 'secure_link_key']] as const) {
+    if (auth[a] !== undefined && auth[b] !== undefined) add(['auth', b], `give ${a} or its alias ${b}, not both`, true);
+  }
+  if (auth.fail_open !== undefined && auth.play_default !== undefined) add(['auth', 'play_default'], 'give fail_open or the older play_default, not both', true);
 
   // UDP listener conflicts, reported at the later one (grouped by port: linear in the number of listeners)
   const byPort = new Map<number, Listener[]>();
@@ -192,5 +215,6 @@ export function semanticIssues(cfg: unknown, docOrGet: Document | (() => Documen
       add(['templates', tname, 'dvr', 'storage'], `unknown dvr storage "${t.dvr.storage}"${storageNames.length ? ` (defined: ${storageNames.join(', ')})` : ' (no storages defined under top-level dvr:)'}`);
     }
   }
+  for (const u of unsupportedKeys(cfg)) add(u.path, u.message, true);
   return out;
 }

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { hashPassword } from '../../src/daemons/node/auth.js';
+import { hashPassword } from '../../src/auth/password.js';
 import { REPO_ROOT, fakeStream, http, publishStream, startNode, tempDir, waitFor } from '../helpers/index.js';
 
 const CHROMIUM = process.env.FLUX_CHROMIUM ?? '/usr/bin/chromium';

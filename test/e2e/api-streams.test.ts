@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { hashPassword } from '../../src/daemons/node/auth.js';
+import { hashPassword } from '../../src/auth/password.js';
 import { http, pidAlive, publishStream, startNode, tempDir, waitFor } from '../helpers/index.js';
 
 test('control API: streams CRUD, validation, auth; stream commands', { timeout: 120_000 }, async (t) => {

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { stringify } from 'yaml';
-import { hashPassword } from '../../src/daemons/node/auth.js';
+import { hashPassword } from '../../src/auth/password.js';
 import { http, pidAlive, publishStream, sleep, startNode, tempDir, waitFor } from '../helpers/index.js';
 
 test('an emptied or stream-less config is held, auth never drops, node reload --force applies it', { timeout: 180_000 }, async (t) => {

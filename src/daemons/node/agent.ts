@@ -20,8 +20,12 @@ import { socketAnswers } from '../../protocol/socket-http.js';
 import { ConfigSource } from './config-source.js';
 import { SupervisorManager, type ReconcileResult, type SupervisorStatus, type SupervisorView } from './supervisors.js';
 import type { NodeApi } from './api.js';
-import { BasicAuthenticator } from './auth.js';
-import { closeServer, createHttpServer, createSocketServer, listenSocket, listenTcp, type PlaybackFn } from './listeners.js';
+import { BasicAuthenticator } from '../../auth/password.js';
+import { Protection } from '../../auth/protection.js';
+import type { SessionsApi } from './api.js';
+import type { IncomingMessage } from 'node:http';
+import { HttpsListener, redirectToHttps } from '../../auth/https.js';
+import { closeServer, createHttpHandler, tuneServer, createHttpServer, createSocketServer, listenSocket, listenTcp, type PlaybackFn } from './listeners.js';
 import { commandLine, isAlive, readPidFile, sleep, unlinkQuiet } from '../../protocol/proc.js';
 import { resolveFfmpegInfo, type FfmpegInfo } from './ffmpeg-info.js';
 import { startPublishListeners, type PublishListeners } from './publish.js';
@@ -99,7 +103,9 @@ export class NodeAgent implements NodeApi {
   private source!: ConfigSource;
   private supervisors!: SupervisorManager;
   private auth = new BasicAuthenticator([]);
+  private protection!: Protection;
   private httpServer: Server | undefined;
+  private https: HttpsListener | undefined;
   private socketServer: Server | undefined;
   private publish: PublishListeners | undefined;
   private playback: PlaybackFn | undefined;
@@ -161,6 +167,9 @@ export class NodeAgent implements NodeApi {
     }
     this.apiUsers = cfg.auth.users;
     this.auth.setUsers(cfg.auth.users);
+    this.protection = new Protection(log.child({ part: 'auth' }));
+    this.protection.apply(cfg);
+    await this.protection.prepare(cfg);
     this.ffmpeg = await resolveFfmpegInfo(cfg.server.ffmpeg);
     this.supervisors = new SupervisorManager({ runDir: cfg.server.runDir, logDir: cfg.server.logDir, server: cfg.server, ffmpeg: this.ffmpeg.path, logger: log });
     this.observe = new Observability({
@@ -175,6 +184,7 @@ export class NodeAgent implements NodeApi {
     });
 
     try {
+      const protection = this.protection;
       const mod = await import('./playback.js');
       const { withLiveRoot } = await import('./live-root.js');
       this.playback = mod.createPlaybackHandler({
@@ -183,16 +193,29 @@ export class NodeAgent implements NodeApi {
         listStreams: () => Object.keys(this.resolved.streams),
         dvr: await loadDvrHandler(),
         logger: log.child({ part: 'playback' }),
+        authorize: (req, stream, query, proto) => this.protection.authorizePlay(req, stream, query, proto),
+        get encryption() {
+          return protection.encryption;
+        },
       });
     } catch (e) {
       log.error({ err: (e as Error).message }, 'playback handler unavailable');
     }
 
-    this.httpServer = createHttpServer({ node: this, auth: this.auth, logger: log, playback: () => this.playback, onPlay: (req) => this.observe?.playRequest(req) });
-    try {
-      await listenTcp(this.httpServer, cfg.server.http, cfg.server.host);
-    } catch (e) {
-      throw new InputError(`cannot listen on HTTP ${cfg.server.host}:${cfg.server.http}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e, code: 'E_LISTEN' });
+    const httpOpts = { node: this, auth: this.auth, logger: log, playback: () => this.playback, checkApi: (req: IncomingMessage) => this.protection.checkApi(req), onPlay: (req: IncomingMessage) => this.observe?.playRequest(req) };
+    const handler = createHttpHandler(httpOpts);
+    const tls = cfg.server.https;
+    if (tls?.httpMode !== 'off') {
+      this.httpServer = createHttpServer(httpOpts, tls?.httpMode === 'redirect' ? redirectToHttps(tls.port) : handler);
+      try {
+        await listenTcp(this.httpServer, cfg.server.http, cfg.server.host);
+      } catch (e) {
+        throw new InputError(`cannot listen on HTTP ${cfg.server.host}:${cfg.server.http}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e, code: 'E_LISTEN' });
+      }
+    }
+    if (tls) {
+      this.https = new HttpsListener({ host: cfg.server.host, port: tls.port, cert: tls.cert, key: tls.key, handler, logger: log, tune: tuneServer });
+      await this.https.start();
     }
     this.socketServer = createSocketServer(this, log);
     await listenSocket(this.socketServer, sock);
@@ -202,6 +225,8 @@ export class NodeAgent implements NodeApi {
       ingestSocket: (name) => (this.supervisors.get(name) ? this.supervisors.paths(name).sock : undefined),
       ffmpeg: () => this.ffmpeg.path,
       logger: log,
+      publishBackend: (stream, o) => this.protection.authorizePublish(stream, o),
+      watchPublisher: (stream, kick) => this.protection.watchPublisher(stream, kick),
     });
 
     this.observe.start(cfg.events.sinks);
@@ -238,17 +263,19 @@ export class NodeAgent implements NodeApi {
 
   private async apply(cfg: ResolvedConfig): Promise<ReconcileResult> {
     const prev = this.server;
-    for (const key of ['http', 'host', 'rtmp', 'srt', 'runDir'] as const) {
+    for (const key of ['http', 'host', 'rtmp', 'srt', 'runDir', 'https'] as const) {
       if (JSON.stringify(prev[key]) !== JSON.stringify(cfg.server[key])) {
         this.logger.warn({ key, running: prev[key], configured: cfg.server[key] }, `server.${key} changed: restart the node to apply it`);
       }
     }
     // keep listeners and run dir of the running node; take the rest
-    this.server = { ...cfg.server, http: prev.http, host: prev.host, rtmp: prev.rtmp, srt: prev.srt, runDir: prev.runDir };
+    this.server = { ...cfg.server, http: prev.http, host: prev.host, rtmp: prev.rtmp, srt: prev.srt, runDir: prev.runDir, https: prev.https };
     const api = keptApiUsers(this.apiUsers, cfg.auth.users);
     if (api.kept) this.logger.warn({ users: api.users.length }, 'auth.users is gone from the config: the running node keeps its API users (restart the node to turn API auth off)');
     this.apiUsers = api.users;
     this.auth.setUsers(api.users);
+    this.protection.apply(cfg);
+    await this.protection.prepare({ ...cfg, server: this.server });
     if (cfg.server.ffmpeg !== prev.ffmpeg) this.ffmpeg = await resolveFfmpegInfo(cfg.server.ffmpeg);
     this.supervisors.setServer(this.server, this.ffmpeg.path);
     this.observe?.configure(cfg.events.sinks);
@@ -308,6 +335,10 @@ export class NodeAgent implements NodeApi {
     });
   }
 
+  sessions(): SessionsApi {
+    return this.protection;
+  }
+
   async info(): Promise<Record<string, unknown>> {
     const cfg = this.resolved;
     const names = Object.keys(cfg.streams);
@@ -328,6 +359,7 @@ export class NodeAgent implements NodeApi {
       socket: nodePaths(this.server.runDir).sock,
       http: { host: this.server.host, port: this.server.http, url: `http://${host}:${this.server.http}/` },
       api_url: `http://${host}:${this.server.http}/api/v3/`,
+      https: this.server.https ? { port: this.server.https.port, url: `https://${host}:${this.server.https.port}/`, http_mode: this.server.https.httpMode, cert_reloads: this.https?.reloads ?? 0 } : null,
       rtmp: this.publish?.rtmpPort ?? null,
       srt: this.publish?.srtPort ?? null,
       streams_count: names.length,
@@ -416,6 +448,8 @@ export class NodeAgent implements NodeApi {
     await this.watcher?.close().catch(() => {});
     await this.source?.close().catch(() => {});
     await this.publish?.close().catch(() => {});
+    this.protection?.stop();
+    await this.https?.close().catch(() => {});
     if (this.supervisors) {
       if (stopSupervisors) await this.supervisors.stopAll();
       else this.supervisors.detachAll();

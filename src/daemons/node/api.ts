@@ -16,6 +16,8 @@
  *                                          | 409 (an empty/stream-less file held as suspect; ?force=true applies it)
  *   GET    /api/v3/events                  recent events; ?follow=true: NDJSON, kept open (src/events/http.ts)
  *   GET    /api/v3/metrics (also /metrics)  Prometheus text format (src/events/metrics.ts)
+ *   GET    /api/v3/sessions[?name=STREAM]  play sessions {sessions, estimated_count}
+ *   DELETE /api/v3/sessions/ID             close a session; its next request gets 403 → 204
  * NAME may contain `/`; names with `..` (or otherwise unsafe) are refused with 400 everywhere.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -54,6 +56,13 @@ export interface NodeApi {
   metrics?(): Promise<{ contentType: string; text: string }>;
   /** play sessions of a stream seen in the last 30 s */
   onlineClients?(name: string): number;
+  /** play sessions (auth/protection.ts) */
+  sessions?(): SessionsApi;
+}
+
+export interface SessionsApi {
+  listSessions(name?: string): { sessions: unknown[]; estimated_count: number };
+  killSession(id: string): boolean;
 }
 
 class HttpError extends Error {
@@ -185,6 +194,18 @@ async function route(req: IncomingMessage, res: ServerResponse, node: NodeApi, p
       return sendJson(res, 204, null);
     }
     throw new HttpError(405, `${method} not allowed on /streams/NAME`);
+  }
+  if (p === '/sessions' || p.startsWith('/sessions/')) {
+    const sessions = node.sessions?.();
+    if (!sessions) throw new HttpError(404, 'sessions are not tracked here');
+    if (p === '/sessions') {
+      if (method !== 'GET') throw new HttpError(405, `${method} not allowed on /sessions`);
+      return sendJson(res, 200, sessions.listSessions(query.get('name') ?? undefined));
+    }
+    if (method !== 'DELETE') throw new HttpError(405, `${method} not allowed on /sessions/ID`);
+    const id = decodeSegments(p.slice('/sessions/'.length)).join('/');
+    if (!sessions.killSession(id)) throw new HttpError(404, `session "${id}" not found`);
+    return sendJson(res, 204, null);
   }
   if (p === '/node') {
     if (method !== 'GET') throw new HttpError(405, `${method} not allowed on /node`);

@@ -8,9 +8,11 @@ import http, { type IncomingMessage, type ServerResponse, type Server } from 'no
 import { chmod } from 'node:fs/promises';
 import type { Logger } from '../../core/logger.js';
 import { handleApi, sendJson, API_PREFIX, type NodeApi } from './api.js';
-import { isLoopback, type BasicAuthenticator } from './auth.js';
+import { isLoopback, type BasicAuthenticator } from '../../auth/password.js';
+import type { GuardVerdict } from '../../auth/api-guard.js';
 import { unlinkQuiet } from '../../protocol/proc.js';
 import { serveAdmin } from '../../ui/admin.js';
+import { HEADERS_TIMEOUT_MS, SERVER_OPTIONS } from '../../core/http-server-options.js';
 
 export type PlaybackFn = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 
@@ -39,29 +41,38 @@ export interface HttpServerOptions {
   auth: BasicAuthenticator;
   logger: Logger;
   playback: () => PlaybackFn | undefined;
+  /** address rules and the cross-site guard (auth/protection.ts); undefined = go on */
+  checkApi: (req: IncomingMessage) => GuardVerdict | undefined;
   /** every playback request (play sessions, online clients) */
   onPlay?: (req: IncomingMessage) => void;
 }
 
-/** A client must have sent its whole request head within this (slow-header clients are cut). */
-export const HEADERS_TIMEOUT_MS = 20_000;
+export { HEADERS_TIMEOUT_MS } from '../../core/http-server-options.js';
 
-export function createHttpServer(opts: HttpServerOptions): Server {
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** The HTTP port's request handler (also served over TLS by auth/https.ts). */
+export function createHttpHandler(opts: HttpServerOptions): RequestHandler {
   const { node, auth, logger } = opts;
-  // Node enforces headersTimeout only when it sweeps its connection list, every
-  // connectionsCheckingInterval (default 30 s): a slow-header client then stays up to 50 s.
-  // Sweeping every second closes it within a second of the timeout (the sweep is a cheap walk).
-  const server = http.createServer({ connectionsCheckingInterval: 1000, headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: 0 }, (req, res) => {
+  return (req, res) => {
     void (async () => {
       const { path, query } = splitUrl(req.url);
       // /metrics and /admin/ sit behind the API's guard: they show what the API shows
       const observe = path === '/metrics' || path === '/admin' || path.startsWith('/admin/');
       if (path === API_PREFIX || path.startsWith(API_PREFIX + '/') || observe) {
-        if (auth.enabled) {
-          const user = await auth.authenticate(req.headers.authorization);
+        const refused = opts.checkApi(req);
+        if (refused) return sendJson(res, refused.status, { error: refused.error });
+        // credentials, when sent, must be right, even from loopback with no users configured
+        if (auth.enabled || req.headers.authorization !== undefined) {
+          const r = await auth.check(req.headers.authorization, req.socket.remoteAddress);
+          if (r.retryAfterS) {
+            res.setHeader('retry-after', String(r.retryAfterS));
+            return sendJson(res, 429, { error: `too many failed logins from this address: retry in ${r.retryAfterS}s` });
+          }
+          const user = r.user;
           if (!user) {
             res.setHeader('www-authenticate', 'Basic realm="flux", charset="UTF-8"');
-            return sendJson(res, 401, { error: 'authentication required' });
+            return sendJson(res, 401, { error: auth.enabled ? 'authentication required' : 'bad credentials: no API users are configured (auth.users)' });
           }
           if (user.role === 'read' && req.method !== 'GET' && req.method !== 'HEAD') {
             return sendJson(res, 403, { error: `user "${user.name}" has the read role` });
@@ -84,11 +95,20 @@ export function createHttpServer(opts: HttpServerOptions): Server {
       if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
       else res.destroy();
     });
-  });
+  };
+}
+
+export function createHttpServer(opts: HttpServerOptions, handler: RequestHandler = createHttpHandler(opts)): Server {
+  const server = http.createServer(SERVER_OPTIONS, handler);
+  tuneServer(server);
+  return server;
+}
+
+/** Timeouts shared by the HTTP and HTTPS listeners. */
+export function tuneServer(server: { keepAliveTimeout: number; headersTimeout: number; requestTimeout: number }): void {
   server.keepAliveTimeout = 15_000;
   server.headersTimeout = HEADERS_TIMEOUT_MS;
   server.requestTimeout = 0; // ingest/long downloads
-  return server;
 }
 
 export function listenTcp(server: Server, port: number, host: string): Promise<void> {

@@ -21,6 +21,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { createReadStream, open as openCb, fstat as fstatCb, close as closeCb } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { pipeline } from 'node:stream';
 import type { Logger } from '../../core/logger.js';
@@ -32,6 +33,8 @@ import { parseRequestPath } from './http/request-path.js';
 import { parseRange } from './http/range.js';
 import { FileCache, etagOf, type CachedFile } from './http/file-cache.js';
 import { CONTENT_TYPES } from './http/content-types.js';
+import { addQueryToPlaylist } from '../../auth/playlist-uris.js';
+import { KEY_NAME, type HlsEncryption } from '../../auth/hls-encrypt.js';
 
 /** What a DVR handler gets besides the request: the matched stream and the rest of the path. */
 export interface PlaybackContext {
@@ -62,6 +65,10 @@ export interface PlaybackOptions {
   segmentCacheMaxFileBytes?: number;
   /** directory holding embed.html (default: <package>/templates) */
   templatesDir?: string;
+  /** HLS AES-128 of streams with hls.encrypt (auth/hls-encrypt.ts) */
+  encryption?: HlsEncryption;
+  /** play authorization and sessions (auth/protection.ts); `suffix` goes into playlist URIs */
+  authorize?(req: IncomingMessage, stream: ResolvedStream, query: URLSearchParams, proto: string): Promise<{ ok: true; suffix?: string } | { ok: false; status: number; reason: string }>;
 }
 
 /** Resolves true when it answered the request; false = not a playback URL (the caller routes on / 404s). */
@@ -141,11 +148,21 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
       const n = restParts.length;
       const fixed = fixedPaths(stream);
       const first = restParts[0]!;
+      let rewrite: ((body: Buffer) => Buffer) | undefined;
+      if (opts.authorize && first !== 'embed.html' && method !== 'OPTIONS') {
+        const v = await opts.authorize(req, stream, new URLSearchParams(parsed.query), protoOf(restParts[n - 1]!));
+        if (!v.ok) {
+          sendText(res, v.status, v.reason, method === 'HEAD');
+          return true;
+        }
+        const suffix = v.suffix;
+        if (suffix) rewrite = (body) => addQueryToPlaylist(body, suffix);
+      }
 
       if (n === 1 && first === 'index.m3u8') {
         if (preflightOrReject(req, res, method)) return true;
         await serveSmall(req, res, playlists, fixed('index.m3u8', () => safeJoin(root, 'index.m3u8')), M3U8, PLAYLIST_CACHE_CONTROL,
-          `stream ${stream.name} has no master playlist yet (no segment written)`);
+          `stream ${stream.name} has no master playlist yet (no segment written)`, rewrite);
         return true;
       }
       if (n === 1 && first === 'embed.html') {
@@ -156,17 +173,31 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
       if (first.startsWith('tracks-') && (n === 2 || n === 6)) {
         const rendition = first.slice(7);
         if (!stream.renditions.includes(rendition)) return notFound(res, `stream ${stream.name} has no rendition ${rendition}`, method);
+        const enc = opts.encryption?.enabled(stream) ? opts.encryption : undefined;
         if (n === 2) {
+          const keyMatch = enc ? KEY_NAME.exec(restParts[1]!) : null;
+          if (keyMatch) {
+            if (preflightOrReject(req, res, method)) return true;
+            const key = enc!.key(stream, rendition, Number(keyMatch[1]));
+            res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': key.length, 'Cache-Control': 'private, max-age=3600', 'Access-Control-Allow-Origin': '*' });
+            res.end(method === 'HEAD' ? undefined : key);
+            return true;
+          }
           if (restParts[1] !== 'index.m3u8' && restParts[1] !== 'mono.m3u8') return notFound(res, 'not found', method);
           if (preflightOrReject(req, res, method)) return true;
+          const plain = rewrite;
+          const withKeys = enc ? (b: Buffer) => (plain ? plain(enc.playlist(stream, b)) : enc.playlist(stream, b)) : plain;
           await serveSmall(req, res, playlists, fixed(first, () => safeJoin(root, rendition, 'index.m3u8')), M3U8, PLAYLIST_CACHE_CONTROL,
-            `rendition ${rendition} of ${stream.name} has no live playlist yet`);
+            `rendition ${rendition} of ${stream.name} has no live playlist yet`, withKeys);
           return true;
         }
         if (!isSegmentPathParts(restParts.slice(1, 6))) return notFound(res, 'not found', method);
         if (preflightOrReject(req, res, method)) return true;
         const file = safeJoin(root, rendition, restParts[1]!, restParts[2]!, restParts[3]!, restParts[4]!, restParts[5]!);
-        await serveSegment(req, res, file);
+        if (enc) {
+          const name = restParts.slice(1).join('/');
+          await serveSegment(req, res, file, (body) => enc.segment(stream, rendition, name, body));
+        } else await serveSegment(req, res, file);
         return true;
       }
       if (opts.dvr) {
@@ -185,7 +216,7 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
     }
   };
 
-  async function serveSmall(req: IncomingMessage, res: ServerResponse, cache: FileCache, file: string, type: string, cacheControl: string, missing: string): Promise<void> {
+  async function serveSmall(req: IncomingMessage, res: ServerResponse, cache: FileCache, file: string, type: string, cacheControl: string, missing: string, rewrite?: (body: Buffer) => Buffer): Promise<void> {
     let e = cache.peek(file);
     if (e === undefined) e = await cache.load(file);
     if (e === null) {
@@ -197,14 +228,24 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
       await streamFromDisk(req, res, file, type, cacheControl);
       return;
     }
-    sendCached(req, res, e, e.body, type, cacheControl, false);
+    sendCached(req, res, e, rewrite ? rewrite(e.body) : e.body, type, cacheControl, false);
   }
 
-  async function serveSegment(req: IncomingMessage, res: ServerResponse, file: string): Promise<void> {
+  async function serveSegment(req: IncomingMessage, res: ServerResponse, file: string, transform?: (body: Buffer) => Buffer): Promise<void> {
     let e = segments.peek(file);
     if (e === undefined) e = await segments.load(file);
     if (e === null) {
       notFound(res, 'no such segment', req.method);
+      return;
+    }
+    if (transform) {
+      // encrypted: the whole body is needed (larger segments are read once, not streamed)
+      const body = e.body ?? (await readFile(file).catch(() => null));
+      if (body === null) {
+        notFound(res, 'no such segment', req.method);
+        return;
+      }
+      sendCached(req, res, e, transform(body), TS, SEGMENT_CACHE_CONTROL, false);
       return;
     }
     if (e.body === null) {
@@ -443,6 +484,15 @@ function sendText(res: ServerResponse, status: number, text: string, head: boole
     'Access-Control-Allow-Origin': '*',
   });
   res.end(head ? undefined : body);
+}
+
+/** Session protocol name (Flussonic's `proto`) from the last path segment. */
+function protoOf(last: string): string {
+  if (last.endsWith('.m3u8') || last.endsWith('.ts') || last.endsWith('.aac')) return 'hls';
+  if (last.endsWith('.mpd') || last.endsWith('.m4s')) return 'dash';
+  if (last.endsWith('.mp4')) return 'mp4';
+  if (last === 'mpegts') return 'mpegts';
+  return 'http';
 }
 
 function escapeHtml(s: string): string {

@@ -5,6 +5,7 @@
  * into the stream's supervisor with `POST /ingest` on its socket.
  */
 import type { Readable } from 'node:stream';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { socketRequest } from '../../protocol/socket-http.js';
 import type { Logger } from '../../core/logger.js';
 import type { ResolvedServer, ResolvedStream } from '../../config/model.js';
@@ -20,6 +21,18 @@ export interface PublishContext {
   ingestSocket: (name: string) => string | undefined;
   ffmpeg: () => string;
   logger: Logger;
+  /** the publish backend (auth/protection.ts), asked after authorizePublish allowed */
+  publishBackend?: (stream: ResolvedStream, o: { proto: 'rtmp' | 'srt'; ip: string; token?: string }) => Promise<{ ok: true } | { ok: false; reason: string }>;
+  /** while a publisher is live: `kick` it when the publish backend withdraws its allow; returns stop */
+  watchPublisher?: (stream: string, kick: (reason: string) => void) => () => void;
+}
+
+/** authorizePublish, then the publish backend when there is one. */
+async function authorizeWithBackend(ctx: PublishContext, name: string, key: string | undefined, proto: 'rtmp' | 'srt', ip: string): Promise<Verdict> {
+  const v = authorizePublish(ctx, name, key);
+  if (!v.ok || !ctx.publishBackend) return v;
+  const b = await ctx.publishBackend(ctx.getStream(name)!, { proto, ip, token: key });
+  return b.ok ? v : { ok: false, reason: b.reason };
 }
 
 export interface PublishListeners {
@@ -30,6 +43,14 @@ export interface PublishListeners {
 
 export type Verdict = { ok: true; name: string } | { ok: false; reason: string };
 
+/** Constant-time comparison of a given secret with the expected one (digests: lengths may differ). */
+function secretEquals(given: string | undefined, expected: string): boolean {
+  if (given === undefined) return false;
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
 /** Can `name` (with `key`) be published? */
 export function authorizePublish(ctx: Pick<PublishContext, 'getStream'>, name: string, key: string | undefined): Verdict {
   const problem = streamNameProblem(name);
@@ -39,7 +60,7 @@ export function authorizePublish(ctx: Pick<PublishContext, 'getStream'>, name: s
   if (s.disabled) return { ok: false, reason: `stream "${name}" is disabled` };
   if (!s.inputs.some((i) => i.scheme === 'publish')) return { ok: false, reason: `stream "${name}" has no publish:// input` };
   const password = s.auth.publishPassword;
-  if (password && key !== password) return { ok: false, reason: `wrong or missing publish key for "${name}"` };
+  if (password && !secretEquals(key, password)) return { ok: false, reason: `wrong or missing publish key for "${name}"` };
   return { ok: true, name };
 }
 
@@ -59,7 +80,15 @@ export async function startPublishListeners(ctx: PublishContext): Promise<Publis
     const sock = ctx.ingestSocket(name);
     if (!sock) throw new Error(`stream "${name}" has no running supervisor`);
     log.info({ stream: name, remote }, 'publisher connected: piping into the supervisor');
-    await ingestInto(sock, ts);
+    const unwatch = ctx.watchPublisher?.(name, (reason) => {
+      log.warn({ stream: name, remote, reason }, 'publisher disconnected: the publish backend denied it on a re-check');
+      ts.destroy(new Error(reason));
+    });
+    try {
+      await ingestInto(sock, ts);
+    } finally {
+      unwatch?.();
+    }
     log.info({ stream: name, remote }, 'publisher gone');
   };
 
@@ -75,7 +104,7 @@ export async function startPublishListeners(ctx: PublishContext): Promise<Publis
       host: ctx.server.host,
       port: ctx.server.srt,
       ffmpeg: ctx.ffmpeg,
-      authorize: (req) => authorizePublish(ctx, req.name, req.key),
+      authorize: (req) => authorizeWithBackend(ctx, req.name, req.key, 'srt', req.remote.replace(/:\d+$/, '')),
       ingest,
       logger: log.child({ part: 'srt' }),
     });
@@ -106,12 +135,12 @@ async function startRtmp(
       host: ctx.server.host,
       port: ctx.server.rtmp as number,
       logger: ctx.logger.child({ part: 'rtmp' }),
-      authorize: (req) => {
+      authorize: async (req) => {
         const key = req.params.key ?? req.params.password ?? req.params.token;
         let last: Verdict = { ok: false, reason: `no stream matches rtmp app "${req.app}" name "${req.name}"` };
         for (const name of rtmpStreamCandidates(req.app, req.name)) {
           if (!ctx.getStream(name)) continue;
-          last = authorizePublish(ctx, name, key);
+          last = await authorizeWithBackend(ctx, name, key, 'rtmp', req.remoteAddress);
           if (last.ok) return { ok: true, stream: name };
           break;
         }

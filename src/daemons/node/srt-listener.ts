@@ -25,12 +25,14 @@ export interface SrtPublishRequest {
   remote: string;
 }
 
+type SrtVerdict = { ok: true; name: string } | { ok: false; reason: string };
+
 export interface SrtListenerOptions {
   host: string;
   port: number;
   ffmpeg: () => string;
-  /** the stream name to publish into, or a reason to refuse */
-  authorize: (req: SrtPublishRequest) => { ok: true; name: string } | { ok: false; reason: string };
+  /** the stream name to publish into, or a reason to refuse (may be asynchronous: a publish backend) */
+  authorize: (req: SrtPublishRequest) => SrtVerdict | Promise<SrtVerdict>;
   /** pipe a publisher's TS into the stream; resolves when the publisher is gone */
   ingest: (name: string, ts: Readable, remote: string) => Promise<void>;
   logger: Logger;
@@ -118,6 +120,8 @@ interface Relay {
   name: string | undefined;
   lastAt: number;
   closed: boolean;
+  /** an asynchronous authorization is under way: handshakes are dropped (the caller repeats them) */
+  checking?: boolean;
 }
 
 export class SrtPublishListener {
@@ -168,6 +172,7 @@ export class SrtPublishListener {
     }
     relay.lastAt = Date.now();
     if (relay.name === undefined && handshakeType(msg) === -1) {
+      if (relay.checking) return;
       const sid = streamIdOf(msg);
       if (!this.admit(relay, sid)) return;
     }
@@ -185,7 +190,22 @@ export class SrtPublishListener {
       this.closeRelay(relay, `Stream ID ${JSON.stringify(sid)} asks to ${parsed.mode}: this port only accepts publishers`);
       return false;
     }
-    const verdict = this.opts.authorize({ streamId: sid, name: parsed.name, key: parsed.key, remote });
+    const answer = this.opts.authorize({ streamId: sid, name: parsed.name, key: parsed.key, remote });
+    if (answer instanceof Promise) {
+      // drop this handshake; once allowed, the caller's next (repeated) one goes through
+      relay.checking = true;
+      answer
+        .catch((e: Error) => ({ ok: false as const, reason: `authorization failed: ${e.message}` }))
+        .then((v) => {
+          relay.checking = false;
+          if (!relay.closed) this.accept(relay, v, remote);
+        });
+      return false;
+    }
+    return this.accept(relay, answer, remote);
+  }
+
+  private accept(relay: Relay, verdict: SrtVerdict, remote: string): boolean {
     if (!verdict.ok) {
       this.closeRelay(relay, verdict.reason);
       return false;

@@ -60,7 +60,6 @@ test('units are normalized, templates applied by prefix, storages and inputs res
   assert.deepEqual(door.hls, { segmentDurationMs: 4000, window: 5 });
   assert.deepEqual(door.auth.allowIps, ['10.0.0.0/8', '2001:db8::/32']);
   assert.equal(door.inputs[0]!.rtspTransport, 'tcp');
-  assert.equal(door.inputs[0]!.connectTimeoutMs, 3000);
   assert.equal(door.inputs[1]!.srtMode, 'caller');
   assert.equal(door.inputs[1]!.srtLatencyMs, 200);
   assert.equal(c.streams['cctv/yard']!.dvr!.root, '/srv/dvr/cctv/yard');
@@ -70,8 +69,6 @@ test('units are normalized, templates applied by prefix, storages and inputs res
   assert.equal(ch.inputs[2]!.srtMode, 'listener');
   assert.equal(ch.inputs[3]!.sourceTimeoutMs, 10_000);
   assert.equal(ch.inputs[3]!.returnAfterMs, 30_000);
-  assert.equal(ch.inputs[0]!.multicastSource, '192.0.2.100');
-  assert.equal(ch.inputs[0]!.program, 2);
   const tr = ch.transcoder!;
   assert.equal(tr.hw, 'nvenc');
   assert.equal(tr.fallback, 'cpu');

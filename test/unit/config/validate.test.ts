@@ -133,7 +133,7 @@ test('auth references: play_token needs a play backend, secure_link needs a key'
   const got = lines(text);
   assert.equal(got.length, 2);
   assert.match(got[0]!, /^4:13: play_token needs a play backend/);
-  assert.match(got[1]!, /^4:31: secure_link needs auth\.secure_link_key/);
+  assert.match(got[1]!, /^4:31: secure_link needs a secret: auth\.securetoken/);
   assert.deepEqual(lines(text + 'auth: { play_backend: "http://127.0.0.1:1/a", secure_link_key: "0123456789" }\n'), []);
 });
 

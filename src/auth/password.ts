@@ -1,10 +1,12 @@
 /**
  * API users: scrypt password hashes in the form `scrypt$N$r$p$saltB64$hashB64`, and HTTP Basic auth.
  * Verification is constant-time; successful verifications are cached briefly (scrypt is slow on
- * purpose, the API should not be).
+ * purpose, the API should not be). Verifications run one at a time (they share the libuv thread
+ * pool with playback's file I/O) and failures are throttled per client address (throttle.ts).
  */
 import { scrypt as scryptCb, randomBytes, timingSafeEqual, createHash, type ScryptOptions } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { FailureThrottle, Semaphore, type ThrottleOptions } from './throttle.js';
 
 const scrypt = (pw: string | Buffer, salt: Buffer, len: number, opts: ScryptOptions) =>
   new Promise<Buffer>((resolve, reject) => scryptCb(pw, salt, len, opts, (err, key) => (err ? reject(err) : resolve(key))));
@@ -42,11 +44,14 @@ export async function hashPassword(password: string, opts: Partial<{ N: number; 
   return `scrypt$${N}$${r}$${p}$${salt.toString('base64')}$${key.toString('base64')}`;
 }
 
+/** One scrypt verification at a time in this process: the rest wait here, not in the thread pool. */
+const verifyGate = new Semaphore(1);
+
 /** Constant-time check of a password against a stored hash. A malformed hash never matches. */
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const h = parsePasswordHash(stored);
   if (!h) return false;
-  const key = await scrypt(password.normalize('NFC'), h.salt, h.hash.length, { N: h.N, r: h.r, p: h.p, maxmem: 256 * h.N * h.r + 1024 * 1024 });
+  const key = await verifyGate.run(() => scrypt(password.normalize('NFC'), h.salt, h.hash.length, { N: h.N, r: h.r, p: h.p, maxmem: 256 * h.N * h.r + 1024 * 1024 }));
   return timingSafeEqual(key, h.hash);
 }
 
@@ -69,10 +74,21 @@ export function parseBasicAuth(header: string | undefined): { user: string; pass
 
 const CACHE_MS = 5 * 60_000;
 
+export interface AuthResult {
+  user?: ApiUser;
+  /** set when the address is over its failure budget: seconds to wait */
+  retryAfterS?: number;
+}
+
+const DUMMY_HASH = `scrypt$${SCRYPT_DEFAULTS.N}$8$1$${'A'.repeat(22)}$${'A'.repeat(43)}=`;
+
 /** Authenticates Basic credentials against a user list (replaceable on config reload). */
 export class BasicAuthenticator {
   private cache = new Map<string, number>();
-  constructor(private users: ApiUser[]) {}
+  private readonly throttle: FailureThrottle;
+  constructor(private users: ApiUser[], throttle: ThrottleOptions = {}) {
+    this.throttle = new FailureThrottle(throttle);
+  }
 
   setUsers(users: ApiUser[]): void {
     this.users = users;
@@ -85,21 +101,36 @@ export class BasicAuthenticator {
 
   /** The authenticated user, or undefined. */
   async authenticate(header: string | undefined): Promise<ApiUser | undefined> {
+    return (await this.check(header, undefined)).user;
+  }
+
+  /**
+   * Like authenticate(), throttled per client address: a recently verified credential answers at
+   * once; otherwise an address over its failure budget gets `retryAfterS` and no scrypt runs.
+   */
+  async check(header: string | undefined, address: string | undefined): Promise<AuthResult> {
     const cred = parseBasicAuth(header);
-    if (!cred) return undefined;
+    if (!cred) return {};
     const user = this.users.find((u) => u.name === cred.user);
-    if (!user) {
-      // spend comparable time on unknown users
-      await verifyPassword(cred.password, `scrypt$${SCRYPT_DEFAULTS.N}$8$1$${'A'.repeat(22)}$${'A'.repeat(43)}=`).catch(() => false);
-      return undefined;
+    const key = user && createHash('sha256').update(`${user.name}\0${cred.password}\0${user.passwordHash}`).digest('base64');
+    if (key) {
+      const until = this.cache.get(key);
+      if (until && until > Date.now()) return { user: user! };
     }
-    const key = createHash('sha256').update(`${user.name}\0${cred.password}\0${user.passwordHash}`).digest('base64');
-    const until = this.cache.get(key);
-    if (until && until > Date.now()) return user;
-    if (!(await verifyPassword(cred.password, user.passwordHash))) return undefined;
+    const addr = address ?? '';
+    const wait = this.throttle.begin(addr);
+    if (wait > 0) return { retryAfterS: wait };
+    let ok = false;
+    try {
+      // unknown users cost a comparable verification, so timing does not reveal user names
+      ok = (await verifyPassword(cred.password, user?.passwordHash ?? DUMMY_HASH).catch(() => false)) && user !== undefined;
+    } finally {
+      this.throttle.done(addr, ok);
+    }
+    if (!ok) return {};
     if (this.cache.size > 1000) this.cache.clear();
-    this.cache.set(key, Date.now() + CACHE_MS);
-    return user;
+    this.cache.set(key!, Date.now() + CACHE_MS);
+    return { user: user! };
   }
 }
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BasicAuthenticator, hashPassword, isLoopback, parseBasicAuth, parsePasswordHash, verifyPassword } from '../../../../src/daemons/node/auth.js';
+import { BasicAuthenticator, hashPassword, isLoopback, parseBasicAuth, parsePasswordHash, verifyPassword } from '../../../src/auth/password.js';
 
 test('scrypt hashes verify the right password only', async () => {
   const h = await hashPassword('pässword', { N: 1024 });

@@ -1,0 +1,12 @@
+/** Request-head limits shared by the node's HTTP and HTTPS listeners. */
+
+/** A client must have sent its whole request head within this (slow-header clients are cut). */
+export const HEADERS_TIMEOUT_MS = 20_000;
+
+/**
+ * Options for `http(s).createServer`. Node enforces headersTimeout only when it sweeps its
+ * connection list, every connectionsCheckingInterval (default 30 s): a slow-header client then
+ * stays up to 50 s. Sweeping every second closes it within a second of the timeout.
+ * requestTimeout 0: ingest and long downloads keep their connection.
+ */
+export const SERVER_OPTIONS = { connectionsCheckingInterval: 1000, headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: 0 } as const;

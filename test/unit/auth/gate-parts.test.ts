@@ -1,0 +1,52 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { addQueryToPlaylist } from '../../../src/auth/playlist-uris.js';
+import { IpRules } from '../../../src/auth/ip-rules.js';
+import { SessionTable } from '../../../src/auth/sessions.js';
+
+test('addQueryToPlaylist: URIs and URI="…" attributes get the session, tags and blank lines untouched', () => {
+  const pl = '#EXTM3U\n#EXT-X-KEY:METHOD=AES-128,URI="key-1.key",IV=0x00\n#EXTINF:2.0,\n2026/01/01/00/1-2000.ts\n#EXT-X-MAP:URI="init.mp4?v=1"\ntracks-v1a1/index.m3u8#frag\n\n';
+  const out = addQueryToPlaylist(Buffer.from(pl), 'token=a%2Bb').toString();
+  assert.equal(
+    out,
+    '#EXTM3U\n#EXT-X-KEY:METHOD=AES-128,URI="key-1.key?token=a%2Bb",IV=0x00\n#EXTINF:2.0,\n2026/01/01/00/1-2000.ts?token=a%2Bb\n#EXT-X-MAP:URI="init.mp4?v=1&token=a%2Bb"\ntracks-v1a1/index.m3u8?token=a%2Bb#frag\n\n',
+  );
+});
+
+test('IpRules: allow and deny CIDR lists, IPv4-mapped clients, IPv6; deny wins', () => {
+  const r = new IpRules(['10.0.0.0/8', '2001:db8::/32', '192.0.2.7'], ['10.66.0.0/16']);
+  assert.equal(r.check('10.1.2.3'), undefined);
+  assert.equal(r.check('::ffff:10.1.2.3'), undefined);
+  assert.equal(r.check('192.0.2.7'), undefined);
+  assert.equal(r.check('2001:db8::1'), undefined);
+  assert.match(r.check('10.66.1.1')!, /denied/);
+  assert.match(r.check('172.16.0.1')!, /not allowed/);
+  assert.match(r.check(undefined)!, /unknown/);
+  assert.ok(new IpRules(undefined, []).empty);
+  assert.equal(new IpRules(undefined, ['127.0.0.1']).check('127.0.0.2'), undefined);
+});
+
+test('SessionTable: counts exclude denied sessions; idle sessions close; killed ids stay refused', () => {
+  const closed: string[] = [];
+  const t = new SessionTable(1000, (s, why) => closed.push(`${s.id}:${why}`));
+  const a = t.open({ stream: 's', ip: '1.1.1.1', proto: 'hls', keys: ['ka'], now: 0 });
+  const b = t.open({ stream: 's', ip: '2.2.2.2', token: 'tok', proto: 'hls', keys: ['kb'], now: 0 });
+  assert.equal(t.size, 2);
+  assert.equal(b.suffix, 'token=tok');
+  assert.equal(a.suffix, `session=${a.id}`);
+  t.setVerdict(b, 'deny');
+  assert.equal(t.size, 1);
+  assert.equal(t.streamCount('s'), 1);
+  assert.equal(t.list('s').length, 1, 'denied sessions are not listed');
+  t.setVerdict(b, 'allow');
+  assert.equal(t.tokenCount('s', 'tok', a), 1);
+  a.lastSeen = 500;
+  t.sweep(1200);
+  assert.deepEqual(closed, [`${b.id}:idle`]);
+  assert.equal(t.size, 1);
+  assert.ok(t.kill(a.id, 1300, 5000));
+  assert.ok(t.isKilled(a.id, 2000) && t.isKilled('ka', 2000));
+  assert.ok(!t.isKilled(a.id, 7000), 'remembered for a while only');
+  assert.equal(t.size, 0);
+  assert.equal(t.kill('nope', 0, 1), undefined);
+});
