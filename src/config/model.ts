@@ -92,7 +92,8 @@ export interface ResolvedStream {
   root: string;
   dvr?: ResolvedDvr;
   push: ResolvedPush[];
-  hls: { segmentDurationMs: number; window: number };
+  /** container: absent in specs written before it existed, which means ts */
+  hls: { segmentDurationMs: number; window: number; container?: 'ts' | 'fmp4' };
   auth: {
     publishPassword?: string;
     playToken: boolean;

@@ -188,6 +188,7 @@ export function resolveStream(
     hls: {
       segmentDurationMs: opt(s.hls?.segment_duration, parseDuration) ?? DEFAULTS.segmentDurationMs,
       window: s.hls?.window ?? DEFAULTS.window,
+      container: s.hls?.container ?? 'ts',
     },
     auth: {
       publishPassword: s.auth?.publish_password ?? inputs.find((i) => i.publishPassword)?.publishPassword ?? cfg.auth?.publish_password,

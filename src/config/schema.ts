@@ -149,6 +149,7 @@ export const HlsSchema = z
   .strictObject({
     segment_duration: Duration().optional().describe('target segment duration (default 2s)'),
     window: z.number().int().min(2).max(100).optional().describe('segments in the live playlist (default 6)'),
+    container: z.enum(['ts', 'fmp4']).optional().describe('segment container: ts (MPEG-TS, default) or fmp4 (CMAF .m4s with an init segment, EXT-X-MAP)'),
   })
   .describe('HLS output');
 

@@ -17,7 +17,7 @@ import { INPUT_SCHEMES, PUSH_SCHEMES } from './schema.js';
 import { streamNameProblem } from '../core/paths.js';
 import { nodeAt, findKeyNode, formatPath } from './yaml-pos.js';
 import { DEFAULTS } from './model.js';
-import { schemeOf } from './resolve.js';
+import { applyTemplates, schemeOf } from './resolve.js';
 
 export interface SemanticIssue {
   offset: number | undefined;
@@ -125,6 +125,8 @@ export function semanticIssues(cfg: unknown, docOrGet: Document | (() => Documen
       }
     });
 
+    fmp4DvrCheck(cfg, name, s, sp, add);
+
     const dvr = s.dvr;
     if (isObj(dvr)) {
       const storage = str(dvr.storage);
@@ -191,4 +193,22 @@ export function semanticIssues(cfg: unknown, docOrGet: Document | (() => Documen
     }
   }
   return out;
+}
+
+/**
+ * DVR archive playlists, exports and thumbnails read MPEG-TS segments: a recorded stream must keep
+ * `hls.container: ts` until the archive handles CMAF (templates count: they may set either key).
+ */
+function fmp4DvrCheck(cfg: Obj, name: string, s: Obj, sp: (string | number)[], add: (p: (string | number)[], message: string, key?: boolean) => void): void {
+  let eff: Obj;
+  try {
+    eff = applyTemplates(cfg as never, name, s as never) as Obj;
+  } catch {
+    return; // malformed templates: the schema reports them
+  }
+  const hls = isObj(eff.hls) ? eff.hls : {};
+  if (hls.container !== 'fmp4' || eff.dvr === undefined) return;
+  const own = isObj(s.hls) && s.hls.container !== undefined;
+  const at = own ? [...sp, 'hls', 'container'] : s.dvr !== undefined ? [...sp, 'dvr'] : sp;
+  add(at, 'hls.container: fmp4 together with dvr is not supported yet (the archive reads MPEG-TS segments); use container: ts for recorded streams', !own && s.dvr === undefined);
 }
