@@ -30,7 +30,7 @@ import type { ResolvedStream } from '../../config/model.js';
 import { parseRequestPath } from './http/request-path.js';
 import { parseRange } from './http/range.js';
 import { FileCache, etagOf, type CachedFile } from './http/file-cache.js';
-import { CONTENT_TYPES } from './http/content-types.js';
+import { CONTENT_TYPES, contentTypeFor } from './http/content-types.js';
 
 /** What a DVR handler gets besides the request: the matched stream and the rest of the path. */
 export interface PlaybackContext {
@@ -76,7 +76,9 @@ const CORS_EXPOSE = 'Content-Length, Content-Range, Accept-Ranges, ETag, Last-Mo
 const M3U8 = CONTENT_TYPES['.m3u8']!;
 const TS = CONTENT_TYPES['.ts']!;
 
-const SEGMENT_PARTS = [/^\d{4}$/, /^\d{2}$/, /^\d{2}$/, /^\d{2}$/, /^\d{1,16}-\d{1,9}\.ts$/];
+const SEGMENT_PARTS = [/^\d{4}$/, /^\d{2}$/, /^\d{2}$/, /^\d{2}$/, /^\d{1,16}-\d{1,9}\.(?:ts|m4s)$/];
+/** fMP4 init segment of a rendition (content-addressed name, immutable). */
+const INIT_SEGMENT = /^init-[0-9a-f]{12}\.mp4$/;
 
 /** package root: this file is <root>/src/daemons/node/playback.ts or <root>/dist/daemons/node/playback.js */
 const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -157,6 +159,11 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
       if (first.startsWith('tracks-') && (n === 2 || n === 6)) {
         const rendition = first.slice(7);
         if (!stream.renditions.includes(rendition)) return notFound(res, `stream ${stream.name} has no rendition ${rendition}`, method);
+        if (n === 2 && INIT_SEGMENT.test(restParts[1]!)) {
+          if (preflightOrReject(req, res, method)) return true;
+          await serveSegment(req, res, safeJoin(root, rendition, restParts[1]!));
+          return true;
+        }
         if (n === 2) {
           if (restParts[1] !== 'index.m3u8' && restParts[1] !== 'mono.m3u8') return notFound(res, 'not found', method);
           if (preflightOrReject(req, res, method)) return true;
@@ -208,11 +215,12 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
       notFound(res, 'no such segment', req.method);
       return;
     }
+    const type = file.endsWith('.ts') ? TS : contentTypeFor(file);
     if (e.body === null) {
-      await streamFromDisk(req, res, file, TS, SEGMENT_CACHE_CONTROL);
+      await streamFromDisk(req, res, file, type, SEGMENT_CACHE_CONTROL);
       return;
     }
-    sendCached(req, res, e, e.body, TS, SEGMENT_CACHE_CONTROL, true);
+    sendCached(req, res, e, e.body, type, SEGMENT_CACHE_CONTROL, true);
   }
 
   async function serveEmbed(req: IncomingMessage, res: ServerResponse, stream: ResolvedStream, nameDepth: number): Promise<void> {

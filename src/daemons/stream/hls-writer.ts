@@ -24,11 +24,12 @@
 import { writeFileAtomic as writeFileAtomicCore } from '../../core/atomic-write.js';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Logger } from '../../core/logger.js';
 import { silentLogger } from '../../core/logger.js';
 import { safeJoin } from '../../core/paths.js';
 import { Segmenter, type SegmentOpen, type SegmentClose, type SegmenterSink } from '../../media/hls/segmenter.js';
+import { CmafSegmenter, type CmafInit } from '../../media/mp4/cmaf-segmenter.js';
 import { renderMediaPlaylist } from '../../media/hls/playlist.js';
 import type { MediaInfo, DemuxStats } from '../../media/ts/types.js';
 
@@ -68,6 +69,21 @@ export interface HlsWriterOptions {
   maxQueueBytes?: number;
   /** wall clock (tests) */
   now?: () => number;
+  /**
+   * Segment container (default ts). fmp4: the TS is remuxed natively into CMAF segments `<ms>-<dur>.m4s`
+   * plus init segments `init-<hash>.mp4` (content-addressed, so a restart with the same codecs reuses the
+   * name and a codec change gets a new one), named by EXT-X-MAP in the playlist.
+   */
+  container?: 'ts' | 'fmp4';
+}
+
+/** What the writer needs from a segmenter (the TS one or the CMAF remuxer). */
+interface SegmenterLike {
+  push(chunk: Buffer): void;
+  markDiscontinuity(): void;
+  flush(): void;
+  readonly mediaInfo: MediaInfo;
+  readonly stats: DemuxStats;
 }
 
 export interface HlsWriterStats {
@@ -109,6 +125,8 @@ export interface LiveSegment {
   bytes: number;
   discontinuity: boolean;
   keyframe: boolean;
+  /** fmp4: the init segment (EXT-X-MAP URI, relative to the rendition dir) */
+  map?: string;
 }
 
 /** `<root>/<rendition>/live.json` */
@@ -136,6 +154,7 @@ interface OpenSeg {
   bytes: number;
   discontinuity: boolean;
   keyframe: boolean;
+  map?: string;
 }
 
 type Op =
@@ -144,7 +163,8 @@ type Op =
   | { kind: 'close'; seg: OpenSeg; durationMs: number; keyframe: boolean }
   | { kind: 'fn'; fn: () => Promise<void> };
 
-const SEGMENT_NAME = /^(\d{1,16})-(\d{1,9})\.ts$/;
+const SEGMENT_NAME = /^(\d{1,16})-(\d{1,9})\.(?:ts|m4s)$/;
+const INIT_NAME = /^init-[0-9a-f]{12}\.mp4$/;
 const MAX_WRITEV = 1024;
 
 /** Playlists and state are rewritten every segment: atomic, but without fsync (rebuilt from disk after a crash). */
@@ -177,7 +197,7 @@ function errMessage(err: unknown): string {
 function isLiveSegment(x: unknown): x is LiveSegment {
   const s = x as LiveSegment;
   return (
-    !!s && typeof s === 'object' && typeof s.uri === 'string' && /^\d{4}\/\d{2}\/\d{2}\/\d{2}\/\d{1,16}-\d{1,9}\.ts$/.test(s.uri) &&
+    !!s && typeof s === 'object' && typeof s.uri === 'string' && /^\d{4}\/\d{2}\/\d{2}\/\d{2}\/\d{1,16}-\d{1,9}\.(?:ts|m4s)$/.test(s.uri) &&
     Number.isSafeInteger(s.startMs) && Number.isSafeInteger(s.durationMs) && s.durationMs > 0 &&
     typeof s.discontinuity === 'boolean'
   );
@@ -201,7 +221,11 @@ function parseLiveState(text: string, rendition: string): LiveState | null {
     discontinuitySequence: j.discontinuitySequence,
     targetDuration: Number.isSafeInteger(j.targetDuration) && j.targetDuration > 0 ? j.targetDuration : 1,
     lastEndMs: Number.isSafeInteger(j.lastEndMs) ? j.lastEndMs : null,
-    segments: j.segments.map((s) => ({ uri: s.uri, startMs: s.startMs, durationMs: s.durationMs, bytes: Number(s.bytes) || 0, discontinuity: s.discontinuity, keyframe: s.keyframe !== false })),
+    segments: j.segments.map((s) => {
+      const seg: LiveSegment = { uri: s.uri, startMs: s.startMs, durationMs: s.durationMs, bytes: Number(s.bytes) || 0, discontinuity: s.discontinuity, keyframe: s.keyframe !== false };
+      if (typeof s.map === 'string' && INIT_NAME.test(s.map)) seg.map = s.map;
+      return seg;
+    }),
     retired: Array.isArray(j.retired) ? j.retired.filter((u) => typeof u === 'string' && isLiveSegment({ uri: u, startMs: 0, durationMs: 1, discontinuity: false })) : [],
     updatedAt: Number(j.updatedAt) || 0,
   };
@@ -261,7 +285,10 @@ export class HlsWriter {
   readonly playlistPath: string;
   readonly statePath: string;
 
-  private readonly segmenter: Segmenter;
+  private readonly segmenter: SegmenterLike;
+  private readonly ext: 'ts' | 'm4s';
+  /** fmp4: the init segment of the segments opened from now on */
+  private currentMap: string | undefined;
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly windowSize: number;
@@ -336,7 +363,11 @@ export class HlsWriter {
     const segOpts: { targetDurationMs?: number; maxDurationMs?: number; discontinuityGapMs?: number } = { targetDurationMs: opts.segmentDurationMs };
     if (opts.maxDurationMs !== undefined) segOpts.maxDurationMs = opts.maxDurationMs;
     if (opts.discontinuityGapMs !== undefined) segOpts.discontinuityGapMs = opts.discontinuityGapMs;
-    this.segmenter = new Segmenter(sink, segOpts);
+    this.ext = opts.container === 'fmp4' ? 'm4s' : 'ts';
+    this.segmenter =
+      opts.container === 'fmp4'
+        ? new CmafSegmenter({ init: (i) => this.onInit(i), openSegment: sink.openSegment, part: (p) => this.onData(p.data), closeSegment: sink.closeSegment }, segOpts)
+        : new Segmenter(sink, segOpts);
   }
 
   /** Open a writer on `<root>/<rendition>`, recovering the live window and sequences from disk. */
@@ -346,6 +377,16 @@ export class HlsWriter {
     const dir = safeJoin(opts.root, opts.rendition);
     await fsp.mkdir(dir, { recursive: true });
     const state = await HlsWriter.recover(dir, opts);
+    // The container changed since the last run: one playlist never mixes them (a TS segment after an
+    // EXT-X-MAP would be read as fMP4). The old window leaves the playlist; its sequence numbers stay used.
+    const ext = opts.container === 'fmp4' ? '.m4s' : '.ts';
+    // (fMP4 segments recovered without their init segment, from a playlist alone, go the same way.)
+    if (state.segments.some((x) => !x.uri.endsWith(ext) || (ext === '.m4s' && x.map === undefined))) {
+      state.mediaSequence += state.segments.length;
+      state.discontinuitySequence++;
+      if (!opts.keepSegments) state.retired.push(...state.segments.map((x) => x.uri));
+      state.segments = [];
+    }
     const w = new HlsWriter(opts, state);
     w.log.info({ mediaSequence: state.mediaSequence + state.segments.length, carried: state.segments.length }, 'hls writer open');
     w.enqueue({ kind: 'fn', fn: () => w.sweep() });
@@ -484,9 +525,23 @@ export class HlsWriter {
     const [y, m, d, h] = hourPath(start);
     const dir = path.join(this.dir, y, m, d, h);
     const seg: OpenSeg = { startMs: start, dir, tmp: path.join(dir, `.${randomBytes(6).toString('hex')}.tmp`), fh: null, failed: null, bytes: 0, discontinuity, keyframe: info.keyframe };
+    if (this.currentMap !== undefined) seg.map = this.currentMap;
     this.current = seg;
     this.nextStartMs = start; // until the close says how long it is
     this.enqueue({ kind: 'open', seg });
+  }
+
+  /** fmp4: a new init segment, written (atomically, once per content) before any segment that names it. */
+  private onInit(init: CmafInit): void {
+    const name = `init-${createHash('sha1').update(init.data).digest('hex').slice(0, 12)}.mp4`;
+    this.currentMap = name;
+    const file = path.join(this.dir, name);
+    this.enqueue({
+      kind: 'fn',
+      fn: async () => {
+        if (!(await exists(file))) await writeFileAtomic(file, init.data);
+      },
+    });
   }
 
   private onData(chunk: Buffer): void {
@@ -599,7 +654,7 @@ export class HlsWriter {
       seg.fh = null;
     }
     if (!seg.failed && seg.bytes === 0) seg.failed = new Error('empty segment');
-    const name = `${seg.startMs}-${durationMs}.ts`;
+    const name = `${seg.startMs}-${durationMs}.${this.ext}`;
     const final = path.join(seg.dir, name);
     if (!seg.failed) {
       try {
@@ -625,6 +680,7 @@ export class HlsWriter {
       discontinuity: seg.discontinuity || this.gapPending,
       keyframe: keyframe && seg.keyframe,
     };
+    if (seg.map !== undefined) live.map = seg.map;
     this.gapPending = false;
     const mediaSequence = this.mediaSequence + this.window.length;
     this.window.push(live);
@@ -706,7 +762,7 @@ export class HlsWriter {
       targetDuration: this.targetDuration,
       mediaSequence: this.mediaSequence,
       discontinuitySequence: this.discontinuitySequence,
-      segments: this.window.map((s) => ({ uri: s.uri, durationMs: s.durationMs, programDateTime: s.startMs, discontinuity: s.discontinuity })),
+      segments: this.window.map((s) => ({ uri: s.uri, durationMs: s.durationMs, programDateTime: s.startMs, discontinuity: s.discontinuity, map: s.map })),
     });
   }
 

@@ -9,6 +9,8 @@ export interface PlaylistSegment {
   programDateTime?: number;
   /** EXT-X-DISCONTINUITY before this segment. */
   discontinuity?: boolean;
+  /** fMP4: URI of the init segment (EXT-X-MAP, written when it differs from the previous segment's). */
+  map?: string | undefined;
 }
 
 export interface MediaPlaylistOptions {
@@ -72,14 +74,20 @@ function isoDate(ms: number): string | undefined {
 
 export function renderMediaPlaylist(opts: MediaPlaylistOptions): string {
   const segs = opts.segments;
-  const lines: string[] = ['#EXTM3U', `#EXT-X-VERSION:${HLS_VERSION}`];
+  // EXT-X-MAP on a playlist that is not I-frames only needs version 6 (RFC 8216 §7)
+  const lines: string[] = ['#EXTM3U', `#EXT-X-VERSION:${segs.some((s) => s.map !== undefined) ? 6 : HLS_VERSION}`];
   lines.push(`#EXT-X-TARGETDURATION:${computeTargetDuration(opts.targetDuration, segs.map((s) => s.durationMs))}`);
   lines.push(`#EXT-X-MEDIA-SEQUENCE:${nonNegInt(opts.mediaSequence)}`);
   lines.push(`#EXT-X-DISCONTINUITY-SEQUENCE:${nonNegInt(opts.discontinuitySequence)}`);
   if (opts.playlistType !== undefined) lines.push(`#EXT-X-PLAYLIST-TYPE:${opts.playlistType}`);
   if (opts.independentSegments) lines.push('#EXT-X-INDEPENDENT-SEGMENTS');
+  let map: string | undefined;
   for (const s of segs) {
     if (s.discontinuity) lines.push('#EXT-X-DISCONTINUITY');
+    if (s.map !== undefined && s.map !== map) {
+      map = s.map;
+      lines.push(`#EXT-X-MAP:URI="${safeUri(map).replace(/"/g, '%22')}"`);
+    }
     if (s.programDateTime !== undefined) {
       const iso = isoDate(s.programDateTime);
       if (iso !== undefined) lines.push(`#EXT-X-PROGRAM-DATE-TIME:${iso}`);

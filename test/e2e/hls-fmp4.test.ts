@@ -1,0 +1,94 @@
+/**
+ * HLS over fMP4 with the built binary: a node runs a fake:// stream with `hls.container: fmp4`; the
+ * media playlist names CMAF segments (.m4s) and its init segment (EXT-X-MAP, version 6), ffprobe reads
+ * the live playlist over HTTP, and hls.js in headless Chromium plays embed.html without errors.
+ * Build first: `npm run build`.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chromium } from 'playwright-core';
+import { fakeStream, http, startNode, tempDir, waitFor } from '../helpers/index.js';
+
+const CHROMIUM = process.env.FLUX_CHROMIUM ?? '/usr/bin/chromium';
+
+test('hls.container: fmp4 — CMAF segments with EXT-X-MAP, read by ffprobe, played by hls.js', { timeout: 180_000 }, async (t) => {
+  const dir = await tempDir(t);
+  const node = await startNode(t, {
+    dir,
+    streams: { 'live/fm': fakeStream({ hls: { segment_duration: '1s', window: 4, container: 'fmp4' } }, { size: '320x180', fps: 25 }) },
+    waitAlive: true,
+  });
+  const base = `${node.baseUrl}/live/fm`;
+  const master = await waitFor(async () => {
+    const r = await http(`${base}/index.m3u8`);
+    return r.status === 200 ? r.text : undefined;
+  }, { timeoutMs: 30_000, message: 'master playlist' });
+  assert.match(master, /CODECS="avc1\.[0-9a-f]{6},mp4a\.40\.2"/);
+
+  const media = await waitFor(async () => {
+    const r = await http(`${base}/tracks-v1a1/index.m3u8`);
+    return r.status === 200 && (r.text.match(/\.m4s$/gm) ?? []).length >= 3 ? r.text : undefined;
+  }, { timeoutMs: 30_000, message: 'three fMP4 segments' });
+  assert.match(media, /^#EXT-X-VERSION:6$/m);
+  const map = /^#EXT-X-MAP:URI="(init-[0-9a-f]{12}\.mp4)"$/m.exec(media);
+  assert.ok(map, media);
+  assert.ok(media.indexOf('#EXT-X-MAP') < media.indexOf('#EXTINF'), 'EXT-X-MAP before the first segment');
+  assert.doesNotMatch(media, /\.ts$/m);
+  assert.match(media, /#EXT-X-PROGRAM-DATE-TIME:/);
+
+  const init = await fetch(`${base}/tracks-v1a1/${map[1]}`);
+  assert.equal(init.status, 200);
+  assert.equal(init.headers.get('content-type'), 'video/mp4');
+  const initBody = Buffer.from(await init.arrayBuffer());
+  assert.equal(initBody.toString('latin1', 4, 8), 'ftyp');
+  const segUri = media.split('\n').find((l) => l.endsWith('.m4s'))!;
+  const seg = await fetch(`${base}/tracks-v1a1/${segUri}`);
+  assert.equal(seg.status, 200);
+  assert.equal(seg.headers.get('content-type'), 'video/iso.segment');
+  assert.equal(Buffer.from(await seg.arrayBuffer()).toString('latin1', 4, 8), 'moof');
+  // a segment name in the TS form does not exist for this stream
+  assert.equal((await http(`${base}/tracks-v1a1/${segUri.replace(/\.m4s$/, '.ts')}`)).status, 404);
+
+  const probe = spawnSync('ffprobe', ['-v', 'error', '-of', 'json', '-show_streams', `${base}/tracks-v1a1/index.m3u8`], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(probe.status, 0, probe.stderr);
+  const streams = (JSON.parse(probe.stdout) as { streams: { codec_name: string; width?: number }[] }).streams;
+  assert.deepEqual(streams.map((s) => s.codec_name).sort(), ['aac', 'h264']);
+  assert.equal(streams.find((s) => s.codec_name === 'h264')!.width, 320);
+
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
+  });
+  t.after(() => browser.close());
+  const page = await browser.newPage({ viewport: { width: 640, height: 360 } });
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  const failed: string[] = [];
+  page.on('response', (r) => {
+    if (r.status() >= 400 && !/favicon/.test(r.url())) failed.push(`${r.status()} ${r.url()}`);
+  });
+  await page.goto(`${base}/embed.html`);
+  type PlayerState = { t: number; fatal: string | null; err: number | null; errors: string[] };
+  const read = (): Promise<PlayerState> =>
+    page.evaluate(`(() => {
+      const p = window.fluxPlayer;
+      return { t: p.video.currentTime, fatal: p.fatal, err: p.video.error ? p.video.error.code : null, errors: p.errors.slice() };
+    })()`) as Promise<PlayerState>;
+  const start = await waitFor(async () => {
+    const s = await read();
+    if (s.fatal || s.err !== null) throw new Error(`player failed: ${JSON.stringify(s)}`);
+    return s.t > 0.5 ? s.t : undefined;
+  }, { timeoutMs: 40_000, intervalMs: 250, message: 'playback starts' });
+  await waitFor(async () => {
+    const s = await read();
+    if (s.fatal || s.err !== null) throw new Error(`player failed: ${JSON.stringify(s)}`);
+    return s.t > start + 4;
+  }, { timeoutMs: 40_000, intervalMs: 250, message: 'playback goes on for 4 s' });
+  const end = await read();
+  const bad = /^recovering|Parsing|bufferAppendError|bufferAddCodecError|IncompatibleCodecs|remuxAllocError/;
+  assert.deepEqual(end.errors.filter((e) => bad.test(e) || e.includes('parsing')), [], JSON.stringify(end.errors));
+  assert.deepEqual(pageErrors, []);
+  assert.deepEqual(failed, []);
+});
