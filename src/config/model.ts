@@ -93,7 +93,7 @@ export interface ResolvedStream {
   dvr?: ResolvedDvr;
   push: ResolvedPush[];
   /** container: absent in specs written before it existed, which means ts */
-  hls: { segmentDurationMs: number; window: number; container?: 'ts' | 'fmp4' };
+  hls: { segmentDurationMs: number; window: number; container?: 'ts' | 'fmp4'; lowLatency?: { partDurationMs: number } };
   auth: {
     publishPassword?: string;
     playToken: boolean;
@@ -166,6 +166,8 @@ export const DEFAULTS = {
   sourceTimeoutMs: 5000,
   returnAfterMs: 10_000,
   segmentDurationMs: 2000,
+  /** LL-HLS part target */
+  partDurationMs: 500,
   window: 6,
   audioBitrate: 128_000,
   pushRetryDelayMs: 2000,

@@ -188,7 +188,8 @@ export function resolveStream(
     hls: {
       segmentDurationMs: opt(s.hls?.segment_duration, parseDuration) ?? DEFAULTS.segmentDurationMs,
       window: s.hls?.window ?? DEFAULTS.window,
-      container: s.hls?.container ?? 'ts',
+      container: s.hls?.container ?? (s.hls?.low_latency ? 'fmp4' : 'ts'),
+      ...(s.hls?.low_latency ? { lowLatency: { partDurationMs: opt(s.hls.part_duration, parseDuration) ?? DEFAULTS.partDurationMs } } : {}),
     },
     auth: {
       publishPassword: s.auth?.publish_password ?? inputs.find((i) => i.publishPassword)?.publishPassword ?? cfg.auth?.publish_password,

@@ -150,6 +150,19 @@ export const HlsSchema = z
     segment_duration: Duration().optional().describe('target segment duration (default 2s)'),
     window: z.number().int().min(2).max(100).optional().describe('segments in the live playlist (default 6)'),
     container: z.enum(['ts', 'fmp4']).optional().describe('segment container: ts (MPEG-TS, default) or fmp4 (CMAF .m4s with an init segment, EXT-X-MAP)'),
+    low_latency: z.boolean().optional().describe('LL-HLS: partial segments, preload hints, blocking playlist reload, delta updates (implies container: fmp4)'),
+    part_duration: Duration()
+      .superRefine((v, ctx) => {
+        let ms: number;
+        try {
+          ms = parseDuration(v as never);
+        } catch {
+          return; // reported by Duration
+        }
+        if (ms < 200) ctx.addIssue({ code: 'custom', message: `part_duration ${v} is below the minimum of 0.2s` });
+      })
+      .optional()
+      .describe('LL-HLS part target (default 0.5s, at least 0.2s, below the segment duration)'),
   })
   .describe('HLS output');
 

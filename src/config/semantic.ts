@@ -17,6 +17,7 @@ import { INPUT_SCHEMES, PUSH_SCHEMES } from './schema.js';
 import { streamNameProblem } from '../core/paths.js';
 import { nodeAt, findKeyNode, formatPath } from './yaml-pos.js';
 import { DEFAULTS } from './model.js';
+import { parseDuration } from './units.js';
 import { applyTemplates, schemeOf } from './resolve.js';
 
 export interface SemanticIssue {
@@ -207,8 +208,32 @@ function fmp4DvrCheck(cfg: Obj, name: string, s: Obj, sp: (string | number)[], a
     return; // malformed templates: the schema reports them
   }
   const hls = isObj(eff.hls) ? eff.hls : {};
-  if (hls.container !== 'fmp4' || eff.dvr === undefined) return;
-  const own = isObj(s.hls) && s.hls.container !== undefined;
-  const at = own ? [...sp, 'hls', 'container'] : s.dvr !== undefined ? [...sp, 'dvr'] : sp;
-  add(at, 'hls.container: fmp4 together with dvr is not supported yet (the archive reads MPEG-TS segments); use container: ts for recorded streams', !own && s.dvr === undefined);
+  const ownHls = isObj(s.hls) ? s.hls : {};
+  if (hls.low_latency === true && hls.container === 'ts') {
+    const at = ownHls.container !== undefined ? [...sp, 'hls', 'container'] : ownHls.low_latency !== undefined ? [...sp, 'hls', 'low_latency'] : sp;
+    add(at, 'hls.low_latency needs container: fmp4 (LL-HLS parts are CMAF); leave container out or set it to fmp4', at === sp);
+    return;
+  }
+  const seg = typeof hls.segment_duration === 'string' || typeof hls.segment_duration === 'number' ? safeMs(hls.segment_duration) : DEFAULTS.segmentDurationMs;
+  const part = typeof hls.part_duration === 'string' || typeof hls.part_duration === 'number' ? safeMs(hls.part_duration) : DEFAULTS.partDurationMs;
+  if (hls.low_latency === true && part !== undefined && seg !== undefined && part >= seg) {
+    const at = ownHls.part_duration !== undefined ? [...sp, 'hls', 'part_duration'] : [...sp, 'hls'];
+    add(at, `hls.part_duration (${part} ms) must be shorter than the segment duration (${seg} ms)`, ownHls.part_duration === undefined && s.hls === undefined);
+  }
+  if (hls.part_duration !== undefined && hls.low_latency !== true && ownHls.part_duration !== undefined) {
+    add([...sp, 'hls', 'part_duration'], 'hls.part_duration has no effect without low_latency: true', true);
+  }
+  const fmp4 = hls.container === 'fmp4' || (hls.container === undefined && hls.low_latency === true);
+  if (!fmp4 || eff.dvr === undefined) return;
+  const own = ownHls.container !== undefined || ownHls.low_latency !== undefined;
+  const at = own ? [...sp, 'hls', ownHls.container !== undefined ? 'container' : 'low_latency'] : s.dvr !== undefined ? [...sp, 'dvr'] : sp;
+  add(at, 'hls.container: fmp4 (and low_latency) together with dvr is not supported yet (the archive reads MPEG-TS segments); use container: ts for recorded streams', !own && s.dvr === undefined);
+}
+
+function safeMs(v: string | number): number | undefined {
+  try {
+    return parseDuration(v);
+  } catch {
+    return undefined;
+  }
 }

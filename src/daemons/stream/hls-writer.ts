@@ -30,7 +30,7 @@ import { silentLogger } from '../../core/logger.js';
 import { safeJoin } from '../../core/paths.js';
 import { Segmenter, type SegmentOpen, type SegmentClose, type SegmenterSink } from '../../media/hls/segmenter.js';
 import { CmafSegmenter, type CmafInit } from '../../media/mp4/cmaf-segmenter.js';
-import { renderMediaPlaylist } from '../../media/hls/playlist.js';
+import { renderMediaPlaylist, type PlaylistPart } from '../../media/hls/playlist.js';
 import type { MediaInfo, DemuxStats } from '../../media/ts/types.js';
 
 export interface WrittenSegment {
@@ -75,7 +75,20 @@ export interface HlsWriterOptions {
    * name and a codec change gets a new one), named by EXT-X-MAP in the playlist.
    */
   container?: 'ts' | 'fmp4';
+  /**
+   * LL-HLS (fmp4 only): every segment is also written as parts `<ms>-p<N>.m4s` (tmp + rename, next to
+   * the segment), named by EXT-X-PART for the last segments and the one being written, with
+   * EXT-X-PRELOAD-HINT for the next part and EXT-X-SERVER-CONTROL / EXT-X-PART-INF. The playlist is
+   * rewritten after every part. Part files are deleted once their segment no longer lists them.
+   */
+  lowLatency?: { partDurationMs: number };
 }
+
+/** Complete segments whose parts stay listed (the spec asks for the last three target durations at least). */
+const LL_SEGMENTS_WITH_PARTS = 4;
+/** Segments whose part files stay on disk after they stop being listed (players may hold an older playlist). */
+const LL_PART_GRACE = 2;
+const PART_NAME = /^\d{1,16}-p\d{1,4}\.m4s$/;
 
 /** What the writer needs from a segmenter (the TS one or the CMAF remuxer). */
 interface SegmenterLike {
@@ -155,6 +168,8 @@ interface OpenSeg {
   discontinuity: boolean;
   keyframe: boolean;
   map?: string;
+  /** LL-HLS: parts handed to the queue so far (producer side) */
+  partsQueued?: number;
 }
 
 type Op =
@@ -289,6 +304,10 @@ export class HlsWriter {
   private readonly ext: 'ts' | 'm4s';
   /** fmp4: the init segment of the segments opened from now on */
   private currentMap: string | undefined;
+  // LL-HLS (consumer side): parts of the segment being written, of recent segments, files to delete
+  private llOpen: { seg: OpenSeg; parts: PlaylistPart[]; files: string[] } | null = null;
+  private readonly llDone = new Map<string, PlaylistPart[]>();
+  private readonly llFiles: string[][] = [];
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly windowSize: number;
@@ -366,7 +385,18 @@ export class HlsWriter {
     this.ext = opts.container === 'fmp4' ? 'm4s' : 'ts';
     this.segmenter =
       opts.container === 'fmp4'
-        ? new CmafSegmenter({ init: (i) => this.onInit(i), openSegment: sink.openSegment, part: (p) => this.onData(p.data), closeSegment: sink.closeSegment }, segOpts)
+        ? new CmafSegmenter(
+            {
+              init: (i) => this.onInit(i),
+              openSegment: sink.openSegment,
+              part: (p) => {
+                this.onData(p.data);
+                if (opts.lowLatency) this.onPart(p.data, p.index, p.durationMs, p.independent);
+              },
+              closeSegment: sink.closeSegment,
+            },
+            opts.lowLatency ? { ...segOpts, partDurationMs: opts.lowLatency.partDurationMs } : segOpts,
+          )
         : new Segmenter(sink, segOpts);
   }
 
@@ -544,6 +574,49 @@ export class HlsWriter {
     });
   }
 
+  /** LL-HLS: a part of the open segment; written as its own file, then the playlist names it. */
+  private onPart(data: Buffer, index: number, durationMs: number, independent: boolean): void {
+    const seg = this.current;
+    if (!seg || seg.failed) return;
+    seg.partsQueued = index + 1;
+    const name = `${seg.startMs}-p${index}.m4s`;
+    const uri = `${hourPath(seg.startMs).join('/')}/${name}`;
+    this.enqueue({
+      kind: 'fn',
+      fn: async () => {
+        if (seg.failed) return;
+        const file = path.join(seg.dir, name);
+        try {
+          await writeFileAtomic(file, data);
+        } catch (err) {
+          this.recordError(err, 'part write failed');
+          return;
+        }
+        if (this.llOpen?.seg !== seg) this.llOpen = { seg, parts: [], files: [] };
+        this.llOpen.parts.push({ uri, durationMs, independent });
+        this.llOpen.files.push(file);
+        try {
+          await writeFileAtomic(this.playlistPath, this.renderPlaylist());
+        } catch (err) {
+          this.recordError(err, 'live playlist update failed');
+        }
+      },
+    });
+  }
+
+  /** LL-HLS, after a segment closed: its parts move to the recent list; old part files go. */
+  private async llSegmentClosed(seg: OpenSeg, uri: string | null): Promise<void> {
+    const open = this.llOpen;
+    if (open === null || open.seg !== seg) return;
+    this.llOpen = null;
+    if (uri !== null) this.llDone.set(uri, open.parts);
+    this.llFiles.push(open.files);
+    while (this.llDone.size > LL_SEGMENTS_WITH_PARTS) this.llDone.delete(this.llDone.keys().next().value!);
+    while (this.llFiles.length > LL_SEGMENTS_WITH_PARTS + LL_PART_GRACE) {
+      for (const f of this.llFiles.shift()!) await fsp.unlink(f).catch(() => undefined);
+    }
+  }
+
   private onData(chunk: Buffer): void {
     const seg = this.current;
     if (!seg || seg.failed) return;
@@ -664,6 +737,7 @@ export class HlsWriter {
       }
     }
     if (seg.failed) {
+      if (this.opts.lowLatency) await this.llSegmentClosed(seg, null);
       await fsp.unlink(seg.tmp).catch(() => undefined);
       this.st.droppedSegments++;
       this.gapPending = true;
@@ -681,6 +755,7 @@ export class HlsWriter {
       keyframe: keyframe && seg.keyframe,
     };
     if (seg.map !== undefined) live.map = seg.map;
+    if (this.opts.lowLatency) await this.llSegmentClosed(seg, live.uri);
     this.gapPending = false;
     const mediaSequence = this.mediaSequence + this.window.length;
     this.window.push(live);
@@ -758,12 +833,40 @@ export class HlsWriter {
 
   /** The live media playlist text for the current window. */
   renderPlaylist(): string {
+    const ll = this.opts.lowLatency;
     return renderMediaPlaylist({
       targetDuration: this.targetDuration,
       mediaSequence: this.mediaSequence,
       discontinuitySequence: this.discontinuitySequence,
-      segments: this.window.map((s) => ({ uri: s.uri, durationMs: s.durationMs, programDateTime: s.startMs, discontinuity: s.discontinuity, map: s.map })),
+      segments: this.window.map((s) => ({ uri: s.uri, durationMs: s.durationMs, programDateTime: s.startMs, discontinuity: s.discontinuity, map: s.map, parts: this.llDone.get(s.uri) })),
+      lowLatency: ll && {
+        partTargetMs: ll.partDurationMs,
+        trailingParts: this.llOpen?.parts ?? [],
+        trailingDiscontinuity: this.llOpen !== null && (this.llOpen.seg.discontinuity || this.gapPending),
+        trailingMap: this.llOpen?.seg.map,
+        preloadHint: this.preloadHint(),
+      },
     });
+  }
+
+  /** The next part's URI: of the open segment, else of the next segment already opened by the producer. */
+  private preloadHint(): string | undefined {
+    let seg: OpenSeg | undefined;
+    let index = 0;
+    const open = this.llOpen;
+    // the open segment's next part, unless the producer already closed it after its last part
+    if (open !== null && (open.seg === this.current || open.parts.length < (open.seg.partsQueued ?? 0))) {
+      seg = open.seg;
+      index = open.parts.length;
+    } else {
+      for (let k = this.qHead; k < this.queue.length && seg === undefined; k++) {
+        const op = this.queue[k]!;
+        if (op.kind === 'open' && op.seg !== open?.seg) seg = op.seg;
+      }
+      seg ??= this.current ?? undefined;
+    }
+    if (seg === undefined || seg.failed) return undefined;
+    return `${hourPath(seg.startMs).join('/')}/${seg.startMs}-p${index}.m4s`;
   }
 
   private async deleteRetired(): Promise<void> {
@@ -816,7 +919,8 @@ export class HlsWriter {
         continue;
       }
       for (const n of names) {
-        const isTmp = n.startsWith('.') && n.endsWith('.tmp');
+        // (part files of an earlier run: no playlist of this run names them)
+        const isTmp = (n.startsWith('.') && n.endsWith('.tmp')) || PART_NAME.test(n);
         // the temp file of this writer's open segment is not garbage
         if (isTmp && hdir === current) continue;
         const seg = parseSegmentName(n);

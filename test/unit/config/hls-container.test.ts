@@ -1,5 +1,5 @@
 /**
- * hls.container (ts | fmp4): resolved per stream (ts by default, templates apply), and refused with
+ * hls.container (ts | fmp4), hls.low_latency and hls.part_duration: resolved per stream (ts by default, templates apply), and refused with
  * "not supported yet" together with dvr (the archive reads MPEG-TS segments).
  */
 import { test } from 'node:test';
@@ -42,7 +42,7 @@ test('hls.container: an unknown container is a schema error at its place', () =>
 test('hls.container: fmp4 with dvr is "not supported yet", on the stream or through a template', () => {
   const own = issues('streams:\n  a:\n    inputs: [{url: "fake://testsrc"}]\n    dvr: { path: /tmp/x }\n    hls: { container: fmp4 }\n');
   assert.equal(own.length, 1);
-  assert.match(own[0]!, /^5:\d+: hls\.container: fmp4 together with dvr is not supported yet/);
+  assert.match(own[0]!, /^5:\d+: hls\.container: fmp4 \(and low_latency\) together with dvr is not supported yet/);
   const viaTemplate = issues(
     'templates:\n  t:\n    prefix: cams/\n    hls: { container: fmp4 }\nstreams:\n  cams/a:\n    inputs: [{url: "fake://testsrc"}]\n    dvr: { path: /tmp/x }\n',
   );
@@ -50,4 +50,43 @@ test('hls.container: fmp4 with dvr is "not supported yet", on the stream or thro
   assert.match(viaTemplate[0]!, /^8:\d+: .*not supported yet/);
   // ts with dvr is fine
   assert.deepEqual(issues('streams:\n  a:\n    inputs: [{url: "fake://testsrc"}]\n    dvr: { path: /tmp/x }\n    hls: { container: ts }\n'), []);
+});
+
+test('hls.low_latency: implies fmp4, part_duration defaults to 0.5s; explicit ts is refused', () => {
+  const r = validateText(
+    [
+      'streams:',
+      '  a:',
+      '    inputs: [{url: "fake://testsrc"}]',
+      '    hls: { low_latency: true, segment_duration: 1s }',
+      '  b:',
+      '    inputs: [{url: "fake://testsrc"}]',
+      '    hls: { low_latency: true, part_duration: 250ms, segment_duration: 2s }',
+      '',
+    ].join('\n'),
+    F,
+  );
+  assert.deepEqual(r.issues, []);
+  const cfg = resolveConfig(r.input!);
+  assert.deepEqual(cfg.streams.a!.hls, { segmentDurationMs: 1000, window: 6, container: 'fmp4', lowLatency: { partDurationMs: 500 } });
+  assert.deepEqual(cfg.streams.b!.hls.lowLatency, { partDurationMs: 250 });
+  assert.equal(cfg.streams.b!.hls.container, 'fmp4');
+  const ts = issues('streams:\n  a:\n    inputs: [{url: "fake://testsrc"}]\n    hls: { low_latency: true, container: ts }\n');
+  assert.equal(ts.length, 1);
+  assert.match(ts[0]!, /^4:\d+: hls\.low_latency needs container: fmp4/);
+  const dvr = issues('streams:\n  a:\n    inputs: [{url: "fake://testsrc"}]\n    dvr: { path: /tmp/x }\n    hls: { low_latency: true }\n');
+  assert.equal(dvr.length, 1);
+  assert.match(dvr[0]!, /^5:\d+: .*not supported yet/);
+});
+
+test('hls.part_duration: at least 0.2s, below the segment duration, only with low_latency', () => {
+  const low = issues('streams:\n  a:\n    inputs: [{url: "fake://testsrc"}]\n    hls: { low_latency: true, part_duration: 100ms }\n');
+  assert.equal(low.length, 1);
+  assert.match(low[0]!, /^4:\d+: .*below the minimum of 0\.2s/);
+  const long = issues('streams:\n  a:\n    inputs: [{url: "fake://testsrc"}]\n    hls: { low_latency: true, segment_duration: 1s, part_duration: 1s }\n');
+  assert.equal(long.length, 1);
+  assert.match(long[0]!, /^4:\d+: hls\.part_duration \(1000 ms\) must be shorter than the segment duration/);
+  const alone = issues('streams:\n  a:\n    inputs: [{url: "fake://testsrc"}]\n    hls: { part_duration: 300ms }\n');
+  assert.equal(alone.length, 1);
+  assert.match(alone[0]!, /^4:\d+: hls\.part_duration has no effect without low_latency: true/);
 });
