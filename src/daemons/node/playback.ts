@@ -31,6 +31,7 @@ import { parseRequestPath } from './http/request-path.js';
 import { parseRange } from './http/range.js';
 import { FileCache, etagOf, type CachedFile } from './http/file-cache.js';
 import { CONTENT_TYPES, contentTypeFor } from './http/content-types.js';
+import { deltaPlaylist, lastPartOf, llPlaylistState, parseBlockingQuery, readiness, WaitGroups, withRenditionReports, type LlPlaylistState } from './ll-hls.js';
 
 /** What a DVR handler gets besides the request: the matched stream and the rest of the path. */
 export interface PlaybackContext {
@@ -76,7 +77,9 @@ const CORS_EXPOSE = 'Content-Length, Content-Range, Accept-Ranges, ETag, Last-Mo
 const M3U8 = CONTENT_TYPES['.m3u8']!;
 const TS = CONTENT_TYPES['.ts']!;
 
-const SEGMENT_PARTS = [/^\d{4}$/, /^\d{2}$/, /^\d{2}$/, /^\d{2}$/, /^\d{1,16}-\d{1,9}\.(?:ts|m4s)$/];
+const SEGMENT_PARTS = [/^\d{4}$/, /^\d{2}$/, /^\d{2}$/, /^\d{2}$/, /^\d{1,16}-(?:\d{1,9}\.(?:ts|m4s)|p\d{1,4}\.m4s)$/];
+/** LL-HLS part file (`<segment start ms>-p<N>.m4s`): may be asked for before it exists (preload hint). */
+const PART_FILE = /-p\d{1,4}\.m4s$/;
 /** fMP4 init segment of a rendition (content-addressed name, immutable). */
 const INIT_SEGMENT = /^init-[0-9a-f]{12}\.mp4$/;
 
@@ -119,6 +122,8 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
   const assets = new FileCache({ revalidateMs: 2000, maxBytes: 16 * 1024 * 1024, maxFileBytes: 8 * 1024 * 1024 });
   const staticAssets = resolveStaticAssets();
   const embedPath = path.join(opts.templatesDir ?? path.join(PACKAGE_ROOT, 'templates'), 'embed.html');
+  const waits = new WaitGroups();
+  const llStates = new WeakMap<CachedFile, LlPlaylistState>();
 
   const handler = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const parsed = parseRequestPath(req.url);
@@ -167,6 +172,10 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
         if (n === 2) {
           if (restParts[1] !== 'index.m3u8' && restParts[1] !== 'mono.m3u8') return notFound(res, 'not found', method);
           if (preflightOrReject(req, res, method)) return true;
+          if (stream.hls.lowLatency) {
+            await serveLlPlaylist(req, res, stream, rendition, fixed(first, () => safeJoin(root, rendition, 'index.m3u8')), new URLSearchParams(parsed.query));
+            return true;
+          }
           await serveSmall(req, res, playlists, fixed(first, () => safeJoin(root, rendition, 'index.m3u8')), M3U8, PLAYLIST_CACHE_CONTROL,
             `rendition ${rendition} of ${stream.name} has no live playlist yet`);
           return true;
@@ -174,6 +183,10 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
         for (let i = 0; i < 5; i++) if (!SEGMENT_PARTS[i]!.test(restParts[i + 1]!)) return notFound(res, 'not found', method);
         if (preflightOrReject(req, res, method)) return true;
         const file = safeJoin(root, rendition, restParts[1]!, restParts[2]!, restParts[3]!, restParts[4]!, restParts[5]!);
+        if (PART_FILE.test(file)) {
+          if (!stream.hls.lowLatency) return notFound(res, 'not found', method);
+          if (!(await awaitPart(req, res, stream, file))) return true;
+        }
         await serveSegment(req, res, file);
         return true;
       }
@@ -206,6 +219,126 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
       return;
     }
     sendCached(req, res, e, e.body, type, cacheControl, false);
+  }
+
+  function llState(e: CachedFile): LlPlaylistState {
+    let st = llStates.get(e);
+    if (st === undefined) {
+      st = llPlaylistState(e.body!.toString('utf8'));
+      llStates.set(e, st);
+    }
+    return st;
+  }
+
+  /**
+   * LL-HLS media playlist: blocking reload (_HLS_msn/_HLS_part), delta update (_HLS_skip), and an
+   * EXT-X-RENDITION-REPORT for every other rendition of the stream.
+   */
+  async function serveLlPlaylist(req: IncomingMessage, res: ServerResponse, stream: ResolvedStream, rendition: string, file: string, query: URLSearchParams): Promise<void> {
+    const head = req.method === 'HEAD';
+    const q = parseBlockingQuery(query);
+    if (!q.ok) {
+      sendText(res, 400, q.reason, head);
+      return;
+    }
+    let e = playlists.peek(file);
+    if (e === undefined) e = await playlists.load(file);
+    if (e === null || e.body === null) {
+      notFound(res, `rendition ${rendition} of ${stream.name} has no live playlist yet`, req.method);
+      return;
+    }
+    if (q.msn !== undefined) {
+      const st = llState(e);
+      const r = readiness(st, q.msn, q.part);
+      if (r === 'out-of-window') {
+        sendText(res, 400, `_HLS_msn ${q.msn} is more than two segments ahead of the playlist (next ${st.mediaSequence + st.segments})`, head);
+        return;
+      }
+      if (r === 'wait') {
+        const msn = q.msn;
+        const part = q.part;
+        const ok = await waits.wait(
+          file,
+          async () => {
+            await playlists.load(file);
+          },
+          () => {
+            const cur = playlists.peek(file);
+            return cur !== undefined && cur !== null && cur.body !== null && readiness(llState(cur), msn, part) === 'ready';
+          },
+          () => opts.getStream(stream.name) !== undefined && !res.destroyed,
+          3 * st.targetDurationS * 1000,
+          (cb) => res.once('close', cb),
+        );
+        if (res.destroyed) return;
+        if (ok === null) {
+          res.setHeader('Retry-After', '1');
+          sendText(res, 503, 'too many blocked playlist requests', head);
+          return;
+        }
+        if (!ok) {
+          if (opts.getStream(stream.name) === undefined) notFound(res, `no stream ${stream.name}`, req.method);
+          else sendText(res, 503, `segment ${msn}${part !== undefined ? ` part ${part}` : ''} did not come within three target durations`, head);
+          return;
+        }
+        e = playlists.peek(file) ?? (await playlists.load(file));
+        if (e === null || e.body === null) {
+          notFound(res, 'playlist gone', req.method);
+          return;
+        }
+      }
+    }
+    let text = e.body!.toString('utf8');
+    if (q.skip) text = deltaPlaylist(text);
+    const reports: { uri: string; msn: number; part: number }[] = [];
+    for (const r of stream.renditions) {
+      if (r === rendition) continue;
+      const f = safeJoin(stream.root, r, 'index.m3u8');
+      let o = playlists.peek(f);
+      if (o === undefined) o = await playlists.load(f);
+      if (o === null || o.body === null) continue;
+      const last = lastPartOf(llState(o));
+      reports.push({ uri: `../tracks-${r}/index.m3u8`, msn: last.msn, part: last.part });
+    }
+    text = withRenditionReports(text, reports);
+    const body = Buffer.from(text);
+    res.writeHead(200, {
+      'Content-Type': M3U8,
+      'Content-Length': body.length,
+      'Cache-Control': PLAYLIST_CACHE_CONTROL,
+      'Access-Control-Allow-Origin': '*',
+    });
+    res.end(head ? undefined : body);
+  }
+
+  /** LL-HLS part: a request for the preload hint comes before the part exists; hold it until it does. */
+  async function awaitPart(req: IncomingMessage, res: ServerResponse, stream: ResolvedStream, file: string): Promise<boolean> {
+    const e = segments.peek(file) ?? (await segments.load(file));
+    if (e !== null) return true;
+    const ok = await waits.wait(
+      file,
+      async () => {
+        await segments.load(file);
+      },
+      () => {
+        const c = segments.peek(file);
+        return c !== undefined && c !== null;
+      },
+      () => opts.getStream(stream.name) !== undefined && !res.destroyed,
+      3 * stream.hls.segmentDurationMs,
+      (cb) => res.once('close', cb),
+    );
+    if (res.destroyed) return false;
+    if (ok === null) {
+      res.setHeader('Retry-After', '1');
+      sendText(res, 503, 'too many blocked part requests', req.method === 'HEAD');
+      return false;
+    }
+    if (!ok) {
+      notFound(res, 'no such part', req.method);
+      return false;
+    }
+    return true;
   }
 
   async function serveSegment(req: IncomingMessage, res: ServerResponse, file: string): Promise<void> {
