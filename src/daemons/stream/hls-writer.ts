@@ -84,8 +84,11 @@ export interface HlsWriterOptions {
   lowLatency?: { partDurationMs: number };
 }
 
-/** Complete segments whose parts stay listed (the spec asks for the last three target durations at least). */
-const LL_SEGMENTS_WITH_PARTS = 4;
+/**
+ * Complete segments whose parts stay listed: with the segment being written that makes three segments,
+ * the most the spec allows (parts older than three target durations from the end must go).
+ */
+const LL_SEGMENTS_WITH_PARTS = 2;
 /** Segments whose part files stay on disk after they stop being listed (players may hold an older playlist). */
 const LL_PART_GRACE = 2;
 const PART_NAME = /^\d{1,16}-p\d{1,4}\.m4s$/;
