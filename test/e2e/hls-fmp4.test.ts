@@ -2,11 +2,14 @@
  * HLS over fMP4 with the built binary: a node runs a fake:// stream with `hls.container: fmp4`; the
  * media playlist names CMAF segments (.m4s) and its init segment (EXT-X-MAP, version 6), ffprobe reads
  * the live playlist over HTTP, and hls.js in headless Chromium plays embed.html without errors.
+ * preview.mp4 of that stream and of a TS stream is one decodable keyframe.
  * Build first: `npm run build`.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { fakeStream, http, startNode, tempDir, waitFor } from '../helpers/index.js';
 
@@ -16,7 +19,10 @@ test('hls.container: fmp4 — CMAF segments with EXT-X-MAP, read by ffprobe, pla
   const dir = await tempDir(t);
   const node = await startNode(t, {
     dir,
-    streams: { 'live/fm': fakeStream({ hls: { segment_duration: '1s', window: 4, container: 'fmp4' } }, { size: '320x180', fps: 25 }) },
+    streams: {
+      'live/fm': fakeStream({ hls: { segment_duration: '1s', window: 4, container: 'fmp4' } }, { size: '320x180', fps: 25 }),
+      'live/ts': fakeStream({}, { tone: false }),
+    },
     waitAlive: true,
   });
   const base = `${node.baseUrl}/live/fm`;
@@ -55,6 +61,21 @@ test('hls.container: fmp4 — CMAF segments with EXT-X-MAP, read by ffprobe, pla
   const streams = (JSON.parse(probe.stdout) as { streams: { codec_name: string; width?: number }[] }).streams;
   assert.deepEqual(streams.map((s) => s.codec_name).sort(), ['aac', 'h264']);
   assert.equal(streams.find((s) => s.codec_name === 'h264')!.width, 320);
+
+  // preview.mp4: the newest keyframe as a one-frame MP4, for a CMAF and a TS stream
+  for (const [name, width] of [['live/fm', 320], ['live/ts', 160]] as const) {
+    const body = await waitFor(async () => {
+      const r = await fetch(`${node.baseUrl}/${name}/preview.mp4`);
+      return r.status === 200 ? Buffer.from(await r.arrayBuffer()) : undefined;
+    }, { timeoutMs: 30_000, message: `${name}/preview.mp4` });
+    const file = path.join(dir, `${name.replace('/', '-')}.mp4`);
+    await writeFile(file, body);
+    const p = spawnSync('ffprobe', ['-v', 'error', '-of', 'json', '-count_frames', '-select_streams', 'v', '-show_streams', file], { encoding: 'utf8' });
+    assert.equal(p.status, 0, p.stderr);
+    const v = (JSON.parse(p.stdout) as { streams: { width: number; nb_read_frames: string }[] }).streams[0]!;
+    assert.equal(v.width, width, name);
+    assert.equal(Number(v.nb_read_frames), 1, name);
+  }
 
   const browser = await chromium.launch({
     executablePath: CHROMIUM,

@@ -31,6 +31,7 @@ import { parseRequestPath } from './http/request-path.js';
 import { parseRange } from './http/range.js';
 import { FileCache, etagOf, type CachedFile } from './http/file-cache.js';
 import { CONTENT_TYPES, contentTypeFor } from './http/content-types.js';
+import { PreviewCache } from './preview.js';
 import { deltaPlaylist, lastPartOf, llPlaylistState, parseBlockingQuery, readiness, WaitGroups, withRenditionReports, type LlPlaylistState } from './ll-hls.js';
 
 /** What a DVR handler gets besides the request: the matched stream and the rest of the path. */
@@ -123,6 +124,7 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
   const staticAssets = resolveStaticAssets();
   const embedPath = path.join(opts.templatesDir ?? path.join(PACKAGE_ROOT, 'templates'), 'embed.html');
   const waits = new WaitGroups();
+  const previews = new PreviewCache(playlists, segments);
   const llStates = new WeakMap<CachedFile, LlPlaylistState>();
 
   const handler = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
@@ -154,6 +156,14 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
         if (preflightOrReject(req, res, method)) return true;
         await serveSmall(req, res, playlists, fixed('index.m3u8', () => safeJoin(root, 'index.m3u8')), M3U8, PLAYLIST_CACHE_CONTROL,
           `stream ${stream.name} has no master playlist yet (no segment written)`);
+        return true;
+      }
+      if (n === 1 && first === 'preview.mp4') {
+        if (preflightOrReject(req, res, method)) return true;
+        const body = await previews.get(stream);
+        if (body === null) return notFound(res, `stream ${stream.name} has no keyframe to show yet`, method);
+        res.writeHead(200, { 'Content-Type': CONTENT_TYPES['.mp4']!, 'Content-Length': body.length, 'Cache-Control': PLAYLIST_CACHE_CONTROL, 'Access-Control-Allow-Origin': '*' });
+        res.end(method === 'HEAD' ? undefined : body);
         return true;
       }
       if (n === 1 && first === 'embed.html') {

@@ -11,6 +11,7 @@ import { describe, it } from 'node:test';
 import { CmafSegmenter, type CmafInit, type CmafPart, type SegmentClose, type SegmentOpen } from '../../../src/media/mp4/cmaf-segmenter.js';
 import { buildFragment } from '../../../src/media/mp4/fragment.js';
 import { audioSpecificConfig } from '../../../src/media/mp4/init.js';
+import { previewFromCmaf, previewFromTs } from '../../../src/media/mp4/preview.js';
 import { audioFixture, ffmpegFixture, ffprobeBytes, fixtureDir, h264Fixture, h265Fixture } from './_helpers.js';
 
 interface Box {
@@ -321,5 +322,36 @@ describe('fMP4 fragments', () => {
     assert.deepEqual([...frag.subarray(off1, off1 + 13)], [0, 0, 0, 3, 0x65, 1, 2, 0, 0, 0, 2, 6, 9]);
     assert.deepEqual([...frag.subarray(off2, off2 + 2)], [0xaa, 0xbb]);
     assert.equal(off2 + 2, frag.length);
+  });
+});
+
+describe('preview.mp4 (one keyframe, no decode)', () => {
+  it('from a TS segment: H.264 and H.265 give one decodable frame at the stream size', () => {
+    for (const [name, ts, codec] of [
+      ['h264', h264Fixture(2, 25).data, 'h264'],
+      ['h265', h265Fixture(2).data, 'hevc'],
+    ] as const) {
+      const mp4 = previewFromTs(ts);
+      assert.ok(mp4, name);
+      const v = ffprobeBytes(`preview-${name}.mp4`, mp4, ['-count_frames', '-show_streams']).json.streams[0];
+      assert.equal(v.codec_name, codec);
+      assert.equal(Number(v.nb_read_frames), 1);
+      assert.equal(v.width, 320);
+    }
+    assert.equal(previewFromTs(audioFixture(1).data), null, 'no video: no preview');
+    assert.equal(previewFromTs(Buffer.alloc(188 * 10, 0x47)), null);
+  });
+
+  it('from a CMAF segment and its init segment', () => {
+    const c = run(h264Fixture(2, 25).data, { targetDurationMs: 1000 });
+    const seg = Buffer.concat(c.segments[1]!.parts.map((p) => p.data));
+    const mp4 = previewFromCmaf(c.inits[0]!.data, seg);
+    assert.ok(mp4);
+    const streams = ffprobeBytes('preview-cmaf.mp4', mp4, ['-count_frames', '-show_streams']).json.streams;
+    const v = streams.find((s: any) => s.codec_type === 'video');
+    assert.equal(Number(v.nb_read_frames), 1);
+    assert.equal(v.height, 180);
+    assert.equal(previewFromCmaf(c.inits[0]!.data, seg.subarray(0, 100)), null, 'truncated: null, no throw');
+    assert.equal(previewFromCmaf(Buffer.from('garbage'), seg), null);
   });
 });
