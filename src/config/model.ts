@@ -94,6 +94,8 @@ export interface ResolvedStream {
   push: ResolvedPush[];
   /** container: absent in specs written before it existed, which means ts */
   hls: { segmentDurationMs: number; window: number; container?: 'ts' | 'fmp4'; lowLatency?: { partDurationMs: number } };
+  /** preview.jpg is served (absent = false) */
+  thumbnails?: boolean;
   auth: {
     publishPassword?: string;
     playToken: boolean;

@@ -185,6 +185,7 @@ export function resolveStream(
             disabled: p.disabled ?? false,
           },
     ),
+    ...(s.thumbnails ? { thumbnails: true } : {}),
     hls: {
       segmentDurationMs: opt(s.hls?.segment_duration, parseDuration) ?? DEFAULTS.segmentDurationMs,
       window: s.hls?.window ?? DEFAULTS.window,

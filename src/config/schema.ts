@@ -185,6 +185,7 @@ const streamFields = {
   dvr: DvrSchema.optional(),
   push: z.array(PushSchema).optional().describe('restream targets'),
   hls: HlsSchema.optional(),
+  thumbnails: z.boolean().optional().describe('serve /<stream>/preview.jpg: the newest keyframe decoded once per segment (ffmpeg), cached; ?width= scales it'),
   auth: StreamAuthSchema.optional(),
 };
 

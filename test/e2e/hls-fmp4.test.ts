@@ -2,7 +2,8 @@
  * HLS over fMP4 with the built binary: a node runs a fake:// stream with `hls.container: fmp4`; the
  * media playlist names CMAF segments (.m4s) and its init segment (EXT-X-MAP, version 6), ffprobe reads
  * the live playlist over HTTP, and hls.js in headless Chromium plays embed.html without errors.
- * preview.mp4 of that stream and of a TS stream is one decodable keyframe.
+ * preview.mp4 of that stream and of a TS stream is one decodable keyframe; preview.jpg (only with
+ * `thumbnails: true`) is a JPEG at the stream size or `?width=`.
  * Build first: `npm run build`.
  */
 import { test } from 'node:test';
@@ -21,7 +22,7 @@ test('hls.container: fmp4 — CMAF segments with EXT-X-MAP, read by ffprobe, pla
     dir,
     streams: {
       'live/fm': fakeStream({ hls: { segment_duration: '1s', window: 4, container: 'fmp4' } }, { size: '320x180', fps: 25 }),
-      'live/ts': fakeStream({}, { tone: false }),
+      'live/ts': fakeStream({ thumbnails: true }, { tone: false }),
     },
     waitAlive: true,
   });
@@ -76,6 +77,25 @@ test('hls.container: fmp4 — CMAF segments with EXT-X-MAP, read by ffprobe, pla
     assert.equal(v.width, width, name);
     assert.equal(Number(v.nb_read_frames), 1, name);
   }
+
+  // preview.jpg: only with thumbnails: true; decoded JPEG at the stream size or ?width=
+  const jpgSize = async (u: string) => {
+    const r = await fetch(u);
+    assert.equal(r.status, 200, u);
+    assert.equal(r.headers.get('content-type'), 'image/jpeg');
+    const file = path.join(dir, 'thumb.jpg');
+    await writeFile(file, Buffer.from(await r.arrayBuffer()));
+    const p = spawnSync('ffprobe', ['-v', 'error', '-of', 'json', '-show_streams', file], { encoding: 'utf8' });
+    assert.equal(p.status, 0, p.stderr);
+    const st = (JSON.parse(p.stdout) as { streams: { codec_name: string; width: number; height: number }[] }).streams[0]!;
+    assert.equal(st.codec_name, 'mjpeg');
+    return `${st.width}x${st.height}`;
+  };
+  assert.equal(await jpgSize(`${node.baseUrl}/live/ts/preview.jpg`), '160x120');
+  assert.equal(await jpgSize(`${node.baseUrl}/live/ts/preview.jpg?width=80`), '80x60');
+  assert.equal((await http(`${node.baseUrl}/live/ts/preview.jpg?width=5`)).status, 400);
+  assert.equal((await http(`${node.baseUrl}/live/ts/preview.jpg?width=abc`)).status, 400);
+  assert.equal((await http(`${node.baseUrl}/live/fm/preview.jpg`)).status, 404, 'no thumbnails: true');
 
   const browser = await chromium.launch({
     executablePath: CHROMIUM,

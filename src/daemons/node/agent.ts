@@ -161,6 +161,7 @@ export class NodeAgent implements NodeApi {
         listStreams: () => Object.keys(this.resolved.streams),
         dvr: await loadDvrHandler(),
         logger: log.child({ part: 'playback' }),
+        ffmpeg: () => this.resolved.server.ffmpeg,
       });
     } catch (e) {
       log.error({ err: (e as Error).message }, 'playback handler unavailable');

@@ -32,6 +32,8 @@ import { parseRange } from './http/range.js';
 import { FileCache, etagOf, type CachedFile } from './http/file-cache.js';
 import { CONTENT_TYPES, contentTypeFor } from './http/content-types.js';
 import { PreviewCache } from './preview.js';
+import { ThumbnailCache } from './thumbnails.js';
+import { THUMBNAIL_MAX_WIDTH, THUMBNAIL_MIN_WIDTH } from '../../ffmpeg/thumbnail.js';
 import { deltaPlaylist, lastPartOf, llPlaylistState, parseBlockingQuery, readiness, WaitGroups, withRenditionReports, type LlPlaylistState } from './ll-hls.js';
 
 /** What a DVR handler gets besides the request: the matched stream and the rest of the path. */
@@ -63,6 +65,8 @@ export interface PlaybackOptions {
   segmentCacheMaxFileBytes?: number;
   /** directory holding embed.html (default: <package>/templates) */
   templatesDir?: string;
+  /** server.ffmpeg of the config (preview.jpg decodes with it) */
+  ffmpeg?: () => string | undefined;
 }
 
 /** Resolves true when it answered the request; false = not a playback URL (the caller routes on / 404s). */
@@ -125,6 +129,7 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
   const embedPath = path.join(opts.templatesDir ?? path.join(PACKAGE_ROOT, 'templates'), 'embed.html');
   const waits = new WaitGroups();
   const previews = new PreviewCache(playlists, segments);
+  const thumbnails = new ThumbnailCache(previews, opts.ffmpeg ?? (() => undefined));
   const llStates = new WeakMap<CachedFile, LlPlaylistState>();
 
   const handler = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
@@ -164,6 +169,23 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
         if (body === null) return notFound(res, `stream ${stream.name} has no keyframe to show yet`, method);
         res.writeHead(200, { 'Content-Type': CONTENT_TYPES['.mp4']!, 'Content-Length': body.length, 'Cache-Control': PLAYLIST_CACHE_CONTROL, 'Access-Control-Allow-Origin': '*' });
         res.end(method === 'HEAD' ? undefined : body);
+        return true;
+      }
+      if (n === 1 && first === 'preview.jpg' && stream.thumbnails) {
+        if (preflightOrReject(req, res, method)) return true;
+        const w = new URLSearchParams(parsed.query).get('width');
+        let width = 0;
+        if (w !== null) {
+          width = /^\d{1,4}$/.test(w) ? Number(w) : -1;
+          if (width < THUMBNAIL_MIN_WIDTH || width > THUMBNAIL_MAX_WIDTH) {
+            sendText(res, 400, `width must be a whole number ${THUMBNAIL_MIN_WIDTH}..${THUMBNAIL_MAX_WIDTH}`, method === 'HEAD');
+            return true;
+          }
+        }
+        const jpeg = await thumbnails.get(stream, width);
+        if (jpeg === null) return notFound(res, `stream ${stream.name} has no thumbnail yet`, method);
+        res.writeHead(200, { 'Content-Type': CONTENT_TYPES['.jpg']!, 'Content-Length': jpeg.length, 'Cache-Control': PLAYLIST_CACHE_CONTROL, 'Access-Control-Allow-Origin': '*' });
+        res.end(method === 'HEAD' ? undefined : jpeg);
         return true;
       }
       if (n === 1 && first === 'embed.html') {

@@ -35,6 +35,11 @@ export class PreviewCache {
 
   /** The preview of the stream's newest segment; null when there is none (no segment, no keyframe). */
   async get(stream: ResolvedStream): Promise<Buffer | null> {
+    return (await this.getEntry(stream))?.body ?? null;
+  }
+
+  /** The preview and the URI of the segment it comes from. */
+  async getEntry(stream: ResolvedStream): Promise<{ uri: string; body: Buffer } | null> {
     const rendition = stream.renditions[0];
     if (rendition === undefined) return null;
     const dir = safeJoin(stream.root, rendition);
@@ -44,7 +49,7 @@ export class PreviewCache {
     // only names the writer makes (hour dirs + segment file): never a path out of the rendition dir
     if (seg === null || !/^\d{4}\/\d{2}\/\d{2}\/\d{2}\/\d{1,16}-\d{1,9}\.(?:ts|m4s)$/.test(seg.uri)) return null;
     const hit = this.byStream.get(stream.name);
-    if (hit !== undefined && hit.uri === seg.uri) return hit.body;
+    if (hit !== undefined && hit.uri === seg.uri) return hit;
     const data = await this.read(this.segments, safeJoin(dir, ...seg.uri.split('/')));
     if (data === null) return null;
     let body: Buffer | null;
@@ -54,8 +59,10 @@ export class PreviewCache {
       const init = await this.read(this.segments, safeJoin(dir, seg.map));
       body = init === null ? null : previewFromCmaf(init, data);
     }
-    if (body !== null) this.byStream.set(stream.name, { uri: seg.uri, body });
-    return body;
+    if (body === null) return null;
+    const entry = { uri: seg.uri, body };
+    this.byStream.set(stream.name, entry);
+    return entry;
   }
 
   private async read(cache: FileCache, file: string): Promise<Buffer | null> {

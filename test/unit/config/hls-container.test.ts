@@ -90,3 +90,12 @@ test('hls.part_duration: at least 0.2s, below the segment duration, only with lo
   assert.equal(alone.length, 1);
   assert.match(alone[0]!, /^4:\d+: hls\.part_duration has no effect without low_latency: true/);
 });
+
+test('thumbnails: true resolves onto the stream (preview.jpg served), absent means off', () => {
+  const r = validateText('streams:\n  a:\n    inputs: [{url: "fake://testsrc"}]\n    thumbnails: true\n  b:\n    inputs: [{url: "fake://testsrc"}]\n', F);
+  assert.deepEqual(r.issues, []);
+  const cfg = resolveConfig(r.input!);
+  assert.equal(cfg.streams.a!.thumbnails, true);
+  assert.equal(cfg.streams.b!.thumbnails, undefined);
+  assert.equal(issues('streams:\n  a:\n    inputs: [{url: "fake://testsrc"}]\n    thumbnails: yes please\n').length, 1);
+});
