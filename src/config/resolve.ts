@@ -189,7 +189,8 @@ export function resolveStream(
     hls: {
       segmentDurationMs: opt(s.hls?.segment_duration, parseDuration) ?? DEFAULTS.segmentDurationMs,
       window: s.hls?.window ?? DEFAULTS.window,
-      container: s.hls?.container ?? (s.hls?.low_latency ? 'fmp4' : 'ts'),
+      // only fmp4 is written out: streams left at ts keep the spec (and spec hash) they had before
+      ...((s.hls?.container ?? (s.hls?.low_latency ? 'fmp4' : 'ts')) === 'fmp4' ? { container: 'fmp4' as const } : {}),
       ...(s.hls?.low_latency ? { lowLatency: { partDurationMs: opt(s.hls.part_duration, parseDuration) ?? DEFAULTS.partDurationMs } } : {}),
     },
     auth: {

@@ -29,8 +29,9 @@ test('hls.container: ts by default, fmp4 when asked, also through a template', (
   const r = validateText(text, F);
   assert.deepEqual(r.issues, []);
   const cfg = resolveConfig(r.input!);
-  const by = Object.fromEntries(Object.values(cfg.streams).map((s) => [s.name, s.hls.container]));
+  const by = Object.fromEntries(Object.values(cfg.streams).map((s) => [s.name, s.hls.container ?? 'ts']));
   assert.deepEqual(by, { a: 'ts', b: 'fmp4', 'll/c': 'fmp4' });
+  assert.equal('container' in cfg.streams.a!.hls, false, 'ts is the absent default: the spec of a ts stream does not change');
 });
 
 test('hls.container: an unknown container is a schema error at its place', () => {
