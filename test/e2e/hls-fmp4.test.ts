@@ -3,7 +3,8 @@
  * media playlist names CMAF segments (.m4s) and its init segment (EXT-X-MAP, version 6), ffprobe reads
  * the live playlist over HTTP, and hls.js in headless Chromium plays embed.html without errors.
  * preview.mp4 of that stream and of a TS stream is one decodable keyframe; preview.jpg (only with
- * `thumbnails: true`) is a JPEG at the stream size or `?width=`.
+ * `thumbnails: true`) is a JPEG at the stream size or `?width=`, and with dvr `<unix>-preview.jpg`
+ * is the recorded keyframe nearest to that time.
  * Build first: `npm run build`.
  */
 import { test } from 'node:test';
@@ -22,7 +23,7 @@ test('hls.container: fmp4 — CMAF segments with EXT-X-MAP, read by ffprobe, pla
     dir,
     streams: {
       'live/fm': fakeStream({ hls: { segment_duration: '1s', window: 4, container: 'fmp4' } }, { size: '320x180', fps: 25 }),
-      'live/ts': fakeStream({ thumbnails: true }, { tone: false }),
+      'live/ts': fakeStream({ thumbnails: true, dvr: { path: './dvr' } }, { tone: false }),
     },
     waitAlive: true,
   });
@@ -96,6 +97,11 @@ test('hls.container: fmp4 — CMAF segments with EXT-X-MAP, read by ffprobe, pla
   assert.equal((await http(`${node.baseUrl}/live/ts/preview.jpg?width=5`)).status, 400);
   assert.equal((await http(`${node.baseUrl}/live/ts/preview.jpg?width=abc`)).status, 400);
   assert.equal((await http(`${node.baseUrl}/live/fm/preview.jpg`)).status, 404, 'no thumbnails: true');
+  // DVR: <unix>-preview.jpg is the recorded keyframe nearest to that time
+  const unix = Math.floor(Date.now() / 1000) - 2;
+  assert.equal(await jpgSize(`${node.baseUrl}/live/ts/${unix}-preview.jpg?width=64`), '64x48');
+  assert.equal((await http(`${node.baseUrl}/live/ts/1000000000-preview.jpg`)).status, 404, 'nothing recorded near 2001');
+  assert.equal((await http(`${node.baseUrl}/live/fm/${unix}-preview.jpg`)).status, 404, 'no dvr');
 
   const browser = await chromium.launch({
     executablePath: CHROMIUM,

@@ -171,7 +171,8 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
         res.end(method === 'HEAD' ? undefined : body);
         return true;
       }
-      if (n === 1 && first === 'preview.jpg' && stream.thumbnails) {
+      const archiveThumb = n === 1 && stream.thumbnails && stream.dvr ? /^(\d{1,12})-preview\.jpg$/.exec(first) : null;
+      if ((n === 1 && first === 'preview.jpg' && stream.thumbnails) || archiveThumb) {
         if (preflightOrReject(req, res, method)) return true;
         const w = new URLSearchParams(parsed.query).get('width');
         let width = 0;
@@ -182,8 +183,8 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
             return true;
           }
         }
-        const jpeg = await thumbnails.get(stream, width);
-        if (jpeg === null) return notFound(res, `stream ${stream.name} has no thumbnail yet`, method);
+        const jpeg = archiveThumb ? await thumbnails.archiveAt(stream, Number(archiveThumb[1]) * 1000, width) : await thumbnails.get(stream, width);
+        if (jpeg === null) return notFound(res, archiveThumb ? `nothing recorded near ${archiveThumb[1]}` : `stream ${stream.name} has no thumbnail yet`, method);
         res.writeHead(200, { 'Content-Type': CONTENT_TYPES['.jpg']!, 'Content-Length': jpeg.length, 'Cache-Control': PLAYLIST_CACHE_CONTROL, 'Access-Control-Allow-Origin': '*' });
         res.end(method === 'HEAD' ? undefined : jpeg);
         return true;
