@@ -96,6 +96,8 @@ export interface ResolvedStream {
   hls: { segmentDurationMs: number; window: number; container?: 'ts' | 'fmp4'; lowLatency?: { partDurationMs: number } };
   /** preview.jpg is served (absent = false) */
   thumbnails?: boolean;
+  /** playback protocol allow list (absent = all) */
+  protocols?: ('hls' | 'll-hls' | 'dash' | 'mpegts')[];
   auth: {
     publishPassword?: string;
     playToken: boolean;

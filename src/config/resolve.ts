@@ -186,6 +186,7 @@ export function resolveStream(
           },
     ),
     ...(s.thumbnails ? { thumbnails: true } : {}),
+    ...(s.protocols ? { protocols: [...new Set(s.protocols)] } : {}),
     hls: {
       segmentDurationMs: opt(s.hls?.segment_duration, parseDuration) ?? DEFAULTS.segmentDurationMs,
       window: s.hls?.window ?? DEFAULTS.window,

@@ -185,6 +185,10 @@ const streamFields = {
   dvr: DvrSchema.optional(),
   push: z.array(PushSchema).optional().describe('restream targets'),
   hls: HlsSchema.optional(),
+  protocols: z
+    .array(z.enum(['hls', 'll-hls', 'dash', 'mpegts']))
+    .optional()
+    .describe('playback protocols this stream is served with (default: all); the URLs of the others answer 404'),
   thumbnails: z.boolean().optional().describe('serve /<stream>/preview.jpg: the newest keyframe decoded once per segment (ffmpeg), cached; ?width= scales it'),
   auth: StreamAuthSchema.optional(),
 };

@@ -127,6 +127,7 @@ export function semanticIssues(cfg: unknown, docOrGet: Document | (() => Documen
     });
 
     fmp4DvrCheck(cfg, name, s, sp, add);
+    protocolsCheck(cfg, name, s, sp, add);
 
     const dvr = s.dvr;
     if (isObj(dvr)) {
@@ -236,4 +237,28 @@ function safeMs(v: string | number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Protocols this build serves; the others of the schema's list are refused until they are. */
+const SERVED_PROTOCOLS: readonly string[] = ['hls', 'll-hls'];
+
+/** `protocols`: only served ones, and `ll-hls` exactly when the stream is low-latency. */
+function protocolsCheck(cfg: Obj, name: string, s: Obj, sp: (string | number)[], add: (p: (string | number)[], message: string, key?: boolean) => void): void {
+  let eff: Obj;
+  try {
+    eff = applyTemplates(cfg as never, name, s as never) as Obj;
+  } catch {
+    return;
+  }
+  if (!Array.isArray(eff.protocols)) return;
+  const own = Array.isArray(s.protocols);
+  const list = eff.protocols as unknown[];
+  list.forEach((p, i) => {
+    if (typeof p === 'string' && !SERVED_PROTOCOLS.includes(p) && ['dash', 'mpegts'].includes(p)) {
+      add(own ? [...sp, 'protocols', i] : sp, `protocols: ${p} is not supported yet (served: ${SERVED_PROTOCOLS.join(', ')})`, !own);
+    }
+  });
+  const ll = isObj(eff.hls) && eff.hls.low_latency === true;
+  if (ll && !list.includes('ll-hls')) add(own ? [...sp, 'protocols'] : sp, 'hls.low_latency needs ll-hls in protocols', !own);
+  if (!ll && list.includes('ll-hls')) add(own ? [...sp, 'protocols', list.indexOf('ll-hls')] : sp, 'protocols: ll-hls needs hls.low_latency: true', !own);
 }

@@ -153,9 +153,15 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
       if (!match) return false;
       const { stream, restParts, nameDepth } = match;
       const root = stream.root;
+      // protocols allow list: without hls / ll-hls nothing HLS is served (playlists, segments, parts,
+      // DVR playlists, the hls.js player page); thumbnails are not a protocol and stay
+      const hlsOff = stream.protocols !== undefined && !stream.protocols.includes('hls') && !stream.protocols.includes('ll-hls');
       const n = restParts.length;
       const fixed = fixedPaths(stream);
       const first = restParts[0]!;
+      if (hlsOff && (first === 'embed.html' || first.startsWith('tracks-') || restParts[n - 1]!.endsWith('.m3u8'))) {
+        return notFound(res, `stream ${stream.name} is not served over HLS (protocols)`, method);
+      }
 
       if (n === 1 && first === 'index.m3u8') {
         if (preflightOrReject(req, res, method)) return true;
