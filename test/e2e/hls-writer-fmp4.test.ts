@@ -68,3 +68,31 @@ test('fmp4 writer: a restart with another container starts a clean window, seque
   const hours = await readdir(path.join(dir, 'v1a1'), { recursive: true });
   assert.ok(hours.filter((n) => String(n).endsWith('.m4s')).length <= 2, JSON.stringify(hours));
 });
+
+test('fmp4 writer: a codec change mid-stream names a new init segment after a discontinuity', { timeout: 120_000 }, async (t) => {
+  const dir = await tempDir(t);
+  const small = await generateTs({ seconds: 3, size: '160x120' });
+  const big = await generateTs({ seconds: 3, size: '320x240' });
+  const w = await HlsWriter.open({ root: dir, rendition: 'v1a1', segmentDurationMs: 1000, window: 10, keepSegments: false, container: 'fmp4' });
+  defer(t, () => w.close());
+  for (const ts of [small, big]) for (let i = 0; i < ts.length; i += 32 * 1024) w.write(ts.subarray(i, i + 32 * 1024));
+  await w.close();
+  const text = await readFile(path.join(dir, 'v1a1', 'index.m3u8'), 'utf8');
+  const maps = [...text.matchAll(/^#EXT-X-MAP:URI="(init-[0-9a-f]{12}\.mp4)"$/gm)].map((m) => m[1]!);
+  assert.equal(maps.length, 2, text);
+  assert.notEqual(maps[0], maps[1]);
+  const second = text.indexOf(`#EXT-X-MAP:URI="${maps[1]}"`);
+  assert.ok(text.lastIndexOf('#EXT-X-DISCONTINUITY\n', second) > text.indexOf(`#EXT-X-MAP:URI="${maps[0]}"`), 'a discontinuity before the new init');
+  parse(text);
+  // each init + its segments decode at their own size
+  const pl = parse(text) as InstanceType<typeof types.MediaPlaylist>;
+  for (const [map, width] of [[maps[0]!, 160], [maps[1]!, 320]] as const) {
+    const segs = pl.segments.filter((s) => s.map?.uri === map);
+    assert.ok(segs.length >= 2);
+    const file = path.join(dir, `${width}.mp4`);
+    await writeFile(file, Buffer.concat([await readFile(path.join(dir, 'v1a1', map)), ...(await Promise.all(segs.map((s) => readFile(path.join(dir, 'v1a1', s.uri)))))]));
+    const r = spawnSync('ffprobe', ['-v', 'error', '-of', 'json', '-select_streams', 'v', '-show_streams', file], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as { streams: { width: number }[] }).streams[0]!.width, width);
+  }
+});

@@ -305,7 +305,7 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
             const cur = playlists.peek(file);
             return cur !== undefined && cur !== null && cur.body !== null && readiness(llState(cur), msn, part) === 'ready';
           },
-          () => opts.getStream(stream.name) !== undefined && !res.destroyed,
+          () => !res.destroyed && opts.getStream(stream.name)?.disabled === false,
           3 * st.targetDurationS * 1000,
           (cb) => res.once('close', cb),
         );
@@ -316,7 +316,7 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
           return;
         }
         if (!ok) {
-          if (opts.getStream(stream.name) === undefined) notFound(res, `no stream ${stream.name}`, req.method);
+          if (opts.getStream(stream.name)?.disabled !== false) notFound(res, `stream ${stream.name} stopped`, req.method);
           else sendText(res, 503, `segment ${msn}${part !== undefined ? ` part ${part}` : ''} did not come within three target durations`, head);
           return;
         }
@@ -363,7 +363,7 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
         const c = segments.peek(file);
         return c !== undefined && c !== null;
       },
-      () => opts.getStream(stream.name) !== undefined && !res.destroyed,
+      () => !res.destroyed && opts.getStream(stream.name)?.disabled === false,
       3 * stream.hls.segmentDurationMs,
       (cb) => res.once('close', cb),
     );
