@@ -240,7 +240,7 @@ function safeMs(v: string | number): number | undefined {
 }
 
 /** Protocols this build serves; the others of the schema's list are refused until they are. */
-const SERVED_PROTOCOLS: readonly string[] = ['hls', 'll-hls'];
+const SERVED_PROTOCOLS: readonly string[] = ['hls', 'll-hls', 'dash'];
 
 /** `protocols`: only served ones, and `ll-hls` exactly when the stream is low-latency. */
 function protocolsCheck(cfg: Obj, name: string, s: Obj, sp: (string | number)[], add: (p: (string | number)[], message: string, key?: boolean) => void): void {
@@ -259,6 +259,8 @@ function protocolsCheck(cfg: Obj, name: string, s: Obj, sp: (string | number)[],
     }
   });
   const ll = isObj(eff.hls) && eff.hls.low_latency === true;
+  const fmp4 = isObj(eff.hls) && (eff.hls.container === 'fmp4' || (eff.hls.container === undefined && ll));
+  if (list.includes('dash') && !fmp4) add(own ? [...sp, 'protocols', list.indexOf('dash')] : sp, 'protocols: dash needs hls.container: fmp4 (DASH is served from the CMAF segments)', !own);
   if (ll && !list.includes('ll-hls')) add(own ? [...sp, 'protocols'] : sp, 'hls.low_latency needs ll-hls in protocols', !own);
   if (!ll && list.includes('ll-hls')) add(own ? [...sp, 'protocols', list.indexOf('ll-hls')] : sp, 'protocols: ll-hls needs hls.low_latency: true', !own);
 }

@@ -32,6 +32,7 @@ import { parseRange } from './http/range.js';
 import { FileCache, etagOf, type CachedFile } from './http/file-cache.js';
 import { CONTENT_TYPES, contentTypeFor } from './http/content-types.js';
 import { PreviewCache } from './preview.js';
+import { DashServer } from './dash.js';
 import { ThumbnailCache } from './thumbnails.js';
 import { THUMBNAIL_MAX_WIDTH, THUMBNAIL_MIN_WIDTH } from '../../ffmpeg/thumbnail.js';
 import { deltaPlaylist, lastPartOf, llPlaylistState, parseBlockingQuery, readiness, WaitGroups, withRenditionReports, type LlPlaylistState } from './ll-hls.js';
@@ -129,6 +130,7 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
   const embedPath = path.join(opts.templatesDir ?? path.join(PACKAGE_ROOT, 'templates'), 'embed.html');
   const waits = new WaitGroups();
   const previews = new PreviewCache(playlists, segments);
+  const dash = new DashServer(playlists, segments);
   const thumbnails = new ThumbnailCache(previews, opts.ffmpeg ?? (() => undefined));
   const llStates = new WeakMap<CachedFile, LlPlaylistState>();
 
@@ -167,6 +169,29 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
         if (preflightOrReject(req, res, method)) return true;
         await serveSmall(req, res, playlists, fixed('index.m3u8', () => safeJoin(root, 'index.m3u8')), M3U8, PLAYLIST_CACHE_CONTROL,
           `stream ${stream.name} has no master playlist yet (no segment written)`);
+        return true;
+      }
+      if ((n === 1 && first === 'index.mpd') || (n === 3 && first === 'dash')) {
+        if (preflightOrReject(req, res, method)) return true;
+        if (stream.hls.container !== 'fmp4') return notFound(res, `stream ${stream.name}: DASH needs hls.container: fmp4`, method);
+        if (stream.protocols !== undefined && !stream.protocols.includes('dash')) return notFound(res, `stream ${stream.name} is not served over DASH (protocols)`, method);
+        let body: Buffer | null = null;
+        let type = 'application/dash+xml';
+        let cache = PLAYLIST_CACHE_CONTROL;
+        if (n === 1) {
+          const text = await dash.mpd(stream);
+          body = text === null ? null : Buffer.from(text);
+        } else {
+          const file = restParts[2]!;
+          const t = /^(\d{1,16})\.m4s$/.exec(file);
+          type = CONTENT_TYPES['.mp4']!;
+          cache = SEGMENT_CACHE_CONTROL;
+          if (file === 'init.mp4') body = await dash.init(stream, restParts[1]!);
+          else if (t) body = await dash.segment(stream, restParts[1]!, Number(t[1]));
+        }
+        if (body === null) return notFound(res, n === 1 ? `stream ${stream.name} has no CMAF segment yet` : 'not found', method);
+        res.writeHead(200, { 'Content-Type': type, 'Content-Length': body.length, 'Cache-Control': cache, 'Access-Control-Allow-Origin': '*' });
+        res.end(method === 'HEAD' ? undefined : body);
         return true;
       }
       if (n === 1 && first === 'preview.mp4') {

@@ -109,6 +109,8 @@ export interface TrackTiming {
   start: number;
   /** Sum of the sample durations of all fragments. */
   duration: number;
+  /** Sample bytes. */
+  bytes: number;
 }
 
 interface TrafInfo {
@@ -161,8 +163,11 @@ export function segmentTiming(seg: Buffer): Map<number, TrackTiming> | null {
     for (const moof of boxes(seg, 0, seg.length).filter((x) => x.type === 'moof')) {
       for (const t of trafsOf(seg, moof)) {
         const cur = out.get(t.id);
-        if (cur === undefined) out.set(t.id, { start: t.tfdt, duration: t.duration });
-        else cur.duration += t.duration;
+        if (cur === undefined) out.set(t.id, { start: t.tfdt, duration: t.duration, bytes: t.dataSize });
+        else {
+          cur.duration += t.duration;
+          cur.bytes += t.dataSize;
+        }
       }
     }
     return out;

@@ -1,5 +1,5 @@
 /**
- * `protocols` per stream: validation (served ones only, ll-hls exactly with low_latency) and serving
+ * `protocols` per stream: validation (served ones only, dash with fmp4, ll-hls exactly with low_latency) and serving
  * (without hls / ll-hls every HLS URL of the stream answers 404; thumbnails are not a protocol).
  */
 import { test } from 'node:test';
@@ -23,9 +23,10 @@ test('protocols: validation', () => {
   const r = validateText(`${S}    protocols: [hls, hls]\n`, 'flux.yaml');
   assert.deepEqual(resolveConfig(r.input!).streams.a!.protocols, ['hls']);
   assert.equal(resolveConfig(validateText(S, 'flux.yaml').input!).streams.a!.protocols, undefined, 'absent: all');
+  assert.deepEqual(issues(`${S}    protocols: [hls, dash]\n    hls: { container: fmp4 }\n`), []);
   const dash = issues(`${S}    protocols: [hls, dash]\n`);
   assert.equal(dash.length, 1);
-  assert.match(dash[0]!, /^4:\d+: protocols: dash is not supported yet/);
+  assert.match(dash[0]!, /^4:\d+: protocols: dash needs hls\.container: fmp4/);
   assert.match(issues(`${S}    protocols: [mpegts]\n`)[0]!, /mpegts is not supported yet/);
   assert.match(issues(`${S}    protocols: [rtmp]\n`)[0]!, /^4:\d+: /);
   assert.match(issues(`${S}    protocols: [hls]\n    hls: { low_latency: true }\n`)[0]!, /^4:\d+: hls\.low_latency needs ll-hls in protocols/);
