@@ -9,7 +9,7 @@
  * segment on request (src/media/mp4/split.ts). The timeline is the live window of each rendition's
  * playlist after its last discontinuity; `t` values are the tracks' own decode times (tfdt), and
  * availabilityStartTime is the program date time of the first listed segment minus its media time, so a
- * segment becomes available when the writer names it.
+ * segment becomes available when the writer names it; publishTime is when the newest one ended.
  */
 import path from 'node:path';
 import type { ResolvedStream } from '../../config/model.js';
@@ -123,7 +123,7 @@ export class DashServer {
   }
 
   /** The live MPD, or null when no rendition has a CMAF segment yet. */
-  async mpd(stream: ResolvedStream, now = Date.now()): Promise<string | null> {
+  async mpd(stream: ResolvedStream): Promise<string | null> {
     const masterBuf = await this.read(this.playlists, safeJoin(stream.root, 'index.m3u8'));
     const master = masterBuf?.toString('utf8') ?? '';
     const views: RenditionView[] = [];
@@ -173,9 +173,12 @@ export class DashServer {
     const ar = at && rep(first, at, `${first.rendition}-a`);
     if (ar) audio.push(ar);
     const windowMs = first.segments.reduce((n, s) => n + (s.timing.get(anchorTrack.id)?.duration ?? 0), 0) / anchorTrack.timescale * 1000;
+    // publishTime: the program date time at which the newest listed segment ends (when it was named)
+    const last = first.segments[first.segments.length - 1]!;
+    const publish = last.pdt + ((last.timing.get(anchorTrack.id)?.duration ?? 0) / anchorTrack.timescale) * 1000;
     return renderMpd({
       availabilityStartTime: Math.round(ast),
-      publishTime: now,
+      publishTime: Math.round(publish),
       minimumUpdatePeriodMs: first.targetMs,
       timeShiftBufferDepthMs: Math.max(first.targetMs, windowMs),
       maxSegmentDurationMs: first.targetMs,
