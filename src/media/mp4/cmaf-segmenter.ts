@@ -75,6 +75,8 @@ export interface CmafSegmenterOptions {
 }
 
 const TOLERANCE_TICKS = 10 * 90;
+/** Audio frames held for the next fragment at most (about 40 s of 48 kHz AAC). */
+const MAX_PENDING_AUDIO = 2048;
 const INIT_OK = 0;
 /** No usable video parameter sets yet. */
 const INIT_NO_VIDEO = 1;
@@ -346,8 +348,9 @@ export class CmafSegmenter {
         const s: ASample = { t, chunk: copy.subarray(p + h.headerLength, p + h.frameLength), cfg };
         if (audioOnly) this.onAudioPrimary(s);
         else {
-          // Kept while waiting for the first keyframe too: TS muxers put audio ahead of video.
-          if (!this.open && this.aPending.length >= 512) this.aPending.shift();
+          // Kept while waiting for the first keyframe too: TS muxers put audio ahead of video. Bounded:
+          // audio of a program whose video stopped must not pile up until the next video frame.
+          if (this.aPending.length >= (this.open ? MAX_PENDING_AUDIO : 512)) this.aPending.shift();
           this.aPending.push(s);
         }
       }
