@@ -31,11 +31,7 @@ import { parseRequestPath } from './http/request-path.js';
 import { parseRange } from './http/range.js';
 import { FileCache, etagOf, type CachedFile } from './http/file-cache.js';
 import { CONTENT_TYPES, contentTypeFor } from './http/content-types.js';
-import { PreviewCache } from './preview.js';
-import { DashServer } from './dash.js';
-import { ThumbnailCache } from './thumbnails.js';
-import { THUMBNAIL_MAX_WIDTH, THUMBNAIL_MIN_WIDTH } from '../../ffmpeg/thumbnail.js';
-import { deltaPlaylist, lastPartOf, llPlaylistState, parseBlockingQuery, readiness, WaitGroups, withRenditionReports, type LlPlaylistState } from './ll-hls.js';
+import { createMediaRoutes } from './media-routes.js';
 
 /** What a DVR handler gets besides the request: the matched stream and the rest of the path. */
 export interface PlaybackContext {
@@ -128,11 +124,7 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
   const assets = new FileCache({ revalidateMs: 2000, maxBytes: 16 * 1024 * 1024, maxFileBytes: 8 * 1024 * 1024 });
   const staticAssets = resolveStaticAssets();
   const embedPath = path.join(opts.templatesDir ?? path.join(PACKAGE_ROOT, 'templates'), 'embed.html');
-  const waits = new WaitGroups();
-  const previews = new PreviewCache(playlists, segments);
-  const dash = new DashServer(playlists, segments);
-  const thumbnails = new ThumbnailCache(previews, opts.ffmpeg ?? (() => undefined));
-  const llStates = new WeakMap<CachedFile, LlPlaylistState>();
+  const media = createMediaRoutes({ playlists, segments, getStream: opts.getStream, ffmpeg: opts.ffmpeg });
 
   const handler = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const parsed = parseRequestPath(req.url);
@@ -171,53 +163,9 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
           `stream ${stream.name} has no master playlist yet (no segment written)`);
         return true;
       }
-      if ((n === 1 && first === 'index.mpd') || (n === 3 && first === 'dash')) {
+      if (media.matches(stream, restParts)) {
         if (preflightOrReject(req, res, method)) return true;
-        if (stream.hls.container !== 'fmp4') return notFound(res, `stream ${stream.name}: DASH needs hls.container: fmp4`, method);
-        if (stream.protocols !== undefined && !stream.protocols.includes('dash')) return notFound(res, `stream ${stream.name} is not served over DASH (protocols)`, method);
-        let body: Buffer | null = null;
-        let type = 'application/dash+xml';
-        let cache = PLAYLIST_CACHE_CONTROL;
-        if (n === 1) {
-          const text = await dash.mpd(stream);
-          body = text === null ? null : Buffer.from(text);
-        } else {
-          const file = restParts[2]!;
-          const t = /^(\d{1,16})\.m4s$/.exec(file);
-          type = CONTENT_TYPES['.mp4']!;
-          cache = SEGMENT_CACHE_CONTROL;
-          if (file === 'init.mp4') body = await dash.init(stream, restParts[1]!);
-          else if (t) body = await dash.segment(stream, restParts[1]!, Number(t[1]));
-        }
-        if (body === null) return notFound(res, n === 1 ? `stream ${stream.name} has no CMAF segment yet` : 'not found', method);
-        res.writeHead(200, { 'Content-Type': type, 'Content-Length': body.length, 'Cache-Control': cache, 'Access-Control-Allow-Origin': '*' });
-        res.end(method === 'HEAD' ? undefined : body);
-        return true;
-      }
-      if (n === 1 && first === 'preview.mp4') {
-        if (preflightOrReject(req, res, method)) return true;
-        const body = await previews.get(stream);
-        if (body === null) return notFound(res, `stream ${stream.name} has no keyframe to show yet`, method);
-        res.writeHead(200, { 'Content-Type': CONTENT_TYPES['.mp4']!, 'Content-Length': body.length, 'Cache-Control': PLAYLIST_CACHE_CONTROL, 'Access-Control-Allow-Origin': '*' });
-        res.end(method === 'HEAD' ? undefined : body);
-        return true;
-      }
-      const archiveThumb = n === 1 && stream.thumbnails && stream.dvr ? /^(\d{1,12})-preview\.jpg$/.exec(first) : null;
-      if ((n === 1 && first === 'preview.jpg' && stream.thumbnails) || archiveThumb) {
-        if (preflightOrReject(req, res, method)) return true;
-        const w = new URLSearchParams(parsed.query).get('width');
-        let width = 0;
-        if (w !== null) {
-          width = /^\d{1,4}$/.test(w) ? Number(w) : -1;
-          if (width < THUMBNAIL_MIN_WIDTH || width > THUMBNAIL_MAX_WIDTH) {
-            sendText(res, 400, `width must be a whole number ${THUMBNAIL_MIN_WIDTH}..${THUMBNAIL_MAX_WIDTH}`, method === 'HEAD');
-            return true;
-          }
-        }
-        const jpeg = archiveThumb ? await thumbnails.archiveAt(stream, Number(archiveThumb[1]) * 1000, width) : await thumbnails.get(stream, width);
-        if (jpeg === null) return notFound(res, archiveThumb ? `nothing recorded near ${archiveThumb[1]}` : `stream ${stream.name} has no thumbnail yet`, method);
-        res.writeHead(200, { 'Content-Type': CONTENT_TYPES['.jpg']!, 'Content-Length': jpeg.length, 'Cache-Control': PLAYLIST_CACHE_CONTROL, 'Access-Control-Allow-Origin': '*' });
-        res.end(method === 'HEAD' ? undefined : jpeg);
+        await media.serve(req, res, stream, restParts, new URLSearchParams(parsed.query));
         return true;
       }
       if (n === 1 && first === 'embed.html') {
@@ -237,7 +185,7 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
           if (restParts[1] !== 'index.m3u8' && restParts[1] !== 'mono.m3u8') return notFound(res, 'not found', method);
           if (preflightOrReject(req, res, method)) return true;
           if (stream.hls.lowLatency) {
-            await serveLlPlaylist(req, res, stream, rendition, fixed(first, () => safeJoin(root, rendition, 'index.m3u8')), new URLSearchParams(parsed.query));
+            await media.llPlaylist(req, res, stream, rendition, fixed(first, () => safeJoin(root, rendition, 'index.m3u8')), new URLSearchParams(parsed.query));
             return true;
           }
           await serveSmall(req, res, playlists, fixed(first, () => safeJoin(root, rendition, 'index.m3u8')), M3U8, PLAYLIST_CACHE_CONTROL,
@@ -249,7 +197,7 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
         const file = safeJoin(root, rendition, restParts[1]!, restParts[2]!, restParts[3]!, restParts[4]!, restParts[5]!);
         if (PART_FILE.test(file)) {
           if (!stream.hls.lowLatency) return notFound(res, 'not found', method);
-          if (!(await awaitPart(req, res, stream, file))) return true;
+          if (!(await media.awaitPart(req, res, stream, file))) return true;
         }
         await serveSegment(req, res, file);
         return true;
@@ -283,126 +231,6 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
       return;
     }
     sendCached(req, res, e, e.body, type, cacheControl, false);
-  }
-
-  function llState(e: CachedFile): LlPlaylistState {
-    let st = llStates.get(e);
-    if (st === undefined) {
-      st = llPlaylistState(e.body!.toString('utf8'));
-      llStates.set(e, st);
-    }
-    return st;
-  }
-
-  /**
-   * LL-HLS media playlist: blocking reload (_HLS_msn/_HLS_part), delta update (_HLS_skip), and an
-   * EXT-X-RENDITION-REPORT for every other rendition of the stream.
-   */
-  async function serveLlPlaylist(req: IncomingMessage, res: ServerResponse, stream: ResolvedStream, rendition: string, file: string, query: URLSearchParams): Promise<void> {
-    const head = req.method === 'HEAD';
-    const q = parseBlockingQuery(query);
-    if (!q.ok) {
-      sendText(res, 400, q.reason, head);
-      return;
-    }
-    let e = playlists.peek(file);
-    if (e === undefined) e = await playlists.load(file);
-    if (e === null || e.body === null) {
-      notFound(res, `rendition ${rendition} of ${stream.name} has no live playlist yet`, req.method);
-      return;
-    }
-    if (q.msn !== undefined) {
-      const st = llState(e);
-      const r = readiness(st, q.msn, q.part);
-      if (r === 'out-of-window') {
-        sendText(res, 400, `_HLS_msn ${q.msn} is more than two segments ahead of the playlist (next ${st.mediaSequence + st.segments})`, head);
-        return;
-      }
-      if (r === 'wait') {
-        const msn = q.msn;
-        const part = q.part;
-        const ok = await waits.wait(
-          file,
-          async () => {
-            await playlists.load(file);
-          },
-          () => {
-            const cur = playlists.peek(file);
-            return cur !== undefined && cur !== null && cur.body !== null && readiness(llState(cur), msn, part) === 'ready';
-          },
-          () => !res.destroyed && opts.getStream(stream.name)?.disabled === false,
-          3 * st.targetDurationS * 1000,
-          (cb) => res.once('close', cb),
-        );
-        if (res.destroyed) return;
-        if (ok === null) {
-          res.setHeader('Retry-After', '1');
-          sendText(res, 503, 'too many blocked playlist requests', head);
-          return;
-        }
-        if (!ok) {
-          if (opts.getStream(stream.name)?.disabled !== false) notFound(res, `stream ${stream.name} stopped`, req.method);
-          else sendText(res, 503, `segment ${msn}${part !== undefined ? ` part ${part}` : ''} did not come within three target durations`, head);
-          return;
-        }
-        e = playlists.peek(file) ?? (await playlists.load(file));
-        if (e === null || e.body === null) {
-          notFound(res, 'playlist gone', req.method);
-          return;
-        }
-      }
-    }
-    let text = e.body!.toString('utf8');
-    if (q.skip) text = deltaPlaylist(text);
-    const reports: { uri: string; msn: number; part: number }[] = [];
-    for (const r of stream.renditions) {
-      if (r === rendition) continue;
-      const f = safeJoin(stream.root, r, 'index.m3u8');
-      let o = playlists.peek(f);
-      if (o === undefined) o = await playlists.load(f);
-      if (o === null || o.body === null) continue;
-      const last = lastPartOf(llState(o));
-      reports.push({ uri: `../tracks-${r}/index.m3u8`, msn: last.msn, part: last.part });
-    }
-    text = withRenditionReports(text, reports);
-    const body = Buffer.from(text);
-    res.writeHead(200, {
-      'Content-Type': M3U8,
-      'Content-Length': body.length,
-      'Cache-Control': PLAYLIST_CACHE_CONTROL,
-      'Access-Control-Allow-Origin': '*',
-    });
-    res.end(head ? undefined : body);
-  }
-
-  /** LL-HLS part: a request for the preload hint comes before the part exists; hold it until it does. */
-  async function awaitPart(req: IncomingMessage, res: ServerResponse, stream: ResolvedStream, file: string): Promise<boolean> {
-    const e = segments.peek(file) ?? (await segments.load(file));
-    if (e !== null) return true;
-    const ok = await waits.wait(
-      file,
-      async () => {
-        await segments.load(file);
-      },
-      () => {
-        const c = segments.peek(file);
-        return c !== undefined && c !== null;
-      },
-      () => !res.destroyed && opts.getStream(stream.name)?.disabled === false,
-      3 * stream.hls.segmentDurationMs,
-      (cb) => res.once('close', cb),
-    );
-    if (res.destroyed) return false;
-    if (ok === null) {
-      res.setHeader('Retry-After', '1');
-      sendText(res, 503, 'too many blocked part requests', req.method === 'HEAD');
-      return false;
-    }
-    if (!ok) {
-      notFound(res, 'no such part', req.method);
-      return false;
-    }
-    return true;
   }
 
   async function serveSegment(req: IncomingMessage, res: ServerResponse, file: string): Promise<void> {
