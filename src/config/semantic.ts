@@ -260,7 +260,9 @@ function protocolsCheck(cfg: Obj, name: string, s: Obj, sp: (string | number)[],
   });
   const ll = isObj(eff.hls) && eff.hls.low_latency === true;
   const fmp4 = isObj(eff.hls) && (eff.hls.container === 'fmp4' || (eff.hls.container === undefined && ll));
-  if (list.includes('dash') && !fmp4) add(own ? [...sp, 'protocols', list.indexOf('dash')] : sp, 'protocols: dash needs hls.container: fmp4 (DASH is served from the CMAF segments)', !own);
+  if (list.includes('dash') && !fmp4 && eff.dvr === undefined) {
+    add(own ? [...sp, 'protocols', list.indexOf('dash')] : sp, 'protocols: dash needs hls.container: fmp4 (live DASH is served from the CMAF segments) or dvr (archive MPDs)', !own);
+  }
   if (ll && !list.includes('ll-hls')) add(own ? [...sp, 'protocols'] : sp, 'hls.low_latency needs ll-hls in protocols', !own);
   if (!ll && list.includes('ll-hls')) add(own ? [...sp, 'protocols', list.indexOf('ll-hls')] : sp, 'protocols: ll-hls needs hls.low_latency: true', !own);
 }

@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { fakeStream, http, startNode, tempDir, waitFor } from '../helpers/index.js';
@@ -103,6 +104,29 @@ test('hls.container: fmp4 — CMAF segments with EXT-X-MAP, read by ffprobe, pla
   assert.equal((await http(`${node.baseUrl}/live/ts/1000000000-preview.jpg`)).status, 404, 'nothing recorded near 2001');
   assert.equal((await http(`${node.baseUrl}/live/fm/${unix}-preview.jpg`)).status, 404, 'no dvr');
 
+  // DVR DASH: a static MPD of a recorded range, its TS segments remuxed to CMAF per track on request
+  const from = unix - 4;
+  const amp = await http(`${node.baseUrl}/live/ts/archive-${from}-4.mpd`);
+  assert.equal(amp.status, 200);
+  assert.match(amp.text, /type="static"/);
+  assert.match(amp.text, new RegExp(`media="dvr-dash-${from}/\\$RepresentationID\\$/\\$Time\\$\\.m4s"`));
+  const rep = /<Representation id="(v1a1-v)"[^>]*width="160" height="120"[\s\S]*?<S t="(\d+)"/.exec(amp.text);
+  assert.ok(rep, amp.text);
+  const vinit = Buffer.from(await (await fetch(`${node.baseUrl}/live/ts/dvr-dash-${from}/v1a1-v/init.mp4`)).arrayBuffer());
+  const vseg = await fetch(`${node.baseUrl}/live/ts/dvr-dash-${from}/v1a1-v/${rep[2]}.m4s`);
+  assert.equal(vseg.status, 200);
+  const dfile = path.join(dir, 'dvr-dash.mp4');
+  await writeFile(dfile, Buffer.concat([vinit, Buffer.from(await vseg.arrayBuffer())]));
+  const dp = spawnSync('ffprobe', ['-v', 'error', '-of', 'json', '-count_frames', '-show_streams', '-show_entries', 'stream=codec_name,nb_read_frames,start_time', dfile], { encoding: 'utf8' });
+  assert.equal(dp.status, 0, dp.stderr);
+  const dst = (JSON.parse(dp.stdout) as { streams: { codec_name: string; nb_read_frames: string; start_time: string }[] }).streams;
+  assert.deepEqual(dst.map((x) => x.codec_name), ['h264']);
+  assert.ok(Number(dst[0]!.nb_read_frames) >= 9, 'a 1 s segment at 10 fps');
+  assert.ok(Math.abs(Number(dst[0]!.start_time) - Number(rep[2]) / 90000) < 0.2, 'on the archive timeline');
+  assert.equal((await http(`${node.baseUrl}/live/ts/rewind-30.mpd`)).status, 200);
+  assert.equal((await http(`${node.baseUrl}/live/ts/archive-1000000000-60.mpd`)).status, 404, 'nothing recorded then');
+  assert.equal((await http(`${node.baseUrl}/live/ts/archive-${from}-999999.mpd`)).status, 400, 'more than a day');
+
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -133,6 +157,27 @@ test('hls.container: fmp4 — CMAF segments with EXT-X-MAP, read by ffprobe, pla
     if (s.fatal || s.err !== null) throw new Error(`player failed: ${JSON.stringify(s)}`);
     return s.t > start + 4;
   }, { timeoutMs: 40_000, intervalMs: 250, message: 'playback goes on for 4 s' });
+  // dash.js plays the archive MPD (static) of the recorded TS stream
+  const dpage = await browser.newPage();
+  dpage.on('pageerror', (e) => pageErrors.push(String(e)));
+  await dpage.goto(`${node.baseUrl}/live/ts/embed.html?autoplay=0`); // same origin; its hls.js stays idle
+  await dpage.addScriptTag({ path: createRequire(import.meta.url).resolve('dashjs') });
+  await dpage.evaluate(`(() => {
+    const v = document.createElement('video');
+    v.muted = true;
+    document.body.appendChild(v);
+    window.dashErrors = [];
+    const p = dashjs.MediaPlayer().create();
+    p.on('error', (e) => window.dashErrors.push(JSON.stringify(e.error || e)));
+    p.initialize(v, 'archive-${from}-4.mpd', true);
+    window.dashVideo = v;
+  })()`);
+  await waitFor(async () => {
+    const s = (await dpage.evaluate('({ t: window.dashVideo.currentTime, errors: window.dashErrors })')) as { t: number; errors: string[] };
+    if (s.errors.length > 0) throw new Error(`dash.js errors: ${s.errors.join('; ')}`);
+    return s.t > 2;
+  }, { timeoutMs: 40_000, intervalMs: 250, message: 'dash.js plays the archive MPD' });
+
   const end = await read();
   const bad = /^recovering|Parsing|bufferAppendError|bufferAddCodecError|IncompatibleCodecs|remuxAllocError/;
   assert.deepEqual(end.errors.filter((e) => bad.test(e) || e.includes('parsing')), [], JSON.stringify(end.errors));

@@ -10,6 +10,7 @@ import type { ResolvedStream } from '../../config/model.js';
 import { safeJoin } from '../../core/paths.js';
 import { THUMBNAIL_MAX_WIDTH, THUMBNAIL_MIN_WIDTH } from '../../ffmpeg/thumbnail.js';
 import { DashServer } from './dash.js';
+import { DashArchive, MAX_ARCHIVE_MPD_MS } from './dash-archive.js';
 import type { CachedFile, FileCache } from './http/file-cache.js';
 import { CONTENT_TYPES } from './http/content-types.js';
 import { deltaPlaylist, lastPartOf, llPlaylistState, parseBlockingQuery, readiness, WaitGroups, withRenditionReports, type LlPlaylistState } from './ll-hls.js';
@@ -53,6 +54,10 @@ export function createMediaRoutes(o: MediaRoutesOptions): MediaRoutes {
   const waits = new WaitGroups();
   const previews = new PreviewCache(playlists, segments);
   const dash = new DashServer(playlists, segments);
+  const dashArchive = new DashArchive();
+  const ARCHIVE_MPD = /^archive-(\d{1,12})-(\d{1,8})\.mpd$/;
+  const REWIND_MPD = /^rewind-(\d{1,8})\.mpd$/;
+  const DVR_DASH_DIR = /^dvr-dash-(\d{1,12})$/;
   const thumbnails = new ThumbnailCache(previews, o.ffmpeg ?? (() => undefined));
   const llStates = new WeakMap<CachedFile, LlPlaylistState>();
   const archiveThumbOf = (stream: ResolvedStream, restParts: readonly string[]) =>
@@ -63,6 +68,7 @@ export function createMediaRoutes(o: MediaRoutesOptions): MediaRoutes {
     const first = restParts[0];
     if (n === 1 && (first === 'index.mpd' || first === 'preview.mp4')) return true;
     if (n === 3 && first === 'dash') return true;
+    if (stream.dvr && ((n === 1 && (ARCHIVE_MPD.test(first!) || REWIND_MPD.test(first!))) || (n === 3 && DVR_DASH_DIR.test(first!)))) return true;
     if (n === 1 && first === 'preview.jpg' && stream.thumbnails) return true;
     return archiveThumbOf(stream, restParts) !== null;
   }
@@ -71,6 +77,32 @@ export function createMediaRoutes(o: MediaRoutesOptions): MediaRoutes {
     const method = req.method ?? 'GET';
     const n = restParts.length;
     const first = restParts[0]!;
+    const archiveMpd = ARCHIVE_MPD.exec(first);
+    const rewindMpd = REWIND_MPD.exec(first);
+    const dvrDir = n === 3 ? DVR_DASH_DIR.exec(first) : null;
+    if (stream.dvr && (archiveMpd || rewindMpd || dvrDir)) {
+      if (stream.protocols !== undefined && !stream.protocols.includes('dash')) return void notFound(res, `stream ${stream.name} is not served over DASH (protocols)`, method);
+      let body: Buffer | null = null;
+      let type = 'application/dash+xml';
+      if (dvrDir) {
+        const fromS = Number(dvrDir[1]);
+        const t = /^(\d{1,16})\.m4s$/.exec(restParts[2]!);
+        type = CONTENT_TYPES['.mp4']!;
+        if (restParts[2] === 'init.mp4') body = await dashArchive.init(stream, fromS, restParts[1]!);
+        else if (t) body = await dashArchive.segment(stream, fromS, restParts[1]!, Number(t[1]));
+      } else {
+        const fromS = archiveMpd ? Number(archiveMpd[1]) : Math.floor(Date.now() / 1000) - Number(rewindMpd![1]);
+        const durMs = (archiveMpd ? Number(archiveMpd[2]) : Number(rewindMpd![1])) * 1000;
+        if (durMs <= 0 || durMs > MAX_ARCHIVE_MPD_MS) return void sendText(res, 400, `an archive MPD spans 1 s to ${MAX_ARCHIVE_MPD_MS / 1000} s`, method === 'HEAD');
+        const text = await dashArchive.mpd(stream, fromS, durMs);
+        body = text === null ? null : Buffer.from(text);
+      }
+      if (body === null) return void notFound(res, dvrDir ? 'not found' : `nothing recorded in that range of ${stream.name}`, method);
+      // archive media never changes; the MPD of a range still being recorded does (rewind, open ranges)
+      res.writeHead(200, { 'Content-Type': type, 'Content-Length': body.length, 'Cache-Control': dvrDir ? SEGMENT_CACHE_CONTROL : PLAYLIST_CACHE_CONTROL, 'Access-Control-Allow-Origin': '*' });
+      res.end(method === 'HEAD' ? undefined : body);
+      return;
+    }
     if ((n === 1 && first === 'index.mpd') || (n === 3 && first === 'dash')) {
       if (stream.hls.container !== 'fmp4') return void notFound(res, `stream ${stream.name}: DASH needs hls.container: fmp4`, method);
       if (stream.protocols !== undefined && !stream.protocols.includes('dash')) return void notFound(res, `stream ${stream.name} is not served over DASH (protocols)`, method);

@@ -23,6 +23,9 @@ export interface MpdRepresentation {
 }
 
 export interface MpdOptions {
+  /** static: a recording (DVR), with its whole duration; dynamic (default): live. */
+  type?: 'static' | 'dynamic';
+  mediaPresentationDurationMs?: number;
   /** Wall-clock ms of media time 0 (ms since the epoch). */
   availabilityStartTime: number;
   publishTime: number;
@@ -78,8 +81,15 @@ function representation(r: MpdRepresentation, o: MpdOptions): string[] {
 }
 
 export function renderMpd(o: MpdOptions): string {
+  const head =
+    o.type === 'static'
+      ? `<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" profiles="urn:mpeg:dash:profile:isoff-live:2011" type="static"` +
+        ` mediaPresentationDuration="${isoDuration(o.mediaPresentationDurationMs ?? 0)}" maxSegmentDuration="${isoDuration(o.maxSegmentDurationMs)}"` +
+        ` minBufferTime="${isoDuration(o.minBufferTimeMs)}">`
+      : undefined;
   const lines = [
     '<?xml version="1.0" encoding="utf-8"?>',
+    head ??
     `<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" profiles="urn:mpeg:dash:profile:isoff-live:2011" type="dynamic"` +
       ` availabilityStartTime="${new Date(o.availabilityStartTime).toISOString()}" publishTime="${new Date(o.publishTime).toISOString()}"` +
       ` minimumUpdatePeriod="${isoDuration(o.minimumUpdatePeriodMs)}" timeShiftBufferDepth="${isoDuration(o.timeShiftBufferDepthMs)}"` +

@@ -176,8 +176,11 @@ export function segmentTiming(seg: Buffer): Map<number, TrackTiming> | null {
   }
 }
 
-/** The segment with only this track: every moof keeps mfhd + that traf, every mdat that traf's data. */
-export function segmentForTrack(seg: Buffer, trackId: number): Buffer | null {
+/**
+ * The segment with only this track: every moof keeps mfhd + that traf, every mdat that traf's data.
+ * `shift` moves the decode times (tfdt) by that many ticks (DVR: archive time instead of source time).
+ */
+export function segmentForTrack(seg: Buffer, trackId: number, shift = 0): Buffer | null {
   try {
     const out: Buffer[] = [];
     for (const moof of boxes(seg, 0, seg.length).filter((x) => x.type === 'moof')) {
@@ -186,6 +189,11 @@ export function segmentForTrack(seg: Buffer, trackId: number): Buffer | null {
       if (mfhd === undefined || t === undefined) continue;
       if (t.dataOffset < 0 || t.dataOffset + t.dataSize > seg.length) return null;
       const traf = Buffer.from(seg.subarray(t.traf.start, t.traf.end));
+      if (shift !== 0) {
+        const tfdt = find(boxes(traf, 8, traf.length), 'tfdt');
+        if (tfdt === undefined || traf[tfdt.start + 8] !== 1) return null;
+        traf.writeBigUInt64BE(BigInt(Math.max(0, t.tfdt + shift)), tfdt.start + 12);
+      }
       const moofSize = 8 + (mfhd.end - mfhd.start) + traf.length;
       // data offset (from the moof start, default-base-is-moof) of the one traf: right after the mdat header
       traf.writeInt32BE(moofSize + 8, t.trun.start - t.traf.start + 16);

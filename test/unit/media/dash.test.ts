@@ -80,3 +80,23 @@ describe('per-track CMAF cuts', () => {
     assert.equal(initTracks(Buffer.from('nonsense')), null);
   });
 });
+
+describe('DVR DASH', () => {
+  it('a TS segment remuxed whole into one CMAF segment, retimed onto the archive timeline; static MPD', async () => {
+    const { remuxTsSegment } = await import('../../../src/daemons/node/dash-archive.js');
+    const x = remuxTsSegment(h264Fixture(4, 25).data)!;
+    assert.ok(x);
+    const v = x.tracks.find((t) => t.kind === 'video')!;
+    assert.equal(x.timing.get(v.id)!.duration, 4 * 90000, 'one segment for the whole file, across its keyframes');
+    const moved = segmentForTrack(x.seg, v.id, 180000 - x.timing.get(v.id)!.start)!;
+    assert.equal(segmentTiming(moved)!.get(v.id)!.start, 180000);
+    const st = ffprobeBytes('dvr.mp4', Buffer.concat([initForTrack(x.init.data, v.id)!, moved]), ['-count_frames', '-show_streams']).json.streams[0];
+    assert.equal(Number(st.nb_read_frames), 100);
+    // decode time 2 s; the first picture shows a composition offset later (B-frames: at most 3 frames)
+    assert.ok(Number(st.start_time) >= 2 && Number(st.start_time) <= 2.12, `starts at the archive time it was moved to: ${st.start_time}`);
+    assert.equal(remuxTsSegment(Buffer.alloc(1880, 0x47)), null);
+    const mpd = renderMpd({ type: 'static', mediaPresentationDurationMs: 8000, availabilityStartTime: 0, publishTime: 0, minimumUpdatePeriodMs: 0, timeShiftBufferDepthMs: 0, maxSegmentDurationMs: 2000, minBufferTimeMs: 4000, suggestedPresentationDelayMs: 0, initialization: 'i', media: 'm', video: [], audio: [] });
+    assert.match(mpd, /type="static" mediaPresentationDuration="PT8S"/);
+    assert.doesNotMatch(mpd, /availabilityStartTime|minimumUpdatePeriod/);
+  });
+});
