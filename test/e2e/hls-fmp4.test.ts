@@ -112,7 +112,8 @@ test('hls.container: fmp4 — CMAF segments with EXT-X-MAP, read by ffprobe, pla
   assert.match(amp.text, new RegExp(`media="dvr-dash-${from}/\\$RepresentationID\\$/\\$Time\\$\\.m4s"`));
   const rep = /<Representation id="(v1a1-v)"[^>]*width="160" height="120"[\s\S]*?<S t="(\d+)"/.exec(amp.text);
   assert.ok(rep, amp.text);
-  const vinit = Buffer.from(await (await fetch(`${node.baseUrl}/live/ts/dvr-dash-${from}/v1a1-v/init.mp4`)).arrayBuffer());
+  const initUri = /initialization="(dvr-dash-\d+\/)\$RepresentationID\$(\/init-\d+\.mp4)"/.exec(amp.text)!;
+  const vinit = Buffer.from(await (await fetch(`${node.baseUrl}/live/ts/${initUri[1]}v1a1-v${initUri[2]}`)).arrayBuffer());
   const vseg = await fetch(`${node.baseUrl}/live/ts/dvr-dash-${from}/v1a1-v/${rep[2]}.m4s`);
   assert.equal(vseg.status, 200);
   const dfile = path.join(dir, 'dvr-dash.mp4');
@@ -123,7 +124,16 @@ test('hls.container: fmp4 — CMAF segments with EXT-X-MAP, read by ffprobe, pla
   assert.deepEqual(dst.map((x) => x.codec_name), ['h264']);
   assert.ok(Number(dst[0]!.nb_read_frames) >= 9, 'a 1 s segment at 10 fps');
   assert.ok(Math.abs(Number(dst[0]!.start_time) - Number(rep[2]) / 90000) < 0.2, 'on the archive timeline');
-  assert.equal((await http(`${node.baseUrl}/live/ts/rewind-30.mpd`)).status, 200);
+  // rewind: a dynamic window on a fixed timeline (2020-01-01), so it can be refreshed like a live MPD
+  const rw = await http(`${node.baseUrl}/live/ts/rewind-30.mpd`);
+  assert.equal(rw.status, 200);
+  assert.match(rw.text, /type="dynamic" availabilityStartTime="2020-01-01T00:00:00\.000Z"/);
+  assert.match(rw.text, /timeShiftBufferDepth="PT30S"/);
+  const rt = /<Representation id="v1a1-a"[\s\S]*?<S t="(\d+)"/.exec(rw.text);
+  assert.ok(rt, 'the audio representation');
+  const aseg = await fetch(`${node.baseUrl}/live/ts/dvr-dash-1577836800/v1a1-a/${rt[1]}.m4s`);
+  assert.equal(aseg.status, 200, 'an audio segment found by its t in the sample-rate timescale');
+  assert.equal(Buffer.from(await aseg.arrayBuffer()).toString('latin1', 4, 8), 'moof');
   assert.equal((await http(`${node.baseUrl}/live/ts/archive-1000000000-60.mpd`)).status, 404, 'nothing recorded then');
   assert.equal((await http(`${node.baseUrl}/live/ts/archive-${from}-999999.mpd`)).status, 400, 'more than a day');
 
@@ -177,6 +187,26 @@ test('hls.container: fmp4 — CMAF segments with EXT-X-MAP, read by ffprobe, pla
     if (s.errors.length > 0) throw new Error(`dash.js errors: ${s.errors.join('; ')}`);
     return s.t > 2;
   }, { timeoutMs: 40_000, intervalMs: 250, message: 'dash.js plays the archive MPD' });
+  // and the rewind MPD (dynamic, refreshed like a live stream)
+  await dpage.evaluate(`(() => {
+    const v = document.createElement('video');
+    v.muted = true;
+    document.body.appendChild(v);
+    const p = dashjs.MediaPlayer().create();
+    p.on('error', (e) => window.dashErrors.push('rewind ' + JSON.stringify(e.error || e)));
+    p.initialize(v, 'rewind-20.mpd', true);
+    window.rewindVideo = v;
+  })()`);
+  const r0 = await waitFor(async () => {
+    const s = (await dpage.evaluate('({ t: window.rewindVideo.currentTime, errors: window.dashErrors })')) as { t: number; errors: string[] };
+    if (s.errors.length > 0) throw new Error(`dash.js errors: ${s.errors.join('; ')}`);
+    return s.t > 0 ? s.t : undefined;
+  }, { timeoutMs: 40_000, intervalMs: 250, message: 'dash.js plays the rewind MPD' });
+  await waitFor(async () => {
+    const s = (await dpage.evaluate('({ t: window.rewindVideo.currentTime, errors: window.dashErrors })')) as { t: number; errors: string[] };
+    if (s.errors.length > 0) throw new Error(`dash.js errors: ${s.errors.join('; ')}`);
+    return s.t > r0 + 3;
+  }, { timeoutMs: 40_000, intervalMs: 250, message: 'dash.js goes on playing the rewind MPD (MPD refreshes)' });
 
   const end = await read();
   const bad = /^recovering|Parsing|bufferAppendError|bufferAddCodecError|IncompatibleCodecs|remuxAllocError/;

@@ -1,13 +1,15 @@
 /**
  * DASH of a DVR archive (MPEG-TS recordings), as a static MPD:
  *
- *   /<stream>/archive-<from>-<duration>.mpd      the recorded segments that start in [from, from+duration)
- *   /<stream>/rewind-<seconds>.mpd               the same for the last <seconds> (a snapshot, type static)
- *   /<stream>/dvr-dash-<from>/<rendition>-v|a/init.mp4 | <t>.m4s
+ *   /<stream>/archive-<from>-<duration>.mpd      static: the recorded segments that start in [from, from+duration)
+ *   /<stream>/rewind-<seconds>.mpd               dynamic: a live window of the last <seconds> of the archive
+ *   /<stream>/dvr-dash-<origin>/<rendition>-v|a/init-<segment start ms>.mp4 | <t>.m4s
  *
  * Each archived TS segment is remuxed on request into CMAF (src/media/mp4, no ffmpeg), cut to one track
- * and moved onto the archive's timeline: t = (segment start − from) in the track's timescale, so the MPD
- * needs nothing but the DVR index (start and duration of every segment). A few remuxed segments are kept.
+ * and moved onto a timeline of the archive: t = (segment start − origin) in the track's timescale, so the
+ * MPD needs nothing but the DVR index (start and duration of every segment). The origin is `from` for an
+ * archive range and a fixed epoch (REWIND_ORIGIN_S) for rewind, whose timeline must not move between MPD
+ * updates. A few remuxed segments are kept.
  */
 import { readFile } from 'node:fs/promises';
 import type { ResolvedStream } from '../../config/model.js';
@@ -29,6 +31,10 @@ interface Row {
 
 /** Longest archive span one MPD lists (a day): bigger asks are a 400 upstream. */
 export const MAX_ARCHIVE_MPD_MS = 24 * 3600 * 1000;
+/** Origin of the rewind timeline: 2020-01-01T00:00:00Z (ms since then × 90 kHz stays an exact double). */
+export const REWIND_ORIGIN_S = 1_577_836_800;
+/** AAC sample rates: the timescale of an audio `t` is one of them. */
+const AUDIO_RATES = [96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350];
 
 /** The whole TS segment as one CMAF segment (first init); null when it has no usable keyframe. */
 export function remuxTsSegment(ts: Buffer): Remuxed | null {
@@ -93,17 +99,23 @@ export class DashArchive {
     return p;
   }
 
-  /** Static MPD of [fromMs, fromMs + durMs); `base` is the path prefix of its segments (`dvr-dash-<from>`). */
-  async mpd(stream: ResolvedStream, fromS: number, durMs: number): Promise<string | null> {
+  /**
+   * MPD of the segments that start in [fromMs, fromMs + durMs): static for an archive range (origin =
+   * from); with `rewind`, dynamic with a time-shift window of durMs (origin REWIND_ORIGIN_S).
+   */
+  async mpd(stream: ResolvedStream, fromS: number, durMs: number, rewind = false): Promise<string | null> {
     const fromMs = fromS * 1000;
+    const originS = rewind ? REWIND_ORIGIN_S : fromS;
+    const originMs = originS * 1000;
     const r = await this.rows(stream, fromMs, fromMs + durMs);
     if (r === null || r.rows.length === 0) return null;
-    const first = await this.remux(r.file(r.rows[0]!));
+    const firstRow = r.rows[0]!;
+    const first = await this.remux(r.file(firstRow));
     if (first === null) return null;
     const codecs = first.init.codecs.split(',');
     const reps: { video: MpdRepresentation[]; audio: MpdRepresentation[] } = { video: [], audio: [] };
     for (const t of first.tracks) {
-      const timeline: MpdSegment[] = r.rows.map((row) => ({ t: Math.round(((row.start - fromMs) * t.timescale) / 1000), d: Math.round((row.dur * t.timescale) / 1000) }));
+      const timeline: MpdSegment[] = r.rows.map((row) => ({ t: Math.round(((row.start - originMs) * t.timescale) / 1000), d: Math.round((row.dur * t.timescale) / 1000) }));
       const mt = first.init.tracks.find((x) => x.id === t.id);
       const tt = first.timing.get(t.id);
       const secs = tt ? tt.duration / t.timescale : 0;
@@ -126,17 +138,18 @@ export class DashArchive {
     const last = r.rows[r.rows.length - 1]!;
     const maxDur = r.rows.reduce((m, x) => Math.max(m, x.dur), 0);
     return renderMpd({
-      type: 'static',
+      type: rewind ? 'dynamic' : 'static',
       mediaPresentationDurationMs: last.start + last.dur - fromMs,
-      availabilityStartTime: fromMs,
+      availabilityStartTime: originMs,
       publishTime: last.start + last.dur,
-      minimumUpdatePeriodMs: 0,
-      timeShiftBufferDepthMs: 0,
+      minimumUpdatePeriodMs: maxDur,
+      timeShiftBufferDepthMs: durMs,
       maxSegmentDurationMs: maxDur,
       minBufferTimeMs: 2 * maxDur,
-      suggestedPresentationDelayMs: 0,
-      initialization: `dvr-dash-${fromS}/$RepresentationID$/init.mp4`,
-      media: `dvr-dash-${fromS}/$RepresentationID$/$Time$.m4s`,
+      suggestedPresentationDelayMs: 3 * maxDur,
+      // the init of the first listed segment (codecs do not change inside one MPD's range, as a rule)
+      initialization: `dvr-dash-${originS}/$RepresentationID$/init-${firstRow.start}.mp4`,
+      media: `dvr-dash-${originS}/$RepresentationID$/$Time$.m4s`,
       video: reps.video,
       audio: reps.audio,
     });
@@ -148,11 +161,11 @@ export class DashArchive {
     return m[2] === 'v' ? 'video' : 'audio';
   }
 
-  /** `dvr-dash-<from>/<rep>/init.mp4`: of the first recorded segment at or after from (within an hour). */
-  async init(stream: ResolvedStream, fromS: number, repId: string): Promise<Buffer | null> {
+  /** `dvr-dash-<origin>/<rep>/init-<start ms>.mp4`: the init segment of the recorded segment starting then. */
+  async init(stream: ResolvedStream, startMs: number, repId: string): Promise<Buffer | null> {
     const kind = await this.track(stream, repId);
     if (kind === null) return null;
-    const r = await this.rows(stream, fromS * 1000, fromS * 1000 + 3_600_000);
+    const r = await this.rows(stream, startMs, startMs + 1);
     const row = r?.rows[0];
     if (!r || !row) return null;
     const x = await this.remux(r.file(row));
@@ -160,27 +173,24 @@ export class DashArchive {
     return x && t ? initForTrack(x.init.data, t.id) : null;
   }
 
-  /** `dvr-dash-<from>/<rep>/<t>.m4s`: the segment that starts at t (track timescale) after from. */
-  async segment(stream: ResolvedStream, fromS: number, repId: string, t: number): Promise<Buffer | null> {
+  /** `dvr-dash-<origin>/<rep>/<t>.m4s`: the recorded segment that starts at t (track timescale) after origin. */
+  async segment(stream: ResolvedStream, originS: number, repId: string, t: number): Promise<Buffer | null> {
     const kind = await this.track(stream, repId);
     if (kind === null) return null;
-    const fromMs = fromS * 1000;
-    // the track's timescale (video 90 kHz, audio its sample rate) comes from the first recorded segment,
-    // as in the MPD; segment starts are whole ms, so one row maps onto t
-    const head = await this.rows(stream, fromMs, fromMs + 3_600_000);
-    const firstRow = head?.rows[0];
-    if (!head || !firstRow) return null;
-    const first = await this.remux(head.file(firstRow));
-    const scale = first?.tracks.find((y) => y.kind === kind)?.timescale;
-    if (scale === undefined) return null;
-    const at = fromMs + Math.floor((t * 1000) / scale);
-    const near = await this.rows(stream, at - 1, at + 2);
-    const row = near?.rows.find((x) => Math.round(((x.start - fromMs) * scale) / 1000) === t);
-    if (!near || row === undefined) return null;
-    const remuxed = await this.remux(near.file(row));
-    const tr = remuxed?.tracks.find((y) => y.kind === kind);
-    const timing = tr && remuxed?.timing.get(tr.id);
-    if (!remuxed || !tr || !timing) return null;
-    return segmentForTrack(remuxed.seg, tr.id, t - timing.start);
+    const originMs = originS * 1000;
+    // the timescale is not in the URL: video is 90 kHz (this muxer), audio one of the AAC rates; starts are
+    // whole ms, so the row whose start maps onto t in its track's own timescale is the one
+    for (const scale of kind === 'video' ? [90000] : AUDIO_RATES) {
+      const at = originMs + Math.floor((t * 1000) / scale);
+      const near = await this.rows(stream, at - 1, at + 2);
+      const row = near?.rows.find((x) => Math.round(((x.start - originMs) * scale) / 1000) === t);
+      if (!near || row === undefined) continue;
+      const remuxed = await this.remux(near.file(row));
+      const tr = remuxed?.tracks.find((y) => y.kind === kind);
+      const timing = tr && remuxed?.timing.get(tr.id);
+      if (!remuxed || !tr || !timing || tr.timescale !== scale) continue;
+      return segmentForTrack(remuxed.seg, tr.id, t - timing.start);
+    }
+    return null;
   }
 }

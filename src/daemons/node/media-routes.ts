@@ -88,13 +88,14 @@ export function createMediaRoutes(o: MediaRoutesOptions): MediaRoutes {
         const fromS = Number(dvrDir[1]);
         const t = /^(\d{1,16})\.m4s$/.exec(restParts[2]!);
         type = CONTENT_TYPES['.mp4']!;
-        if (restParts[2] === 'init.mp4') body = await dashArchive.init(stream, fromS, restParts[1]!);
+        const init = /^init-(\d{1,16})\.mp4$/.exec(restParts[2]!);
+        if (init) body = await dashArchive.init(stream, Number(init[1]), restParts[1]!);
         else if (t) body = await dashArchive.segment(stream, fromS, restParts[1]!, Number(t[1]));
       } else {
         const fromS = archiveMpd ? Number(archiveMpd[1]) : Math.floor(Date.now() / 1000) - Number(rewindMpd![1]);
         const durMs = (archiveMpd ? Number(archiveMpd[2]) : Number(rewindMpd![1])) * 1000;
         if (durMs <= 0 || durMs > MAX_ARCHIVE_MPD_MS) return void sendText(res, 400, `an archive MPD spans 1 s to ${MAX_ARCHIVE_MPD_MS / 1000} s`, method === 'HEAD');
-        const text = await dashArchive.mpd(stream, fromS, durMs);
+        const text = await dashArchive.mpd(stream, fromS, durMs, rewindMpd !== null);
         body = text === null ? null : Buffer.from(text);
       }
       if (body === null) return void notFound(res, dvrDir ? 'not found' : `nothing recorded in that range of ${stream.name}`, method);
