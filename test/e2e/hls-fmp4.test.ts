@@ -65,6 +65,13 @@ test('hls.container: fmp4 — CMAF segments with EXT-X-MAP, read by ffprobe, pla
   assert.deepEqual(streams.map((s) => s.codec_name).sort(), ['aac', 'h264']);
   assert.equal(streams.find((s) => s.codec_name === 'h264')!.width, 320);
 
+  // live DASH of the fMP4 stream from the same files; none for the TS stream
+  const live = await http(`${base}/index.mpd`);
+  assert.equal(live.status, 200);
+  assert.match(live.text, /type="dynamic"/);
+  assert.match(live.text, /<Representation id="v1a1-v"[^>]*width="320" height="180"/);
+  assert.equal((await http(`${node.baseUrl}/live/ts/index.mpd`)).status, 404);
+
   // preview.mp4: the newest keyframe as a one-frame MP4, for a CMAF and a TS stream
   for (const [name, width] of [['live/fm', 320], ['live/ts', 160]] as const) {
     const body = await waitFor(async () => {
