@@ -4,7 +4,8 @@
  * the live playlist over HTTP, and hls.js in headless Chromium plays embed.html without errors.
  * preview.mp4 of that stream and of a TS stream is one decodable keyframe; preview.jpg (only with
  * `thumbnails: true`) is a JPEG at the stream size or `?width=`, and with dvr `<unix>-preview.jpg`
- * is the recorded keyframe nearest to that time.
+ * is the recorded keyframe nearest to that time. DASH: the live index.mpd of the fMP4 stream, and the
+ * DVR archive/rewind MPDs of the recorded TS stream (dash.js plays both).
  * Build first: `npm run build`.
  */
 import { test } from 'node:test';
