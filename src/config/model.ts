@@ -94,7 +94,12 @@ export interface ResolvedStream {
   root: string;
   dvr?: ResolvedDvr;
   push: ResolvedPush[];
-  hls: { segmentDurationMs: number; window: number; encrypt?: boolean; keyRotation?: number };
+  /** container: absent in specs written before it existed, which means ts */
+  hls: { segmentDurationMs: number; window: number; container?: 'ts' | 'fmp4'; lowLatency?: { partDurationMs: number }; encrypt?: boolean; keyRotation?: number };
+  /** preview.jpg is served (absent = false) */
+  thumbnails?: boolean;
+  /** playback protocol allow list (absent = all) */
+  protocols?: ('hls' | 'll-hls' | 'dash' | 'mpegts')[];
   auth: {
     publishPassword?: string;
     playToken: boolean;
@@ -186,6 +191,8 @@ export const DEFAULTS = {
   sourceTimeoutMs: 5000,
   returnAfterMs: 10_000,
   segmentDurationMs: 2000,
+  /** LL-HLS part target */
+  partDurationMs: 500,
   window: 6,
   audioBitrate: 128_000,
   pushRetryDelayMs: 2000,

@@ -187,11 +187,16 @@ export function resolveStream(
             disabled: p.disabled ?? false,
           },
     ),
+    ...(s.thumbnails ? { thumbnails: true } : {}),
+    ...(s.protocols ? { protocols: [...new Set(s.protocols)] } : {}),
     hls: {
       segmentDurationMs: opt(s.hls?.segment_duration, parseDuration) ?? DEFAULTS.segmentDurationMs,
       window: s.hls?.window ?? DEFAULTS.window,
       ...(s.hls?.encrypt !== undefined && { encrypt: s.hls.encrypt }),
       ...(s.hls?.key_rotation !== undefined && { keyRotation: s.hls.key_rotation }),
+      // only fmp4 is written out: streams left at ts keep the spec (and spec hash) they had before
+      ...((s.hls?.container ?? (s.hls?.low_latency ? 'fmp4' : 'ts')) === 'fmp4' ? { container: 'fmp4' as const } : {}),
+      ...(s.hls?.low_latency ? { lowLatency: { partDurationMs: opt(s.hls.part_duration, parseDuration) ?? DEFAULTS.partDurationMs } } : {}),
     },
     auth: {
       publishPassword: s.auth?.publish_password ?? inputs.find((i) => i.publishPassword)?.publishPassword ?? cfg.auth?.publish_password,

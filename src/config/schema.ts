@@ -153,6 +153,20 @@ export const HlsSchema = z
     window: z.number().int().min(2).max(100).optional().describe('segments in the live playlist (default 6)'),
     encrypt: z.boolean().optional().describe('AES-128 encrypt live segments; the key URLs need the same authorization as the playlist'),
     key_rotation: z.number().int().min(1).max(10000).optional().describe('hls.encrypt: a new key every this many segments (default 10)'),
+    container: z.enum(['ts', 'fmp4']).optional().describe('segment container: ts (MPEG-TS, default) or fmp4 (CMAF .m4s with an init segment, EXT-X-MAP)'),
+    low_latency: z.boolean().optional().describe('LL-HLS: partial segments, preload hints, blocking playlist reload, delta updates (implies container: fmp4)'),
+    part_duration: Duration()
+      .superRefine((v, ctx) => {
+        let ms: number;
+        try {
+          ms = parseDuration(v as never);
+        } catch {
+          return; // reported by Duration
+        }
+        if (ms < 200) ctx.addIssue({ code: 'custom', message: `part_duration ${v} is below the minimum of 0.2s` });
+      })
+      .optional()
+      .describe('LL-HLS part target (default 0.5s, at least 0.2s, below the segment duration)'),
   })
   .describe('HLS output');
 
@@ -180,6 +194,11 @@ const streamFields = {
   dvr: DvrSchema.optional(),
   push: z.array(PushSchema).optional().describe('restream targets'),
   hls: HlsSchema.optional(),
+  protocols: z
+    .array(z.enum(['hls', 'll-hls', 'dash', 'mpegts']))
+    .optional()
+    .describe('playback protocols this stream is served with (default: all); the URLs of the others answer 404'),
+  thumbnails: z.boolean().optional().describe('serve /<stream>/preview.jpg: the newest keyframe decoded once per segment (ffmpeg), cached; ?width= scales it'),
   auth: StreamAuthSchema.optional(),
 };
 

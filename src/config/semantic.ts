@@ -19,7 +19,8 @@ import { streamNameProblem } from '../core/paths.js';
 import { isMulticast } from '../core/net.js';
 import { nodeAt, findKeyNode, formatPath } from './yaml-pos.js';
 import { DEFAULTS } from './model.js';
-import { schemeOf } from './resolve.js';
+import { parseDuration } from './units.js';
+import { applyTemplates, schemeOf } from './resolve.js';
 import { unsupportedKeys } from './unsupported.js';
 
 export interface SemanticIssue {
@@ -133,6 +134,9 @@ export function semanticIssues(cfg: unknown, docOrGet: Document | (() => Documen
       }
     });
 
+    fmp4DvrCheck(cfg, name, s, sp, add);
+    protocolsCheck(cfg, name, s, sp, add);
+
     const dvr = s.dvr;
     if (isObj(dvr)) {
       const storage = str(dvr.storage);
@@ -164,7 +168,11 @@ export function semanticIssues(cfg: unknown, docOrGet: Document | (() => Documen
 
     // templates count: the stream's effective hls.encrypt and dvr (its own keys win)
     const tpls = Object.values(isObj(cfg.templates) ? cfg.templates : {}).filter((tp): tp is Obj => isObj(tp) && (Array.isArray(tp.prefix) ? tp.prefix : [tp.prefix]).some((p) => typeof p === 'string' && p !== '' && name.startsWith(p)));
-    const encrypt = isObj(s.hls) && s.hls.encrypt !== undefined ? s.hls.encrypt : tpls.reduce<unknown>((v, tp) => (isObj(tp.hls) && tp.hls.encrypt !== undefined ? tp.hls.encrypt : v), undefined);
+    const hlsKey = (k: string): unknown => (isObj(s.hls) && s.hls[k] !== undefined ? s.hls[k] : tpls.reduce<unknown>((v, tp) => (isObj(tp.hls) && tp.hls[k] !== undefined ? tp.hls[k] : v), undefined));
+    const encrypt = hlsKey('encrypt');
+    if (encrypt === true && (hlsKey('container') === 'fmp4' || hlsKey('low_latency') === true)) {
+      add(isObj(s.hls) && s.hls.encrypt !== undefined ? [...sp, 'hls', 'encrypt'] : ['streams', name], 'hls.encrypt with fmp4 or low_latency is not supported yet (AES-128 is applied to TS segments)', isObj(s.hls) && s.hls.encrypt !== undefined);
+    }
     const hasDvr = s.dvr !== undefined || tpls.some((tp) => tp.dvr !== undefined);
     if (encrypt === true && hasDvr) {
       add(isObj(s.hls) && s.hls.encrypt !== undefined ? [...sp, 'hls', 'encrypt'] : ['streams', name], 'hls.encrypt with dvr is not supported yet (archive playlists carry no keys)', isObj(s.hls) && s.hls.encrypt !== undefined);
@@ -217,4 +225,74 @@ export function semanticIssues(cfg: unknown, docOrGet: Document | (() => Documen
   }
   for (const u of unsupportedKeys(cfg)) add(u.path, u.message, true);
   return out;
+}
+
+/**
+ * DVR archive playlists, exports and thumbnails read MPEG-TS segments: a recorded stream must keep
+ * `hls.container: ts` until the archive handles CMAF (templates count: they may set either key).
+ */
+function fmp4DvrCheck(cfg: Obj, name: string, s: Obj, sp: (string | number)[], add: (p: (string | number)[], message: string, key?: boolean) => void): void {
+  let eff: Obj;
+  try {
+    eff = applyTemplates(cfg as never, name, s as never) as Obj;
+  } catch {
+    return; // malformed templates: the schema reports them
+  }
+  const hls = isObj(eff.hls) ? eff.hls : {};
+  const ownHls = isObj(s.hls) ? s.hls : {};
+  if (hls.low_latency === true && hls.container === 'ts') {
+    const at = ownHls.container !== undefined ? [...sp, 'hls', 'container'] : ownHls.low_latency !== undefined ? [...sp, 'hls', 'low_latency'] : sp;
+    add(at, 'hls.low_latency needs container: fmp4 (LL-HLS parts are CMAF); leave container out or set it to fmp4', at === sp);
+    return;
+  }
+  const seg = typeof hls.segment_duration === 'string' || typeof hls.segment_duration === 'number' ? safeMs(hls.segment_duration) : DEFAULTS.segmentDurationMs;
+  const part = typeof hls.part_duration === 'string' || typeof hls.part_duration === 'number' ? safeMs(hls.part_duration) : DEFAULTS.partDurationMs;
+  if (hls.low_latency === true && part !== undefined && seg !== undefined && part >= seg) {
+    const at = ownHls.part_duration !== undefined ? [...sp, 'hls', 'part_duration'] : [...sp, 'hls'];
+    add(at, `hls.part_duration (${part} ms) must be shorter than the segment duration (${seg} ms)`, ownHls.part_duration === undefined && s.hls === undefined);
+  }
+  if (hls.part_duration !== undefined && hls.low_latency !== true && ownHls.part_duration !== undefined) {
+    add([...sp, 'hls', 'part_duration'], 'hls.part_duration has no effect without low_latency: true', true);
+  }
+  const fmp4 = hls.container === 'fmp4' || (hls.container === undefined && hls.low_latency === true);
+  if (!fmp4 || eff.dvr === undefined) return;
+  const own = ownHls.container !== undefined || ownHls.low_latency !== undefined;
+  const at = own ? [...sp, 'hls', ownHls.container !== undefined ? 'container' : 'low_latency'] : s.dvr !== undefined ? [...sp, 'dvr'] : sp;
+  add(at, 'hls.container: fmp4 (and low_latency) together with dvr is not supported yet (the archive reads MPEG-TS segments); use container: ts for recorded streams', !own && s.dvr === undefined);
+}
+
+function safeMs(v: string | number): number | undefined {
+  try {
+    return parseDuration(v);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Protocols this build serves; the others of the schema's list are refused until they are. */
+const SERVED_PROTOCOLS: readonly string[] = ['hls', 'll-hls', 'dash'];
+
+/** `protocols`: only served ones, and `ll-hls` exactly when the stream is low-latency. */
+function protocolsCheck(cfg: Obj, name: string, s: Obj, sp: (string | number)[], add: (p: (string | number)[], message: string, key?: boolean) => void): void {
+  let eff: Obj;
+  try {
+    eff = applyTemplates(cfg as never, name, s as never) as Obj;
+  } catch {
+    return;
+  }
+  if (!Array.isArray(eff.protocols)) return;
+  const own = Array.isArray(s.protocols);
+  const list = eff.protocols as unknown[];
+  list.forEach((p, i) => {
+    if (typeof p === 'string' && !SERVED_PROTOCOLS.includes(p) && ['dash', 'mpegts'].includes(p)) {
+      add(own ? [...sp, 'protocols', i] : sp, `protocols: ${p} is not supported yet (served: ${SERVED_PROTOCOLS.join(', ')})`, !own);
+    }
+  });
+  const ll = isObj(eff.hls) && eff.hls.low_latency === true;
+  const fmp4 = isObj(eff.hls) && (eff.hls.container === 'fmp4' || (eff.hls.container === undefined && ll));
+  if (list.includes('dash') && !fmp4 && eff.dvr === undefined) {
+    add(own ? [...sp, 'protocols', list.indexOf('dash')] : sp, 'protocols: dash needs hls.container: fmp4 (live DASH is served from the CMAF segments) or dvr (archive MPDs)', !own);
+  }
+  if (ll && !list.includes('ll-hls')) add(own ? [...sp, 'protocols'] : sp, 'hls.low_latency needs ll-hls in protocols', !own);
+  if (!ll && list.includes('ll-hls')) add(own ? [...sp, 'protocols', list.indexOf('ll-hls')] : sp, 'protocols: ll-hls needs hls.low_latency: true', !own);
 }

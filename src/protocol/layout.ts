@@ -12,10 +12,17 @@ export const HOUR_MS = 3_600_000;
 export const INDEX_DIR = 'index';
 export const INDEX_EXT = '.idx';
 
-/** `<epoch_ms>-<duration_ms>.ts`: the one pattern of a segment file name. */
-export const SEGMENT_NAME = /^(\d{1,16})-(\d{1,10})\.ts$/;
-/** A segment URI relative to the rendition dir: `YYYY/MM/DD/HH/<epoch_ms>-<duration_ms>.ts` (shape only). */
-const SEGMENT_REL_PATH = /^\d{4}\/\d{2}\/\d{2}\/\d{2}\/\d{1,16}-\d{1,10}\.ts$/;
+/**
+ * `<epoch_ms>-<duration_ms>.ts` (or `.m4s` for CMAF segments of `hls.container: fmp4` streams, which
+ * are never recorded: validate refuses dvr with fmp4): the one pattern of a segment file name.
+ */
+export const SEGMENT_NAME = /^(\d{1,16})-(\d{1,10})\.(?:ts|m4s)$/;
+/** A segment URI relative to the rendition dir: `YYYY/MM/DD/HH/<epoch_ms>-<duration_ms>.ts|.m4s` (shape only). */
+const SEGMENT_REL_PATH = /^\d{4}\/\d{2}\/\d{2}\/\d{2}\/\d{1,16}-\d{1,10}\.(?:ts|m4s)$/;
+/** LL-HLS part file of a segment: `<epoch_ms of its segment>-p<N>.m4s` (may be asked for before it exists). */
+export const PART_NAME = /^\d{1,16}-p\d{1,4}\.m4s$/;
+/** fMP4 init segment of a rendition: `init-<12 hex of its sha1>.mp4` (content-addressed, immutable). */
+export const INIT_SEGMENT_NAME = /^init-[0-9a-f]{12}\.mp4$/;
 const INDEX_NAME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2})\.idx$/;
 
 export function hourOf(ms: number): number {
@@ -101,7 +108,7 @@ export function isSegmentRelPath(rel: string): boolean {
 /** True when the path parts `[YYYY, MM, DD, HH, name]` (a URL's, say) have the shape of a segment's. */
 export function isSegmentPathParts(parts: readonly string[]): boolean {
   return parts.length === 5 && YEAR_DIR.test(parts[0]!) && TWO_DIGITS.test(parts[1]!) && TWO_DIGITS.test(parts[2]!) &&
-    TWO_DIGITS.test(parts[3]!) && SEGMENT_NAME.test(parts[4]!);
+    TWO_DIGITS.test(parts[3]!) && (SEGMENT_NAME.test(parts[4]!) || PART_NAME.test(parts[4]!));
 }
 
 /** Start ms of the UTC year / month / day given as numbers (month 1..12). */

@@ -197,6 +197,7 @@ export class NodeAgent implements NodeApi {
         get encryption() {
           return protection.encryption;
         },
+        ffmpeg: () => this.resolved.server.ffmpeg,
       });
     } catch (e) {
       log.error({ err: (e as Error).message }, 'playback handler unavailable');

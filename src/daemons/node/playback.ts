@@ -26,13 +26,14 @@ import { promisify } from 'node:util';
 import { pipeline } from 'node:stream';
 import type { Logger } from '../../core/logger.js';
 import { silentLogger } from '../../core/logger.js';
-import { isSegmentPathParts } from '../../protocol/layout.js';
+import { INIT_SEGMENT_NAME, isSegmentPathParts } from '../../protocol/layout.js';
 import { safeJoin } from '../../core/paths.js';
 import type { ResolvedStream } from '../../config/model.js';
 import { parseRequestPath } from './http/request-path.js';
 import { parseRange } from './http/range.js';
 import { FileCache, etagOf, type CachedFile } from './http/file-cache.js';
-import { CONTENT_TYPES } from './http/content-types.js';
+import { CONTENT_TYPES, contentTypeFor } from './http/content-types.js';
+import { createMediaRoutes } from './media-routes.js';
 import { addQueryToPlaylist } from '../../auth/playlist-uris.js';
 import { KEY_NAME, type HlsEncryption } from '../../auth/hls-encrypt.js';
 
@@ -69,6 +70,8 @@ export interface PlaybackOptions {
   encryption?: HlsEncryption;
   /** play authorization and sessions (auth/protection.ts); `suffix` goes into playlist URIs */
   authorize?(req: IncomingMessage, stream: ResolvedStream, query: URLSearchParams, proto: string): Promise<{ ok: true; suffix?: string } | { ok: false; status: number; reason: string }>;
+  /** server.ffmpeg of the config (preview.jpg decodes with it) */
+  ffmpeg?: () => string | undefined;
 }
 
 /** Resolves true when it answered the request; false = not a playback URL (the caller routes on / 404s). */
@@ -83,6 +86,9 @@ const EMBED_CACHE_CONTROL = 'no-cache';
 const CORS_EXPOSE = 'Content-Length, Content-Range, Accept-Ranges, ETag, Last-Modified';
 const M3U8 = CONTENT_TYPES['.m3u8']!;
 const TS = CONTENT_TYPES['.ts']!;
+
+/** LL-HLS part file (`<segment start ms>-p<N>.m4s`): may be asked for before it exists (preload hint). */
+const PART_FILE = /-p\d{1,4}\.m4s$/;
 
 /** package root: this file is <root>/src/daemons/node/playback.ts or <root>/dist/daemons/node/playback.js */
 const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -123,6 +129,7 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
   const assets = new FileCache({ revalidateMs: 2000, maxBytes: 16 * 1024 * 1024, maxFileBytes: 8 * 1024 * 1024 });
   const staticAssets = resolveStaticAssets();
   const embedPath = path.join(opts.templatesDir ?? path.join(PACKAGE_ROOT, 'templates'), 'embed.html');
+  const media = createMediaRoutes({ playlists, segments, getStream: opts.getStream, ffmpeg: opts.ffmpeg });
 
   const handler = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const parsed = parseRequestPath(req.url);
@@ -145,9 +152,15 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
       if (!match) return false;
       const { stream, restParts, nameDepth } = match;
       const root = stream.root;
+      // protocols allow list: without hls / ll-hls nothing HLS is served (playlists, segments, parts,
+      // DVR playlists, the hls.js player page); thumbnails are not a protocol and stay
+      const hlsOff = stream.protocols !== undefined && !stream.protocols.includes('hls') && !stream.protocols.includes('ll-hls');
       const n = restParts.length;
       const fixed = fixedPaths(stream);
       const first = restParts[0]!;
+      if (hlsOff && (first === 'embed.html' || first.startsWith('tracks-') || restParts[n - 1]!.endsWith('.m3u8'))) {
+        return notFound(res, `stream ${stream.name} is not served over HLS (protocols)`, method);
+      }
       let rewrite: ((body: Buffer) => Buffer) | undefined;
       if (opts.authorize && first !== 'embed.html' && method !== 'OPTIONS') {
         const v = await opts.authorize(req, stream, new URLSearchParams(parsed.query), protoOf(restParts[n - 1]!));
@@ -165,6 +178,11 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
           `stream ${stream.name} has no master playlist yet (no segment written)`, rewrite);
         return true;
       }
+      if (media.matches(stream, restParts)) {
+        if (preflightOrReject(req, res, method)) return true;
+        await media.serve(req, res, stream, restParts, new URLSearchParams(parsed.query));
+        return true;
+      }
       if (n === 1 && first === 'embed.html') {
         if (preflightOrReject(req, res, method)) return true;
         await serveEmbed(req, res, stream, nameDepth);
@@ -174,6 +192,11 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
         const rendition = first.slice(7);
         if (!stream.renditions.includes(rendition)) return notFound(res, `stream ${stream.name} has no rendition ${rendition}`, method);
         const enc = opts.encryption?.enabled(stream) ? opts.encryption : undefined;
+        if (n === 2 && INIT_SEGMENT_NAME.test(restParts[1]!)) {
+          if (preflightOrReject(req, res, method)) return true;
+          await serveSegment(req, res, safeJoin(root, rendition, restParts[1]!));
+          return true;
+        }
         if (n === 2) {
           const keyMatch = enc ? KEY_NAME.exec(restParts[1]!) : null;
           if (keyMatch) {
@@ -185,6 +208,10 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
           }
           if (restParts[1] !== 'index.m3u8' && restParts[1] !== 'mono.m3u8') return notFound(res, 'not found', method);
           if (preflightOrReject(req, res, method)) return true;
+          if (stream.hls.lowLatency) {
+            await media.llPlaylist(req, res, stream, rendition, fixed(first, () => safeJoin(root, rendition, 'index.m3u8')), new URLSearchParams(parsed.query));
+            return true;
+          }
           const plain = rewrite;
           const withKeys = enc ? (b: Buffer) => (plain ? plain(enc.playlist(stream, b)) : enc.playlist(stream, b)) : plain;
           await serveSmall(req, res, playlists, fixed(first, () => safeJoin(root, rendition, 'index.m3u8')), M3U8, PLAYLIST_CACHE_CONTROL,
@@ -194,6 +221,10 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
         if (!isSegmentPathParts(restParts.slice(1, 6))) return notFound(res, 'not found', method);
         if (preflightOrReject(req, res, method)) return true;
         const file = safeJoin(root, rendition, restParts[1]!, restParts[2]!, restParts[3]!, restParts[4]!, restParts[5]!);
+        if (PART_FILE.test(file)) {
+          if (!stream.hls.lowLatency) return notFound(res, 'not found', method);
+          if (!(await media.awaitPart(req, res, stream, file))) return true;
+        }
         if (enc) {
           const name = restParts.slice(1).join('/');
           await serveSegment(req, res, file, (body) => enc.segment(stream, rendition, name, body));
@@ -238,6 +269,7 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
       notFound(res, 'no such segment', req.method);
       return;
     }
+    const type = file.endsWith('.ts') ? TS : contentTypeFor(file);
     if (transform) {
       // encrypted: the whole body is needed (larger segments are read once, not streamed)
       const body = e.body ?? (await readFile(file).catch(() => null));
@@ -245,14 +277,14 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
         notFound(res, 'no such segment', req.method);
         return;
       }
-      sendCached(req, res, e, transform(body), TS, SEGMENT_CACHE_CONTROL, false);
+      sendCached(req, res, e, transform(body), type, SEGMENT_CACHE_CONTROL, false);
       return;
     }
     if (e.body === null) {
-      await streamFromDisk(req, res, file, TS, SEGMENT_CACHE_CONTROL);
+      await streamFromDisk(req, res, file, type, SEGMENT_CACHE_CONTROL);
       return;
     }
-    sendCached(req, res, e, e.body, TS, SEGMENT_CACHE_CONTROL, true);
+    sendCached(req, res, e, e.body, type, SEGMENT_CACHE_CONTROL, true);
   }
 
   async function serveEmbed(req: IncomingMessage, res: ServerResponse, stream: ResolvedStream, nameDepth: number): Promise<void> {

@@ -5,7 +5,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { isSegmentRelPath, parseSegmentName } from '../../protocol/layout.js';
+import { INIT_SEGMENT_NAME, isSegmentRelPath, parseSegmentName } from '../../protocol/layout.js';
 import { newestSegments } from '../../protocol/walk.js';
 
 /** One segment of the live window, as kept in live.json. */
@@ -16,6 +16,8 @@ export interface LiveSegment {
   bytes: number;
   discontinuity: boolean;
   keyframe: boolean;
+  /** fmp4: the init segment (EXT-X-MAP URI, relative to the rendition dir) */
+  map?: string;
 }
 
 /** `<root>/<rendition>/live.json` */
@@ -61,7 +63,11 @@ function parseLiveState(text: string, rendition: string): LiveState | null {
     discontinuitySequence: j.discontinuitySequence,
     targetDuration: Number.isSafeInteger(j.targetDuration) && j.targetDuration > 0 ? j.targetDuration : 1,
     lastEndMs: Number.isSafeInteger(j.lastEndMs) ? j.lastEndMs : null,
-    segments: j.segments.map((s) => ({ uri: s.uri, startMs: s.startMs, durationMs: s.durationMs, bytes: Number(s.bytes) || 0, discontinuity: s.discontinuity, keyframe: s.keyframe !== false })),
+    segments: j.segments.map((s) => {
+      const seg: LiveSegment = { uri: s.uri, startMs: s.startMs, durationMs: s.durationMs, bytes: Number(s.bytes) || 0, discontinuity: s.discontinuity, keyframe: s.keyframe !== false };
+      if (typeof s.map === 'string' && INIT_SEGMENT_NAME.test(s.map)) seg.map = s.map;
+      return seg;
+    }),
     retired: Array.isArray(j.retired) ? j.retired.filter((u) => typeof u === 'string' && isLiveSegment({ uri: u, startMs: 0, durationMs: 1, discontinuity: false })) : [],
     updatedAt: Number(j.updatedAt) || 0,
   };
@@ -77,7 +83,7 @@ function parseOwnPlaylist(text: string): { mediaSequence: number; discontinuityS
   return { mediaSequence: Number(msn[1]), discontinuitySequence: dsn ? Number(dsn[1]) : 0, uris };
 }
 
-async function exists(file: string): Promise<boolean> {
+export async function exists(file: string): Promise<boolean> {
   try {
     return (await fsp.stat(file)).isFile();
   } catch {

@@ -24,16 +24,17 @@
 import { writeFileAtomic } from '../../core/atomic-write.js';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Logger } from '../../core/logger.js';
 import { silentLogger } from '../../core/logger.js';
 import { safeJoin } from '../../core/paths.js';
 import { Segmenter, type SegmentOpen, type SegmentClose, type SegmenterSink } from '../../media/hls/segmenter.js';
-import { renderMediaPlaylist } from '../../media/hls/playlist.js';
+import { CmafSegmenter, type CmafInit } from '../../media/mp4/cmaf-segmenter.js';
+import { renderMediaPlaylist, type PlaylistPart } from '../../media/hls/playlist.js';
 import type { MediaInfo, DemuxStats } from '../../media/ts/types.js';
 import { hourDirParts, hourDirRel, hourOf, parseSegmentName } from '../../protocol/layout.js';
 import { walkHourDirs } from '../../protocol/walk.js';
-import { recoverLiveState, type LiveSegment, type LiveState } from './hls-live-state.js';
+import { exists, recoverLiveState, type LiveSegment, type LiveState } from './hls-live-state.js';
 
 export type { LiveSegment, LiveState };
 
@@ -73,6 +74,37 @@ export interface HlsWriterOptions {
   maxQueueBytes?: number;
   /** wall clock (tests) */
   now?: () => number;
+  /**
+   * Segment container (default ts). fmp4: the TS is remuxed natively into CMAF segments `<ms>-<dur>.m4s`
+   * plus init segments `init-<hash>.mp4` (content-addressed, so a restart with the same codecs reuses the
+   * name and a codec change gets a new one), named by EXT-X-MAP in the playlist.
+   */
+  container?: 'ts' | 'fmp4';
+  /**
+   * LL-HLS (fmp4 only): every segment is also written as parts `<ms>-p<N>.m4s` (tmp + rename, next to
+   * the segment), named by EXT-X-PART for the last segments and the one being written, with
+   * EXT-X-PRELOAD-HINT for the next part and EXT-X-SERVER-CONTROL / EXT-X-PART-INF. The playlist is
+   * rewritten after every part. Part files are deleted once their segment no longer lists them.
+   */
+  lowLatency?: { partDurationMs: number };
+}
+
+/**
+ * Complete segments whose parts stay listed: with the segment being written that makes three segments,
+ * the most the spec allows (parts older than three target durations from the end must go).
+ */
+const LL_SEGMENTS_WITH_PARTS = 2;
+/** Segments whose part files stay on disk after they stop being listed (players may hold an older playlist). */
+const LL_PART_GRACE = 2;
+const PART_NAME = /^\d{1,16}-p\d{1,4}\.m4s$/;
+
+/** What the writer needs from a segmenter (the TS one or the CMAF remuxer). */
+interface SegmenterLike {
+  push(chunk: Buffer): void;
+  markDiscontinuity(): void;
+  flush(): void;
+  readonly mediaInfo: MediaInfo;
+  readonly stats: DemuxStats;
 }
 
 export interface HlsWriterStats {
@@ -115,6 +147,9 @@ interface OpenSeg {
   bytes: number;
   discontinuity: boolean;
   keyframe: boolean;
+  map?: string;
+  /** LL-HLS: parts handed to the queue so far (producer side) */
+  partsQueued?: number;
 }
 
 type Op =
@@ -139,7 +174,14 @@ export class HlsWriter {
   readonly playlistPath: string;
   readonly statePath: string;
 
-  private readonly segmenter: Segmenter;
+  private readonly segmenter: SegmenterLike;
+  private readonly ext: 'ts' | 'm4s';
+  /** fmp4: the init segment of the segments opened from now on */
+  private currentMap: string | undefined;
+  // LL-HLS (consumer side): parts of the segment being written, of recent segments, files to delete
+  private llOpen: { seg: OpenSeg; parts: PlaylistPart[]; files: string[] } | null = null;
+  private readonly llDone = new Map<string, PlaylistPart[]>();
+  private readonly llFiles: string[][] = [];
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly windowSize: number;
@@ -214,7 +256,22 @@ export class HlsWriter {
     const segOpts: { targetDurationMs?: number; maxDurationMs?: number; discontinuityGapMs?: number } = { targetDurationMs: opts.segmentDurationMs };
     if (opts.maxDurationMs !== undefined) segOpts.maxDurationMs = opts.maxDurationMs;
     if (opts.discontinuityGapMs !== undefined) segOpts.discontinuityGapMs = opts.discontinuityGapMs;
-    this.segmenter = new Segmenter(sink, segOpts);
+    this.ext = opts.container === 'fmp4' ? 'm4s' : 'ts';
+    this.segmenter =
+      opts.container === 'fmp4'
+        ? new CmafSegmenter(
+            {
+              init: (i) => this.onInit(i),
+              openSegment: sink.openSegment,
+              part: (p) => {
+                this.onData(p.data);
+                if (opts.lowLatency) this.onPart(p.data, p.index, p.durationMs, p.independent);
+              },
+              closeSegment: sink.closeSegment,
+            },
+            opts.lowLatency ? { ...segOpts, partDurationMs: opts.lowLatency.partDurationMs } : segOpts,
+          )
+        : new Segmenter(sink, segOpts);
   }
 
   /** Open a writer on `<root>/<rendition>`, recovering the live window and sequences from disk. */
@@ -224,6 +281,16 @@ export class HlsWriter {
     const dir = safeJoin(opts.root, opts.rendition);
     await fsp.mkdir(dir, { recursive: true });
     const state = await HlsWriter.recover(dir, opts);
+    // The container changed since the last run: one playlist never mixes them (a TS segment after an
+    // EXT-X-MAP would be read as fMP4). The old window leaves the playlist; its sequence numbers stay used.
+    const ext = opts.container === 'fmp4' ? '.m4s' : '.ts';
+    // (fMP4 segments recovered without their init segment, from a playlist alone, go the same way.)
+    if (state.segments.some((x) => !x.uri.endsWith(ext) || (ext === '.m4s' && x.map === undefined))) {
+      state.mediaSequence += state.segments.length;
+      state.discontinuitySequence++;
+      if (!opts.keepSegments) state.retired.push(...state.segments.map((x) => x.uri));
+      state.segments = [];
+    }
     const w = new HlsWriter(opts, state);
     w.log.info({ mediaSequence: state.mediaSequence + state.segments.length, carried: state.segments.length }, 'hls writer open');
     w.enqueue({ kind: 'fn', fn: () => w.sweep() });
@@ -306,9 +373,66 @@ export class HlsWriter {
     const [y, m, d, h] = hourDirParts(hourOf(start));
     const dir = path.join(this.dir, y, m, d, h);
     const seg: OpenSeg = { startMs: start, dir, tmp: path.join(dir, `.${randomBytes(6).toString('hex')}.tmp`), fh: null, failed: null, bytes: 0, discontinuity, keyframe: info.keyframe };
+    if (this.currentMap !== undefined) seg.map = this.currentMap;
     this.current = seg;
     this.nextStartMs = start; // until the close says how long it is
     this.enqueue({ kind: 'open', seg });
+  }
+
+  /** fmp4: a new init segment, written (atomically, once per content) before any segment that names it. */
+  private onInit(init: CmafInit): void {
+    const name = `init-${createHash('sha1').update(init.data).digest('hex').slice(0, 12)}.mp4`;
+    this.currentMap = name;
+    const file = path.join(this.dir, name);
+    this.enqueue({
+      kind: 'fn',
+      fn: async () => {
+        if (!(await exists(file))) await writeFileAtomic(file, init.data);
+      },
+    });
+  }
+
+  /** LL-HLS: a part of the open segment; written as its own file, then the playlist names it. */
+  private onPart(data: Buffer, index: number, durationMs: number, independent: boolean): void {
+    const seg = this.current;
+    if (!seg || seg.failed) return;
+    seg.partsQueued = index + 1;
+    const name = `${seg.startMs}-p${index}.m4s`;
+    const uri = `${hourDirRel(hourOf(seg.startMs))}/${name}`;
+    this.enqueue({
+      kind: 'fn',
+      fn: async () => {
+        if (seg.failed) return;
+        const file = path.join(seg.dir, name);
+        try {
+          await writeFileAtomic(file, data);
+        } catch (err) {
+          this.recordError(err, 'part write failed');
+          return;
+        }
+        if (this.llOpen?.seg !== seg) this.llOpen = { seg, parts: [], files: [] };
+        this.llOpen.parts.push({ uri, durationMs, independent });
+        this.llOpen.files.push(file);
+        try {
+          await writeFileAtomic(this.playlistPath, this.renderPlaylist());
+        } catch (err) {
+          this.recordError(err, 'live playlist update failed');
+        }
+      },
+    });
+  }
+
+  /** LL-HLS, after a segment closed: its parts move to the recent list; old part files go. */
+  private async llSegmentClosed(seg: OpenSeg, uri: string | null): Promise<void> {
+    const open = this.llOpen;
+    if (open === null || open.seg !== seg) return;
+    this.llOpen = null;
+    if (uri !== null) this.llDone.set(uri, open.parts);
+    this.llFiles.push(open.files);
+    while (this.llDone.size > LL_SEGMENTS_WITH_PARTS) this.llDone.delete(this.llDone.keys().next().value!);
+    while (this.llFiles.length > LL_SEGMENTS_WITH_PARTS + LL_PART_GRACE) {
+      for (const f of this.llFiles.shift()!) await fsp.unlink(f).catch(() => undefined);
+    }
   }
 
   private onData(chunk: Buffer): void {
@@ -421,7 +545,7 @@ export class HlsWriter {
       seg.fh = null;
     }
     if (!seg.failed && seg.bytes === 0) seg.failed = new Error('empty segment');
-    const name = `${seg.startMs}-${durationMs}.ts`;
+    const name = `${seg.startMs}-${durationMs}.${this.ext}`;
     const final = path.join(seg.dir, name);
     if (!seg.failed) {
       try {
@@ -431,6 +555,7 @@ export class HlsWriter {
       }
     }
     if (seg.failed) {
+      if (this.opts.lowLatency) await this.llSegmentClosed(seg, null);
       await fsp.unlink(seg.tmp).catch(() => undefined);
       this.st.droppedSegments++;
       this.gapPending = true;
@@ -447,6 +572,8 @@ export class HlsWriter {
       discontinuity: seg.discontinuity || this.gapPending,
       keyframe: keyframe && seg.keyframe,
     };
+    if (seg.map !== undefined) live.map = seg.map;
+    if (this.opts.lowLatency) await this.llSegmentClosed(seg, live.uri);
     this.gapPending = false;
     const mediaSequence = this.mediaSequence + this.window.length;
     this.window.push(live);
@@ -524,12 +651,40 @@ export class HlsWriter {
 
   /** The live media playlist text for the current window. */
   renderPlaylist(): string {
+    const ll = this.opts.lowLatency;
     return renderMediaPlaylist({
       targetDuration: this.targetDuration,
       mediaSequence: this.mediaSequence,
       discontinuitySequence: this.discontinuitySequence,
-      segments: this.window.map((s) => ({ uri: s.uri, durationMs: s.durationMs, programDateTime: s.startMs, discontinuity: s.discontinuity })),
+      segments: this.window.map((s) => ({ uri: s.uri, durationMs: s.durationMs, programDateTime: s.startMs, discontinuity: s.discontinuity, map: s.map, parts: this.llDone.get(s.uri) })),
+      lowLatency: ll && {
+        partTargetMs: ll.partDurationMs,
+        trailingParts: this.llOpen?.parts ?? [],
+        trailingDiscontinuity: this.llOpen !== null && (this.llOpen.seg.discontinuity || this.gapPending),
+        trailingMap: this.llOpen?.seg.map,
+        preloadHint: this.preloadHint(),
+      },
     });
+  }
+
+  /** The next part's URI: of the open segment, else of the next segment already opened by the producer. */
+  private preloadHint(): string | undefined {
+    let seg: OpenSeg | undefined;
+    let index = 0;
+    const open = this.llOpen;
+    // the open segment's next part, unless the producer already closed it after its last part
+    if (open !== null && (open.seg === this.current || open.parts.length < (open.seg.partsQueued ?? 0))) {
+      seg = open.seg;
+      index = open.parts.length;
+    } else {
+      for (let k = this.qHead; k < this.queue.length && seg === undefined; k++) {
+        const op = this.queue[k]!;
+        if (op.kind === 'open' && op.seg !== open?.seg) seg = op.seg;
+      }
+      seg ??= this.current ?? undefined;
+    }
+    if (seg === undefined || seg.failed) return undefined;
+    return `${hourDirRel(hourOf(seg.startMs))}/${seg.startMs}-p${index}.m4s`;
   }
 
   private async deleteRetired(): Promise<void> {
@@ -578,7 +733,8 @@ export class HlsWriter {
         continue;
       }
       for (const n of names) {
-        const isTmp = n.startsWith('.') && n.endsWith('.tmp');
+        // (part files of an earlier run: no playlist of this run names them)
+        const isTmp = (n.startsWith('.') && n.endsWith('.tmp')) || PART_NAME.test(n);
         // the temp file of this writer's open segment is not garbage
         if (isTmp && hdir === current) continue;
         const seg = parseSegmentName(n);

@@ -65,7 +65,7 @@ export async function supervisorDeps(spec: SupervisorSpec, log: Logger): Promise
     dvr,
     ffmpegPath: spec.ffmpeg,
     buildPipelineArgs: makeArgsBuilder(caps, (w) => log.warn({ warning: w }, 'ffmpeg pipeline')),
-    openWriter: (o) => HlsWriter.open(o),
+    openWriter: (o) => HlsWriter.open(s.hls.container === 'fmp4' ? { ...o, container: 'fmp4', lowLatency: s.hls.lowLatency } : o),
     onWritersUpdated: async (writers, root) => {
       const master = masterAt(root);
       for (const w of writers) await master.updateFrom(w.writer as unknown as HlsWriter);

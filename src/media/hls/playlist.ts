@@ -9,6 +9,29 @@ export interface PlaylistSegment {
   programDateTime?: number;
   /** EXT-X-DISCONTINUITY before this segment. */
   discontinuity?: boolean;
+  /** fMP4: URI of the init segment (EXT-X-MAP, written when it differs from the previous segment's). */
+  map?: string | undefined;
+  /** LL-HLS: the segment's partial segments (EXT-X-PART before its EXTINF). */
+  parts?: readonly PlaylistPart[] | undefined;
+}
+
+export interface PlaylistPart {
+  uri: string;
+  durationMs: number;
+  /** Starts with a keyframe (INDEPENDENT=YES). */
+  independent: boolean;
+}
+
+/** LL-HLS additions of a live media playlist (RFC 8216bis §4.4.3.7–4.4.5). */
+export interface LowLatencyOptions {
+  partTargetMs: number;
+  /** Parts of the segment being written (after the last complete segment). */
+  trailingParts: readonly PlaylistPart[];
+  /** Tags that come before the first trailing part when that segment starts a discontinuity / new init. */
+  trailingDiscontinuity?: boolean;
+  trailingMap?: string | undefined;
+  /** URI of the next part (EXT-X-PRELOAD-HINT), when known. */
+  preloadHint?: string | undefined;
 }
 
 export interface MediaPlaylistOptions {
@@ -21,6 +44,20 @@ export interface MediaPlaylistOptions {
   playlistType?: 'EVENT' | 'VOD';
   /** EXT-X-INDEPENDENT-SEGMENTS (every segment starts with a keyframe). */
   independentSegments?: boolean;
+  lowLatency?: LowLatencyOptions | undefined;
+}
+
+/** PART-HOLD-BACK in part targets (the spec asks for at least 2; 3 is what it recommends). */
+export const PART_HOLD_BACK_PARTS = 3;
+/** CAN-SKIP-UNTIL in target durations (the spec's minimum: six). */
+export const SKIP_UNTIL_TARGETS = 6;
+
+function secs(ms: number): string {
+  return (Math.max(0, ms) / 1000).toFixed(3);
+}
+
+function partLine(p: PlaylistPart): string {
+  return `#EXT-X-PART:DURATION=${secs(p.durationMs)},URI="${safeUri(p.uri).replace(/"/g, '%22')}"${p.independent ? ',INDEPENDENT=YES' : ''}`;
 }
 
 export interface VariantStream {
@@ -72,20 +109,43 @@ function isoDate(ms: number): string | undefined {
 
 export function renderMediaPlaylist(opts: MediaPlaylistOptions): string {
   const segs = opts.segments;
-  const lines: string[] = ['#EXTM3U', `#EXT-X-VERSION:${HLS_VERSION}`];
-  lines.push(`#EXT-X-TARGETDURATION:${computeTargetDuration(opts.targetDuration, segs.map((s) => s.durationMs))}`);
+  // EXT-X-MAP on a playlist that is not I-frames only needs version 6 (RFC 8216 §7); LL-HLS (with
+  // EXT-X-SKIP in its delta updates) version 9
+  const ll = opts.lowLatency;
+  const version = ll !== undefined ? 9 : segs.some((s) => s.map !== undefined) ? 6 : HLS_VERSION;
+  const lines: string[] = ['#EXTM3U', `#EXT-X-VERSION:${version}`];
+  const target = computeTargetDuration(opts.targetDuration, segs.map((s) => s.durationMs));
+  lines.push(`#EXT-X-TARGETDURATION:${target}`);
+  if (ll !== undefined) {
+    lines.push(`#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=${secs(PART_HOLD_BACK_PARTS * ll.partTargetMs)},CAN-SKIP-UNTIL=${secs(SKIP_UNTIL_TARGETS * target * 1000)}`);
+    lines.push(`#EXT-X-PART-INF:PART-TARGET=${secs(ll.partTargetMs)}`);
+  }
   lines.push(`#EXT-X-MEDIA-SEQUENCE:${nonNegInt(opts.mediaSequence)}`);
   lines.push(`#EXT-X-DISCONTINUITY-SEQUENCE:${nonNegInt(opts.discontinuitySequence)}`);
   if (opts.playlistType !== undefined) lines.push(`#EXT-X-PLAYLIST-TYPE:${opts.playlistType}`);
   if (opts.independentSegments) lines.push('#EXT-X-INDEPENDENT-SEGMENTS');
+  let map: string | undefined;
   for (const s of segs) {
     if (s.discontinuity) lines.push('#EXT-X-DISCONTINUITY');
+    if (s.map !== undefined && s.map !== map) {
+      map = s.map;
+      lines.push(`#EXT-X-MAP:URI="${safeUri(map).replace(/"/g, '%22')}"`);
+    }
     if (s.programDateTime !== undefined) {
       const iso = isoDate(s.programDateTime);
       if (iso !== undefined) lines.push(`#EXT-X-PROGRAM-DATE-TIME:${iso}`);
     }
+    if (s.parts !== undefined) for (const p of s.parts) lines.push(partLine(p));
     lines.push(`#EXTINF:${formatExtinf(s.durationMs)},`);
     lines.push(safeUri(s.uri));
+  }
+  if (ll !== undefined) {
+    if (ll.trailingParts.length > 0) {
+      if (ll.trailingDiscontinuity) lines.push('#EXT-X-DISCONTINUITY');
+      if (ll.trailingMap !== undefined && ll.trailingMap !== map) lines.push(`#EXT-X-MAP:URI="${safeUri(ll.trailingMap).replace(/"/g, '%22')}"`);
+      for (const p of ll.trailingParts) lines.push(partLine(p));
+    }
+    if (ll.preloadHint !== undefined) lines.push(`#EXT-X-PRELOAD-HINT:TYPE=PART,URI="${safeUri(ll.preloadHint).replace(/"/g, '%22')}"`);
   }
   if (opts.endList) lines.push('#EXT-X-ENDLIST');
   return lines.join('\n') + '\n';

@@ -55,7 +55,7 @@ test('positions point at the key for unknown keys and at the value for bad value
   assert.deepEqual(got, [
     '2:3: streams.cam: missing required key "inputs"',
     '3:12: streams.cam.title: expected a string, got 7',
-    '4:5: unknown key "colour" in streams.cam (expected one of: inputs, title, disabled, transcoder, dvr, push, hls, auth)',
+    '4:5: unknown key "colour" in streams.cam (expected one of: inputs, title, disabled, transcoder, dvr, push, hls, protocols, thumbnails, auth)',
   ]);
 });
 
