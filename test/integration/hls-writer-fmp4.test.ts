@@ -10,7 +10,7 @@ import { readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse, setOptions, types } from 'hls-parser';
 import { HlsWriter } from '../../src/daemons/stream/hls-writer.js';
-import { defer, generateTs, tempDir } from '../integration/hls-support.js';
+import { defer, generateTs, tempDir } from './hls-support.js';
 
 setOptions({ strictMode: true, silent: true });
 
