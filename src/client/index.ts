@@ -89,6 +89,8 @@ export interface NodeInfoDoc {
   auth: { users: number };
   reloads: { ok: number; failed: number; last_error: string | null; last_at: number | null };
   playback: boolean;
+  /** membership when the node is in a cluster: ok, degraded (etcd unreachable), refused (name taken) */
+  cluster?: 'ok' | 'degraded' | 'refused' | null;
 }
 
 export interface PositionedError {

@@ -172,6 +172,8 @@ const streamFields = {
   push: z.array(PushSchema).optional().describe('restream targets'),
   hls: HlsSchema.optional(),
   auth: StreamAuthSchema.optional(),
+  cluster_ingest: z.boolean().optional().describe('cluster: captured by exactly one live node, taken over by another when it dies'),
+  capture_at: z.string().min(1).optional().describe('cluster_ingest: node preferred for the capture (soft: it takes the stream back after cluster.return_after)'),
 };
 
 export const StreamSchema = z.strictObject(streamFields).describe('one live stream');
@@ -237,6 +239,7 @@ export const ClusterSchema = z
     advertise: HttpUrl().optional().describe('URL other nodes and players use to reach this node'),
     key_prefix: z.string().min(1).optional().describe('etcd key prefix (default /flux/)'),
     lease_ttl: Duration().optional().describe('membership lease; a node silent this long leaves the cluster (default 10s)'),
+    return_after: Duration().optional().describe('a returning capture_at node must be a member this long before it takes its streams back (default 10s)'),
     username: z.string().optional().describe('etcd user'),
     password: z.string().optional().describe('etcd password'),
   })

@@ -25,6 +25,8 @@ import { closeServer, createHttpServer, createSocketServer, listenSocket, listen
 import { commandLine, isAlive, readPidFile, sleep, unlinkQuiet } from '../../client/proc.js';
 import { resolveFfmpegInfo, type FfmpegInfo } from './ffmpeg-info.js';
 import { startPublishListeners, type PublishListeners } from './publish.js';
+import { NodeCluster } from './cluster.js';
+import { DuplicateNodeError } from '../../cluster/member.js';
 
 export interface AgentOptions {
   /** config file; undefined = the embedded demo */
@@ -107,6 +109,9 @@ export class NodeAgent implements NodeApi {
   private server!: ResolvedServer;
   private stopping: Promise<void> | undefined;
   private ownsPid = false;
+  private cluster: NodeCluster | undefined;
+  /** ingest streams whose supervisor pid file existed at boot: adoptable while etcd is away */
+  private bootAdoptable = new Set<string>();
   private reloads = { ok: 0, failed: 0, lastError: null as string | null, lastAt: null as number | null };
   /** resolves when the node has stopped (after stop()) */
   readonly stopped: Promise<void>;
@@ -166,7 +171,7 @@ export class NodeAgent implements NodeApi {
       log.error({ err: (e as Error).message }, 'playback handler unavailable');
     }
 
-    this.httpServer = createHttpServer({ node: this, auth: this.auth, logger: log, playback: () => this.playback });
+    this.httpServer = createHttpServer({ node: this, auth: this.auth, logger: log, playback: () => this.servePlayback });
     try {
       await listenTcp(this.httpServer, cfg.server.http, cfg.server.host);
     } catch (e) {
@@ -182,8 +187,10 @@ export class NodeAgent implements NodeApi {
       logger: log,
     });
 
-    const desired = enabledStreams(cfg);
+    await this.startCluster(cfg, true);
+    const desired = this.desiredStreams(cfg);
     const changes = await this.supervisors.reconcile(desired);
+    this.bootAdoptable.clear();
     const orphans = await this.supervisors.stopOrphans(desired);
     this.supervisors.startPolling();
     log.info({ ...changes, orphansStopped: orphans, startupMs: Math.round(performance.now()), http: `${cfg.server.host}:${cfg.server.http}`, socket: sock, config: this.source.file ?? '(demo)' }, 'node started');
@@ -225,9 +232,76 @@ export class NodeAgent implements NodeApi {
     this.auth.setUsers(cfg.auth.users);
     if (cfg.server.ffmpeg !== prev.ffmpeg) this.ffmpeg = await resolveFfmpegInfo(cfg.server.ffmpeg);
     this.supervisors.setServer(this.server, this.ffmpeg.path);
-    const changes = await this.supervisors.reconcile(enabledStreams(cfg));
+    if (JSON.stringify(cfg.cluster ?? null) !== JSON.stringify(this.cluster?.settingsSource ?? null)) {
+      await this.cluster?.stop({ revoke: true });
+      this.cluster = undefined;
+      await this.startCluster(cfg, false);
+    }
+    const changes = await this.supervisors.reconcile(this.desiredStreams(cfg));
     this.logger.info(changes, 'config applied');
     return changes;
+  }
+
+  /** Cluster routes (redirect, balancer) first, then local playback; playback load is metered. */
+  private servePlayback: PlaybackFn = async (req, res) => {
+    const c = this.cluster;
+    if (c) {
+      const ip = req.socket.remoteAddress ?? '';
+      res.once('finish', () => c.meter.record(ip, Number(res.getHeader('content-length')) || 0));
+      if (c.handle(req, res)) return true;
+    }
+    return this.playback ? this.playback(req, res) : false;
+  };
+
+  private desiredStreams(cfg: ResolvedConfig): Record<string, ResolvedStream> {
+    return this.cluster ? this.cluster.desired() : enabledStreams(cfg);
+  }
+
+  /** Join the cluster of the config's cluster: section (none: nothing). At boot a taken name fails the start. */
+  private async startCluster(cfg: ResolvedConfig, atBoot: boolean): Promise<void> {
+    const cc = cfg.cluster;
+    if (!cc) return;
+    const host = displayHost(this.server.host);
+    if (atBoot) {
+      for (const s of Object.values(cfg.streams)) {
+        if (s.cluster?.ingest && (await readPidFile(this.supervisors.paths(s.name).pid)) !== undefined) this.bootAdoptable.add(s.name);
+      }
+    }
+    const cluster = new NodeCluster(
+      {
+        logger: this.logger,
+        version: await packageVersion(),
+        runDir: this.server.runDir,
+        config: () => this.source.current,
+        running: (n) => this.supervisors.get(n) !== undefined || this.bootAdoptable.has(n),
+        reconcile: () =>
+          this.serial(async () => {
+            await this.supervisors.reconcile(this.desiredStreams(this.resolved));
+          }),
+      },
+      {
+        etcd: cc.etcd,
+        nodeName: cc.nodeName,
+        advertise: cc.advertise ?? `http://${host}:${this.server.http}`,
+        keyPrefix: cc.keyPrefix ?? '/flux/',
+        leaseTtlMs: cc.leaseTtlMs ?? 10_000,
+        returnAfterMs: cc.returnAfterMs ?? 10_000,
+        username: cc.username,
+        password: cc.password,
+      },
+      cc,
+    );
+    this.cluster = cluster;
+    try {
+      await cluster.start();
+    } catch (e) {
+      if (e instanceof DuplicateNodeError) {
+        if (atBoot) throw new InputError(`cluster: ${e.message}`, { code: 'E_CLUSTER_DUPLICATE' });
+        this.logger.error({ err: e.message }, 'cluster join refused');
+        return;
+      }
+      throw e;
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -283,6 +357,7 @@ export class NodeAgent implements NodeApi {
       auth: { users: cfg.auth.users.length },
       reloads: { ok: this.reloads.ok, failed: this.reloads.failed, last_error: this.reloads.lastError, last_at: this.reloads.lastAt },
       playback: this.playback !== undefined,
+      cluster: this.cluster ? (this.cluster.member.state === 'ok' ? 'ok' : this.cluster.member.state === 'refused' ? 'refused' : 'degraded') : null,
     };
   }
 
@@ -322,6 +397,10 @@ export class NodeAgent implements NodeApi {
     return this.source.validate(text, '(request)');
   }
 
+  clusterStatus(): Record<string, unknown> | undefined {
+    return this.cluster?.member.status();
+  }
+
   restartStream(name: string): Promise<unknown> {
     return this.supervisors.restartStream(name);
   }
@@ -345,6 +424,8 @@ export class NodeAgent implements NodeApi {
     await this.watcher?.close().catch(() => {});
     await this.source?.close().catch(() => {});
     await this.publish?.close().catch(() => {});
+    // the lease (and the ownerships bound to it) goes with the streams; kept streams keep it until it expires
+    await this.cluster?.stop({ revoke: stopSupervisors }).catch(() => {});
     if (this.supervisors) {
       if (stopSupervisors) await this.supervisors.stopAll();
       else this.supervisors.detachAll();
@@ -361,7 +442,7 @@ export class NodeAgent implements NodeApi {
   }
 }
 
-function enabledStreams(cfg: ResolvedConfig): Record<string, ResolvedStream> {
+export function enabledStreams(cfg: ResolvedConfig): Record<string, ResolvedStream> {
   return Object.fromEntries(Object.entries(cfg.streams).filter(([, s]) => !s.disabled));
 }
 

@@ -13,6 +13,8 @@
  *   GET    /api/v3/config                  {file, demo, config}
  *   POST   /api/v3/config                  validate a posted config (YAML/JSON text) → {valid, errors}
  *   POST   /api/v3/config/reload           re-read the file and reconcile → {reloaded, changes} | 400
+ *   GET    /api/v3/cluster/status          this node's membership, peers, owners (404 outside a cluster)
+ *   GET    /api/v3/cluster/peers           {node, cluster, peers:[heartbeat documents]}
  * NAME may contain `/`; names with `..` (or otherwise unsafe) are refused with 400 everywhere.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -41,6 +43,8 @@ export interface NodeApi {
   reload(): Promise<ReconcileResult>;
   validateConfig(text: string): Promise<ConfigIssue[]>;
   stop(opts: { keepStreams: boolean }): void;
+  /** the cluster member's status; undefined when the node is not in a cluster */
+  clusterStatus?(): Record<string, unknown> | undefined;
 }
 
 export interface ApiErrorBody {
@@ -207,6 +211,12 @@ async function route(req: IncomingMessage, res: ServerResponse, node: NodeApi, p
     const text = await readBody(req, MAX_CONFIG_BODY);
     const issues = await node.validateConfig(text);
     return sendJson(res, 200, { valid: issues.length === 0, errors: issues.map(issueOut) });
+  }
+  if (p === '/cluster/status' || p === '/cluster/peers') {
+    if (method !== 'GET') throw new HttpError(405, `${method} not allowed on ${p}`);
+    const st = node.clusterStatus?.();
+    if (!st) throw new HttpError(404, 'this node is not in a cluster (no cluster: section; see "flux cluster join")', { code: 'E_NO_CLUSTER' });
+    return sendJson(res, 200, p === '/cluster/status' ? st : { node: st.node, cluster: st.cluster, peers: st.peers });
   }
   if (p === '/config/reload') {
     if (method !== 'POST') throw new HttpError(405, `${method} not allowed on /config/reload`);

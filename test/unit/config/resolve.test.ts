@@ -80,6 +80,7 @@ test('units are normalized, templates applied by prefix, storages and inputs res
     advertise: 'http://node1.example.com:8081',
     keyPrefix: '/flux/prod/',
     leaseTtlMs: 15_000,
+    returnAfterMs: 10_000,
     username: 'flux',
     password: 'secret',
   });

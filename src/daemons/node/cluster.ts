@@ -1,0 +1,229 @@
+/**
+ * The node agent's side of the cluster (src/cluster does etcd): which streams this node runs given
+ * the cluster's shared streams and ownerships, the 302 to the owner for a stream captured elsewhere,
+ * the balancer, and the load figures the heartbeat publishes.
+ *
+ * What runs here = enabled local streams + enabled shared streams (a local stream of the same name
+ * wins), except that a `cluster_ingest` stream runs only on its owner. Fail-static: without a fresh
+ * snapshot (etcd away) nothing is started or stopped; a running ingest stream whose owner key is
+ * gone keeps running until another owner is confirmed.
+ */
+import path from 'node:path';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../../core/logger.js';
+import type { ResolvedConfig, ResolvedStream } from '../../config/model.js';
+import type { ConfigInput, StreamInput } from '../../config/schema.js';
+import { resolveStream } from '../../config/resolve.js';
+import { ClusterMember, defaultInstance, type ClusterSettings, type ClusterSnapshot, type NodeDoc } from '../../cluster/member.js';
+import { pickBalanced, BALANCE_MODES, type BalanceMode } from '../../cluster/balancer.js';
+
+export interface NodeClusterHost {
+  logger: Logger;
+  version: string;
+  runDir: string;
+  config(): { input: ConfigInput; resolved: ResolvedConfig };
+  /** is a supervisor running this stream here */
+  running(name: string): boolean;
+  /** re-run the reconciler (serialized by the agent) */
+  reconcile(): Promise<void>;
+}
+
+/** Sliding-window load of this node's playback: distinct clients and bytes sent. */
+class LoadMeter {
+  private readonly windowMs = 10_000;
+  private clients = new Map<string, number>();
+  private bytes: { at: number; n: number }[] = [];
+
+  record(ip: string, n: number): void {
+    const now = Date.now();
+    this.clients.set(ip, now);
+    if (n > 0) this.bytes.push({ at: now, n });
+  }
+
+  read(): { clients: number; output_bitrate: number } {
+    const cut = Date.now() - this.windowMs;
+    for (const [ip, at] of this.clients) if (at < cut) this.clients.delete(ip);
+    while (this.bytes.length && this.bytes[0]!.at < cut) this.bytes.shift();
+    const total = this.bytes.reduce((s, b) => s + b.n, 0);
+    return { clients: this.clients.size, output_bitrate: Math.round((total * 8) / (this.windowMs / 1000)) };
+  }
+}
+
+export class NodeCluster {
+  readonly member: ClusterMember;
+  private shared: Record<string, ResolvedStream> = {};
+  private sharedJson = '';
+  private lastPlan = '';
+  readonly meter = new LoadMeter();
+
+  constructor(
+    private readonly host: NodeClusterHost,
+    readonly settings: ClusterSettings,
+    /** the resolved cluster: section this was built from (a change restarts the membership) */
+    readonly settingsSource: unknown,
+  ) {
+    this.member = new ClusterMember(
+      settings,
+      {
+        version: host.version,
+        instance: defaultInstance(host.runDir),
+        load: () => ({
+          ...this.meter.read(),
+          streams_captured: this.ingestStreams().filter((s) => host.running(s.name)).length,
+          ingest: this.ingestStreams(),
+        }),
+        onSnapshot: (snap) => this.onSnapshot(snap),
+      },
+      host.logger.child({ part: 'cluster' }),
+    );
+  }
+
+  start(): Promise<void> {
+    return this.member.start();
+  }
+
+  stop(opts: { revoke: boolean }): Promise<void> {
+    return this.member.stop(opts);
+  }
+
+  /** enabled local + shared streams, by name (local wins) */
+  private allStreams(): Record<string, ResolvedStream> {
+    const out: Record<string, ResolvedStream> = {};
+    for (const [n, s] of Object.entries(this.shared)) if (!s.disabled) out[n] = s;
+    for (const [n, s] of Object.entries(this.host.config().resolved.streams)) {
+      if (s.disabled) delete out[n];
+      else out[n] = s;
+    }
+    return out;
+  }
+
+  private ingestStreams(): { name: string; captureAt?: string }[] {
+    return Object.values(this.allStreams())
+      .filter((s) => s.cluster?.ingest)
+      .map((s) => ({ name: s.name, ...(s.cluster!.captureAt ? { captureAt: s.cluster!.captureAt } : {}) }));
+  }
+
+  /** The streams this node should run now. */
+  desired(): Record<string, ResolvedStream> {
+    const snap = this.member.state === 'ok' ? this.member.snapshot : undefined;
+    const out: Record<string, ResolvedStream> = {};
+    for (const [n, s] of Object.entries(this.allStreams())) {
+      if (!s.cluster?.ingest) {
+        out[n] = s;
+        continue;
+      }
+      if (!snap) {
+        if (this.host.running(n)) out[n] = s; // fail-static
+        continue;
+      }
+      const owner = snap.owners[n];
+      if (owner === this.member.name || (owner === undefined && this.host.running(n))) out[n] = s;
+    }
+    return out;
+  }
+
+  /** Shared stream names (for listings). */
+  sharedNames(): string[] {
+    return Object.keys(this.shared).sort();
+  }
+
+  private async onSnapshot(snap: ClusterSnapshot): Promise<void> {
+    const json = JSON.stringify(snap.streams);
+    if (json !== this.sharedJson) {
+      this.sharedJson = json;
+      this.shared = this.resolveShared(snap.streams);
+      this.host.logger.info({ streams: Object.keys(this.shared) }, 'cluster: shared streams changed');
+    }
+    const want = this.desired();
+    const plan = JSON.stringify(Object.keys(want).sort()) + JSON.stringify(Object.fromEntries(Object.entries(this.shared).map(([n, s]) => [n, s])));
+    if (plan === this.lastPlan) return;
+    this.lastPlan = plan;
+    // not awaited: the agent serializes reconciles, and a reconcile may be waiting on this member's start
+    this.host.reconcile().catch((e: Error) => this.host.logger.error({ err: e.message }, 'cluster: reconcile failed'));
+  }
+
+  private resolveShared(streams: Record<string, Record<string, unknown>>): Record<string, ResolvedStream> {
+    const { input, resolved } = this.host.config();
+    const ctx = {
+      baseDir: resolved.file ? path.dirname(resolved.file) : process.cwd(),
+      dataDir: resolved.server.dataDir,
+      storages: resolved.storages,
+    };
+    const out: Record<string, ResolvedStream> = {};
+    for (const [n, raw] of Object.entries(streams)) {
+      try {
+        out[n] = resolveStream(input, n, raw as StreamInput, ctx);
+      } catch (e) {
+        this.host.logger.error({ stream: n, err: (e as Error).message }, 'cluster: shared stream definition unusable; skipped');
+      }
+    }
+    return out;
+  }
+
+  /** The cluster stream a playback path belongs to (longest name that prefixes it). */
+  private streamOfPath(p: string): string | undefined {
+    const snap = this.member.snapshot;
+    if (!snap) return undefined;
+    let best: string | undefined;
+    for (const n of Object.keys(snap.owners)) {
+      if (p.startsWith('/' + n + '/') && (!best || n.length > best.length)) best = n;
+    }
+    return best;
+  }
+
+  /**
+   * Cluster playback routes, before the local playback handler: `/balance/<stream>/<path>` and the
+   * 302 to the owner for a cluster_ingest stream this node does not capture. true = answered.
+   */
+  handle(req: IncomingMessage, res: ServerResponse): boolean {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const p = q < 0 ? url : url.slice(0, q);
+    const search = q < 0 ? '' : url.slice(q);
+    if (p.startsWith('/balance/')) {
+      const rest = p.slice('/balance'.length);
+      const mode = (new URLSearchParams(search.slice(1)).get('mode') ?? 'clients') as BalanceMode;
+      if (!BALANCE_MODES.includes(mode)) {
+        res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' });
+        res.end(`unknown balancer mode "${mode}": expected ${BALANCE_MODES.join(', ')}\n`);
+        return true;
+      }
+      const name = this.streamOfPath(rest) ?? Object.keys(this.allStreams()).filter((n) => rest.startsWith('/' + n + '/')).sort((a, b) => b.length - a.length)[0];
+      if (!name) return notFound(res, 'no such stream in the cluster');
+      const target = pickBalanced(this.candidates(name), mode);
+      if (!target) return notFound(res, `no live node can serve "${name}"`);
+      redirect(res, joinUrl(target.address, rest + search));
+      return true;
+    }
+    const name = this.streamOfPath(p);
+    if (!name || this.host.running(name)) return false;
+    const addr = this.member.ownerAddress(name);
+    if (!addr) return false;
+    redirect(res, joinUrl(addr, url));
+    return true;
+  }
+
+  /** Nodes that can serve a stream: its owner for an ingest stream, else every node that runs it. */
+  private candidates(name: string): NodeDoc[] {
+    const peers = this.member.peers();
+    const owner = this.member.snapshot?.owners[name];
+    if (owner) return peers.filter((n) => n.name === owner);
+    const shared = name in this.shared;
+    return shared ? peers : peers.filter((n) => n.name === this.member.name);
+  }
+}
+
+function joinUrl(base: string, pathAndQuery: string): string {
+  return base.replace(/\/+$/, '') + pathAndQuery;
+}
+
+function redirect(res: ServerResponse, location: string): void {
+  res.writeHead(302, { location, 'cache-control': 'no-cache', 'content-length': 0 });
+  res.end();
+}
+
+function notFound(res: ServerResponse, msg: string): true {
+  res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
+  res.end(msg + '\n');
+  return true;
+}
