@@ -162,8 +162,8 @@ export class NodeAgent implements NodeApi {
     try {
       const mod = await import('./playback.js');
       this.playback = mod.createPlaybackHandler({
-        getStream: (name) => this.resolved.streams[name],
-        listStreams: () => Object.keys(this.resolved.streams),
+        getStream: (name) => this.resolved.streams[name] ?? this.cluster?.sharedStream(name),
+        listStreams: () => [...new Set([...Object.keys(this.resolved.streams), ...(this.cluster?.sharedNames() ?? [])])],
         dvr: await loadDvrHandler(),
         logger: log.child({ part: 'playback' }),
       });
@@ -181,7 +181,7 @@ export class NodeAgent implements NodeApi {
     await listenSocket(this.socketServer, sock);
     this.publish = await startPublishListeners({
       server: cfg.server,
-      getStream: (name) => this.resolved.streams[name],
+      getStream: (name) => this.resolved.streams[name] ?? this.cluster?.sharedStream(name),
       ingestSocket: (name) => (this.supervisors.get(name) ? this.supervisors.paths(name).sock : undefined),
       ffmpeg: () => this.ffmpeg.path,
       logger: log,

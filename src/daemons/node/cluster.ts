@@ -122,6 +122,10 @@ export class NodeCluster {
     return out;
   }
 
+  sharedStream(name: string): ResolvedStream | undefined {
+    return Object.prototype.hasOwnProperty.call(this.shared, name) ? this.shared[name] : undefined;
+  }
+
   /** Shared stream names (for listings). */
   sharedNames(): string[] {
     return Object.keys(this.shared).sort();
