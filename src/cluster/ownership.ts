@@ -22,6 +22,8 @@ export interface PeerView {
 export interface IngestStream {
   name: string;
   captureAt?: string;
+  /** a shared stream (from etcd): every node has it, whatever its last heartbeat lists */
+  shared?: boolean;
 }
 
 export interface OwnershipPlan {
@@ -45,10 +47,11 @@ export function planOwnership(me: string, streams: IngestStream[], peers: PeerVi
     const owner = owners[s.name];
     if (owner !== undefined) {
       const pref = s.captureAt ? alive.get(s.captureAt) : undefined;
-      if (owner === me && pref && pref.name !== me && pref.ingest.includes(s.name) && pref.member_for_ms >= returnAfterMs) release.push(s.name);
+      if (owner === me && pref && pref.name !== me && (s.shared || pref.ingest.includes(s.name)) && pref.member_for_ms >= returnAfterMs) release.push(s.name);
       continue;
     }
-    const able = peers.filter((p) => p.ingest.includes(s.name));
+    // a node's heartbeat may predate a new shared stream: shared streams can go to any live node
+    const able = s.shared ? peers : peers.filter((p) => p.ingest.includes(s.name));
     if (!able.length) continue;
     const pref = s.captureAt ? able.find((p) => p.name === s.captureAt) : undefined;
     const pick =

@@ -100,7 +100,7 @@ export class NodeCluster {
   private ingestStreams(): { name: string; captureAt?: string }[] {
     return Object.values(this.allStreams())
       .filter((s) => s.cluster?.ingest)
-      .map((s) => ({ name: s.name, ...(s.cluster!.captureAt ? { captureAt: s.cluster!.captureAt } : {}) }));
+      .map((s) => ({ name: s.name, ...(s.cluster!.captureAt ? { captureAt: s.cluster!.captureAt } : {}), ...(this.sharedStream(s.name) === s ? { shared: true } : {}) }));
   }
 
   /** The streams this node should run now. */
