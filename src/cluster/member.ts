@@ -28,6 +28,9 @@ export interface ClusterSettings {
   keyPrefix: string;
   leaseTtlMs: number;
   returnAfterMs: number;
+  clusterKey?: string;
+  /** output capacity (bit/s) for the balancer's usage mode */
+  maxBitrate?: number;
   username?: string;
   password?: string;
 }
@@ -47,6 +50,7 @@ export interface NodeDoc {
   streams_captured: number;
   clients: number;
   output_bitrate: number;
+  max_bitrate: number | null;
   last_heartbeat: number;
   member_for_ms: number;
   ingest: string[];
@@ -186,6 +190,7 @@ export class ClusterMember {
       streams_captured: load.streams_captured,
       clients: load.clients,
       output_bitrate: load.output_bitrate,
+      max_bitrate: this.settings.maxBitrate ?? null,
       last_heartbeat: Date.now(),
       member_for_ms: this.memberSince ? Math.round(performance.now() - this.memberSince) : 0,
       ingest: load.ingest.map((s) => s.name),

@@ -154,6 +154,8 @@ export interface ResolvedConfig {
     keyPrefix?: string;
     leaseTtlMs?: number;
     returnAfterMs?: number;
+    clusterKey?: string;
+    maxBitrate?: number;
     username?: string;
     password?: string;
   };

@@ -246,6 +246,8 @@ export function resolveConfig(cfg: ConfigInput, file?: string): ResolvedConfig {
       keyPrefix: cfg.cluster.key_prefix ?? DEFAULTS.clusterKeyPrefix,
       leaseTtlMs: opt(cfg.cluster.lease_ttl, parseDuration) ?? DEFAULTS.clusterLeaseTtlMs,
       returnAfterMs: opt(cfg.cluster.return_after, parseDuration) ?? DEFAULTS.clusterReturnAfterMs,
+      clusterKey: cfg.cluster.cluster_key,
+      maxBitrate: opt(cfg.cluster.max_bitrate, parseBitrate),
       username: cfg.cluster.username,
       password: cfg.cluster.password,
     },

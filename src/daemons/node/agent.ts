@@ -26,6 +26,8 @@ import { commandLine, isAlive, readPidFile, sleep, unlinkQuiet } from '../../cli
 import { resolveFfmpegInfo, type FfmpegInfo } from './ffmpeg-info.js';
 import { startPublishListeners, type PublishListeners } from './publish.js';
 import { NodeCluster } from './cluster.js';
+import { mpegtsStreamName, serveMpegts } from './mpegts-output.js';
+import { streamNameProblem } from '../../core/paths.js';
 import { DuplicateNodeError } from '../../cluster/member.js';
 
 export interface AgentOptions {
@@ -247,14 +249,35 @@ export class NodeAgent implements NodeApi {
     const c = this.cluster;
     if (c) {
       const ip = req.socket.remoteAddress ?? '';
-      res.once('finish', () => c.meter.record(ip, Number(res.getHeader('content-length')) || 0));
+      // bytes this response put on the socket (keep-alive requests on a socket are sequential)
+      const sock = req.socket;
+      const before = sock.bytesWritten;
+      res.once('finish', () => c.meter.record(ip, sock.bytesWritten - before));
       if (c.handle(req, res)) return true;
+    }
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const name = mpegtsStreamName(q < 0 ? url : url.slice(0, q));
+    const stream = name !== undefined && !streamNameProblem(name) ? this.resolved.streams[name] ?? this.cluster?.sharedStream(name) : undefined;
+    if (stream && (req.method === 'GET' || req.method === 'HEAD')) {
+      if (c && !c.checkPeerKey(req, res)) return true;
+      await serveMpegts(req, res, stream, new URLSearchParams(q < 0 ? '' : url.slice(q + 1)), { logger: this.logger, onBytes: c && ((n) => c.meter.record(req.socket.remoteAddress ?? '', n)) });
+      return true;
     }
     return this.playback ? this.playback(req, res) : false;
   };
 
   private desiredStreams(cfg: ResolvedConfig): Record<string, ResolvedStream> {
-    return this.cluster ? this.cluster.desired() : enabledStreams(cfg);
+    if (this.cluster) return this.cluster.desired();
+    // peer:// inputs mean "the stream of that cluster node": nothing to pull from outside a cluster
+    const out = enabledStreams(cfg);
+    for (const [n, s] of Object.entries(out)) {
+      if (s.inputs.some((i) => i.scheme === 'peer')) {
+        this.logger.error({ stream: n }, 'stream not started: its peer:// input needs a cluster (cluster: section, see "flux cluster join")');
+        delete out[n];
+      }
+    }
+    return out;
   }
 
   /** Join the cluster of the config's cluster: section (none: nothing). At boot a taken name fails the start. */
@@ -286,6 +309,8 @@ export class NodeAgent implements NodeApi {
         keyPrefix: cc.keyPrefix ?? '/flux/',
         leaseTtlMs: cc.leaseTtlMs ?? 10_000,
         returnAfterMs: cc.returnAfterMs ?? 10_000,
+        clusterKey: cc.clusterKey,
+        maxBitrate: cc.maxBitrate,
         username: cc.username,
         password: cc.password,
       },

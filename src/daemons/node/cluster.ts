@@ -9,6 +9,7 @@
  * gone keeps running until another owner is confirmed.
  */
 import path from 'node:path';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../core/logger.js';
 import type { ResolvedConfig, ResolvedStream } from '../../config/model.js';
@@ -54,6 +55,8 @@ export class NodeCluster {
   private shared: Record<string, ResolvedStream> = {};
   private sharedJson = '';
   private lastPlan = '';
+  private peerAddrs = new Map<string, string>();
+  private waitingPeers = new Set<string>();
   readonly meter = new LoadMeter();
 
   constructor(
@@ -107,7 +110,9 @@ export class NodeCluster {
   desired(): Record<string, ResolvedStream> {
     const snap = this.member.state === 'ok' ? this.member.snapshot : undefined;
     const out: Record<string, ResolvedStream> = {};
-    for (const [n, s] of Object.entries(this.allStreams())) {
+    for (const [n, s0] of Object.entries(this.allStreams())) {
+      const s = this.withPeerInputs(s0);
+      if (!s) continue;
       if (!s.cluster?.ingest) {
         out[n] = s;
         continue;
@@ -120,6 +125,55 @@ export class NodeCluster {
       if (owner === this.member.name || (owner === undefined && this.host.running(n))) out[n] = s;
     }
     return out;
+  }
+
+  /**
+   * `peer://NODE[/STREAM]` inputs → `tshttp://<NODE's advertised host>/<STREAM>/mpegts`, with the
+   * cluster key. The last known address is kept while etcd is away; a stream whose peer was never
+   * seen waits (undefined) rather than running on a made-up address.
+   */
+  private withPeerInputs(s: ResolvedStream): ResolvedStream | undefined {
+    if (!s.inputs.some((i) => i.scheme === 'peer')) return s;
+    const inputs = [];
+    for (const i of s.inputs) {
+      if (i.scheme !== 'peer') {
+        inputs.push(i);
+        continue;
+      }
+      const m = /^peer:\/\/([^/?#]+)(\/[^?#]*)?$/i.exec(i.url);
+      const node = m?.[1];
+      const addr = node ? this.member.snapshot?.nodes[node]?.address ?? this.peerAddrs.get(node) : undefined;
+      if (!node || !addr) {
+        if (!this.waitingPeers.has(s.name)) this.host.logger.warn({ stream: s.name, input: i.url }, 'cluster: peer input waits for its node to appear in the cluster');
+        this.waitingPeers.add(s.name);
+        return undefined;
+      }
+      this.peerAddrs.set(node, addr);
+      const remote = (m![2] ?? '').replace(/^\/+|\/+$/g, '') || s.name;
+      const base = addr.replace(/^http(s?):\/\//i, 'tshttp$1://').replace(/\/+$/, '');
+      const url = `${base}/${remote.split('/').map(encodeURIComponent).join('/')}/mpegts`;
+      const headers = this.settings.clusterKey ? { ...i.headers, [CLUSTER_KEY_HEADER]: this.settings.clusterKey } : i.headers;
+      inputs.push({ ...i, url, scheme: url.startsWith('tshttps') ? 'tshttps' : 'tshttp', ...(headers ? { headers } : {}) });
+    }
+    this.waitingPeers.delete(s.name);
+    return { ...s, inputs };
+  }
+
+  /**
+   * Node-to-node requests carry the cluster key; one with a wrong key (or to a node without one) is
+   * refused with 403 and logged. Compared in constant time. Requests without the header are players.
+   */
+  checkPeerKey(req: IncomingMessage, res: ServerResponse): boolean {
+    const got = req.headers[CLUSTER_KEY_HEADER];
+    if (got === undefined) return true;
+    const want = this.settings.clusterKey;
+    const a = createHash('sha256').update(String(got)).digest();
+    const b = createHash('sha256').update(want ?? '').digest();
+    if (want !== undefined && timingSafeEqual(a, b)) return true;
+    this.host.logger.warn({ from: req.socket.remoteAddress, url: req.url }, 'cluster: node-to-node request with a wrong cluster key refused');
+    res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' });
+    res.end('wrong cluster key\n');
+    return false;
   }
 
   sharedStream(name: string): ResolvedStream | undefined {
@@ -216,6 +270,8 @@ export class NodeCluster {
     return shared ? peers : peers.filter((n) => n.name === this.member.name);
   }
 }
+
+export const CLUSTER_KEY_HEADER = 'x-flux-cluster-key';
 
 function joinUrl(base: string, pathAndQuery: string): string {
   return base.replace(/\/+$/, '') + pathAndQuery;
