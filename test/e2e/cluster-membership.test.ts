@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Etcd3 } from 'etcd3';
 import { http, sleep, startNode, tempDir, waitFor } from '../helpers/index.js';
 import { startClusterNode, startEtcdCluster, waitPeers } from './cluster-support.js';
 
@@ -68,4 +69,26 @@ test('etcd away: the node reports degraded, keeps serving, and rejoins when etcd
   assert.equal((await http(`${a.baseUrl}/api/v3/node`)).status, 200);
   await etcd.start();
   await waitPeers(a, ['solo'], 20_000);
+});
+
+test('key_prefix and etcd username/password: keys live under the prefix; a wrong password leaves the node degraded', { timeout: 90_000 }, async (t) => {
+  const { etcd } = await startEtcdCluster(t);
+  const admin = new Etcd3({ hosts: etcd.url });
+  await admin.role('root').create().catch(() => undefined);
+  await admin.user('root').create('root-pass-1');
+  await admin.user('root').addRole('root');
+  await admin.auth.authEnable();
+  admin.close();
+
+  const a = await startClusterNode(t, etcd, 'pa', { cluster: { key_prefix: '/team1/', username: 'root', password: 'root-pass-1' } });
+  await waitPeers(a, ['pa']);
+  const client = new Etcd3({ hosts: etcd.url, auth: { username: 'root', password: 'root-pass-1' } });
+  t.after(() => client.close());
+  assert.deepEqual(await client.getAll().prefix('/team1/nodes/').keys(), ['/team1/nodes/pa']);
+  assert.deepEqual(await client.getAll().prefix('/flux/').keys(), []);
+
+  const b = await startClusterNode(t, etcd, 'pb', { cluster: { key_prefix: '/team1/', username: 'root', password: 'wrong-pass' } });
+  await waitFor(async () => (await b.clusterStatus()).cluster === 'degraded', { timeoutMs: 10_000, message: 'pb degraded' });
+  assert.match((await b.clusterStatus()).error, /auth|password|permission/i);
+  await waitPeers(a, ['pa']);
 });
