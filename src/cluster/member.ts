@@ -3,7 +3,9 @@
  *
  *   <prefix>nodes/<name>     heartbeat document, bound to this node's lease (gone lease_ttl after death)
  *   <prefix>streams/<name>   shared stream definitions (`flux cluster apply`), JSON
- *   <prefix>owners/<stream>  owner (node name) of a cluster_ingest stream, bound to the owner's lease
+ *   <prefix>owners/<stream>  owner (node name) of a cluster_ingest stream, bound to a capture lease:
+ *                            one per owned stream, kept alive by this agent and by the stream's
+ *                            supervisor (lease-keeper.ts), so ownership lives as long as the capture
  *
  * One loop, every `pollMs`: (re)register when there is no live lease, read the whole prefix in one
  * range request, refresh the heartbeat every lease_ttl/3, take or hand back ownerships, and give the
@@ -13,13 +15,14 @@
  *
  * Names are unique: registration is a transaction on Create == 0 of the node key. A key left by this
  * same node (same host and run dir: an agent killed and restarted before its lease ran out) is taken
- * over, and so are its owner keys (rebound to the new lease): ownership follows the supervisors,
- * which the restarted agent re-adopts.
+ * over. Owner keys of this node whose capture lease is still alive (its supervisor kept it) are
+ * adopted by the restarted agent: ownership follows the supervisors, which it re-adopts.
  */
 import { hostname, cpus } from 'node:os';
 import { Etcd3, type Lease } from 'etcd3';
 import type { Logger } from '../core/logger.js';
 import { planOwnership, type IngestStream, type PeerView } from './ownership.js';
+import { LeaseKeeper, type LeaseSpec } from './lease-keeper.js';
 
 export interface ClusterSettings {
   etcd: string[];
@@ -60,6 +63,8 @@ export interface ClusterSnapshot {
   nodes: Record<string, NodeDoc>;
   streams: Record<string, Record<string, unknown>>;
   owners: Record<string, string>;
+  /** capture lease ID of each owner key */
+  ownerLeases: Record<string, string>;
   at: number;
 }
 
@@ -93,6 +98,8 @@ export class ClusterMember {
   private cpuPrev = cpuTimes();
   private cpuPct = 0;
   private readonly startedAt = Date.now();
+  /** capture leases of the streams this node owns, by stream */
+  private captures = new Map<string, LeaseKeeper>();
   state: MemberState = 'joining';
   lastError: string | null = null;
   snapshot: ClusterSnapshot | undefined;
@@ -244,13 +251,6 @@ export class ClusterMember {
     this.leaseAlive = true;
     this.memberSince = performance.now();
     this.lastHeartbeat = Date.now();
-    // owner keys of this node bound to a dead lease (previous agent, or a lease lost while etcd was
-    // away): bind them to the new lease, unless someone else holds them by now
-    const owners = await this.client.getAll().prefix(this.key('owners')).strings();
-    for (const [k, v] of Object.entries(owners)) {
-      if (v !== this.name) continue;
-      await this.client.if(k, 'Value', '==', this.name).then(this.client.put(k).value(this.name).lease(id)).commit();
-    }
     this.logger.info({ node: this.name, lease: id, etcd: this.settings.etcd }, 'joined the cluster');
     return true;
   }
@@ -267,10 +267,12 @@ export class ClusterMember {
   }
 
   private async read(): Promise<ClusterSnapshot> {
-    const all = await this.client.getAll().prefix(this.settings.keyPrefix).strings();
-    const snap: ClusterSnapshot = { nodes: {}, streams: {}, owners: {}, at: Date.now() };
+    const res = await this.client.getAll().prefix(this.settings.keyPrefix).exec();
+    const snap: ClusterSnapshot = { nodes: {}, streams: {}, owners: {}, ownerLeases: {}, at: Date.now() };
     const p = this.settings.keyPrefix;
-    for (const [k, v] of Object.entries(all)) {
+    for (const kv of res.kvs) {
+      const k = kv.key.toString();
+      const v = kv.value.toString();
       const rest = k.slice(p.length);
       const slash = rest.indexOf('/');
       const kind = rest.slice(0, slash);
@@ -279,7 +281,10 @@ export class ClusterMember {
       try {
         if (kind === 'nodes') snap.nodes[name] = JSON.parse(v) as NodeDoc;
         else if (kind === 'streams') snap.streams[name] = JSON.parse(v) as Record<string, unknown>;
-        else if (kind === 'owners') snap.owners[name] = v;
+        else if (kind === 'owners') {
+          snap.owners[name] = v;
+          snap.ownerLeases[name] = String(kv.lease);
+        }
       } catch {
         this.logger.warn({ key: k }, 'cluster: ignoring a key that is not valid JSON');
       }
@@ -294,24 +299,79 @@ export class ClusterMember {
     snap.nodes[this.name] = doc;
   }
 
-  /** Take unowned streams and hand back preferred ones; true when anything changed. */
+  private leaseSpec(id: string): LeaseSpec {
+    const { etcd, leaseTtlMs, username, password } = this.settings;
+    return { etcd, id, ttlMs: leaseTtlMs, ...(username ? { username, password } : {}) };
+  }
+
+  private keep(stream: string, id: string): void {
+    this.captures.get(stream)?.stop();
+    const k = new LeaseKeeper(this.leaseSpec(id), () => {
+      if (this.captures.get(stream) === k) this.captures.delete(stream);
+      this.logger.warn({ stream, lease: id }, 'cluster: the capture lease of the stream is gone');
+    });
+    this.captures.set(stream, k.start());
+  }
+
+  private async revokeCapture(id: string): Promise<void> {
+    await this.client.leaseClient.leaseRevoke({ ID: id }).catch(() => {});
+  }
+
+  /**
+   * Adopt capture leases of owner keys naming this node (a previous agent's, kept alive by the
+   * supervisors), drop keepers of streams no longer ours, take unowned streams (a new capture lease
+   * each, transaction on Create == 0) and hand back preferred ones. true when anything changed.
+   */
   private async settleOwnership(snap: ClusterSnapshot): Promise<boolean> {
+    for (const [s, owner] of Object.entries(snap.owners)) {
+      const id = snap.ownerLeases[s]!;
+      if (owner === this.name && this.captures.get(s)?.spec.id !== id) {
+        this.keep(s, id);
+        this.logger.info({ stream: s, lease: id }, 'cluster: adopted the capture lease of a stream this node owns');
+      }
+    }
+    for (const [s, k] of this.captures) {
+      if (snap.owners[s] !== this.name || snap.ownerLeases[s] !== k.spec.id) {
+        k.stop();
+        this.captures.delete(s);
+      }
+    }
+    const ingest = this.hooks.load().ingest;
     const peers: PeerView[] = Object.values(snap.nodes).map((n) => ({ name: n.name, ingest: n.ingest ?? [], member_for_ms: n.member_for_ms ?? 0 }));
-    const plan = planOwnership(this.name, this.hooks.load().ingest, peers, snap.owners, this.settings.returnAfterMs);
+    const plan = planOwnership(this.name, ingest, peers, snap.owners, this.settings.returnAfterMs);
+    // a stream removed (or no longer cluster_ingest) here: let its ownership go
+    const mine = new Set(ingest.map((i) => i.name));
+    for (const [s, owner] of Object.entries(snap.owners)) if (owner === this.name && !mine.has(s)) plan.release.push(s);
     let changed = false;
+    const ttlS = Math.max(1, Math.round(this.settings.leaseTtlMs / 1000));
     for (const s of plan.take) {
       const k = this.key('owners', s);
-      const r = await this.client.if(k, 'Create', '==', 0).then(this.client.put(k).value(this.name).lease(this.leaseId!)).commit();
-      if (r.succeeded) this.logger.info({ stream: s }, 'cluster: took ownership of the stream');
+      const id = String((await this.client.leaseClient.leaseGrant({ TTL: ttlS })).ID);
+      const r = await this.client.if(k, 'Create', '==', 0).then(this.client.put(k).value(this.name).lease(id)).commit();
+      if (r.succeeded) {
+        this.keep(s, id);
+        this.logger.info({ stream: s, lease: id }, 'cluster: took ownership of the stream');
+      } else await this.revokeCapture(id);
       changed = true;
     }
     for (const s of plan.release) {
       const k = this.key('owners', s);
       const r = await this.client.if(k, 'Value', '==', this.name).then(this.client.delete().key(k)).commit();
       if (r.succeeded) this.logger.info({ stream: s }, 'cluster: handed the stream back to its preferred node');
+      const keeper = this.captures.get(s);
+      if (keeper) {
+        keeper.stop();
+        this.captures.delete(s);
+        await this.revokeCapture(keeper.spec.id);
+      }
       changed = true;
     }
     return changed;
+  }
+
+  /** The capture lease of a stream this node owns (sent to its supervisor). */
+  captureLease(stream: string): LeaseSpec | undefined {
+    return this.captures.get(stream)?.spec;
   }
 
   /** Is this node (by the last fresh snapshot) the owner of `stream`? */
@@ -354,8 +414,13 @@ export class ClusterMember {
     if (this.timer) clearTimeout(this.timer);
     await this.ticking?.catch(() => {});
     const lease = this.lease;
+    const captures = [...this.captures.values()];
+    for (const k of captures) k.stop();
+    this.captures.clear();
     if (lease && opts.revoke && this.leaseAlive) {
-      await Promise.race([lease.revoke({ deadline: Date.now() + CALL_TIMEOUT_MS }).catch(() => {}), new Promise((r) => setTimeout(r, CALL_TIMEOUT_MS + 200))]);
+      // leaving: the captures stop with the node, their ownerships go at once
+      const all = Promise.all([lease.revoke({ deadline: Date.now() + CALL_TIMEOUT_MS }).catch(() => {}), ...captures.map((k) => this.revokeCapture(k.spec.id))]);
+      await Promise.race([all, new Promise((r) => setTimeout(r, CALL_TIMEOUT_MS + 200))]);
     }
     this.dropLease();
     this.state = 'stopped';

@@ -16,7 +16,7 @@ import type { Logger } from '../../core/logger.js';
 import { InputError, ConfigError, type ConfigIssue } from '../../core/errors.js';
 import type { ResolvedConfig, ResolvedServer, ResolvedStream } from '../../config/model.js';
 import type { ConfigInput, StreamInput } from '../../config/schema.js';
-import { socketAnswers } from '../../client/socket-http.js';
+import { socketAnswers, socketRequest } from '../../client/socket-http.js';
 import { ConfigSource } from './config-source.js';
 import { SupervisorManager, type ReconcileResult, type SupervisorStatus, type SupervisorView } from './supervisors.js';
 import type { NodeApi } from './api.js';
@@ -297,6 +297,11 @@ export class NodeAgent implements NodeApi {
         runDir: this.server.runDir,
         config: () => this.source.current,
         running: (n) => this.supervisors.get(n) !== undefined || this.bootAdoptable.has(n),
+        supervisor: (n) => {
+          const v = this.supervisors.get(n);
+          return v?.pid && v.state === 'running' ? { pid: v.pid, sock: this.supervisors.paths(n).sock } : undefined;
+        },
+        putToSupervisor: async (sock, p, body) => (await socketRequest(sock, p, { method: 'PUT', body: JSON.stringify(body), timeoutMs: 2000 })).status,
         reconcile: () =>
           this.serial(async () => {
             await this.supervisors.reconcile(this.desiredStreams(this.resolved));

@@ -25,6 +25,10 @@ export interface NodeClusterHost {
   config(): { input: ConfigInput; resolved: ResolvedConfig };
   /** is a supervisor running this stream here */
   running(name: string): boolean;
+  /** pid and control socket of this stream's running supervisor */
+  supervisor(name: string): { pid: number; sock: string } | undefined;
+  /** PUT a JSON body on a supervisor's control socket; resolves with the HTTP status */
+  putToSupervisor(sock: string, path: string, body: unknown): Promise<number>;
   /** re-run the reconciler (serialized by the agent) */
   reconcile(): Promise<void>;
 }
@@ -185,7 +189,30 @@ export class NodeCluster {
     return Object.keys(this.shared).sort();
   }
 
+  /** (supervisor pid, lease) pairs already handed over */
+  private leasesSent = new Map<string, string>();
+
+  /**
+   * Hand each owned stream's capture lease to its supervisor, which keeps it alive too: the
+   * ownership then survives a crash of this agent as long as the capture runs.
+   */
+  private async syncSupervisorLeases(): Promise<void> {
+    for (const name of Object.keys(this.member.snapshot?.owners ?? {})) {
+      const spec = this.member.captureLease(name);
+      const sup = this.host.supervisor(name);
+      if (!spec || !sup) {
+        this.leasesSent.delete(name);
+        continue;
+      }
+      const tag = `${sup.pid}:${spec.id}`;
+      if (this.leasesSent.get(name) === tag) continue;
+      const status = await this.host.putToSupervisor(sup.sock, '/lease', spec).catch(() => 0);
+      if (status === 200) this.leasesSent.set(name, tag);
+    }
+  }
+
   private async onSnapshot(snap: ClusterSnapshot): Promise<void> {
+    await this.syncSupervisorLeases();
     const json = JSON.stringify(snap.streams);
     if (json !== this.sharedJson) {
       this.sharedJson = json;
