@@ -73,6 +73,8 @@ export interface MemberHooks {
   instance: string;
   /** live load figures and the cluster_ingest streams this node can capture */
   load(): { streams_captured: number; clients: number; output_bitrate: number; ingest: IngestStream[] };
+  /** the shared stream definitions of a fresh read, before ownership is settled on it */
+  sharedStreams(streams: ClusterSnapshot['streams']): void;
   /** a fresh snapshot (only after a successful read); the agent reconciles on it */
   onSnapshot(snap: ClusterSnapshot): Promise<void>;
 }
@@ -163,6 +165,7 @@ export class ClusterMember {
         if (!ok) return;
       }
       const snap = await this.read();
+      this.hooks.sharedStreams(snap.streams);
       if (Date.now() - this.lastHeartbeat >= this.settings.leaseTtlMs / 3) await this.heartbeat(snap);
       const changed = await this.settleOwnership(snap);
       const fresh = changed ? await this.read() : snap;

@@ -94,6 +94,10 @@ test('one owner; 302 elsewhere; kill -9 of the owner → takeover within lease_t
   const third = others.find((n) => n !== next)!;
   await waitFor(async () => (await fetch(`${third.baseUrl}/live/index.m3u8`, { redirect: 'manual' })).headers.get('location')?.startsWith(next.baseUrl), { timeoutMs: 5000, message: 'redirect to the new owner' });
   assert.equal((await fetch(`${third.baseUrl}/live/tracks-v1a1/index.m3u8`)).status, 200);
+
+  // the stream leaves the shared set: the capture stops and its ownership goes
+  await applyShared(dir, next, {});
+  await waitFor(async () => (await capturing(others, 'live')).length === 0 && Object.keys((await next.clusterStatus()).owners).length === 0, { timeoutMs: 15_000, message: 'capture stopped, owner key gone' });
 });
 
 test('capture_at: the preferred node takes its stream back once, after return_after', { timeout: 180_000 }, async (t) => {

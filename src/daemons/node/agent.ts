@@ -190,10 +190,16 @@ export class NodeAgent implements NodeApi {
     });
 
     await this.startCluster(cfg, true);
-    const desired = this.desiredStreams(cfg);
-    const changes = await this.supervisors.reconcile(desired);
-    this.bootAdoptable.clear();
-    const orphans = await this.supervisors.stopOrphans(desired);
+    // serialized with the reconciles a cluster snapshot may have queued meanwhile
+    const { changes, orphans } = await this.serial(async () => {
+      const desired = this.desiredStreams(cfg);
+      const changes = await this.supervisors.reconcile(desired);
+      this.bootAdoptable.clear();
+      // in a cluster whose etcd has not answered yet, shared streams are unknown: their supervisors
+      // are not orphans; they are sorted out with the first snapshot (see onFirstSnapshot)
+      const orphans = this.cluster && !this.cluster.member.snapshot ? [] : await this.supervisors.stopOrphans(desired);
+      return { changes, orphans };
+    });
     this.supervisors.startPolling();
     log.info({ ...changes, orphansStopped: orphans, startupMs: Math.round(performance.now()), http: `${cfg.server.host}:${cfg.server.http}`, socket: sock, config: this.source.file ?? '(demo)' }, 'node started');
     if (this.source.file) await this.watch(this.source.file);
@@ -302,9 +308,11 @@ export class NodeAgent implements NodeApi {
           return v?.pid && v.state === 'running' ? { pid: v.pid, sock: this.supervisors.paths(n).sock } : undefined;
         },
         putToSupervisor: async (sock, p, body) => (await socketRequest(sock, p, { method: 'PUT', body: JSON.stringify(body), timeoutMs: 2000 })).status,
-        reconcile: () =>
+        reconcile: (first) =>
           this.serial(async () => {
-            await this.supervisors.reconcile(this.desiredStreams(this.resolved));
+            const desired = this.desiredStreams(this.resolved);
+            await this.supervisors.reconcile(desired);
+            if (first) await this.supervisors.stopOrphans(desired);
           }),
       },
       {

@@ -29,8 +29,8 @@ export interface NodeClusterHost {
   supervisor(name: string): { pid: number; sock: string } | undefined;
   /** PUT a JSON body on a supervisor's control socket; resolves with the HTTP status */
   putToSupervisor(sock: string, path: string, body: unknown): Promise<number>;
-  /** re-run the reconciler (serialized by the agent) */
-  reconcile(): Promise<void>;
+  /** re-run the reconciler (serialized by the agent); `first`: also stop orphaned supervisors */
+  reconcile(first: boolean): Promise<void>;
 }
 
 /** Sliding-window load of this node's playback: distinct clients and bytes sent. */
@@ -79,6 +79,7 @@ export class NodeCluster {
           streams_captured: this.ingestStreams().filter((s) => host.running(s.name)).length,
           ingest: this.ingestStreams(),
         }),
+        sharedStreams: (streams) => this.updateShared(streams),
         onSnapshot: (snap) => this.onSnapshot(snap),
       },
       host.logger.child({ part: 'cluster' }),
@@ -211,20 +212,24 @@ export class NodeCluster {
     }
   }
 
+  private updateShared(streams: ClusterSnapshot['streams']): void {
+    const json = JSON.stringify(streams);
+    if (json === this.sharedJson) return;
+    this.sharedJson = json;
+    this.shared = this.resolveShared(streams);
+    this.host.logger.info({ streams: Object.keys(this.shared) }, 'cluster: shared streams changed');
+  }
+
   private async onSnapshot(snap: ClusterSnapshot): Promise<void> {
+    this.updateShared(snap.streams);
     await this.syncSupervisorLeases();
-    const json = JSON.stringify(snap.streams);
-    if (json !== this.sharedJson) {
-      this.sharedJson = json;
-      this.shared = this.resolveShared(snap.streams);
-      this.host.logger.info({ streams: Object.keys(this.shared) }, 'cluster: shared streams changed');
-    }
     const want = this.desired();
     const plan = JSON.stringify(Object.keys(want).sort()) + JSON.stringify(Object.fromEntries(Object.entries(this.shared).map(([n, s]) => [n, s])));
     if (plan === this.lastPlan) return;
+    const first = this.lastPlan === '';
     this.lastPlan = plan;
     // not awaited: the agent serializes reconciles, and a reconcile may be waiting on this member's start
-    this.host.reconcile().catch((e: Error) => this.host.logger.error({ err: e.message }, 'cluster: reconcile failed'));
+    this.host.reconcile(first).catch((e: Error) => this.host.logger.error({ err: e.message }, 'cluster: reconcile failed'));
   }
 
   private resolveShared(streams: Record<string, Record<string, unknown>>): Record<string, ResolvedStream> {
