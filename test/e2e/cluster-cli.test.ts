@@ -101,6 +101,13 @@ test('apply: invalid file changes nothing; every node runs the shared streams; r
     await waitFor(async () => (await http(`${n.baseUrl}/sh1/index.m3u8`)).status === 200, { timeoutMs: 30_000, message: `${n.name} serves sh1` });
     assert.ok('sh1' in (await n.supervisorPids()));
   }
+  // shared streams are listed like the node's own, and cannot be removed through one node
+  const list = await b.cli(['stream', 'list', '--json']);
+  assert.deepEqual(list.json.streams.map((s: { name: string }) => s.name), ['mine', 'sh1']);
+  await waitFor(async () => (await b.stream('sh1')).stats.alive, { timeoutMs: 20_000, message: 'sh1 alive in its stream document' });
+  const rmShared = await b.cli(['stream', 'rm', 'sh1']);
+  assert.equal(rmShared.code, 1);
+  assert.match(rmShared.stderr, /shared stream of the cluster/);
   const stored = JSON.parse((await c.get('/flux/streams/sh1').string())!);
   assert.equal(stored.hls.segment_duration, '1s', 'templates of the apply file are applied before storing');
   assert.ok('mine' in (await b.supervisorPids()), 'node-local streams keep running');

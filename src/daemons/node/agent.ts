@@ -408,7 +408,11 @@ export class NodeAgent implements NodeApi {
   }
 
   resolvedStream(name: string): ResolvedStream | undefined {
-    return this.resolved.streams[name];
+    return this.resolved.streams[name] ?? this.cluster?.sharedStream(name);
+  }
+
+  sharedStreams(): Record<string, StreamInput> | undefined {
+    return this.cluster?.sharedInputs();
   }
 
   supervisor(name: string): SupervisorView | undefined {

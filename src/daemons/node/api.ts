@@ -45,6 +45,15 @@ export interface NodeApi {
   stop(opts: { keepStreams: boolean }): void;
   /** the cluster member's status; undefined when the node is not in a cluster */
   clusterStatus?(): Record<string, unknown> | undefined;
+  /** the cluster's shared streams (`flux cluster apply`); local streams of the same name win */
+  sharedStreams?(): Record<string, StreamInput> | undefined;
+}
+
+/** Streams the node knows: the cluster's shared ones, then its own config's. */
+function allStreams(node: NodeApi): Record<string, StreamInput> {
+  const local = node.configInput().streams ?? {};
+  const shared = node.sharedStreams?.();
+  return shared ? { ...shared, ...local } : local;
 }
 
 export interface ApiErrorBody {
@@ -146,8 +155,8 @@ async function route(req: IncomingMessage, res: ServerResponse, node: NodeApi, p
   if (p.startsWith('/streams/')) {
     const segs = decodeSegments(p.slice('/streams/'.length));
     const whole = segs.join('/');
-    const input = node.configInput();
-    const known = (n: string) => Object.prototype.hasOwnProperty.call(input.streams ?? {}, n);
+    const streams = allStreams(node);
+    const known = (n: string) => Object.prototype.hasOwnProperty.call(streams, n);
     const last = segs[segs.length - 1];
     if (method === 'POST' && last === 'restart' && segs.length > 1) {
       const name = checkName(segs.slice(0, -1).join('/'));
@@ -181,6 +190,9 @@ async function route(req: IncomingMessage, res: ServerResponse, node: NodeApi, p
     }
     if (method === 'DELETE') {
       if (!known(name)) throw new HttpError(404, `stream "${name}" not found`);
+      if (!Object.prototype.hasOwnProperty.call(node.configInput().streams ?? {}, name)) {
+        throw new HttpError(409, `stream "${name}" is a shared stream of the cluster: remove it from the file given to "flux cluster apply"`, { code: 'E_SHARED' });
+      }
       await node.deleteStream(name);
       return sendJson(res, 204, null);
     }
@@ -372,7 +384,7 @@ function statsOf(resolved: ResolvedStream | undefined, sup: SupervisorView | und
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 
 export async function streamDocument(node: NodeApi, name: string, fresh: boolean): Promise<Record<string, unknown>> {
-  const raw = (node.configInput().streams ?? {})[name] ?? {};
+  const raw = allStreams(node)[name] ?? {};
   const resolved = node.resolvedStream(name);
   const sup = node.supervisor(name);
   const st = fresh && sup ? await node.freshStatus(name) : sup?.status;
@@ -380,7 +392,7 @@ export async function streamDocument(node: NodeApi, name: string, fresh: boolean
 }
 
 async function listStreams(node: NodeApi, query: URLSearchParams): Promise<{ streams: Record<string, unknown>[]; estimated_count: number }> {
-  const names = Object.keys(node.configInput().streams ?? {}).sort();
+  const names = Object.keys(allStreams(node)).sort();
   const prefix = query.get('name');
   const filtered = prefix ? names.filter((n) => n.startsWith(prefix)) : names;
   const limit = Math.max(0, Number(query.get('limit') ?? filtered.length) || filtered.length);

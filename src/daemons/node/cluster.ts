@@ -57,6 +57,7 @@ class LoadMeter {
 export class NodeCluster {
   readonly member: ClusterMember;
   private shared: Record<string, ResolvedStream> = {};
+  private sharedRaw: Record<string, StreamInput> = {};
   private sharedJson = '';
   private lastPlan = '';
   private peerAddrs = new Map<string, string>();
@@ -185,6 +186,11 @@ export class NodeCluster {
     return Object.prototype.hasOwnProperty.call(this.shared, name) ? this.shared[name] : undefined;
   }
 
+  /** The shared streams as stored (for the API's stream documents). */
+  sharedInputs(): Record<string, StreamInput> {
+    return this.sharedRaw;
+  }
+
   /** Shared stream names (for listings). */
   sharedNames(): string[] {
     return Object.keys(this.shared).sort();
@@ -216,6 +222,7 @@ export class NodeCluster {
     const json = JSON.stringify(streams);
     if (json === this.sharedJson) return;
     this.sharedJson = json;
+    this.sharedRaw = streams as Record<string, StreamInput>;
     this.shared = this.resolveShared(streams);
     this.host.logger.info({ streams: Object.keys(this.shared) }, 'cluster: shared streams changed');
   }
