@@ -166,7 +166,7 @@ export class ClusterMember {
       }
       const snap = await this.read();
       this.hooks.sharedStreams(snap.streams);
-      if (Date.now() - this.lastHeartbeat >= this.settings.leaseTtlMs / 3) await this.heartbeat(snap);
+      if (performance.now() - this.lastHeartbeat >= this.settings.leaseTtlMs / 3) await this.heartbeat(snap);
       const changed = await this.settleOwnership(snap);
       const fresh = changed ? await this.read() : snap;
       if (this.state !== 'ok') this.logger.info({ node: this.name, peers: Object.keys(fresh.nodes).length }, 'cluster member ok');
@@ -253,7 +253,7 @@ export class ClusterMember {
     this.leaseId = id;
     this.leaseAlive = true;
     this.memberSince = performance.now();
-    this.lastHeartbeat = Date.now();
+    this.lastHeartbeat = performance.now();
     this.logger.info({ node: this.name, lease: id, etcd: this.settings.etcd }, 'joined the cluster');
     return true;
   }
@@ -298,7 +298,7 @@ export class ClusterMember {
   private async heartbeat(snap: ClusterSnapshot): Promise<void> {
     const doc = this.doc();
     await this.client.put(this.key('nodes', this.name)).value(JSON.stringify(doc)).lease(this.leaseId!);
-    this.lastHeartbeat = Date.now();
+    this.lastHeartbeat = performance.now();
     snap.nodes[this.name] = doc;
   }
 

@@ -25,10 +25,9 @@ import { closeServer, createHttpServer, createSocketServer, listenSocket, listen
 import { commandLine, isAlive, readPidFile, sleep, unlinkQuiet } from '../../client/proc.js';
 import { resolveFfmpegInfo, type FfmpegInfo } from './ffmpeg-info.js';
 import { startPublishListeners, type PublishListeners } from './publish.js';
-import { NodeCluster } from './cluster.js';
+import type { NodeCluster } from './cluster.js';
 import { mpegtsStreamName, serveMpegts } from './mpegts-output.js';
 import { streamNameProblem } from '../../core/paths.js';
-import { DuplicateNodeError } from '../../cluster/member.js';
 
 export interface AgentOptions {
   /** config file; undefined = the embedded demo */
@@ -296,6 +295,8 @@ export class NodeAgent implements NodeApi {
         if (s.cluster?.ingest && (await readPidFile(this.supervisors.paths(s.name).pid)) !== undefined) this.bootAdoptable.add(s.name);
       }
     }
+    // loaded only in a cluster: the etcd client (gRPC) costs memory and start-up time
+    const { NodeCluster } = await import('./cluster.js');
     const cluster = new NodeCluster(
       {
         logger: this.logger,
@@ -333,9 +334,10 @@ export class NodeAgent implements NodeApi {
     try {
       await cluster.start();
     } catch (e) {
-      if (e instanceof DuplicateNodeError) {
-        if (atBoot) throw new InputError(`cluster: ${e.message}`, { code: 'E_CLUSTER_DUPLICATE' });
-        this.logger.error({ err: e.message }, 'cluster join refused');
+      const err = e as Error & { code?: string };
+      if (err.code === 'E_CLUSTER_DUPLICATE') {
+        if (atBoot) throw new InputError(`cluster: ${err.message}`, { code: 'E_CLUSTER_DUPLICATE' });
+        this.logger.error({ err: err.message }, 'cluster join refused');
         return;
       }
       throw e;
