@@ -35,6 +35,8 @@ test('three nodes join, list each other, and a killed node leaves within lease_t
   assert.match(human.stdout, /NODE\s+ROLE\s+ADDRESS/);
   assert.match(human.stdout, new RegExp(`^c\\s+edge\\s+${c.baseUrl.replace(/\./g, '\\.')}`, 'm'));
   assert.equal((await a.info()).cluster, 'ok');
+  const ns = await a.cli(['node', 'status']);
+  assert.match(ns.stdout, /^cluster\s+ok$/m);
 
   // kill -9: the lease (3 s) runs out and c leaves everyone's list
   const killedAt = Date.now();
