@@ -48,3 +48,11 @@ test('balancer: least loaded by mode, ties at random, usage needs max_bitrate', 
   assert.equal(pickBalanced(nodes, 'clients', () => 0.99)!.name, 'c');
   assert.equal(pickBalanced([], 'clients'), undefined);
 });
+
+test('peer:// inputs: a node name is required', async () => {
+  const { validateText } = await import('../../../src/config/load.js');
+  const ok = validateText('streams:\n  a:\n    inputs:\n      - url: peer://origin\n      - url: peer://origin/cams/door\n', 'x.yaml');
+  assert.deepEqual(ok.issues, []);
+  const bad = validateText('streams:\n  a:\n    inputs:\n      - url: peer://\n', 'x.yaml');
+  assert.deepEqual(bad.issues.map((i) => `${i.line}:${i.col}: ${i.message}`), ['4:14: peer:// input "peer://": expected peer://NODE or peer://NODE/STREAM (a cluster node\'s stream)']);
+});
