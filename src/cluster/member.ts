@@ -112,7 +112,8 @@ export class ClusterMember {
     private readonly hooks: MemberHooks,
     private readonly logger: Logger,
   ) {
-    this.pollMs = Math.max(200, Math.min(1000, Math.floor(settings.leaseTtlMs / 6)));
+    // a tenth of the lease: a dead owner's stream is seen free soon after its lease runs out
+    this.pollMs = Math.max(200, Math.min(1000, Math.floor(settings.leaseTtlMs / 10)));
     this.client = new Etcd3({
       hosts: settings.etcd,
       dialTimeout: CALL_TIMEOUT_MS,
@@ -412,10 +413,15 @@ export class ClusterMember {
   }
 
   /** Leave: revoke the lease (the node key and owner keys go with it); bounded when etcd is away. */
-  async stop(opts: { revoke: boolean } = { revoke: true }): Promise<void> {
+  /** Stop the loop (no more snapshots, takes or hand-backs); leases are still kept alive. */
+  async halt(): Promise<void> {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
     await this.ticking?.catch(() => {});
+  }
+
+  async stop(opts: { revoke: boolean } = { revoke: true }): Promise<void> {
+    await this.halt();
     const lease = this.lease;
     const captures = [...this.captures.values()];
     for (const k of captures) k.stop();

@@ -468,12 +468,14 @@ export class NodeAgent implements NodeApi {
     await this.watcher?.close().catch(() => {});
     await this.source?.close().catch(() => {});
     await this.publish?.close().catch(() => {});
-    // the lease (and the ownerships bound to it) goes with the streams; kept streams keep it until it expires
-    await this.cluster?.stop({ revoke: stopSupervisors }).catch(() => {});
+    await this.cluster?.member.halt().catch(() => {});
     if (this.supervisors) {
       if (stopSupervisors) await this.supervisors.stopAll();
       else this.supervisors.detachAll();
     }
+    // leases (and the ownerships bound to them) go once the captures have stopped, so that no other
+    // node starts a stream while this one still writes it; kept streams keep their capture leases
+    await this.cluster?.stop({ revoke: stopSupervisors }).catch(() => {});
     await Promise.all([this.httpServer && closeServer(this.httpServer), this.socketServer && closeServer(this.socketServer)]);
     if (this.ownsPid && this.server) {
       const { pid, sock } = nodePaths(this.server.runDir);
