@@ -26,8 +26,7 @@ import { commandLine, isAlive, readPidFile, sleep, unlinkQuiet } from '../../cli
 import { resolveFfmpegInfo, type FfmpegInfo } from './ffmpeg-info.js';
 import { startPublishListeners, type PublishListeners } from './publish.js';
 import type { NodeCluster } from './cluster.js';
-import { mpegtsStreamName, serveMpegts } from './mpegts-output.js';
-import { streamNameProblem } from '../../core/paths.js';
+import { routeMpegts } from './mpegts-output.js';
 
 export interface AgentOptions {
   /** config file; undefined = the embedded demo */
@@ -195,7 +194,7 @@ export class NodeAgent implements NodeApi {
       const changes = await this.supervisors.reconcile(desired);
       this.bootAdoptable.clear();
       // in a cluster whose etcd has not answered yet, shared streams are unknown: their supervisors
-      // are not orphans; they are sorted out with the first snapshot (see onFirstSnapshot)
+      // are not orphans; they are sorted out with the first snapshot (reconcile(first) below)
       const orphans = this.cluster && !this.cluster.member.snapshot ? [] : await this.supervisors.stopOrphans(desired);
       return { changes, orphans };
     });
@@ -260,15 +259,12 @@ export class NodeAgent implements NodeApi {
       res.once('finish', () => c.meter.record(ip, sock.bytesWritten - before));
       if (c.handle(req, res)) return true;
     }
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const name = mpegtsStreamName(q < 0 ? url : url.slice(0, q));
-    const stream = name !== undefined && !streamNameProblem(name) ? this.resolved.streams[name] ?? this.cluster?.sharedStream(name) : undefined;
-    if (stream && (req.method === 'GET' || req.method === 'HEAD')) {
-      if (c && !c.checkPeerKey(req, res)) return true;
-      await serveMpegts(req, res, stream, new URLSearchParams(q < 0 ? '' : url.slice(q + 1)), { logger: this.logger, onBytes: c && ((n) => c.meter.record(req.socket.remoteAddress ?? '', n)) });
-      return true;
-    }
+    const mpegts = await routeMpegts(req, res, (n) => this.resolvedStream(n), {
+      logger: this.logger,
+      allow: c && ((rq, rs) => c.checkPeerKey(rq, rs)),
+      onBytes: c && ((n) => c.meter.record(req.socket.remoteAddress ?? '', n)),
+    });
+    if (mpegts) return true;
     return this.playback ? this.playback(req, res) : false;
   };
 
@@ -316,19 +312,8 @@ export class NodeAgent implements NodeApi {
             if (first) await this.supervisors.stopOrphans(desired);
           }),
       },
-      {
-        etcd: cc.etcd,
-        nodeName: cc.nodeName,
-        advertise: cc.advertise ?? `http://${host}:${this.server.http}`,
-        keyPrefix: cc.keyPrefix ?? '/flux/',
-        leaseTtlMs: cc.leaseTtlMs ?? 10_000,
-        returnAfterMs: cc.returnAfterMs ?? 10_000,
-        clusterKey: cc.clusterKey,
-        maxBitrate: cc.maxBitrate,
-        username: cc.username,
-        password: cc.password,
-      },
       cc,
+      `http://${host}:${this.server.http}`,
     );
     this.cluster = cluster;
     try {
@@ -488,7 +473,7 @@ export class NodeAgent implements NodeApi {
   }
 }
 
-export function enabledStreams(cfg: ResolvedConfig): Record<string, ResolvedStream> {
+function enabledStreams(cfg: ResolvedConfig): Record<string, ResolvedStream> {
   return Object.fromEntries(Object.entries(cfg.streams).filter(([, s]) => !s.disabled));
 }
 

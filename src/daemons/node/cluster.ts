@@ -12,7 +12,7 @@ import path from 'node:path';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../core/logger.js';
-import type { ResolvedConfig, ResolvedStream } from '../../config/model.js';
+import { DEFAULTS, type ResolvedConfig, type ResolvedStream } from '../../config/model.js';
 import type { ConfigInput, StreamInput } from '../../config/schema.js';
 import { resolveStream } from '../../config/resolve.js';
 import { ClusterMember, defaultInstance, type ClusterSettings, type ClusterSnapshot, type NodeDoc } from '../../cluster/member.js';
@@ -64,12 +64,28 @@ export class NodeCluster {
   private waitingPeers = new Set<string>();
   readonly meter = new LoadMeter();
 
+  readonly settings: ClusterSettings;
+
   constructor(
     private readonly host: NodeClusterHost,
-    readonly settings: ClusterSettings,
-    /** the resolved cluster: section this was built from (a change restarts the membership) */
-    readonly settingsSource: unknown,
+    /** the resolved cluster: section this is built from (a change restarts the membership) */
+    readonly settingsSource: NonNullable<ResolvedConfig['cluster']>,
+    defaultAdvertise: string,
   ) {
+    const cc = settingsSource;
+    const settings: ClusterSettings = {
+      etcd: cc.etcd,
+      nodeName: cc.nodeName,
+      advertise: cc.advertise ?? defaultAdvertise,
+      keyPrefix: cc.keyPrefix ?? DEFAULTS.clusterKeyPrefix,
+      leaseTtlMs: cc.leaseTtlMs ?? DEFAULTS.clusterLeaseTtlMs,
+      returnAfterMs: cc.returnAfterMs ?? DEFAULTS.clusterReturnAfterMs,
+      clusterKey: cc.clusterKey,
+      maxBitrate: cc.maxBitrate,
+      username: cc.username,
+      password: cc.password,
+    };
+    this.settings = settings;
     this.member = new ClusterMember(
       settings,
       {

@@ -15,7 +15,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ResolvedStream } from '../../config/model.js';
-import { safeJoin } from '../../core/paths.js';
+import { safeJoin, streamNameProblem } from '../../core/paths.js';
 import type { Logger } from '../../core/logger.js';
 
 export interface MpegtsOptions {
@@ -116,6 +116,27 @@ export async function serveMpegts(req: IncomingMessage, res: ServerResponse, str
     next = all.filter((s) => s.start > lastStart);
   }
   if (!closed) res.end();
+}
+
+/**
+ * Answer `/<stream>/mpegts` when the request is one (true), else leave it (false). `allow` may
+ * refuse it (and answer it) first, e.g. a node-to-node request with a wrong cluster key.
+ */
+export async function routeMpegts(
+  req: IncomingMessage,
+  res: ServerResponse,
+  lookup: (name: string) => ResolvedStream | undefined,
+  opts: MpegtsOptions & { allow?: (req: IncomingMessage, res: ServerResponse) => boolean },
+): Promise<boolean> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const name = mpegtsStreamName(q < 0 ? url : url.slice(0, q));
+  const stream = name !== undefined && !streamNameProblem(name) ? lookup(name) : undefined;
+  if (!stream) return false;
+  if (opts.allow && !opts.allow(req, res)) return true;
+  await serveMpegts(req, res, stream, new URLSearchParams(q < 0 ? '' : url.slice(q + 1)), opts);
+  return true;
 }
 
 /** The stream name of a `/<stream>/mpegts` request path (raw, percent-encoded), or undefined. */
