@@ -87,7 +87,7 @@ test('one owner; 302 elsewhere; kill -9 of the owner → takeover within lease_t
     { timeoutMs: 20_000, intervalMs: 100, message: 'another node serving new segments' },
   );
   const took = Date.now() - killedAt;
-  t.diagnostic(`takeover: new segments on ${next.name} ${took} ms after the kill`);
+  t.diagnostic(`takeover: new segments on ${next.name} ${took} ms after the kill (killed at ${killedAt})`);
   assert.ok(took <= 3000 + 3000, `new segments after ${took} ms (lease_ttl 3 s + 3 s)`);
   assert.deepEqual(await capturing(others, 'live'), [next.name]);
   // playback through the other survivor's URL continues (redirect to the new owner)
