@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import path from 'node:path';
@@ -69,6 +69,8 @@ test('mpegts output, an edge pulling from its peer with the cluster key, and a w
   await bad.body?.cancel();
   const good = await readFor(`${origin.baseUrl}/ch/mpegts`, 500, { 'x-flux-cluster-key': KEY });
   assert.equal(good.status, 200);
+  const logFile = (await origin.info()).log_file!;
+  await waitFor(async () => /wrong cluster key refused/.test(await readFile(logFile, 'utf8')), { timeoutMs: 5000, message: 'the refusal logged' });
 });
 
 test('balancer: /balance/<stream>/… → least-loaded node that can serve; owner only for cluster_ingest', { timeout: 150_000 }, async (t) => {
