@@ -45,4 +45,20 @@ test('lease keeper: keeps alive, lets expire when stopped, reports a revoked lea
   await sleep(3000);
   assert.equal(k3.lost, false);
   assert.equal(await c.get('/k/restart').string(), 'y');
+  k3.stop();
+
+  // etcd with authentication: the keeper logs in (etcd.username/password) and keeps the lease
+  await c.role('root').create().catch(() => undefined);
+  await c.user('root').create('root-pass-1');
+  await c.user('root').addRole('root');
+  const id4 = await grant();
+  await c.auth.authEnable();
+  const admin = new Etcd3({ hosts: etcd.url, auth: { username: 'root', password: 'root-pass-1' } });
+  t.after(() => admin.close());
+  await admin.put('/k/auth').value('z').lease(id4);
+  const k4 = new LeaseKeeper({ etcd: [etcd.url], id: id4, ttlMs: 2000, username: 'root', password: 'root-pass-1' }).start();
+  t.after(() => k4.stop());
+  await sleep(4500);
+  assert.equal(k4.lastError, null);
+  assert.equal(await admin.get('/k/auth').string(), 'z');
 });
