@@ -149,7 +149,8 @@ export class ClusterMember {
         this.ticking = undefined;
         this.schedule();
       });
-    }, this.pollMs);
+      // a refused name is retried slowly: its holder may leave, but usually an operator must act
+    }, this.state === 'refused' ? 10_000 : this.pollMs);
   }
 
   private degrade(e: unknown): void {
