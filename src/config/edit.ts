@@ -429,3 +429,32 @@ export function parseForEdit(text: string): Document {
   sources.set(doc, text);
   return doc;
 }
+
+/**
+ * Set (or, with `value` undefined, remove) a whole top-level section such as `cluster:`. The
+ * section's lines are replaced (or appended at the end of the file); the rest of the file is kept
+ * byte for byte.
+ */
+export function setTopSectionInDocument(doc: Document, key: string, value: unknown): void {
+  const src = sources.get(doc);
+  const top = topMap(doc, value !== undefined);
+  if (!top) return;
+  const found = top.items.find((p) => isPair(p) && keyName(p as Pair) === key) as Pair | undefined;
+  // --- text patch
+  if (src === undefined || top.flow) breakPatches(doc);
+  else if (found) {
+    if (!hasRange(found.key)) breakPatches(doc);
+    else {
+      const start = lineStart(src, found.key.range[0]);
+      const end = entryEnd(src, found, columnOf(src, found.key.range[0]));
+      record(doc, start, end, value === undefined ? '' : renderEntry(key, value as StreamInput, columnOf(src, found.key.range[0]), 2));
+    }
+  } else if (value !== undefined) {
+    const sep = src.length && !src.endsWith('\n') ? '\n' : '';
+    record(doc, src.length, src.length, sep + renderEntry(key, value as StreamInput, 0, 2));
+  }
+  // --- AST
+  if (value === undefined) top.delete(key);
+  else if (found) found.value = doc.createNode(value);
+  else top.items.push(doc.createPair(key, value) as Pair);
+}

@@ -116,6 +116,8 @@ export interface ResolvedStream {
   };
   /** rendition names in order: ['v1a1'] for passthrough, ['v1a1','v2a1',…] for a ladder */
   renditions: string[];
+  /** cluster_ingest: one live node of the cluster captures it (absent for ordinary streams) */
+  cluster?: { ingest: true; captureAt?: string };
 }
 
 export interface ResolvedServer {
@@ -177,6 +179,9 @@ export interface ResolvedConfig {
     advertise?: string;
     keyPrefix?: string;
     leaseTtlMs?: number;
+    returnAfterMs?: number;
+    clusterKey?: string;
+    maxBitrate?: number;
     username?: string;
     password?: string;
   };
@@ -201,4 +206,5 @@ export const DEFAULTS = {
   sessionTimeoutMs: 60_000,
   clusterKeyPrefix: '/flux/',
   clusterLeaseTtlMs: 10_000,
+  clusterReturnAfterMs: 10_000,
 } as const;

@@ -210,6 +210,7 @@ export function resolveStream(
       denyIps: s.auth?.deny_ips,
     },
     renditions: transcoder ? transcoder.video.map((_, i) => `v${i + 1}a1`) : ['v1a1'],
+    ...(s.cluster_ingest ? { cluster: { ingest: true as const, ...(s.capture_at ? { captureAt: s.capture_at } : {}) } } : {}),
   };
 }
 
@@ -269,6 +270,9 @@ export function resolveConfig(cfg: ConfigInput, file?: string): ResolvedConfig {
       advertise: cfg.cluster.advertise,
       keyPrefix: cfg.cluster.key_prefix ?? DEFAULTS.clusterKeyPrefix,
       leaseTtlMs: opt(cfg.cluster.lease_ttl, parseDuration) ?? DEFAULTS.clusterLeaseTtlMs,
+      returnAfterMs: opt(cfg.cluster.return_after, parseDuration) ?? DEFAULTS.clusterReturnAfterMs,
+      clusterKey: cfg.cluster.cluster_key,
+      maxBitrate: opt(cfg.cluster.max_bitrate, parseBitrate),
       username: cfg.cluster.username,
       password: cfg.cluster.password,
     },

@@ -47,13 +47,13 @@ export const Cidr = () =>
 /** URL schemes an input may use. `publish://` accepts RTMP/SRT publish into the stream. */
 export const INPUT_SCHEMES = [
   'publish', 'fake', 'file', 'udp', 'rtp', 'tshttp', 'tshttps', 'http', 'https', 'hls', 'hlss',
-  'rtmp', 'rtmps', 'rtsp', 'rtsps', 'srt',
+  'rtmp', 'rtmps', 'rtsp', 'rtsps', 'srt', 'peer',
 ] as const;
 export const PUSH_SCHEMES = ['rtmp', 'rtmps', 'srt', 'udp', 'file'] as const;
 
 export const InputSchema = z
   .strictObject({
-    url: z.string().min(1).describe('source URL: publish://, fake://testsrc, file:///path, udp://239.0.0.1:1234, tshttp://…, hls://… or http(s)://….m3u8, rtmp://…, rtsp://…, srt://…'),
+    url: z.string().min(1).describe('source URL: publish://, fake://testsrc, file:///path, udp://239.0.0.1:1234, tshttp://…, hls://… or http(s)://….m3u8, rtmp://…, rtsp://…, srt://…, peer://NODE (cluster: the stream of that node)'),
     priority: z.number().int().min(1).max(100).optional().describe('1 = preferred; inputs are tried in priority order (default: list order, backups last)'),
     backup: z.boolean().optional().describe('a backup input: used only while better inputs fail'),
     source_timeout: Duration().optional().describe('no media for this long → fail over to the next input (default 5s)'),
@@ -200,6 +200,8 @@ const streamFields = {
     .describe('playback protocols this stream is served with (default: all); the URLs of the others answer 404'),
   thumbnails: z.boolean().optional().describe('serve /<stream>/preview.jpg: the newest keyframe decoded once per segment (ffmpeg), cached; ?width= scales it'),
   auth: StreamAuthSchema.optional(),
+  cluster_ingest: z.boolean().optional().describe('cluster: captured by exactly one live node, taken over by another when it dies'),
+  capture_at: z.string().min(1).optional().describe('cluster_ingest: node preferred for the capture (soft: it takes the stream back after cluster.return_after)'),
 };
 
 export const StreamSchema = z.strictObject(streamFields).describe('one live stream');
@@ -285,6 +287,9 @@ export const ClusterSchema = z
     advertise: HttpUrl().optional().describe('URL other nodes and players use to reach this node'),
     key_prefix: z.string().min(1).optional().describe('etcd key prefix (default /flux/)'),
     lease_ttl: Duration().optional().describe('membership lease; a node silent this long leaves the cluster (default 10s)'),
+    return_after: Duration().optional().describe('a returning capture_at node must be a member this long before it takes its streams back (default 10s)'),
+    cluster_key: z.string().min(8).optional().describe('shared secret of the cluster\'s nodes: sent by edges pulling from a peer; a wrong key is refused (403)'),
+    max_bitrate: Bitrate().optional().describe('output capacity of this node, for the balancer\'s usage mode'),
     username: z.string().optional().describe('etcd user'),
     password: z.string().optional().describe('etcd password'),
   })

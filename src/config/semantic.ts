@@ -128,6 +128,8 @@ export function semanticIssues(cfg: unknown, docOrGet: Document | (() => Documen
       } else if (scheme !== 'publish' && scheme !== 'fake') {
         if (scheme === 'file') {
           if (!/^file:\/\/.+/.test(url)) add([...ip, 'url'], 'file:// input needs a path, e.g. file:///srv/video/loop.mp4');
+        } else if (scheme === 'peer') {
+          if (!/^peer:\/\/[^/?#@:]+(\/[^?#]+)?$/i.test(url)) add([...ip, 'url'], `peer:// input "${url}": expected peer://NODE or peer://NODE/STREAM (a cluster node's stream)`);
         } else if (!URL.canParse(url.replace(/^[a-z0-9+.-]+:/i, 'http:'))) {
           add([...ip, 'url'], `invalid URL "${url}"`);
         }

@@ -90,6 +90,8 @@ export interface NodeInfoDoc {
   reloads: { ok: number; failed: number; last_error: string | null; last_at: number | null };
   playback: boolean;
   cpu_seconds?: number;
+  /** membership when the node is in a cluster: ok, degraded (etcd unreachable), refused (name taken) */
+  cluster?: 'ok' | 'degraded' | 'refused' | null;
   rss_bytes?: number;
   events?: { last_event_id: number; sinks: { url: string; queued: number; sent: number; dropped: number; failed: number; last_error: string | null }[] };
 }

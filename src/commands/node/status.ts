@@ -27,6 +27,7 @@ export default class NodeStatus extends BaseCommand<typeof NodeStatus> {
           ['socket', n.socket],
           ['data', n.data_dir],
           ['log', n.log_file ?? 'stdout'],
+          ['cluster', n.cluster ?? undefined],
           ['reloads', `${n.reloads.ok} ok, ${n.reloads.failed} refused${n.reloads.last_error ? ` (last: ${n.reloads.last_error.split('\n')[0]})` : ''}`],
         ]),
       );

@@ -16,14 +16,14 @@ import type { Logger } from '../../core/logger.js';
 import { InputError, ConfigError, type ConfigIssue } from '../../core/errors.js';
 import type { ResolvedConfig, ResolvedServer, ResolvedStream } from '../../config/model.js';
 import type { ConfigInput, StreamInput } from '../../config/schema.js';
-import { socketAnswers } from '../../protocol/socket-http.js';
+import { socketAnswers, socketRequest } from '../../protocol/socket-http.js';
 import { ConfigSource } from './config-source.js';
 import { SupervisorManager, type ReconcileResult, type SupervisorStatus, type SupervisorView } from './supervisors.js';
 import type { NodeApi } from './api.js';
 import { BasicAuthenticator } from '../../auth/password.js';
 import { Protection } from '../../auth/protection.js';
 import type { SessionsApi } from './api.js';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpsListener, redirectToHttps } from '../../auth/https.js';
 import { closeServer, createHttpHandler, tuneServer, createHttpServer, createSocketServer, listenSocket, listenTcp, type PlaybackFn } from './listeners.js';
 import { commandLine, isAlive, readPidFile, sleep, unlinkQuiet } from '../../protocol/proc.js';
@@ -32,6 +32,9 @@ import { startPublishListeners, type PublishListeners } from './publish.js';
 import { judgeReload, keptApiUsers, STABLE_MS, SuspectConfigError, type Suspect } from './reload-guard.js';
 import { Observability } from '../../events/observe.js';
 import type { EventHub } from '../../events/hub.js';
+import type { NodeCluster } from './cluster.js';
+import { routeMpegts } from './mpegts-output.js';
+import { CLUSTER_KEY_HEADER } from '../../protocol/cluster-key.js';
 
 export interface AgentOptions {
   /** config file; undefined = the embedded demo */
@@ -116,6 +119,9 @@ export class NodeAgent implements NodeApi {
   private server!: ResolvedServer;
   private stopping: Promise<void> | undefined;
   private ownsPid = false;
+  private cluster: NodeCluster | undefined;
+  /** ingest streams whose supervisor pid file existed at boot: adoptable while etcd is away */
+  private bootAdoptable = new Set<string>();
   private reloads = { ok: 0, failed: 0, lastError: null as string | null, lastAt: null as number | null };
   /** a config without streams read last, waiting to be read the same again (reload-guard.ts) */
   private suspect: Suspect | undefined;
@@ -189,8 +195,8 @@ export class NodeAgent implements NodeApi {
       const { withLiveRoot } = await import('./live-root.js');
       this.playback = mod.createPlaybackHandler({
         // live output may have moved off an unwritable DVR root (the supervisor says where)
-        getStream: (name) => withLiveRoot(this.resolved.streams[name], this.supervisors.get(name)?.status?.liveRoot, this.server.dataDir),
-        listStreams: () => Object.keys(this.resolved.streams),
+        getStream: (name) => withLiveRoot(this.resolved.streams[name] ?? this.cluster?.sharedStream(name), this.supervisors.get(name)?.status?.liveRoot, this.server.dataDir),
+        listStreams: () => [...new Set([...Object.keys(this.resolved.streams), ...(this.cluster?.sharedNames() ?? [])])],
         dvr: await loadDvrHandler(),
         logger: log.child({ part: 'playback' }),
         authorize: (req, stream, query, proto) => this.protection.authorizePlay(req, stream, query, proto),
@@ -203,7 +209,7 @@ export class NodeAgent implements NodeApi {
       log.error({ err: (e as Error).message }, 'playback handler unavailable');
     }
 
-    const httpOpts = { node: this, auth: this.auth, logger: log, playback: () => this.playback, checkApi: (req: IncomingMessage) => this.protection.checkApi(req), onPlay: (req: IncomingMessage) => this.observe?.playRequest(req) };
+    const httpOpts = { node: this, auth: this.auth, logger: log, playback: () => this.servePlayback, checkApi: (req: IncomingMessage) => this.protection.checkApi(req), onPlay: (req: IncomingMessage) => this.observe?.playRequest(req) };
     const handler = createHttpHandler(httpOpts);
     const tls = cfg.server.https;
     if (tls?.httpMode !== 'off') {
@@ -222,7 +228,7 @@ export class NodeAgent implements NodeApi {
     await listenSocket(this.socketServer, sock);
     this.publish = await startPublishListeners({
       server: cfg.server,
-      getStream: (name) => this.resolved.streams[name],
+      getStream: (name) => this.resolved.streams[name] ?? this.cluster?.sharedStream(name),
       ingestSocket: (name) => (this.supervisors.get(name) ? this.supervisors.paths(name).sock : undefined),
       ffmpeg: () => this.ffmpeg.path,
       logger: log,
@@ -231,9 +237,17 @@ export class NodeAgent implements NodeApi {
     });
 
     this.observe.start(cfg.events.sinks);
-    const desired = enabledStreams(cfg);
-    const changes = await this.supervisors.reconcile(desired);
-    const orphans = await this.supervisors.stopOrphans(desired);
+    await this.startCluster(cfg, true);
+    // serialized with the reconciles a cluster snapshot may have queued meanwhile
+    const { changes, orphans } = await this.serial(async () => {
+      const desired = this.desiredStreams(cfg);
+      const changes = await this.supervisors.reconcile(desired);
+      this.bootAdoptable.clear();
+      // in a cluster whose etcd has not answered yet, shared streams are unknown: their supervisors
+      // are not orphans; they are sorted out with the first snapshot (reconcile(first) below)
+      const orphans = this.cluster && !this.cluster.member.snapshot ? [] : await this.supervisors.stopOrphans(desired);
+      return { changes, orphans };
+    });
     this.supervisors.startPolling();
     log.info({ ...changes, orphansStopped: orphans, startupMs: Math.round(performance.now()), http: `${cfg.server.host}:${cfg.server.http}`, socket: sock, config: this.source.file ?? '(demo)' }, 'node started');
     if (this.source.file) await this.watch(this.source.file);
@@ -280,9 +294,113 @@ export class NodeAgent implements NodeApi {
     if (cfg.server.ffmpeg !== prev.ffmpeg) this.ffmpeg = await resolveFfmpegInfo(cfg.server.ffmpeg);
     this.supervisors.setServer(this.server, this.ffmpeg.path);
     this.observe?.configure(cfg.events.sinks);
-    const changes = await this.supervisors.reconcile(enabledStreams(cfg));
+    if (JSON.stringify(cfg.cluster ?? null) !== JSON.stringify(this.cluster?.settingsSource ?? null)) {
+      await this.cluster?.stop({ revoke: true });
+      this.cluster = undefined;
+      await this.startCluster(cfg, false);
+    }
+    const changes = await this.supervisors.reconcile(this.desiredStreams(cfg));
     this.logger.info(changes, 'config applied');
     return changes;
+  }
+
+  /** Cluster routes (redirect, balancer) first, then local playback; playback load is metered. */
+  private servePlayback: PlaybackFn = async (req, res) => {
+    const c = this.cluster;
+    if (c) {
+      const ip = req.socket.remoteAddress ?? '';
+      // bytes this response put on the socket (keep-alive requests on a socket are sequential)
+      const sock = req.socket;
+      const before = sock.bytesWritten;
+      res.once('finish', () => c.meter.record(ip, sock.bytesWritten - before));
+      if (c.handle(req, res)) return true;
+    }
+    const mpegts = await routeMpegts(req, res, (n) => this.resolvedStream(n), {
+      logger: this.logger,
+      allow: (rq, rs, stream) => this.allowMpegts(rq, rs, stream),
+      onBytes: c && ((n) => c.meter.record(req.socket.remoteAddress ?? '', n)),
+    });
+    if (mpegts) return true;
+    return this.playback ? this.playback(req, res) : false;
+  };
+
+  /**
+   * /<stream>/mpegts is playback like any other: the protocols allow list and play authorization
+   * apply, except to a peer node that proves the cluster key (an edge pulling its origin).
+   */
+  private async allowMpegts(req: IncomingMessage, res: ServerResponse, stream: ResolvedStream): Promise<boolean> {
+    const refuse = (status: number, text: string): false => {
+      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end(text + '\n');
+      return false;
+    };
+    if (stream.protocols && !stream.protocols.includes('mpegts')) return refuse(404, `stream ${stream.name} is not served over mpegts (protocols)`);
+    if (this.cluster && req.headers[CLUSTER_KEY_HEADER] !== undefined) return this.cluster.checkPeerKey(req, res);
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const v = await this.protection.authorizePlay(req, stream, new URLSearchParams(q < 0 ? '' : url.slice(q + 1)), 'mpegts');
+    return v.ok ? true : refuse(v.status, v.reason);
+  }
+
+  private desiredStreams(cfg: ResolvedConfig): Record<string, ResolvedStream> {
+    if (this.cluster) return this.cluster.desired();
+    // peer:// inputs mean "the stream of that cluster node": nothing to pull from outside a cluster
+    const out = enabledStreams(cfg);
+    for (const [n, s] of Object.entries(out)) {
+      if (s.inputs.some((i) => i.scheme === 'peer')) {
+        this.logger.error({ stream: n }, 'stream not started: its peer:// input needs a cluster (cluster: section, see "flux cluster join")');
+        delete out[n];
+      }
+    }
+    return out;
+  }
+
+  /** Join the cluster of the config's cluster: section (none: nothing). At boot a taken name fails the start. */
+  private async startCluster(cfg: ResolvedConfig, atBoot: boolean): Promise<void> {
+    const cc = cfg.cluster;
+    if (!cc) return;
+    const host = displayHost(this.server.host);
+    if (atBoot) {
+      for (const s of Object.values(cfg.streams)) {
+        if (s.cluster?.ingest && (await readPidFile(this.supervisors.paths(s.name).pid)) !== undefined) this.bootAdoptable.add(s.name);
+      }
+    }
+    // loaded only in a cluster: the etcd client (gRPC) costs memory and start-up time
+    const { NodeCluster } = await import('./cluster.js');
+    const cluster = new NodeCluster(
+      {
+        logger: this.logger,
+        version: await packageVersion(),
+        runDir: this.server.runDir,
+        config: () => this.source.current,
+        running: (n) => this.supervisors.get(n) !== undefined || this.bootAdoptable.has(n),
+        supervisor: (n) => {
+          const v = this.supervisors.get(n);
+          return v?.pid && v.state === 'running' ? { pid: v.pid, sock: this.supervisors.paths(n).sock } : undefined;
+        },
+        putToSupervisor: async (sock, p, body) => (await socketRequest(sock, p, { method: 'PUT', body: JSON.stringify(body), timeoutMs: 2000 })).status,
+        reconcile: (first) =>
+          this.serial(async () => {
+            const desired = this.desiredStreams(this.resolved);
+            await this.supervisors.reconcile(desired);
+            if (first) await this.supervisors.stopOrphans(desired);
+          }),
+      },
+      cc,
+      `http://${host}:${this.server.http}`,
+    );
+    this.cluster = cluster;
+    try {
+      await cluster.start();
+    } catch (e) {
+      const err = e as Error & { code?: string };
+      if (err.code === 'E_CLUSTER_DUPLICATE') {
+        if (atBoot) throw new InputError(`cluster: ${err.message}`, { code: 'E_CLUSTER_DUPLICATE' });
+        this.logger.error({ err: err.message }, 'cluster join refused');
+        return;
+      }
+      throw e;
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -374,6 +492,7 @@ export class NodeAgent implements NodeApi {
       cpu_seconds: cpuSeconds(),
       rss_bytes: process.memoryUsage.rss(),
       events: { last_event_id: this.observe?.hub.lastId ?? 0, sinks: this.observe?.sinkStats() ?? [] },
+      cluster: this.cluster ? (this.cluster.member.state === 'ok' ? 'ok' : this.cluster.member.state === 'refused' ? 'refused' : 'degraded') : null,
     };
   }
 
@@ -398,7 +517,11 @@ export class NodeAgent implements NodeApi {
   }
 
   resolvedStream(name: string): ResolvedStream | undefined {
-    return this.resolved.streams[name];
+    return this.resolved.streams[name] ?? this.cluster?.sharedStream(name);
+  }
+
+  sharedStreams(): Record<string, StreamInput> | undefined {
+    return this.cluster?.sharedInputs();
   }
 
   supervisor(name: string): SupervisorView | undefined {
@@ -425,6 +548,10 @@ export class NodeAgent implements NodeApi {
     return this.source.validate(text, '(request)');
   }
 
+  clusterStatus(): Record<string, unknown> | undefined {
+    return this.cluster?.member.status();
+  }
+
   restartStream(name: string): Promise<unknown> {
     return this.supervisors.restartStream(name);
   }
@@ -449,12 +576,16 @@ export class NodeAgent implements NodeApi {
     await this.watcher?.close().catch(() => {});
     await this.source?.close().catch(() => {});
     await this.publish?.close().catch(() => {});
+    await this.cluster?.member.halt().catch(() => {});
     this.protection?.stop();
     await this.https?.close().catch(() => {});
     if (this.supervisors) {
       if (stopSupervisors) await this.supervisors.stopAll();
       else this.supervisors.detachAll();
     }
+    // leases (and the ownerships bound to them) go once the captures have stopped, so that no other
+    // node starts a stream while this one still writes it; kept streams keep their capture leases
+    await this.cluster?.stop({ revoke: stopSupervisors }).catch(() => {});
     await this.observe?.close();
     await Promise.all([this.httpServer && closeServer(this.httpServer), this.socketServer && closeServer(this.socketServer)]);
     if (this.ownsPid && this.server) {

@@ -18,6 +18,8 @@
  *   GET    /api/v3/metrics (also /metrics)  Prometheus text format (src/events/metrics.ts)
  *   GET    /api/v3/sessions[?name=STREAM]  play sessions {sessions, estimated_count}
  *   DELETE /api/v3/sessions/ID             close a session; its next request gets 403 → 204
+ *   GET    /api/v3/cluster/status          this node's membership, peers, owners (404 outside a cluster)
+ *   GET    /api/v3/cluster/peers           {node, cluster, peers:[heartbeat documents]}
  * NAME may contain `/`; names with `..` (or otherwise unsafe) are refused with 400 everywhere.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -58,6 +60,17 @@ export interface NodeApi {
   onlineClients?(name: string): number;
   /** play sessions (auth/protection.ts) */
   sessions?(): SessionsApi;
+  /** the cluster member's status; undefined when the node is not in a cluster */
+  clusterStatus?(): Record<string, unknown> | undefined;
+  /** the cluster's shared streams (`flux cluster apply`); local streams of the same name win */
+  sharedStreams?(): Record<string, StreamInput> | undefined;
+}
+
+/** Streams the node knows: the cluster's shared ones, then its own config's. */
+function allStreams(node: NodeApi): Record<string, StreamInput> {
+  const local = node.configInput().streams ?? {};
+  const shared = node.sharedStreams?.();
+  return shared ? { ...shared, ...local } : local;
 }
 
 export interface SessionsApi {
@@ -150,8 +163,8 @@ async function route(req: IncomingMessage, res: ServerResponse, node: NodeApi, p
   if (p.startsWith('/streams/')) {
     const segs = decodeSegments(p.slice('/streams/'.length));
     const whole = segs.join('/');
-    const input = node.configInput();
-    const known = (n: string) => Object.prototype.hasOwnProperty.call(input.streams ?? {}, n);
+    const streams = allStreams(node);
+    const known = (n: string) => Object.prototype.hasOwnProperty.call(streams, n);
     const last = segs[segs.length - 1];
     if (method === 'POST' && last === 'restart' && segs.length > 1) {
       const name = checkName(segs.slice(0, -1).join('/'));
@@ -190,6 +203,9 @@ async function route(req: IncomingMessage, res: ServerResponse, node: NodeApi, p
     }
     if (method === 'DELETE') {
       if (!known(name)) throw new HttpError(404, `stream "${name}" not found`);
+      if (!Object.prototype.hasOwnProperty.call(node.configInput().streams ?? {}, name)) {
+        throw new HttpError(409, `stream "${name}" is a shared stream of the cluster: remove it from the file given to "flux cluster apply"`, { code: 'E_SHARED' });
+      }
       await node.deleteStream(name);
       return sendJson(res, 204, null);
     }
@@ -245,6 +261,12 @@ async function route(req: IncomingMessage, res: ServerResponse, node: NodeApi, p
     res.writeHead(200, { 'content-type': m.contentType, 'content-length': Buffer.byteLength(m.text), 'cache-control': 'no-store' });
     res.end(method === 'HEAD' ? undefined : m.text);
     return;
+  }
+  if (p === '/cluster/status' || p === '/cluster/peers') {
+    if (method !== 'GET') throw new HttpError(405, `${method} not allowed on ${p}`);
+    const st = node.clusterStatus?.();
+    if (!st) throw new HttpError(404, 'this node is not in a cluster (no cluster: section; see "flux cluster join")', { code: 'E_NO_CLUSTER' });
+    return sendJson(res, 200, p === '/cluster/status' ? st : { node: st.node, cluster: st.cluster, peers: st.peers });
   }
   if (p === '/config/reload') {
     if (method !== 'POST') throw new HttpError(405, `${method} not allowed on /config/reload`);
@@ -354,7 +376,7 @@ function statsOf(resolved: ResolvedStream | undefined, sup: SupervisorView | und
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 
 export async function streamDocument(node: NodeApi, name: string, fresh: boolean): Promise<Record<string, unknown>> {
-  const raw = (node.configInput().streams ?? {})[name] ?? {};
+  const raw = allStreams(node)[name] ?? {};
   const resolved = node.resolvedStream(name);
   const sup = node.supervisor(name);
   const st = fresh && sup ? await node.freshStatus(name) : sup?.status;
@@ -369,7 +391,7 @@ export async function streamDocument(node: NodeApi, name: string, fresh: boolean
 }
 
 async function listStreams(node: NodeApi, query: URLSearchParams): Promise<{ streams: Record<string, unknown>[]; estimated_count: number }> {
-  const names = Object.keys(node.configInput().streams ?? {}).sort();
+  const names = Object.keys(allStreams(node)).sort();
   const prefix = query.get('name');
   const filtered = prefix ? names.filter((n) => n.startsWith(prefix)) : names;
   const limit = Math.max(0, Number(query.get('limit') ?? filtered.length) || filtered.length);

@@ -4,12 +4,15 @@
  *   POST /ingest (body = MPEG-TS, streamed) → feeds publish:// inputs; 409 when a publisher is on
  *   POST /restart → restart the active input's pipeline; POST /stop → graceful stop
  *   GET /events?since=SEQ&wait=MS&pid=PID → the stream's events after SEQ (a long poll; src/events)
+ *   PUT /lease {etcd, id, ttlMs, …} → keep this capture's cluster lease alive (see cluster/lease-keeper.ts);
+ *   DELETE /lease → stop keeping it
  */
 import http from 'node:http';
 import net from 'node:net';
 import { chmod, unlink } from 'node:fs/promises';
 import type { Supervisor } from './supervisor.js';
 import type { StreamEventLog } from '../../events/stream-events.js';
+import { LeaseKeeper, type LeaseSpec } from '../../cluster/lease-keeper.js';
 
 export interface ControlServerOptions {
   socketPath: string;
@@ -26,10 +29,47 @@ function json(res: http.ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
+/** PUT/DELETE /lease: the capture lease lives in this process, so it outlives a crash of the node agent. */
+function handleLease(req: http.IncomingMessage, res: http.ServerResponse, state: { keeper?: LeaseKeeper }): void {
+  if (req.method === 'DELETE') {
+    req.resume();
+    state.keeper?.stop();
+    state.keeper = undefined;
+    json(res, 200, { ok: true });
+    return;
+  }
+  let body = '';
+  req.setEncoding('utf8');
+  req.on('data', (c: string) => {
+    body += c;
+    if (body.length > 8192) req.destroy();
+  });
+  req.on('end', () => {
+    let spec: LeaseSpec;
+    try {
+      spec = JSON.parse(body) as LeaseSpec;
+      if (!Array.isArray(spec.etcd) || !spec.etcd.length || !/^\d+$/.test(String(spec.id)) || !(spec.ttlMs > 0)) throw new Error('expected {etcd:[…], id, ttlMs}');
+    } catch (e) {
+      json(res, 400, { error: `bad lease: ${(e as Error).message}` });
+      return;
+    }
+    if (state.keeper?.spec.id !== String(spec.id)) {
+      state.keeper?.stop();
+      state.keeper = new LeaseKeeper({ ...spec, id: String(spec.id) }).start();
+    }
+    json(res, 200, { ok: true, id: state.keeper.spec.id });
+  });
+}
+
 export function handleControl(opts: ControlServerOptions) {
+  const lease: { keeper?: LeaseKeeper } = {};
   return (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const url = (req.url ?? '/').split('?')[0];
     const sup = opts.supervisor;
+    if (url === '/lease' && (req.method === 'PUT' || req.method === 'DELETE')) {
+      handleLease(req, res, lease);
+      return;
+    }
     if (url === '/status' && (req.method === 'GET' || req.method === 'HEAD')) {
       json(res, 200, sup.status());
       return;

@@ -191,7 +191,7 @@ export class Pipeline {
         break;
       case 'tshttp':
       case 'tshttps':
-        this.source = new TsHttpSource(i.url, handlers, { stallMs: i.sourceTimeoutMs, backoff: this.deps.backoff?.() });
+        this.source = new TsHttpSource(i.url, handlers, { stallMs: i.sourceTimeoutMs, backoff: this.deps.backoff?.(), headers: i.headers });
         break;
       case 'publish':
         this.source = new PublishSource(this.deps.publishHub, handlers);

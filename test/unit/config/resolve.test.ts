@@ -95,6 +95,9 @@ test('units are normalized, templates applied by prefix, storages and inputs res
     advertise: 'http://node1.example.com:8081',
     keyPrefix: '/flux/prod/',
     leaseTtlMs: 15_000,
+    returnAfterMs: 20_000,
+    clusterKey: 'shared-secret-1',
+    maxBitrate: 10_000_000_000,
     username: 'flux',
     password: 'secret',
   });

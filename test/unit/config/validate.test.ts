@@ -55,7 +55,7 @@ test('positions point at the key for unknown keys and at the value for bad value
   assert.deepEqual(got, [
     '2:3: streams.cam: missing required key "inputs"',
     '3:12: streams.cam.title: expected a string, got 7',
-    '4:5: unknown key "colour" in streams.cam (expected one of: inputs, title, disabled, transcoder, dvr, push, hls, protocols, thumbnails, auth)',
+    '4:5: unknown key "colour" in streams.cam (expected one of: inputs, title, disabled, transcoder, dvr, push, hls, protocols, thumbnails, auth, cluster_ingest, capture_at)',
   ]);
 });
 
@@ -63,7 +63,7 @@ test('duplicate stream names are reported at the second occurrence with the firs
   const text = 'streams:\n  a:\n    inputs: [{url: "fake://x"}]\n  b:\n    inputs: [{url: "fake://x"}]\n  a:\n    inputs: [{url: "bad://x"}]\n';
   assert.deepEqual(lines(text), [
     '6:3: duplicate stream name "a" (first defined at line 2)',
-    '7:20: unsupported input URL scheme "bad": expected one of publish, fake, file, udp, rtp, tshttp, tshttps, http, https, hls, hlss, rtmp, rtmps, rtsp, rtsps, srt',
+    '7:20: unsupported input URL scheme "bad": expected one of publish, fake, file, udp, rtp, tshttp, tshttps, http, https, hls, hlss, rtmp, rtmps, rtsp, rtsps, srt, peer',
   ]);
   assert.deepEqual(lines('server:\n  http: 1\n  rtmp: 2\n  http: 3\n'), ['4:3: duplicate key "http" (first defined at line 2)']);
 });

@@ -16,6 +16,8 @@ export interface TsHttpOptions {
   /** no body bytes for this long → reconnect */
   stallMs: number;
   backoff?: Backoff;
+  /** extra request headers (input `headers:`; an edge's cluster key) */
+  headers?: Record<string, string>;
 }
 
 export class TsHttpSource implements NativeSource {
@@ -54,7 +56,7 @@ export class TsHttpSource implements NativeSource {
       return;
     }
     const mod = u.protocol === 'https:' ? https : http;
-    const req = mod.get(u, { headers: { 'user-agent': 'flux-stream', accept: '*/*' }, timeout: this.opts.stallMs });
+    const req = mod.get(u, { headers: { 'user-agent': 'flux-stream', accept: '*/*', ...this.opts.headers }, timeout: this.opts.stallMs });
     this.req = req;
     this.connectedAt = Date.now();
     this.lastDataAt = 0;
