@@ -272,7 +272,7 @@ function safeMs(v: string | number): number | undefined {
 }
 
 /** Protocols this build serves; the others of the schema's list are refused until they are. */
-const SERVED_PROTOCOLS: readonly string[] = ['hls', 'll-hls', 'dash'];
+const SERVED_PROTOCOLS: readonly string[] = ['hls', 'll-hls', 'dash', 'mpegts'];
 
 /** `protocols`: only served ones, and `ll-hls` exactly when the stream is low-latency. */
 function protocolsCheck(cfg: Obj, name: string, s: Obj, sp: (string | number)[], add: (p: (string | number)[], message: string, key?: boolean) => void): void {

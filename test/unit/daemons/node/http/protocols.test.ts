@@ -28,7 +28,7 @@ test('protocols: validation', () => {
   assert.equal(dash.length, 1);
   assert.match(dash[0]!, /^4:\d+: protocols: dash needs hls\.container: fmp4/);
   assert.deepEqual(issues(`${S}    protocols: [hls, dash]\n    dvr: { path: /tmp/x }\n`), [], 'archive MPDs of a TS recording');
-  assert.match(issues(`${S}    protocols: [mpegts]\n`)[0]!, /mpegts is not supported yet/);
+  assert.deepEqual(issues(`${S}    protocols: [mpegts]\n`), [], 'mpegts is served (/<stream>/mpegts)');
   assert.match(issues(`${S}    protocols: [rtmp]\n`)[0]!, /^4:\d+: /);
   assert.match(issues(`${S}    protocols: [hls]\n    hls: { low_latency: true }\n`)[0]!, /^4:\d+: hls\.low_latency needs ll-hls in protocols/);
   assert.match(issues(`${S}    protocols: [hls, ll-hls]\n`)[0]!, /^4:\d+: protocols: ll-hls needs hls\.low_latency: true/);
