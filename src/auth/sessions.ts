@@ -4,6 +4,7 @@
  * A session closes after `timeoutMs` without a request. Killed sessions are remembered a while so
  * their next request is refused (403) instead of silently opening a new session.
  */
+import type { SessionDoc } from '../protocol/api.js';
 import { randomBytes } from 'node:crypto';
 
 export type Verdict = 'pending' | 'allow' | 'deny';
@@ -36,21 +37,7 @@ export interface PlaySession {
   keys: string[];
 }
 
-export interface SessionDoc {
-  id: string;
-  name: string;
-  ip: string;
-  proto: string;
-  token: string | null;
-  user_id: string | null;
-  type: 'play';
-  opened_at: number;
-  updated_at: number;
-  duration: number;
-  requests: number;
-  user_agent: string | null;
-  referer: string | null;
-}
+export type { SessionDoc } from '../protocol/api.js';
 
 export class SessionTable {
   private readonly byId = new Map<string, PlaySession>();

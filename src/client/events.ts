@@ -5,20 +5,10 @@
 import http from 'node:http';
 import { NodeUnreachableError } from '../core/errors.js';
 import type { FluxClient } from './index.js';
+import type { FluxEvent } from '../protocol/events.js';
 
-export interface EventDoc {
-  event_id: number;
-  event: string;
-  utc_ms: number;
-  node: string;
-  stream: string | null;
-  reason: string;
-  input?: number;
-  from?: number | null;
-  to?: number;
-  url?: string;
-  message?: string;
-}
+/** An event as the node serves it: the one definition is src/protocol/events.ts. */
+export type EventDoc = FluxEvent;
 
 export interface EventQueryOptions {
   stream?: string;

@@ -6,30 +6,11 @@
 import { ApiError, ConfigError, NodeUnreachableError, type ConfigIssue } from '../core/errors.js';
 import { closeSocketClients, socketRequest, SocketUnreachable } from '../protocol/socket-http.js';
 import { locateNode } from '../protocol/locate.js';
-import type { ConfigValidation, InputMonitorDoc, NodeInfoDoc, PositionedError, ReloadResult, StreamDoc, StreamFfmpegDoc, StreamList } from '../protocol/api.js';
+import type { ConfigValidation, InputMonitorDoc, NodeInfoDoc, PositionedError, ReloadResult, SessionList, StreamDoc, StreamFfmpegDoc, StreamList } from '../protocol/api.js';
 
 export { locateNode, configFileFor } from '../protocol/locate.js';
-export type { StreamStatsDoc, StreamDoc, StreamList, InputMonitorDoc, NodeInfoDoc, PositionedError, ConfigValidation, ReloadResult, StreamFfmpegDoc } from '../protocol/api.js';
+export type { StreamStatsDoc, StreamDoc, StreamList, InputMonitorDoc, NodeInfoDoc, PositionedError, ConfigValidation, ReloadResult, StreamFfmpegDoc, SessionDoc, SessionList } from '../protocol/api.js';
 
-/** GET /api/v3/sessions (Flussonic's shape) */
-export interface SessionList {
-  sessions: {
-    id: string;
-    name: string;
-    ip: string;
-    proto: string;
-    token: string | null;
-    user_id: string | null;
-    type: 'play';
-    opened_at: number;
-    updated_at: number;
-    duration: number;
-    requests: number;
-    user_agent: string | null;
-    referer: string | null;
-  }[];
-  estimated_count: number;
-}
 
 export interface ClientOptions {
   socketPath: string;

@@ -4,7 +4,7 @@
  * Values keep their human form here (`2s`, `500G`, `4000k`); resolve.ts normalizes them.
  * Checks that need the whole document (references, ports, name safety) live in semantic.ts.
  */
-import { EVENT_NAMES } from '../events/model.js';
+import { EVENT_NAMES } from '../protocol/events.js';
 import { z } from 'zod';
 import { isIP } from 'node:net';
 import { parseBitrate, parseDuration, parseFrameSize, parsePercent, parseSize, UnitError } from './units.js';

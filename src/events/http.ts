@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EventHub } from './hub.js';
-import type { FluxEvent } from './model.js';
+import type { FluxEvent } from '../protocol/events.js';
 
 /** a follower that lets this much pile up unread is too slow: it is cut off */
 const MAX_BUFFERED = 1 << 20;

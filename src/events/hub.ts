@@ -3,7 +3,7 @@
  * ring for `GET /api/v3/events`, and hands each one to subscribers (the follow stream, webhook
  * sinks) synchronously and cheaply: a subscriber that needs I/O queues on its own side.
  */
-import type { EventName, FluxEvent, StreamEvent } from './model.js';
+import type { EventName, FluxEvent, StreamEvent } from '../protocol/events.js';
 
 export const EVENT_RING_SIZE = 10_000;
 

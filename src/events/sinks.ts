@@ -5,7 +5,7 @@
  * new events queue, and past MAX_QUEUE the oldest are dropped and counted. Emitting is a push onto
  * an array: a slow, hanging or failing sink costs the stream nothing and the other sinks nothing.
  */
-import { eventMatches, type FluxEvent } from './model.js';
+import { eventMatches, type FluxEvent } from '../protocol/events.js';
 
 export interface SinkConfig {
   url: string;

@@ -8,7 +8,7 @@
  * publish) as they happen, and transitions seen in its status document (input ready/lost, push
  * failed/restored, DVR write errors, disk low), checked once a second by StatusWatcher.
  */
-import type { EventName, StreamEvent } from './model.js';
+import type { EventName, StreamEvent } from '../protocol/events.js';
 
 const RING = 1000;
 

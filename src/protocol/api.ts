@@ -129,3 +129,26 @@ export interface StreamFfmpegDoc {
   pid: number;
   ffmpeg: { role: string; pid: number; input: number | null; args: string[] }[];
 }
+
+/** One play session, as `GET /api/v3/sessions` lists it (Flussonic's field names). */
+export interface SessionDoc {
+  id: string;
+  name: string;
+  ip: string;
+  proto: string;
+  token: string | null;
+  user_id: string | null;
+  type: 'play';
+  opened_at: number;
+  updated_at: number;
+  duration: number;
+  requests: number;
+  user_agent: string | null;
+  referer: string | null;
+}
+
+/** GET /api/v3/sessions[?name=] */
+export interface SessionList {
+  sessions: SessionDoc[];
+  estimated_count: number;
+}

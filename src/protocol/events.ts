@@ -1,5 +1,6 @@
 /**
- * The one event model of Flux (Flussonic's event names where they exist). Supervisors produce
+ * The one event model of Flux: a contract of the node's API (`/api/v3/events`, webhooks) and of the
+ * supervisors' event feed, so it lives with the other wire documents. (Flussonic's event names where they exist). Supervisors produce
  * stream events (without an id), the node agent numbers them (`event_id`, increasing per node)
  * and adds its own (config_reloaded, supervisor_restarted); the API, `flux events`, webhooks and
  * the admin page all carry this same document.
@@ -24,10 +25,8 @@ export const EVENT_NAMES = [
 
 export type EventName = (typeof EVENT_NAMES)[number];
 
-/** An event as a supervisor emits it (no id, no node: the agent adds them). */
-export interface StreamEvent {
-  /** the supervisor's own sequence number (1, 2, …), for resuming its feed */
-  seq: number;
+/** What every event carries, as a supervisor emits it and as the node serves it. */
+interface EventFields {
   event: EventName;
   utc_ms: number;
   stream: string | null;
@@ -40,19 +39,16 @@ export interface StreamEvent {
   message?: string;
 }
 
-/** An event as the node keeps and serves it. */
-export interface FluxEvent {
+/** An event as a supervisor emits it (no id, no node: the agent adds them). */
+export interface StreamEvent extends EventFields {
+  /** the supervisor's own sequence number (1, 2, …), for resuming its feed */
+  seq: number;
+}
+
+/** An event as the node keeps and serves it (`/api/v3/events`, webhooks, `flux events --json`). */
+export interface FluxEvent extends EventFields {
   event_id: number;
-  event: EventName;
-  utc_ms: number;
   node: string;
-  stream: string | null;
-  reason: string;
-  input?: number;
-  from?: number | null;
-  to?: number;
-  url?: string;
-  message?: string;
 }
 
 export function isEventName(s: string): s is EventName {
