@@ -103,7 +103,16 @@ test('balancer: /balance/<stream>/… → least-loaded node that can serve; owne
     return { status: r.status, location: r.headers.get('location') };
   };
   assert.deepEqual(await loc(a.baseUrl, '/balance/sh/index.m3u8?mode=bitrate'), { status: 302, location: `${b.baseUrl}/sh/index.m3u8?mode=bitrate` });
-  // usage = output / max_bitrate: b (1M) idle has usage 0, a loaded has > 0 → b
+  // usage = output / max_bitrate: b (1M) idle has usage 0, a loaded has > 0 → b. b served the
+  // playlists polled above: wait until its heartbeat shows it idle again (else 1M makes it look busy)
+  await waitFor(
+    async () => {
+      await loadA();
+      const peers = (await a.clusterStatus()).peers as { name: string; output_bitrate: number }[];
+      return peers.find((p) => p.name === 'b')!.output_bitrate === 0 && peers.find((p) => p.name === 'a')!.output_bitrate > 0;
+    },
+    { timeoutMs: 20_000, intervalMs: 200, message: 'b idle, a loaded in the heartbeats' },
+  );
   assert.equal((await loc(b.baseUrl, '/balance/sh/index.m3u8?mode=usage')).location, `${b.baseUrl}/sh/index.m3u8?mode=usage`);
   // clients: both saw the same single loopback client at most once; a has one, b none → b
   assert.equal((await loc(a.baseUrl, '/balance/sh/tracks-v1a1/index.m3u8')).location, `${b.baseUrl}/sh/tracks-v1a1/index.m3u8`);
