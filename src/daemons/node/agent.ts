@@ -19,6 +19,7 @@ import type { ConfigInput, StreamInput } from '../../config/schema.js';
 import { socketAnswers } from '../../protocol/socket-http.js';
 import { ConfigSource } from './config-source.js';
 import { SupervisorManager, type ReconcileResult, type SupervisorStatus, type SupervisorView } from './supervisors.js';
+import type { NodeInfoDoc } from '../../protocol/api.js';
 import type { NodeApi } from './api.js';
 import { BasicAuthenticator } from './auth.js';
 import { closeServer, createHttpServer, createSocketServer, listenSocket, listenTcp, type PlaybackFn } from './listeners.js';
@@ -253,7 +254,7 @@ export class NodeAgent implements NodeApi {
     });
   }
 
-  async info(): Promise<Record<string, unknown>> {
+  async info(): Promise<NodeInfoDoc> {
     const cfg = this.resolved;
     const names = Object.keys(cfg.streams);
     const running = this.supervisors.names();
