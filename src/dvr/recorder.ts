@@ -14,7 +14,7 @@
  * Every mutation runs on one queue, in small steps, so appends are never blocked long by a retention pass.
  * onSegment never rejects: a DVR problem must not stop the live stream.
  */
-import { mkdir, readdir, rmdir, statfs as fsStatfs, unlink, stat } from 'node:fs/promises';
+import { mkdir, readdir, statfs as fsStatfs, unlink, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../core/logger.js';
 import { silentLogger } from '../core/logger.js';
@@ -34,7 +34,7 @@ import {
   segmentPath,
   writeHourIndex,
 } from './index-file.js';
-import { walkHourDirs } from '../protocol/walk.js';
+import { pruneEmptyHourDirs, walkHourDirs } from '../protocol/walk.js';
 import { isBreak } from './gaps.js';
 import { SegTable, type SegmentRecord } from './table.js';
 
@@ -726,16 +726,7 @@ export class DvrRecorder {
         if (st && this.now() - st.mtimeMs > 600_000) await unlink(full).catch(() => {});
       }
     }
-    const base = path.join(this.root, s.name);
-    let d = dir;
-    for (let k = 0; k < 4 && d.startsWith(base + path.sep); k++) {
-      try {
-        await rmdir(d);
-      } catch {
-        break; // not empty (or gone)
-      }
-      d = path.dirname(d);
-    }
+    await pruneEmptyHourDirs(path.join(this.root, s.name), dir);
   }
 
   /** Stop the retention job, wait for queued work, stop recording. */

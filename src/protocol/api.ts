@@ -79,6 +79,8 @@ export interface NodeInfoDoc {
   socket: string;
   http: { host: string; port: number; url: string };
   api_url: string;
+  /** server.https, when configured */
+  https?: { port: number; url: string; http_mode: 'serve' | 'redirect' | 'off'; cert_reloads: number } | null;
   rtmp: number | null;
   srt: number | null;
   streams_count: number;

@@ -3,7 +3,7 @@
  * (live-state recovery, restart sweep), the DVR recorder and archive (hours with no or a lost index
  * file) and tests. Years/months/days outside the range of interest are pruned without reading them.
  */
-import { readdir } from 'node:fs/promises';
+import { readdir, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { HOUR_MS, TWO_DIGITS, YEAR_DIR, hourDirRel, hourOf, parseSegmentName, utcMs } from './layout.js';
 
@@ -117,4 +117,22 @@ export async function newestSegments(renditionDir: string, limit: number): Promi
     }
   }
   return out.reverse();
+}
+
+/**
+ * Remove an hour dir and then its day, month and year dirs while they are empty (never above the
+ * rendition dir). `busy(dir)` keeps a dir that is about to be written to (the writer's open segment,
+ * the newest segment of the live window). Never throws: a dir that is not empty, or gone, ends it.
+ */
+export async function pruneEmptyHourDirs(renditionDir: string, hourDir: string, busy: (dir: string) => boolean = () => false): Promise<void> {
+  let dir = hourDir;
+  for (let i = 0; i < 4 && dir.startsWith(renditionDir + path.sep); i++) {
+    if (busy(dir)) return;
+    try {
+      await rmdir(dir);
+    } catch {
+      return; // not empty (or gone)
+    }
+    dir = path.dirname(dir);
+  }
 }

@@ -4,14 +4,13 @@
  * HTTP over its Unix socket, ffmpeg peers, ffprobe checks, free ports. Everything started is
  * registered for cleanup with the test's after hook.
  */
-import { waitFor } from '../helpers/index.js';
+import { tempDir, waitFor } from '../helpers/index.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import dgram from 'node:dgram';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
@@ -33,8 +32,7 @@ export interface Env {
 }
 
 export async function tempEnv(t: TestContext, prefix = 'flux-sup-'): Promise<Env> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  const dir = await tempDir(t, prefix);
   return { dir, dataDir: path.join(dir, 'data'), runDir: path.join(dir, 'run') };
 }
 

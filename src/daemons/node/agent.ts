@@ -19,6 +19,7 @@ import type { ConfigInput, StreamInput } from '../../config/schema.js';
 import { socketAnswers, socketRequest } from '../../protocol/socket-http.js';
 import { ConfigSource } from './config-source.js';
 import { SupervisorManager, type ReconcileResult, type SupervisorStatus, type SupervisorView } from './supervisors.js';
+import type { NodeInfoDoc } from '../../protocol/api.js';
 import type { NodeApi } from './api.js';
 import { BasicAuthenticator } from '../../auth/password.js';
 import { Protection } from '../../auth/protection.js';
@@ -458,7 +459,7 @@ export class NodeAgent implements NodeApi {
     return this.protection;
   }
 
-  async info(): Promise<Record<string, unknown>> {
+  async info(): Promise<NodeInfoDoc> {
     const cfg = this.resolved;
     const names = Object.keys(cfg.streams);
     const running = this.supervisors.names();

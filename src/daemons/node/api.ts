@@ -32,7 +32,7 @@ import type { SupervisorStatus, SupervisorView, ReconcileResult } from './superv
 import type { EventHub } from '../../events/hub.js';
 import { handleEvents } from '../../events/http.js';
 import { findKeyNode, nodeAt } from '../../config/yaml-pos.js';
-import type { PositionedError, StreamFfmpegDoc, StreamStatsDoc } from '../../protocol/api.js';
+import type { NodeInfoDoc, PositionedError, StreamFfmpegDoc, StreamStatsDoc } from '../../protocol/api.js';
 
 export const API_PREFIX = '/api/v3';
 const MAX_STREAM_BODY = 1024 * 1024;
@@ -40,7 +40,7 @@ const MAX_CONFIG_BODY = 16 * 1024 * 1024;
 
 /** What the API needs from the node agent. */
 export interface NodeApi {
-  info(): Promise<Record<string, unknown>>;
+  info(): Promise<NodeInfoDoc>;
   configInput(): ConfigInput;
   configFile(): string | undefined;
   resolvedStream(name: string): ResolvedStream | undefined;

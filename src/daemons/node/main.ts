@@ -10,7 +10,6 @@ import { Command } from 'commander';
 import { createLogger, type Logger } from '../../core/logger.js';
 import { ConfigError, isFluxError, EXIT_CODES } from '../../core/errors.js';
 import { NodeAgent } from './agent.js';
-import type { NodeInfoDoc } from '../../protocol/api.js';
 import type { NodeStartupMessage } from '../../protocol/startup.js';
 
 interface Opts {
@@ -78,7 +77,7 @@ export async function main(argv = process.argv): Promise<void> {
   process.on('SIGHUP', () => {
     agent.reload().catch(() => {});
   });
-  await report({ type: 'ready', info: (await agent.info()) as unknown as NodeInfoDoc });
+  await report({ type: 'ready', info: await agent.info() });
   await agent.stopped;
   await new Promise((r) => (logger.flush ? logger.flush(() => r(undefined)) : r(undefined)));
   process.exit(0);

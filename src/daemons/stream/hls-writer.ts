@@ -33,7 +33,7 @@ import { CmafSegmenter, type CmafInit } from '../../media/mp4/cmaf-segmenter.js'
 import { renderMediaPlaylist, type PlaylistPart } from '../../media/hls/playlist.js';
 import type { MediaInfo, DemuxStats } from '../../media/ts/types.js';
 import { hourDirParts, hourDirRel, hourOf, parseSegmentName } from '../../protocol/layout.js';
-import { walkHourDirs } from '../../protocol/walk.js';
+import { pruneEmptyHourDirs, walkHourDirs } from '../../protocol/walk.js';
 import { exists, recoverLiveState, type LiveSegment, type LiveState } from './hls-live-state.js';
 
 export type { LiveSegment, LiveState };
@@ -699,19 +699,12 @@ export class HlsWriter {
   }
 
   /** rmdir HH, DD, MM, YYYY while empty (never the hour dir a segment is being written to). */
-  private async removeEmptyHourDirs(hourDir: string): Promise<void> {
-    let dir = hourDir;
-    for (let i = 0; i < 4; i++) {
-      if (this.current && this.current.dir.startsWith(dir)) return;
+  private removeEmptyHourDirs(hourDir: string): Promise<void> {
+    return pruneEmptyHourDirs(this.dir, hourDir, (dir) => {
+      if (this.current && this.current.dir.startsWith(dir)) return true;
       const last = this.window[this.window.length - 1];
-      if (last && path.join(this.dir, last.uri).startsWith(dir + path.sep)) return;
-      try {
-        await fsp.rmdir(dir);
-      } catch {
-        return; // not empty (or gone)
-      }
-      dir = path.dirname(dir);
-    }
+      return !!last && path.join(this.dir, last.uri).startsWith(dir + path.sep);
+    });
   }
 
   /**

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
+import { tempDir } from '../../helpers/index.js';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { validateText, validateFile, loadConfigFile, MAX_CONFIG_BYTES } from '../../../src/config/load.js';
 import { ConfigError, InputError } from '../../../src/core/errors.js';
@@ -10,12 +10,6 @@ import { manyStreamsYaml } from '../../helpers/config-fixtures.js';
 
 const F = 'flux.yaml';
 const lines = (text: string) => validateText(text, F).issues.map((i) => `${i.line}:${i.col}: ${i.message}`);
-
-async function tempDir(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'flux-validate-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 test('empty and comment-only files are valid configs with no streams', () => {
   for (const text of ['', '\n\n', '# nothing yet\n', '---\n', 'streams:\n', 'streams: {}\n']) {
@@ -138,7 +132,7 @@ test('auth references: play_token needs a play backend, secure_link needs a key'
 });
 
 test('files: missing, directory, binary, invalid UTF-8, too big: one clear InputError line each', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'flux-validate-');
   const expectInput = async (file: string, code: string, re: RegExp) => {
     await assert.rejects(validateFile(file), (e: unknown) => {
       assert.ok(e instanceof InputError, String(e));
@@ -167,7 +161,7 @@ test('files: missing, directory, binary, invalid UTF-8, too big: one clear Input
 });
 
 test('a file just under the size limit (comments) is parsed, not refused', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'flux-validate-');
   const file = path.join(dir, 'long.yaml');
   await writeFile(file, ('# ' + 'y'.repeat(1000) + '\n').repeat(Math.floor((MAX_CONFIG_BYTES - 4096) / 1003)) + 'streams: {}\n');
   const r = await validateFile(file);
@@ -176,7 +170,7 @@ test('a file just under the size limit (comments) is parsed, not refused', async
 
 // The timeout only catches a hang or a blow-up on a loaded machine; 5,000 streams take about a second alone.
 test('5,000 streams validate and resolve; one broken stream among them is found with its position', { timeout: 60_000 }, async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'flux-validate-');
   const file = path.join(dir, 'many.yaml');
   await writeFile(file, manyStreamsYaml(5000));
   const r = await validateFile(file);
@@ -194,7 +188,7 @@ test('5,000 streams validate and resolve; one broken stream among them is found 
 });
 
 test('loadConfigFile throws ConfigError with every issue', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'flux-validate-');
   const file = path.join(dir, 'f.yaml');
   await writeFile(file, 'streams:\n  a:\n    inputs: []\n  b:\n    inputs: [{url: "nope://"}]\n');
   await assert.rejects(loadConfigFile(file), (e: unknown) => {

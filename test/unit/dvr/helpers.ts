@@ -1,14 +1,13 @@
 /** Synthetic archives for DVR unit tests: small fake segment files in the real layout. */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { segmentPath } from '../../../src/dvr/index-file.js';
 import { SegTable } from '../../../src/dvr/table.js';
+import { tempDir } from '../../helpers/index.js';
 
-export async function tempRoot(t: { after: (fn: () => Promise<void>) => void }, prefix = 'flux-dvr-'): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), prefix));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  return dir;
+/** A temp archive root, removed after the test (test/helpers tempDir). */
+export function tempRoot(t: { after: (fn: () => Promise<void>) => void }, prefix = 'flux-dvr-'): Promise<string> {
+  return tempDir(t, prefix);
 }
 
 /** 2026-11-24T22:00:00Z */

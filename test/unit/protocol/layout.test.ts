@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   hourDirRel,
@@ -11,7 +12,7 @@ import {
   parseSegmentRelPath,
   segmentRelPath,
 } from '../../../src/protocol/layout.js';
-import { newestSegments, segmentsInHour, walkHourDirs } from '../../../src/protocol/walk.js';
+import { newestSegments, pruneEmptyHourDirs, segmentsInHour, walkHourDirs } from '../../../src/protocol/walk.js';
 import { tempDir } from '../../helpers/index.js';
 
 const T0 = Date.UTC(2026, 10, 24, 23, 59, 58); // 2026-11-24T23:59:58Z: the next segment is in another day
@@ -62,4 +63,21 @@ test('walker: hour dirs in range and order, segments of an hour, newest segments
   assert.equal(newest[0]!.uri, segmentRelPath(T0, 2000));
   assert.equal((await newestSegments(dir, 100)).length, starts.length);
   assert.deepEqual(await newestSegments(dir, 0), []);
+});
+
+test('pruneEmptyHourDirs: empty hour, day, month, year dirs go; a busy or non-empty one stops it; never above the rendition dir', async (t) => {
+  const dir = await tempDir(t);
+  const a = path.join(dir, 'v1', '2026', '11', '24', '23');
+  const b = path.join(dir, 'v1', '2026', '11', '25', '00');
+  await mkdir(a, { recursive: true });
+  await mkdir(b, { recursive: true });
+  await pruneEmptyHourDirs(path.join(dir, 'v1'), a);
+  assert.deepEqual(await readdir(path.join(dir, 'v1', '2026', '11')), ['25'], 'day 24 went, month 11 stays (day 25 in it)');
+  await pruneEmptyHourDirs(path.join(dir, 'v1'), b, (d) => d === b);
+  assert.ok(existsSync(b), 'busy');
+  await pruneEmptyHourDirs(path.join(dir, 'v1'), b);
+  assert.deepEqual(await readdir(path.join(dir, 'v1')), [], 'all the way up to, not including, the rendition dir');
+  await writeFile(path.join(dir, 'v1', 'live.json'), '{}');
+  await pruneEmptyHourDirs(path.join(dir, 'v1'), path.join(dir, 'v1', '2030', '01', '01', '00'));
+  assert.ok(existsSync(path.join(dir, 'v1', 'live.json')));
 });
