@@ -186,7 +186,14 @@ export const dvrLs = z.object({
       gaps: z.array(gap),
     }),
   ),
-  disk: z.object({ archiveBytes: z.number(), filesystem: z.object({ totalBytes: z.number(), availableBytes: z.number(), usedPercent: z.number() }).nullable() }),
+  disk: z.object({
+    archiveBytes: z.number(),
+    /** every rendition and the index, as `max_size` counts it */
+    totalBytes: z.number(),
+    /** the archive is over `max_size` (by more than the one segment allowed) */
+    overCap: z.boolean(),
+    filesystem: z.object({ totalBytes: z.number(), availableBytes: z.number(), usedPercent: z.number() }).nullable(),
+  }),
 });
 export const dvrExport = z.object({
   file: z.string(),
