@@ -4,7 +4,7 @@
  * HTTP over its Unix socket, ffmpeg peers, ffprobe checks, free ports. Everything started is
  * registered for cleanup with the test's after hook.
  */
-import { tempDir, waitFor } from '../helpers/index.js';
+import { beforeRemoving, tempDir, waitFor } from '../helpers/index.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -100,7 +100,7 @@ export async function startSupervisorProc(t: TestContext, env: Env, specFile: st
     detached: true,
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => proc.on('exit', (code, signal) => r({ code, signal })));
-  t.after(async () => {
+  const kill = async () => {
     if (proc.exitCode === null && proc.signalCode === null) {
       try {
         process.kill(-proc.pid!, 'SIGKILL');
@@ -109,7 +109,11 @@ export async function startSupervisorProc(t: TestContext, env: Env, specFile: st
       }
       await exited;
     }
-  });
+  };
+  // killed before the temp dir goes (after hooks run in registration order: the dir's came first,
+  // and a supervisor still writing segments makes its removal fail with ENOTEMPTY)
+  beforeRemoving(env.dir, kill);
+  t.after(kill);
   const sp: SupervisorProc = {
     proc,
     pid: proc.pid!,
