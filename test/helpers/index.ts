@@ -318,7 +318,15 @@ async function readPids(dir: string): Promise<Record<string, number>> {
 export async function killLeftovers(runDir: string): Promise<void> {
   const pids = await readPids(path.join(runDir, 'streams'));
   const nodePid = Number.parseInt((await readFile(path.join(runDir, 'node.pid'), 'utf8').catch(() => '')).trim(), 10);
-  for (const pid of [...Object.values(pids), ...(nodePid > 0 ? [nodePid] : [])]) {
+  // supervisors whose pid file is already gone (a stop that failed half-way) still name their spec
+  // file under the run dir on their command line
+  const byCmdline: number[] = [];
+  for (const ent of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(ent)) continue;
+    const cmd = await readFile(`/proc/${ent}/cmdline`, 'utf8').catch(() => '');
+    if (cmd.includes(`${runDir}/`)) byCmdline.push(Number(ent));
+  }
+  for (const pid of [...Object.values(pids), ...byCmdline, ...(nodePid > 0 ? [nodePid] : [])]) {
     for (const target of [-pid, pid]) {
       try {
         process.kill(target, 'SIGKILL');
