@@ -4,7 +4,7 @@ import { FluxClient, configFileFor, locateNode } from '../../client/index.js';
 import { InputError, NodeUnreachableError } from '../../core/errors.js';
 import { joinConfig, parseEndpoints } from '../../services/cluster.js';
 import { sleep } from '../../protocol/proc.js';
-import type { ClusterStatusDoc } from './status.js';
+import type { ClusterStatusDoc } from '../../protocol/api.js';
 
 export default class ClusterJoin extends BaseCommand<typeof ClusterJoin> {
   static override summary = 'Join a cluster: write the cluster: section of the config and tell the running node';
