@@ -23,6 +23,7 @@ import { Etcd3, type Lease } from 'etcd3';
 import type { Logger } from '../core/logger.js';
 import { planOwnership, type IngestStream, type PeerView } from './ownership.js';
 import { LeaseKeeper, type LeaseSpec } from './lease-keeper.js';
+import type { ClusterNodeDoc, ClusterStatusDoc } from '../protocol/api.js';
 
 export interface ClusterSettings {
   etcd: string[];
@@ -38,26 +39,8 @@ export interface ClusterSettings {
   password?: string;
 }
 
-/** The heartbeat document under <prefix>nodes/<name>; also what `flux cluster status` lists. */
-export interface NodeDoc {
-  name: string;
-  address: string;
-  role: 'origin' | 'edge';
-  version: string;
-  /** host + run dir: tells this node's own leftover key from another node's */
-  instance: string;
-  pid: number;
-  started_at: number;
-  uptime: number;
-  cpu: number;
-  streams_captured: number;
-  clients: number;
-  output_bitrate: number;
-  max_bitrate: number | null;
-  last_heartbeat: number;
-  member_for_ms: number;
-  ingest: string[];
-}
+/** The heartbeat document under <prefix>nodes/<name>: a wire document, defined in src/protocol/api.ts. */
+export type NodeDoc = ClusterNodeDoc;
 
 export interface ClusterSnapshot {
   nodes: Record<string, NodeDoc>;
@@ -79,7 +62,7 @@ export interface MemberHooks {
   onSnapshot(snap: ClusterSnapshot): Promise<void>;
 }
 
-export type MemberState = 'joining' | 'ok' | 'degraded' | 'refused' | 'stopped';
+export type MemberState = ClusterStatusDoc['state'];
 
 export class DuplicateNodeError extends Error {
   readonly code = 'E_CLUSTER_DUPLICATE';
@@ -391,7 +374,7 @@ export class ClusterMember {
     return this.snapshot?.nodes[owner]?.address;
   }
 
-  status(): Record<string, unknown> {
+  status(): ClusterStatusDoc {
     return {
       node: this.name,
       state: this.state,
@@ -400,7 +383,7 @@ export class ClusterMember {
       etcd: this.settings.etcd,
       key_prefix: this.settings.keyPrefix,
       lease_ttl_ms: this.settings.leaseTtlMs,
-      lease: this.leaseAlive ? this.leaseId : null,
+      lease: this.leaseAlive ? (this.leaseId ?? null) : null,
       advertise: this.settings.advertise,
       snapshot_at: this.snapshot?.at ?? null,
       peers: this.peers(),

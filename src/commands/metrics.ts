@@ -1,6 +1,7 @@
 import { BaseCommand, EXIT_CODE_HELP } from '../cli/base.js';
 import { FluxClient } from '../client/index.js';
 import { metricsText } from '../client/events.js';
+import type { Result } from '../protocol/results.js';
 
 export default class Metrics extends BaseCommand<typeof Metrics> {
   static override summary = 'Print the node\'s Prometheus metrics (what /metrics serves on the HTTP port)';
@@ -11,7 +12,7 @@ export default class Metrics extends BaseCommand<typeof Metrics> {
     const client = FluxClient.forConfig(this.flags.config);
     try {
       const text = await metricsText(client);
-      this.output({ text }, () => text);
+      this.output({ text } satisfies Result<'metrics'>, () => text);
     } finally {
       await client.close();
     }

@@ -3,6 +3,7 @@ import { BaseCommand, EXIT_CODE_HELP } from '../cli/base.js';
 import { FluxClient } from '../client/index.js';
 import { NodeUnreachableError } from '../core/errors.js';
 import { TopPoller, clientSource, plainFrame } from '../ui/top/model.js';
+import type { TopLine } from '../protocol/results.js';
 
 export default class Top extends BaseCommand<typeof Top> {
   static override summary = 'Live status board of the node: streams, inputs, bitrates, clients, events (interactive)';
@@ -47,7 +48,7 @@ export async function runTopCommand(flags: { config?: string; interval: string; 
       if (i > 0) await new Promise((r) => setTimeout(r, seconds * 1000));
       const snap = await poller.poll();
       if (flags.json) {
-        process.stdout.write(JSON.stringify({ node: snap.node, error: snap.error, streams: snap.streams.map((s) => s.doc), events: snap.events.slice(-20) }) + '\n');
+        process.stdout.write(JSON.stringify({ node: snap.node, error: snap.error, streams: snap.streams.map((s) => s.doc), events: snap.events.slice(-20) } satisfies TopLine) + '\n');
       } else process.stdout.write((i > 0 ? '\n' : '') + plainFrame(snap, flags.filter ?? ''));
       if (flags.iterations !== undefined && i === flags.iterations - 1 && !snap.node) throw new NodeUnreachableError(`no node answers on ${client.socketPath}`);
     }

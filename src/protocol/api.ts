@@ -154,3 +154,44 @@ export interface SessionList {
   sessions: SessionDoc[];
   estimated_count: number;
 }
+
+/** A cluster member's heartbeat document (etcd key <prefix>nodes/<name>), as peers of GET /api/v3/cluster/status list it. */
+export interface ClusterNodeDoc {
+  name: string;
+  address: string;
+  role: 'origin' | 'edge';
+  version: string;
+  /** host + run dir: tells this node's own leftover key from another node's */
+  instance: string;
+  pid: number;
+  started_at: number;
+  uptime: number;
+  cpu: number;
+  streams_captured: number;
+  clients: number;
+  output_bitrate: number;
+  max_bitrate: number | null;
+  last_heartbeat: number;
+  member_for_ms: number;
+  ingest: string[];
+}
+
+/** GET /api/v3/cluster/status: this node's view of the cluster (404 outside one); `flux cluster status --json`. */
+export interface ClusterStatusDoc {
+  node: string;
+  /** the member's state: joining, ok, degraded (etcd unreachable), refused (name taken), stopped */
+  state: 'joining' | 'ok' | 'degraded' | 'refused' | 'stopped';
+  cluster: 'ok' | 'degraded';
+  error: string | null;
+  etcd: string[];
+  key_prefix: string;
+  lease_ttl_ms: number;
+  /** the membership lease's id while it is alive */
+  lease: string | null;
+  advertise: string;
+  snapshot_at: number | null;
+  peers: ClusterNodeDoc[];
+  /** stream → the node that captures it (cluster_ingest streams) */
+  owners: Record<string, string>;
+  shared_streams: string[];
+}

@@ -6,6 +6,10 @@
  * its config fields). Loaded by tests and the generator only: commands do not import zod for this.
  */
 import { z } from 'zod';
+import type { ClusterStatusDoc, NodeInfoDoc, ReloadResult, SessionList, StreamDoc } from './api.js';
+import { EVENT_NAMES, type FluxEvent } from './events.js';
+import type { SignedLink } from '../services/sign.js';
+import type { ApplyResult } from '../services/cluster.js';
 
 const nullableNumber = z.number().nullable();
 const isoTime = z.string().regex(/^\d{4}-\d{2}-\d{2}T/);
@@ -117,6 +121,22 @@ export const nodeInfo = z.looseObject({
   ffmpeg: z.looseObject({ path: z.string(), source: z.string(), version: z.string().nullable() }),
   reloads: z.looseObject({ ok: z.number(), failed: z.number(), last_error: z.string().nullable(), last_at: nullableNumber }),
   playback: z.boolean(),
+  /** number of API users (auth.users) */
+  auth: z.looseObject({ users: z.number().int() }),
+  /** server.https, null when not configured */
+  https: z.looseObject({ port: z.number().int(), url: z.string(), http_mode: z.enum(['serve', 'redirect', 'off']), cert_reloads: z.number().int() }).nullable().optional(),
+  /** CPU time of the node process (user + system) */
+  cpu_seconds: z.number().optional(),
+  rss_bytes: z.number().optional(),
+  /** the event hub: newest event id, and each webhook sink's counters */
+  events: z
+    .looseObject({
+      last_event_id: z.number().int(),
+      sinks: z.array(z.looseObject({ url: z.string(), queued: z.number(), sent: z.number(), dropped: z.number(), failed: z.number(), last_error: z.string().nullable() })),
+    })
+    .optional(),
+  /** membership when the node is in a cluster (null outside one) */
+  cluster: z.enum(['ok', 'degraded', 'refused']).nullable().optional(),
 });
 
 export const nodeStart = z.object({
@@ -207,6 +227,107 @@ export const dvrExport = z.object({
   missing: z.number().int(),
 });
 
+/** One event (src/protocol/events.ts): a line of `flux events --json` (NDJSON). */
+export const eventDoc = z.object({
+  event_id: z.number().int(),
+  event: z.enum(EVENT_NAMES),
+  utc_ms: z.number(),
+  node: z.string(),
+  stream: z.string().nullable(),
+  reason: z.string(),
+  input: z.number().int().optional(),
+  from: nullableNumber.optional(),
+  to: z.number().optional(),
+  url: z.string().optional(),
+  message: z.string().optional(),
+});
+
+export const nodeReload = z.object({
+  reloaded: z.literal(true),
+  forced: z.boolean(),
+  changes: z.object({ started: z.array(z.string()), stopped: z.array(z.string()), restarted: z.array(z.string()), adopted: z.array(z.string()), unchanged: z.array(z.string()) }),
+});
+
+/** The Prometheus text exposition, as /metrics serves it. */
+export const metrics = z.object({ text: z.string() });
+
+/** One line of `flux top --json` (NDJSON, one per refresh): node null (and error set) while the node cannot be reached. */
+export const top = z.object({
+  node: nodeInfo.extend({ cpuPercent: nullableNumber }).nullable(),
+  error: z.string().nullable(),
+  streams: z.array(streamDoc),
+  /** the newest events (at most 20) */
+  events: z.array(eventDoc),
+});
+
+export const authHash = z.object({ password_hash: z.string().regex(/^scrypt\$\d+\$\d+\$\d+\$[^$]+\$[^$]+$/) });
+export const authSign = z.object({ stream: z.string(), url: z.string(), token: z.string(), ip: z.string().nullable(), start: z.number().int(), end: z.number().int() });
+
+export const sessionDoc = z.object({
+  id: z.string(),
+  name: z.string(),
+  ip: z.string(),
+  proto: z.string(),
+  token: z.string().nullable(),
+  user_id: z.string().nullable(),
+  type: z.literal('play'),
+  opened_at: z.number(),
+  updated_at: z.number(),
+  duration: z.number(),
+  requests: z.number().int(),
+  user_agent: z.string().nullable(),
+  referer: z.string().nullable(),
+});
+export const sessionLs = z.object({ sessions: z.array(sessionDoc), estimated_count: z.number().int() });
+export const sessionKill = z.object({ killed: z.string() });
+
+export const clusterNode = z.looseObject({
+  name: z.string(),
+  address: z.string(),
+  role: z.enum(['origin', 'edge']),
+  version: z.string(),
+  instance: z.string(),
+  pid: z.number().int(),
+  started_at: z.number(),
+  uptime: z.number(),
+  cpu: z.number(),
+  streams_captured: z.number().int(),
+  clients: z.number().int(),
+  output_bitrate: z.number(),
+  max_bitrate: nullableNumber,
+  last_heartbeat: z.number(),
+  member_for_ms: z.number(),
+  ingest: z.array(z.string()),
+});
+export const clusterStatus = z.object({
+  node: z.string(),
+  state: z.enum(['joining', 'ok', 'degraded', 'refused', 'stopped']),
+  cluster: z.enum(['ok', 'degraded']),
+  error: z.string().nullable(),
+  etcd: z.array(z.string()),
+  key_prefix: z.string(),
+  lease_ttl_ms: z.number(),
+  lease: z.string().nullable(),
+  advertise: z.string(),
+  snapshot_at: nullableNumber,
+  peers: z.array(clusterNode),
+  owners: z.record(z.string(), z.string()),
+  shared_streams: z.array(z.string()),
+});
+export const clusterJoin = z.object({
+  joined: z.literal(true),
+  node: z.string(),
+  etcd: z.array(z.string()),
+  config_file: z.string(),
+  /** a running node took the new section (false: it joins at its next start) */
+  applied: z.boolean(),
+  /** the node's membership after joining, null when no node runs */
+  cluster: z.enum(['ok', 'degraded']).nullable(),
+  peers: z.array(z.string()),
+});
+export const clusterLeave = z.object({ left: z.literal(true), config_file: z.string(), applied: z.boolean() });
+export const clusterApply = z.object({ added: z.array(z.string()), changed: z.array(z.string()), removed: z.array(z.string()), unchanged: z.array(z.string()), dry_run: z.boolean() });
+
 /** Command id (as `flux <id>`) → the schema of its `--json` result. `config show` and `config schema` print documents with their own schemas (the resolved config; the JSON Schema of flux.yaml). */
 export const RESULTS = {
   error: errorResult,
@@ -226,7 +347,52 @@ export const RESULTS = {
   probe,
   'dvr ls': dvrLs,
   'dvr export': dvrExport,
+  'node reload': nodeReload,
+  events: eventDoc,
+  metrics,
+  top,
+  'auth hash': authHash,
+  'auth sign': authSign,
+  'session ls': sessionLs,
+  'session kill': sessionKill,
+  'cluster status': clusterStatus,
+  'cluster join': clusterJoin,
+  'cluster leave': clusterLeave,
+  'cluster apply': clusterApply,
 } as const;
+
+/** NDJSON results: every line of the output is one document of the schema. */
+export const NDJSON_RESULTS: ReadonlySet<keyof typeof RESULTS> = new Set(['events', 'top']);
+
+/** A line of `flux top --json`, in the protocol's types (agrees with `top` below). */
+export interface TopLine {
+  node: (NodeInfoDoc & { cpuPercent: number | null }) | null;
+  error: string | null;
+  streams: StreamDoc[];
+  events: FluxEvent[];
+}
+
+/** The `--json` result type of a command, as commands print it (type-only: no zod at run time). */
+export type Result<Id extends keyof typeof RESULTS> = z.output<(typeof RESULTS)[Id]>;
+
+// The schemas and the protocol's TypeScript documents must agree (both ways, on the named fields):
+// a field added to one and not the other fails the typecheck here.
+type Named<T> = { [K in keyof T as string extends K ? never : K]: T[K] };
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? ([keyof A] extends [keyof B] ? ([keyof B] extends [keyof A] ? true : false) : false) : false) : false;
+const agree = <A, B>(ok: Same<Named<A>, Named<B>>): typeof ok => ok;
+export const AGREEMENT = [
+  agree<Result<'events'>, FluxEvent>(true),
+  agree<Pick<Result<'top'>, 'error' | 'events'>, Pick<TopLine, 'error' | 'events'>>(true),
+  agree<Record<keyof Result<'top'>, 0>, Record<keyof TopLine, 0>>(true),
+  agree<Result<'node reload'>, ReloadResult & { forced: boolean }>(true),
+  agree<Result<'session ls'>, SessionList>(true),
+  agree<Result<'auth sign'>, SignedLink>(true),
+  agree<Result<'cluster apply'>, ApplyResult & { dry_run: boolean }>(true),
+  agree<Omit<Result<'cluster status'>, 'peers'>, Omit<ClusterStatusDoc, 'peers'>>(true),
+  agree<Named<Result<'cluster status'>['peers'][number]>, ClusterStatusDoc['peers'][number]>(true),
+  agree<Pick<Result<'node status'>, 'https' | 'cpu_seconds' | 'rss_bytes' | 'cluster' | 'name' | 'pid' | 'playback'>, Pick<NodeInfoDoc, 'https' | 'cpu_seconds' | 'rss_bytes' | 'cluster' | 'name' | 'pid' | 'playback'>>(true),
+] as const;
+
 
 /** The JSON Schema (draft 2020-12) of a result, as committed under schemas/. */
 export function resultJsonSchema(id: keyof typeof RESULTS): Record<string, unknown> {

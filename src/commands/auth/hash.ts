@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base.js';
+import type { Result } from '../../protocol/results.js';
 
 export default class AuthHash extends BaseCommand<typeof AuthHash> {
   static override summary = 'Print an scrypt hash of a password for auth.users';
@@ -24,6 +25,6 @@ history. Prints \`scrypt$N$r$p$salt$hash\`, the form \`auth.users[].password_has
     const { hashPassword } = await import('../../auth/password.js');
     const password = await readSecret('Password: ', { confirm: true });
     const hash = await hashPassword(password, { N: n });
-    this.output({ password_hash: hash }, () => hash);
+    this.output({ password_hash: hash } satisfies Result<'auth hash'>, () => hash);
   }
 }

@@ -4,6 +4,7 @@ import { configFileFor } from '../../client/index.js';
 import { InputError } from '../../core/errors.js';
 import { applySharedStreams, parseEndpoints, readClusterSection, type EtcdTarget } from '../../services/cluster.js';
 import { table } from '../../client/format.js';
+import type { Result } from '../../protocol/results.js';
 
 export default class ClusterApply extends BaseCommand<typeof ClusterApply> {
   static override summary = 'Store the cluster\'s shared streams (validated) in etcd; every node runs them';
@@ -34,7 +35,7 @@ ${EXIT_CODE_HELP}`;
       target = { etcd: cluster.etcd, keyPrefix: cluster.key_prefix, username: cluster.username, password: cluster.password };
     }
     const r = await applySharedStreams(this.args.file, target, { dryRun: f['dry-run'] });
-    this.output({ ...r, dry_run: f['dry-run'] }, () => {
+    this.output({ ...r, dry_run: f['dry-run'] } satisfies Result<'cluster apply'>, () => {
       const rows = [...r.added.map((n) => [n, 'added']), ...r.changed.map((n) => [n, 'changed']), ...r.removed.map((n) => [n, 'removed']), ...r.unchanged.map((n) => [n, 'unchanged'])];
       return (f['dry-run'] ? 'dry run: nothing written\n' : '') + (rows.length ? table(['STREAM', 'CHANGE'], rows) : 'no shared streams');
     });

@@ -4,7 +4,8 @@ import { FluxClient, configFileFor, locateNode } from '../../client/index.js';
 import { InputError, NodeUnreachableError } from '../../core/errors.js';
 import { joinConfig, parseEndpoints } from '../../services/cluster.js';
 import { sleep } from '../../protocol/proc.js';
-import type { ClusterStatusDoc } from './status.js';
+import type { ClusterStatusDoc } from '../../protocol/api.js';
+import type { Result } from '../../protocol/results.js';
 
 export default class ClusterJoin extends BaseCommand<typeof ClusterJoin> {
   static override summary = 'Join a cluster: write the cluster: section of the config and tell the running node';
@@ -46,7 +47,7 @@ ${EXIT_CODE_HELP}`;
       await client.close();
     }
     if (status?.state === 'refused') throw new InputError(`the node could not join: ${status.error}`, { code: 'E_CLUSTER_DUPLICATE' });
-    this.output({ joined: true, node: section.node_name, etcd, config_file: file, applied: status !== undefined, cluster: status?.cluster ?? null, peers: status?.peers.map((p) => p.name) ?? [] }, () =>
+    this.output({ joined: true, node: section.node_name!, etcd, config_file: file, applied: status !== undefined, cluster: status?.cluster ?? null, peers: status?.peers.map((p) => p.name) ?? [] } satisfies Result<'cluster join'>, () =>
       status
         ? `node "${section.node_name}" joined the cluster (${status.cluster}): ${status.peers.map((p) => p.name).join(', ') || 'no peers yet'}`
         : `node "${section.node_name}" will join the cluster at ${etcd.join(',')}`,

@@ -2,6 +2,7 @@ import { BaseCommand, EXIT_CODE_HELP } from '../../cli/base.js';
 import { FluxClient, configFileFor } from '../../client/index.js';
 import { InputError, NodeUnreachableError } from '../../core/errors.js';
 import { leaveConfig } from '../../services/cluster.js';
+import type { Result } from '../../protocol/results.js';
 
 export default class ClusterLeave extends BaseCommand<typeof ClusterLeave> {
   static override summary = 'Leave the cluster: remove the cluster: section and tell the running node';
@@ -23,6 +24,6 @@ ${EXIT_CODE_HELP}`;
     } finally {
       await client.close();
     }
-    this.output({ left: true, config_file: file, applied }, () => (applied ? 'left the cluster' : `removed the cluster: section from ${file}`));
+    this.output({ left: true, config_file: file, applied } satisfies Result<'cluster leave'>, () => (applied ? 'left the cluster' : `removed the cluster: section from ${file}`));
   }
 }

@@ -1,18 +1,7 @@
 import { BaseCommand, EXIT_CODE_HELP } from '../../cli/base.js';
 import { FluxClient } from '../../client/index.js';
 import { ago, bitrate, duration, table } from '../../client/format.js';
-import type { NodeDoc } from '../../cluster/member.js';
-
-export interface ClusterStatusDoc {
-  node: string;
-  state: string;
-  cluster: 'ok' | 'degraded';
-  error: string | null;
-  etcd: string[];
-  peers: NodeDoc[];
-  owners: Record<string, string>;
-  shared_streams: string[];
-}
+import type { ClusterStatusDoc } from '../../protocol/api.js';
 
 export default class ClusterStatus extends BaseCommand<typeof ClusterStatus> {
   static override summary = 'List the cluster\'s nodes: role, address, version, uptime, CPU, captures, clients, output bitrate, last heartbeat';

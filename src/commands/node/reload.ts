@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand, EXIT_CODE_HELP } from '../../cli/base.js';
 import { ApiError, ConfigError, InputError, type ConfigIssue } from '../../core/errors.js';
 import { FluxClient, type PositionedError } from '../../client/index.js';
+import type { Result } from '../../protocol/results.js';
 
 export default class NodeReload extends BaseCommand<typeof NodeReload> {
   static override summary = 'Tell the running node to re-read its config file and apply it';
@@ -36,7 +37,7 @@ ${EXIT_CODE_HELP}`;
         throw e;
       }
       const c = r.changes;
-      this.output({ reloaded: true, forced: this.flags.force, changes: c }, () => {
+      this.output({ reloaded: true, forced: this.flags.force, changes: c } satisfies Result<'node reload'>, () => {
         const parts = [
           c.started.length ? `started ${c.started.join(', ')}` : '',
           c.stopped.length ? `stopped ${c.stopped.join(', ')}` : '',

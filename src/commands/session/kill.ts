@@ -2,6 +2,7 @@ import { Args } from '@oclif/core';
 import { BaseCommand, EXIT_CODE_HELP } from '../../cli/base.js';
 import { ApiError, InputError } from '../../core/errors.js';
 import { FluxClient } from '../../client/index.js';
+import type { Result } from '../../protocol/results.js';
 
 export default class SessionKill extends BaseCommand<typeof SessionKill> {
   static override summary = 'Close a play session: its next request is refused (403)';
@@ -20,6 +21,6 @@ export default class SessionKill extends BaseCommand<typeof SessionKill> {
     } finally {
       await client.close();
     }
-    this.output({ killed: id }, () => `session ${id} closed`);
+    this.output({ killed: id } satisfies Result<'session kill'>, () => `session ${id} closed`);
   }
 }

@@ -19,7 +19,7 @@ import type { ConfigInput, StreamInput } from '../../config/schema.js';
 import { socketAnswers, socketRequest } from '../../protocol/socket-http.js';
 import { ConfigSource } from './config-source.js';
 import { SupervisorManager, type ReconcileResult, type SupervisorStatus, type SupervisorView } from './supervisors.js';
-import type { NodeInfoDoc } from '../../protocol/api.js';
+import type { ClusterStatusDoc, NodeInfoDoc } from '../../protocol/api.js';
 import type { NodeApi } from './api.js';
 import { BasicAuthenticator } from '../../auth/password.js';
 import { Protection } from '../../auth/protection.js';
@@ -549,7 +549,7 @@ export class NodeAgent implements NodeApi {
     return this.source.validate(text, '(request)');
   }
 
-  clusterStatus(): Record<string, unknown> | undefined {
+  clusterStatus(): ClusterStatusDoc | undefined {
     return this.cluster?.member.status();
   }
 

@@ -32,7 +32,7 @@ import type { SupervisorStatus, SupervisorView, ReconcileResult } from './superv
 import type { EventHub } from '../../events/hub.js';
 import { handleEvents } from '../../events/http.js';
 import { findKeyNode, nodeAt } from '../../config/yaml-pos.js';
-import type { NodeInfoDoc, PositionedError, StreamFfmpegDoc, StreamStatsDoc } from '../../protocol/api.js';
+import type { ClusterStatusDoc, NodeInfoDoc, PositionedError, StreamFfmpegDoc, StreamStatsDoc } from '../../protocol/api.js';
 
 export const API_PREFIX = '/api/v3';
 const MAX_STREAM_BODY = 1024 * 1024;
@@ -61,7 +61,7 @@ export interface NodeApi {
   /** play sessions (auth/protection.ts) */
   sessions?(): SessionsApi;
   /** the cluster member's status; undefined when the node is not in a cluster */
-  clusterStatus?(): Record<string, unknown> | undefined;
+  clusterStatus?(): ClusterStatusDoc | undefined;
   /** the cluster's shared streams (`flux cluster apply`); local streams of the same name win */
   sharedStreams?(): Record<string, StreamInput> | undefined;
 }
