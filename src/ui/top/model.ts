@@ -195,7 +195,7 @@ export function nodeLine(snap: TopSnapshot): string {
   const alive = snap.streams.filter((s) => s.doc.stats.alive).length;
   const cpu = n.cpuPercent === null ? '-' : `${n.cpuPercent.toFixed(1)}%`;
   const rss = n.rss_bytes ? `${Math.round(n.rss_bytes / 1048576)}M` : '-';
-  return `node ${n.name}  flux ${n.version}  up ${ago(Math.round(n.uptime_ms / 1000))}  cpu ${cpu}  rss ${rss}  streams ${alive}/${snap.streams.length} alive  restarts ${n.supervisor_restarts}`;
+  return `node ${n.name}  flux ${n.version}  up ${ago(Math.round(n.uptime_ms / 1000))}  cpu ${cpu}  rss ${rss}  streams ${alive}/${snap.streams.length} alive  restarts ${n.supervisor_restarts}${n.cluster ? `  cluster ${n.cluster}` : ''}`;
 }
 
 export function eventLine(e: EventDoc): string {
