@@ -49,6 +49,9 @@ export class SessionTable {
   private readonly killed = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
 
+  /** told of every session opened and closed (the node's play_opened/play_closed events) */
+  listener: { opened(s: PlaySession): void; closed(s: PlaySession, why: string): void } | undefined;
+
   constructor(
     public timeoutMs: number,
     private readonly onClose: (s: PlaySession, why: string) => void = () => undefined,
@@ -86,6 +89,11 @@ export class SessionTable {
     if (v === 'deny') this.count(s.stream, -1);
     else if (s.verdict === 'deny') this.count(s.stream, 1);
     s.verdict = v;
+  }
+
+  /** sessions per stream (denied ones not counted) */
+  counts(): ReadonlyMap<string, number> {
+    return this.perStream;
   }
 
   streamCount(stream: string): number {
@@ -136,6 +144,7 @@ export class SessionTable {
     this.byId.set(id, s);
     for (const k of o.keys) this.byKey.set(k, s);
     this.count(o.stream, 1);
+    this.listener?.opened(s);
     return s;
   }
 
@@ -145,6 +154,7 @@ export class SessionTable {
     for (const k of s.keys) if (this.byKey.get(k) === s) this.byKey.delete(k);
     if (s.verdict !== 'deny') this.count(s.stream, -1);
     this.onClose(s, why);
+    this.listener?.closed(s, why);
   }
 
   /** Close the session; its id and keys are refused for `forMs`. */

@@ -116,7 +116,7 @@ export class FluxMetrics {
         out.push({ metricName: 'flux_stream_segment_duration_seconds_count', labels, value: d.count });
       }
     })));
-    add(metric('flux_stream_online_clients', 'playback clients seen in the last 30 s (HLS/DVR requests by address and user agent)', 'gauge', (out) => {
+    add(metric('flux_stream_online_clients', 'open play sessions (auth.session_timeout without a request closes one)', 'gauge', (out) => {
       for (const s of this.snapshot) out.push({ labels: { stream: s.name }, value: s.clients });
     }));
     add(metric('flux_stream_ffmpeg_restarts_total', 'restarts of the stream\'s ffmpeg children and sources by its supervisor', 'counter', each((s, st, out) => out.push({ labels: { stream: s.name }, value: n(st.restarts) }))));

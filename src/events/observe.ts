@@ -7,7 +7,6 @@ import type { IncomingMessage } from 'node:http';
 import type { Logger } from '../core/logger.js';
 import { EventCollector, type CollectorSource } from './collector.js';
 import { EventHub } from './hub.js';
-import { ClientTracker } from './clients.js';
 import { SinkSet, type SinkConfig } from './sinks.js';
 import type { FluxMetrics, MetricsStatus, MetricsStream } from './metrics.js';
 
@@ -28,11 +27,12 @@ export interface ObservabilityOptions {
   supervisor: (name: string) => ObservedSupervisor | undefined;
   socketOf: (name: string) => string;
   userAgent?: string;
+  /** play sessions per stream (src/auth/sessions.ts: the one session table, shared with protection) */
+  sessionCounts: () => ReadonlyMap<string, number>;
 }
 
 export class Observability {
   readonly hub: EventHub;
-  readonly clients: ClientTracker;
   private readonly sinks: SinkSet;
   private readonly collector: EventCollector;
   private metricsMod: Promise<FluxMetrics> | undefined;
@@ -62,11 +62,6 @@ export class Observability {
       },
     };
     this.collector = new EventCollector(this.hub, src);
-    this.clients = new ClientTracker(
-      opts.isStream,
-      (s) => this.hub.emit('play_opened', s.stream, 'http', { message: `${s.ip} ${s.ua}`.trim() }),
-      (s, reason) => this.hub.emit('play_closed', s.stream, reason, { message: `${s.ip} ${s.ua}`.trim() }),
-    );
   }
 
   start(sinks: SinkConfig[]): void {
@@ -78,9 +73,14 @@ export class Observability {
     this.sinks.configure(sinks);
   }
 
-  /** A playback request on the HTTP port. */
-  playRequest(req: IncomingMessage): void {
-    this.clients.seen(req);
+  /** A play session opened (src/auth/sessions.ts): play_opened. */
+  sessionOpened(s: { stream: string; ip: string; userAgent?: string; proto: string }): void {
+    this.hub.emit('play_opened', s.stream, s.proto, { message: `${s.ip} ${s.userAgent ?? ''}`.trim() });
+  }
+
+  /** A play session closed (idle, killed, denied): play_closed. */
+  sessionClosed(s: { stream: string; ip: string; userAgent?: string }, why: string): void {
+    this.hub.emit('play_closed', s.stream, why, { message: `${s.ip} ${s.userAgent ?? ''}`.trim() });
   }
 
   sinkStats(): ReturnType<SinkSet['stats']> {
@@ -94,7 +94,7 @@ export class Observability {
           node: this.opts.node,
           startedAt: this.startedAt,
           streams: () => {
-            const clients = this.clients.counts();
+            const clients = this.opts.sessionCounts();
             return this.opts.streamNames().map((name): MetricsStream => {
               const v = this.opts.supervisor(name);
               return { name, supervisor: v?.state, restarts: v?.restarts ?? 0, status: v?.status as MetricsStatus | undefined, clients: clients.get(name) ?? 0 };
@@ -111,7 +111,6 @@ export class Observability {
   /** Stop polling; give the sinks up to `drainMs` to deliver what is queued (node stop). */
   async close(drainMs = 2000): Promise<void> {
     this.collector.stop();
-    this.clients.close();
     await this.sinks.close(drainMs);
   }
 }

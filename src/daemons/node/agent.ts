@@ -188,7 +188,11 @@ export class NodeAgent implements NodeApi {
       supervisor: (name) => this.supervisors.get(name),
       socketOf: (name) => this.supervisors.paths(name).sock,
       userAgent: `flux/${await packageVersion()}`,
+      sessionCounts: () => this.protection.play.sessions.counts(),
     });
+    // one session table (auth/sessions.ts) serves protection, the sessions API, events and metrics
+    const observe = this.observe;
+    this.protection.play.sessions.listener = { opened: (s) => observe.sessionOpened(s), closed: (s, why) => observe.sessionClosed(s, why) };
 
     try {
       const protection = this.protection;
@@ -210,7 +214,7 @@ export class NodeAgent implements NodeApi {
       log.error({ err: (e as Error).message }, 'playback handler unavailable');
     }
 
-    const httpOpts = { node: this, auth: this.auth, logger: log, playback: () => this.servePlayback, checkApi: (req: IncomingMessage) => this.protection.checkApi(req), onPlay: (req: IncomingMessage) => this.observe?.playRequest(req) };
+    const httpOpts = { node: this, auth: this.auth, logger: log, playback: () => this.servePlayback, checkApi: (req: IncomingMessage) => this.protection.checkApi(req) };
     const handler = createHttpHandler(httpOpts);
     const tls = cfg.server.https;
     if (tls?.httpMode !== 'off') {
@@ -506,7 +510,7 @@ export class NodeAgent implements NodeApi {
   }
 
   onlineClients(name: string): number {
-    return this.observe?.clients.count(name) ?? 0;
+    return this.protection.play.sessions.streamCount(name);
   }
 
   configInput(): ConfigInput {

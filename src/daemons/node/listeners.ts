@@ -43,8 +43,6 @@ export interface HttpServerOptions {
   playback: () => PlaybackFn | undefined;
   /** address rules and the cross-site guard (auth/protection.ts); undefined = go on */
   checkApi: (req: IncomingMessage) => GuardVerdict | undefined;
-  /** every playback request (play sessions, online clients) */
-  onPlay?: (req: IncomingMessage) => void;
 }
 
 export { HEADERS_TIMEOUT_MS } from '../../core/http-server-options.js';
@@ -83,7 +81,6 @@ export function createHttpHandler(opts: HttpServerOptions): RequestHandler {
         if (observe) return path === '/metrics' ? handleApi(req, res, node, path, query) : serveAdmin(req, res, path, (p) => handleApi(req, res, node, p, query));
         return handleApi(req, res, node, path.slice(API_PREFIX.length) || '/', query);
       }
-      opts.onPlay?.(req);
       const playback = opts.playback();
       if (playback && (await playback(req, res))) return;
       if (!res.headersSent) {
