@@ -151,6 +151,8 @@ export interface ResolvedConfig {
   events: {
     sinks: { url: string; only?: string[]; except?: string[] }[];
   };
+  /** vod: locations by name (absolute directories) */
+  vod?: Record<string, { path: string }>;
   cluster?: {
     etcd: string[];
     nodeName: string;

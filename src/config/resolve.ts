@@ -250,5 +250,6 @@ export function resolveConfig(cfg: ConfigInput, file?: string): ResolvedConfig {
       username: cfg.cluster.username,
       password: cfg.cluster.password,
     },
+    ...(cfg.vod ? { vod: Object.fromEntries(Object.entries(cfg.vod).map(([n, v]) => [n, { path: path.resolve(baseDir, v.path) }])) } : {}),
   };
 }

@@ -259,6 +259,12 @@ export const EventsSchema = z
   })
   .describe('event delivery');
 
+export const VodLocationSchema = z
+  .strictObject({
+    path: z.string().min(1).describe('directory of MP4 files (relative to the config file), served as /vod/<location>/<file>.mp4/index.m3u8'),
+  })
+  .describe('a VOD location: MP4 files served as HLS without transcoding');
+
 export const StreamNameSchema = z.string().superRefine((name, ctx) => {
   const p = streamNameProblem(name);
   if (p) ctx.addIssue({ code: 'custom', message: p });
@@ -273,6 +279,7 @@ export const ConfigSchema = z
     auth: AuthSchema.optional(),
     cluster: ClusterSchema.optional(),
     events: EventsSchema.optional(),
+    vod: z.record(z.string(), VodLocationSchema).optional().describe('VOD locations by name: /vod/<name>/…'),
   })
   .describe('Flux media server configuration');
 

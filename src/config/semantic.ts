@@ -60,6 +60,8 @@ export function semanticIssues(cfg: unknown, docOrGet: Document | (() => Documen
   if (!isObj(cfg)) return out;
 
   const storageNames = isObj(cfg.dvr) ? Object.keys(cfg.dvr) : [];
+  // vod location names are one URL segment: /vod/<name>/…
+  if (isObj(cfg.vod)) for (const n of Object.keys(cfg.vod)) if (!/^[A-Za-z0-9_-]{1,64}$/.test(n)) add(['vod', n], `vod location name "${n}": use 1..64 of A-Z a-z 0-9 _ -`, true);
   const auth = isObj(cfg.auth) ? cfg.auth : {};
   const srv = isObj(cfg.server) ? cfg.server : {};
   const udp: Listener[] = [];
