@@ -10,7 +10,7 @@
  * { root; dvr_limit; dvr_capacity; disk_limit; }`, `push`, `transcoder` (inline `vb= size= ab=
  * vcodec= acodec= hw= deinterlace= preset= fps= …`, or a block with `profile { … }` blocks),
  * `auth`/`on_play` (HTTP backends), `publish_password`/`password`, `segment_duration`,
- * `segment_count`, `disabled`, `static` (Flux streams always run).
+ * `segment_count`, `disabled`, `static` (Flux streams always run); `file NAME { path DIR; }` → `vod`.
  * Not translated (listed): `cluster_key`, `peer`, `source` (Flux clusters through etcd),
  * `edit_auth`/`view_auth` (Flux API users need scrypt hashes: `flux auth hash`), and anything else.
  */
@@ -60,6 +60,7 @@ export function translateFlussonic(directives: FlussonicDirective[], file: strin
   const streams: Obj = {};
   const templates: Obj = {};
   const storages: Obj = {};
+  const vod: Obj = {};
 
   const port = (d: FlussonicDirective, key: string) => {
     const first = d.args[0] ?? '';
@@ -133,6 +134,19 @@ export function translateFlussonic(directives: FlussonicDirective[], file: strin
         origins.set(`dvr.${name}`, d.line);
         break;
       }
+      case 'file': {
+        // a VOD location: file NAME { path DIR; }
+        const name = d.args[0] ?? '';
+        const p = d.block?.find((o) => o.name === 'path')?.args[0];
+        if (!/^[A-Za-z0-9_-]{1,64}$/.test(name) || !p || d.args.length > 1) {
+          skip(d, 'expected "file NAME { path DIR; }" with NAME of A-Z a-z 0-9 _ -');
+          break;
+        }
+        for (const o of d.block ?? []) if (o.name !== 'path') skip(o, `not translated in file "${name}"`);
+        vod[name] = { path: p };
+        origins.set(`vod.${name}`, d.line);
+        break;
+      }
       case 'cluster_key':
       case 'peer':
       case 'source':
@@ -160,6 +174,7 @@ export function translateFlussonic(directives: FlussonicDirective[], file: strin
   if (Object.keys(storages).length) config.dvr = storages;
   if (Object.keys(templates).length) config.templates = templates;
   config.streams = streams;
+  if (Object.keys(vod).length) config.vod = vod;
   skipped.sort((a, b) => a.line - b.line);
   return { config, skipped, origins };
 }

@@ -29,7 +29,7 @@ export function importFlussonic(text: string, file: string, outFile = 'flux.yaml
     skipped.length ? ` ${skipped.length} directive${skipped.length === 1 ? ' was' : 's were'} not translated:` : ' every directive was translated',
     ...skipped.map((s) => `   ${base}:${s.line}: ${s.directive.length > 60 ? s.directive.slice(0, 57) + '...' : s.directive} (${s.reason})`),
   ].join('\n');
-  for (const section of ['streams', 'templates', 'dvr']) {
+  for (const section of ['streams', 'templates', 'dvr', 'vod']) {
     const map = doc.get(section, true);
     if (!isMap(map)) continue;
     for (const pair of map.items as Pair[]) {

@@ -135,3 +135,12 @@ test('every corpus config imports into a flux.yaml the validator accepts, with s
   assert.deepEqual(cams.skipped.map((s) => [s.line, s.directive.split(' ')[0]]), [[4, 'cluster_key'], [5, 'peer'], [8, 'edit_auth'], [42, 'on_publish']]);
   assert.match(cams.yaml, /^# 4 directives were not translated:$/m);
 });
+
+test('file NAME { path DIR; } becomes a vod location', () => {
+  const r = tr('file movies {\n path /srv/movies;\n download true;\n}\nfile "bad name" { path /x; }\n');
+  assert.deepEqual(r.config.vod, { movies: { path: '/srv/movies' } });
+  assert.deepEqual(r.skipped.map((x) => [x.line, x.directive]), [[3, 'download true'], [5, 'file bad name']]);
+  const out = importFlussonic('file movies { path /srv/movies; }\nstream a { input publish://; }\n', 'f.conf');
+  assert.deepEqual(out.issues, []);
+  assert.match(out.yaml, /^vod:\n {2}# f\.conf:1\n {2}movies:\n {4}path: \/srv\/movies$/m);
+});
