@@ -88,6 +88,8 @@ export function semanticIssues(cfg: unknown, docOrGet: Document | (() => Documen
       if (!isObj(inp)) return;
       const url = str(inp.url);
       const ip = [...sp, 'inputs', i];
+      // failover_on switches to another input: alone, it would be a key without effect
+      if (inp.failover_on !== undefined && arr(s.inputs).length < 2) add([...ip, 'failover_on'], 'failover_on needs another input to fail over to', true);
       if (url === undefined || url === '') return;
       const scheme = schemeOf(url);
       if (!scheme) {
