@@ -62,6 +62,7 @@ for (const c of CASES) {
     const sw = st.events.filter((e) => e.type === 'switch');
     assert.deepEqual(sw.map((e) => [e.from, e.to, e.reason]), [[0, 1, c.name]]);
     assert.match(st.inputs[0]!.lastError ?? '', new RegExp(`failover_on ${c.name} 3 s`));
+    assert.deepEqual(st.inputs[0]!.quality, { watch: [c.name], failovers: { [c.name]: 1 } }, 'status (API, stream show, metrics) counts the failover by reason');
 
     // the primary is probed meanwhile, its quality still watched: measure that watch's CPU for 3 s
     const [qp] = await waitFor('the probed primary has a quality watch', async () => {
@@ -84,3 +85,48 @@ for (const c of CASES) {
     assert.deepEqual(back.events.filter((e) => e.type === 'switch').map((e) => [e.from, e.to, e.reason]), [[0, 1, c.name], [1, 0, 'priority_return']]);
   });
 }
+
+test('failover_on cc_errors: TS packets dropped on the UDP feed switch to the backup, back once the feed is clean', { timeout: 120_000 }, async (t: TestContext) => {
+  const dgram = await import('node:dgram');
+  const env = await tempEnv(t);
+  const [inPort, outPort] = [await freeUdpPort(), await freeUdpPort()];
+  // a relay between the sender and the supervisor that drops one TS packet of every 5th datagram while `lossy`
+  let lossy = false;
+  let n = 0;
+  const relay = dgram.createSocket('udp4');
+  await new Promise<void>((r) => relay.bind(inPort, '127.0.0.1', () => r()));
+  t.after(() => relay.close());
+  relay.on('message', (msg) => {
+    let out = msg;
+    if (lossy && ++n % 5 === 0 && msg.length >= 2 * 188) out = Buffer.concat([msg.subarray(0, 188), msg.subarray(2 * 188)]);
+    relay.send(out, outPort, '127.0.0.1');
+  });
+  const { file } = await writeSpec(env, 'cc', {
+    inputs: [
+      { url: `udp://127.0.0.1:${outPort}`, source_timeout: '3s', return_after: '3s', failover_on: { cc_errors: '10/5s' } },
+      { url: 'fake://testsrc?size=128x96&fps=10', priority: 2 },
+    ],
+    hls: { segment_duration: '1s', window: 20 },
+  });
+  ffmpegTestSource(t, `udp://127.0.0.1:${inPort}?pkt_size=1316`, { gop: 15 });
+  await new Promise((r) => setTimeout(r, 800));
+  const sup = await startSupervisorProc(t, env, file, 'cc');
+  await waitFor('the primary is active', async () => (await sup.status()).activeInput === 0, 8000);
+  await new Promise((r) => setTimeout(r, 2000));
+  assert.equal((await sup.status()).activeInput, 0, 'a clean feed stays on the primary');
+  lossy = true;
+  const lossAt = Date.now();
+  const st = await waitFor('switch on cc_errors', async () => {
+    const s = await sup.status();
+    return s.activeInput === 1 ? s : null;
+  }, 10_000, 50);
+  t.diagnostic(`cc_errors: switched ${Date.now() - lossAt} ms after the loss began`);
+  assert.deepEqual(st.events.filter((e) => e.type === 'switch').map((e) => [e.from, e.to, e.reason]), [[0, 1, 'cc_errors']]);
+  assert.match(st.inputs[0]!.lastError ?? '', /\d+ CC errors in 5 s \(failover_on cc_errors 10\/5s\)/);
+  lossy = false;
+  const cleanAt = Date.now();
+  await waitFor('return to the primary', async () => (await sup.status()).activeInput === 0, 20_000, 100);
+  const backAfter = Date.now() - cleanAt;
+  t.diagnostic(`cc_errors: returned ${backAfter} ms after the feed was clean`);
+  assert.ok(backAfter >= 3000, `returned after ${backAfter} ms: only after return_after of clean media`);
+});

@@ -44,6 +44,18 @@ export class QualityWatch {
   lastError: string | null = null;
   /** children started (each start = a new media epoch or a watch resumed) */
   startedChildren = 0;
+  /** failovers away from this input, by condition (status, metrics) */
+  readonly failovers: Partial<Record<QualityReason, number>> = {};
+
+  /** the conditions watched, by their config names */
+  get watched(): QualityReason[] {
+    const out: QualityReason[] = [];
+    if (this.on.blackMs !== undefined) out.push('black');
+    if (this.on.frozenMs !== undefined) out.push('frozen');
+    if (this.on.silenceMs !== undefined) out.push('silence');
+    if (this.on.ccErrors) out.push('cc_errors');
+    return out;
+  }
 
   constructor(
     private readonly on: ResolvedFailoverOn,

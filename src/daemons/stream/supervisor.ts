@@ -499,6 +499,7 @@ export class Supervisor {
     this.lastError = `input ${ai} (${redact(rt.input.url)}): ${bad.why}`;
     this.log.warn({ input: ai, reason: bad.reason, why: bad.why }, 'input media is bad, switching');
     this.switchWhy = bad.why;
+    rt.quality!.failovers[bad.reason] = (rt.quality!.failovers[bad.reason] ?? 0) + 1;
     rt.quality!.reset();
     const next = (ai + 1) % this.inputs.length;
     this.activate(next, bad.reason, this.takeProbeIfPromotable(next));
@@ -686,6 +687,7 @@ export class Supervisor {
         lastError: rt.lastError,
         role: isActive ? 'active' : rt.probe ? 'probe' : null,
         bytes: m.bytes,
+        ...(rt.quality ? { quality: { watch: rt.quality.watched, failovers: { ...rt.quality.failovers } } } : {}),
       };
     });
     const renditions: RenditionStatus[] = this.writers.map((w) => ({
