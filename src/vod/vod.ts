@@ -15,6 +15,8 @@ const MAX_MOOV_BYTES = 256 * 1024 * 1024;
 const INDEX_CACHE_ENTRIES = 512;
 const SEGMENT_CACHE_BYTES = 64 * 1024 * 1024;
 const SEGMENT_TIMEOUT_MS = 30_000;
+/** ffmpeg remuxes at once; further segment requests wait their turn (a burst of players cannot fork-bomb the node) */
+const MAX_REMUX = 8;
 
 /** Codecs MPEG-TS carries as they are (sample entry fourcc). */
 const TS_VIDEO = new Set(['avc1', 'avc3', 'hvc1', 'hev1']);
@@ -36,6 +38,8 @@ export class VodService {
   private readonly segCache = new Map<string, Buffer>();
   private segBytes = 0;
   private readonly inflight = new Map<string, Promise<Buffer>>();
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
 
   constructor(private readonly ffmpeg: () => Promise<string> | string) {}
 
@@ -119,6 +123,17 @@ export class VodService {
   }
 
   private async remux(file: string, seg: VodSegment): Promise<Buffer> {
+    if (this.running >= MAX_REMUX) await new Promise<void>((r) => this.waiting.push(r));
+    this.running++;
+    try {
+      return await this.remuxNow(file, seg);
+    } finally {
+      this.running--;
+      this.waiting.shift()?.();
+    }
+  }
+
+  private async remuxNow(file: string, seg: VodSegment): Promise<Buffer> {
     const ffmpeg = await this.ffmpeg();
     const args = vodSegmentArgs(file, seg.start, seg.duration, seg.lead);
     return new Promise<Buffer>((resolve, reject) => {

@@ -62,7 +62,7 @@ for (const c of CASES) {
     const sw = st.events.filter((e) => e.type === 'switch');
     assert.deepEqual(sw.map((e) => [e.from, e.to, e.reason]), [[0, 1, c.name]]);
     assert.match(st.inputs[0]!.lastError ?? '', new RegExp(`failover_on ${c.name} 3 s`));
-    assert.deepEqual(st.inputs[0]!.quality, { watch: [c.name], failovers: { [c.name]: 1 } }, 'status (API, stream show, metrics) counts the failover by reason');
+    assert.deepEqual(st.inputs[0]!.quality, { watch: [c.name], failovers: { [c.name]: 1 }, error: null }, 'status (API, stream show, metrics) counts the failover by reason');
 
     // the primary is probed meanwhile, its quality still watched: measure that watch's CPU for 3 s
     const [qp] = await waitFor('the probed primary has a quality watch', async () => {

@@ -22,12 +22,16 @@ export const SILENCE_DB = -60;
 const MAX_QUEUED = 4 * 1024 * 1024;
 /** A watch that got no bytes for this long stops its child. */
 const IDLE_MS = 5000;
+/** After a child failed on its own, wait this long before starting another (no spawn storm per chunk). */
+const RETRY_MS = 10_000;
 
 export type QualityReason = 'black' | 'frozen' | 'silence' | 'cc_errors';
 
 export class QualityWatch {
   private child: ChildProcess | null = null;
   private lastFeedAt = 0;
+  private failedAt = 0;
+  private errLine: string | null = null;
   private buf = '';
   /**
    * when each condition started and the latest value, in MEDIA time (ms, from pts_time): durations
@@ -76,7 +80,7 @@ export class QualityWatch {
   feed(chunk: Buffer): void {
     if (!this.needsChild) return;
     this.lastFeedAt = this.now();
-    if (!this.child) this.spawn();
+    if (!this.child && this.now() - this.failedAt >= RETRY_MS) this.spawn();
     const stdin = this.child?.stdin;
     if (stdin && !stdin.destroyed && stdin.writableLength < MAX_QUEUED) stdin.write(chunk);
   }
@@ -122,14 +126,22 @@ export class QualityWatch {
     );
   }
 
-  /** A condition is present now (any duration), or nothing was measured yet. */
+  /**
+   * A condition is present now (any duration), or nothing was measured yet. A watch that cannot run
+   * (its ffmpeg fails: no audio for `silence`, say) judges nothing: media flow alone decides then.
+   */
   impaired(): boolean {
     const now = this.now();
+    if (this.failedAt && !this.child) return this.ccImpaired();
     const fresh = (at: number) => at > 0 && now - at < 5000;
     if ((this.on.blackMs !== undefined || this.on.frozenMs !== undefined) && !fresh(this.seenVideoAt)) return true;
     if (this.on.silenceMs !== undefined && !fresh(this.seenAudioAt)) return true;
     const present = (k: 'black' | 'frozen' | 'silence') => !Number.isNaN(this.since[k]);
     if ((this.on.blackMs !== undefined && present('black')) || (this.on.frozenMs !== undefined && present('frozen')) || (this.on.silenceMs !== undefined && present('silence'))) return true;
+    return this.ccImpaired();
+  }
+
+  private ccImpaired(): boolean {
     const cc = this.ccBurst();
     return cc !== null && !!this.on.ccErrors && cc >= this.on.ccErrors.count;
   }
@@ -158,14 +170,16 @@ export class QualityWatch {
     child.stderr!.setEncoding('utf8').on('data', (d: string) => this.onStderr(d));
     child.once('error', (e) => {
       this.lastError = `quality watch: cannot run ${this.ffmpeg}: ${e.message}`;
+      this.failedAt = this.now();
       if (this.child === child) this.child = null;
     });
     child.once('exit', (code, sig) => {
       if (this.child === child) {
         this.child = null;
         if (code !== 0 && !sig) {
-          this.lastError = `quality watch: ffmpeg exit ${code}`;
-          this.log.warn({ code }, 'quality watch ended');
+          this.failedAt = this.now();
+          this.lastError = `quality watch: ${this.errLine ?? `ffmpeg exit ${code}`}`;
+          this.log.warn({ code, err: this.lastError }, 'quality watch ended');
         }
       }
     });
@@ -184,10 +198,13 @@ export class QualityWatch {
       }
       const m = /lavfi\.(signalstats\.YAVG|signalstats\.YDIF|astats\.Overall\.RMS_level)=(\S+)/.exec(line);
       if (!m) {
-        if (/Error|error|Invalid|matches no streams/.test(line) && !line.includes('lavfi.')) this.lastError = `quality watch: ${line.trim().slice(0, 200)}`;
+        // kept for the exit: decoders also log errors while they work (a stream joined mid-GOP)
+        if (/Error|error|Invalid|matches no streams/.test(line)) this.errLine = line.trim().slice(0, 200);
         continue;
       }
       const now = this.now();
+      this.lastError = null; // values flow: the watch works
+      this.failedAt = 0;
       const v = m[2] === '-inf' ? -Infinity : Number(m[2]);
       if (m[1] === 'signalstats.YAVG') {
         this.seenVideoAt = now;

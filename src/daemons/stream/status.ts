@@ -27,7 +27,7 @@ export interface InputStatus {
   role?: 'active' | 'probe' | null;
   bytes?: number;
   /** failover_on: the watched conditions and how often each made the stream leave this input */
-  quality?: { watch: string[]; failovers: Record<string, number> };
+  quality?: { watch: string[]; failovers: Record<string, number>; error: string | null };
 }
 
 export interface RenditionStatus {

@@ -687,7 +687,7 @@ export class Supervisor {
         lastError: rt.lastError,
         role: isActive ? 'active' : rt.probe ? 'probe' : null,
         bytes: m.bytes,
-        ...(rt.quality ? { quality: { watch: rt.quality.watched, failovers: { ...rt.quality.failovers } } } : {}),
+        ...(rt.quality ? { quality: { watch: rt.quality.watched, failovers: { ...rt.quality.failovers }, error: rt.quality.lastError } } : {}),
       };
     });
     const renditions: RenditionStatus[] = this.writers.map((w) => ({
