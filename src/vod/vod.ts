@@ -158,3 +158,39 @@ export class VodService {
     });
   }
 }
+
+/** One rendition of a multi-bitrate list: a file next to the list, with its bandwidth when given. */
+export interface SmilEntry {
+  src: string;
+  bitrate?: number;
+}
+
+/**
+ * A SMIL-like multi-bitrate list (as Wowza/Flussonic write them): every `<video src="…"/>` (or
+ * `<audio …/>`), with `system-bitrate`, `systemBitrate` or `bitrate` when present. Sources are file
+ * names relative to the list (sub-directories allowed, never `..` or absolute: checked by the caller).
+ */
+export function parseSmil(text: string): SmilEntry[] {
+  const out: SmilEntry[] = [];
+  for (const m of text.matchAll(/<(?:video|audio)\b([^>]*)>/gi)) {
+    const attrs = m[1]!;
+    const src = /\bsrc\s*=\s*"([^"]+)"|\bsrc\s*=\s*'([^']+)'/i.exec(attrs);
+    if (!src) continue;
+    const br = /\b(?:system-bitrate|systemBitrate|bitrate)\s*=\s*["']?(\d+)/i.exec(attrs);
+    out.push({ src: (src[1] ?? src[2])!.replace(/^mp4:/, ''), ...(br ? { bitrate: Number(br[1]) } : {}) });
+  }
+  return out;
+}
+
+/** Master playlist over several files (each `../<src>/index.m3u8` from the list's URL). */
+export function masterPlaylist(variants: { src: string; vf: VodFile; size: number; bitrate?: number }[]): string {
+  const lines = ['#EXTM3U', '#EXT-X-VERSION:3', '#EXT-X-INDEPENDENT-SEGMENTS'];
+  for (const v of variants) {
+    const video = v.vf.index.tracks.find((t) => t.kind === 'video');
+    // without a declared bitrate: the file's average (HLS wants the peak; average + 20 % is a fair guess)
+    const bw = v.bitrate ?? Math.round(((v.size * 8) / Math.max(0.001, v.vf.index.durationSec)) * 1.2);
+    lines.push(`#EXT-X-STREAM-INF:BANDWIDTH=${bw}${video?.width ? `,RESOLUTION=${video.width}x${video.height}` : ''}`, `../${v.src}/index.m3u8`);
+  }
+  lines.push('');
+  return lines.join('\n');
+}

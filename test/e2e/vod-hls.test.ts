@@ -32,6 +32,10 @@ test('vod: MP4 files as HLS (ffprobe, Range, truncated → 422, hls.js in Chromi
   await fh.close();
   await writeFile(path.join(media, 'cut.mp4'), half);
   await writeFile(path.join(media, 'notes.mp4'), 'not a video at all\n');
+  // multi-bitrate: a second rendition (half size) and a SMIL-like list naming both
+  execFileSync(FFMPEG, ['-v', 'error', '-i', end, '-vf', 'scale=160:120', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '50', '-keyint_min', '50', '-sc_threshold', '0', '-bf', '2', '-c:a', 'copy', '-y', path.join(media, 'sub', 'low.mp4')]);
+  await writeFile(path.join(media, 'show.smil'), '<smil><body><switch>\n  <video src="end.mp4" system-bitrate="800000"/>\n  <video src="sub/low.mp4"/>\n</switch></body></smil>\n');
+  await writeFile(path.join(media, 'broken.smil'), '<smil><video src="../../etc/passwd.mp4"/><video src="nope.mp4"/></smil>');
 
   const port = await freePort();
   const yaml = `server: { http: ${port}, host: 127.0.0.1, rtmp: false, data_dir: ./data, run_dir: ./run }\nstreams: {}\nvod:\n  movies: { path: ./media }\n`;
@@ -63,6 +67,17 @@ test('vod: MP4 files as HLS (ffprobe, Range, truncated → 422, hls.js in Chromi
   // ffprobe reads the whole playlist: as long as the file
   const dur = Number(execFileSync(FFPROBE, ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', `${base}/end.mp4/index.m3u8`], { encoding: 'utf8' }));
   assert.ok(Math.abs(dur - 20) < 0.5, `HLS duration ${dur} ≈ 20 s`);
+
+  // multi-bitrate from the SMIL list: a master over both files; ffprobe sees both renditions
+  const master = await http(`${base}/show.smil/index.m3u8`);
+  assert.equal(master.status, 200, master.text);
+  assert.deepEqual([...master.text.matchAll(/#EXT-X-STREAM-INF:BANDWIDTH=(\d+),RESOLUTION=(\d+x\d+)\n(\S+)/g)].map((m) => [m[2], m[3]]), [['320x240', '../end.mp4/index.m3u8'], ['160x120', '../sub/low.mp4/index.m3u8']]);
+  assert.match(master.text, /BANDWIDTH=800000,/);
+  const widths = execFileSync(FFPROBE, ['-v', 'error', '-show_entries', 'stream=width', '-of', 'csv=p=0', `${base}/show.smil/index.m3u8`], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+  assert.deepEqual([...new Set(widths)].sort((a, b) => a - b), [160, 320], 'one program per rendition');
+  const broken = await http(`${base}/broken.smil/index.m3u8`);
+  assert.equal(broken.status, 422);
+  assert.match(broken.text, /SMIL source "\.\.\/\.\.\/etc\/passwd\.mp4": .*"\.\." segment/);
 
   // the file itself, with Range
   const part = await http(`${base}/end.mp4`, { headers: { range: 'bytes=100-199' } });

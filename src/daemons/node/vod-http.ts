@@ -13,7 +13,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../core/logger.js';
 import { PathError } from '../../core/errors.js';
 import { safeJoin } from '../../core/paths.js';
-import { VodFileError, VodService } from '../../vod/vod.js';
+import { readFile } from 'node:fs/promises';
+import { masterPlaylist, parseSmil, VodFileError, VodService } from '../../vod/vod.js';
+import { streamNameProblem } from '../../core/paths.js';
 import { parseRequestPath } from './http/request-path.js';
 import { parseRange } from './http/range.js';
 
@@ -23,7 +25,7 @@ export interface VodHttpOptions {
   logger: Logger;
 }
 
-const MEDIA_FILE = /\.(mp4|m4v|mov)$/i;
+const MEDIA_FILE = /\.(mp4|m4v|mov|smil)$/i;
 const SEG = /^seg-(\d{1,6})\.ts$/;
 const CORS = { 'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': 'Content-Length, Content-Range, Accept-Ranges' };
 
@@ -59,6 +61,10 @@ export function createVodHandler(opts: VodHttpOptions): (req: IncomingMessage, r
     const tail = rest[fileEnd + 1];
     try {
       const file = safeJoin(loc.path, ...rest.slice(0, fileEnd + 1));
+      if (/\.smil$/i.test(file)) {
+        if (tail !== 'index.m3u8') return text(404, 'not found');
+        return await serveSmil(res, service, file, head);
+      }
       if (tail === undefined) return await serveFile(req, res, file, head);
       if (tail === 'index.m3u8') {
         const vf = await service.file(file);
@@ -88,6 +94,35 @@ export function createVodHandler(opts: VodHttpOptions): (req: IncomingMessage, r
       return true;
     }
   };
+}
+
+/** A multi-bitrate list: the master playlist over its files (each checked like a single file). */
+async function serveSmil(res: ServerResponse, service: VodService, list: string, head: boolean): Promise<boolean> {
+  const text = await readFile(list, 'utf8');
+  const entries = parseSmil(text);
+  if (!entries.length) throw new VodFileError('the SMIL list names no <video src="…"/>');
+  const dir = list.slice(0, list.lastIndexOf('/'));
+  const variants = [];
+  for (const e of entries) {
+    const parts = e.src.split('/');
+    const bad = parts.map(streamNameProblem).find(Boolean);
+    if (bad || !/\.(mp4|m4v|mov)$/i.test(e.src)) throw new VodFileError(`SMIL source "${e.src}": ${bad ?? 'not an MP4 file name'}`);
+    const file = safeJoin(dir, ...parts);
+    let vf;
+    try {
+      vf = await service.file(file);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') throw new VodFileError(`SMIL source "${e.src}" does not exist`);
+      if (err instanceof VodFileError) throw new VodFileError(`SMIL source "${e.src}": ${err.message}`);
+      throw err;
+    }
+    variants.push({ src: e.src, vf, size: (await stat(file)).size, bitrate: e.bitrate });
+  }
+  const body = Buffer.from(masterPlaylist(variants));
+  res.writeHead(200, { 'Content-Type': 'application/vnd.apple.mpegurl', 'Content-Length': body.length, 'Cache-Control': 'public, max-age=60', ...CORS });
+  res.end(head ? undefined : body);
+  return true;
 }
 
 async function serveFile(req: IncomingMessage, res: ServerResponse, file: string, head: boolean): Promise<boolean> {
