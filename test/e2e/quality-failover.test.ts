@@ -17,6 +17,18 @@ const CASES = [
   { name: 'silence', failover_on: { silence: '3s' }, video: V, audio: `${A},volume=enable='between(t,4,14)':volume=0`, thresholdMs: 3000 },
 ] as const;
 
+/**
+ * Cleanups in reverse order of registration (supervisor and sender stopped before their temp dir is
+ * removed; node:test runs `after` hooks in registration order, and a failed rm would skip the kills).
+ */
+function lifo(t: TestContext): TestContext {
+  const fns: (() => unknown)[] = [];
+  t.after(async () => {
+    for (const fn of fns.reverse()) await Promise.resolve(fn()).catch(() => undefined);
+  });
+  return { after: (fn: () => unknown) => fns.push(fn) } as unknown as TestContext;
+}
+
 /** pids of the supervisor's quality-watch children (ffmpeg with signalstats/astats on stdin). */
 async function qualityPids(parent: number): Promise<number[]> {
   const out: number[] = [];
@@ -35,7 +47,8 @@ async function qualityPids(parent: number): Promise<number[]> {
 }
 
 for (const c of CASES) {
-  test(`failover_on ${c.name}: switch within threshold + 2 s, back after return_after`, { timeout: 120_000 }, async (t: TestContext) => {
+  test(`failover_on ${c.name}: switch within threshold + 2 s, back after return_after`, { timeout: 120_000 }, async (tc: TestContext) => {
+    const t = Object.assign(lifo(tc), { diagnostic: (m: string) => tc.diagnostic(m) });
     const env = await tempEnv(t);
     const port = await freeUdpPort();
     const { file } = await writeSpec(env, 'q', {
@@ -86,7 +99,8 @@ for (const c of CASES) {
   });
 }
 
-test('failover_on cc_errors: TS packets dropped on the UDP feed switch to the backup, back once the feed is clean', { timeout: 120_000 }, async (t: TestContext) => {
+test('failover_on cc_errors: TS packets dropped on the UDP feed switch to the backup, back once the feed is clean', { timeout: 120_000 }, async (tc: TestContext) => {
+  const t = Object.assign(lifo(tc), { diagnostic: (m: string) => tc.diagnostic(m) });
   const dgram = await import('node:dgram');
   const env = await tempEnv(t);
   const [inPort, outPort] = [await freeUdpPort(), await freeUdpPort()];

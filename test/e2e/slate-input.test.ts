@@ -3,13 +3,23 @@
  * fake://slate?text=…&image=FILE (silent) takes over; its segments carry the slate's picture and
  * silent audio.
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { expectLive, FFMPEG, ffprobe, freeUdpPort, readPlaylist, startSupervisorProc, tempEnv, waitFor, writeSpec } from './supervisor-helpers.js';
 
-test('fake://slate with text and image takes over from a dead input; picture drawn, audio silent', { timeout: 90_000 }, async (t) => {
+/** Cleanups in reverse order (the supervisor stops before its temp dir is removed). */
+function lifo(t: TestContext): TestContext {
+  const fns: (() => unknown)[] = [];
+  t.after(async () => {
+    for (const fn of fns.reverse()) await Promise.resolve(fn()).catch(() => undefined);
+  });
+  return { after: (fn: () => unknown) => fns.push(fn) } as unknown as TestContext;
+}
+
+test('fake://slate with text and image takes over from a dead input; picture drawn, audio silent', { timeout: 90_000 }, async (tc) => {
+  const t = lifo(tc);
   const env = await tempEnv(t);
   const port = await freeUdpPort();
   const image = path.join(env.dir, 'slate card.png');
