@@ -29,6 +29,15 @@ export interface ResolvedInput {
   multicastSource?: string;
   /** MPEG-TS program number to take */
   program?: number;
+  /** fail over on bad media too (black/frozen picture, silence, CC errors) */
+  failoverOn?: ResolvedFailoverOn;
+}
+
+export interface ResolvedFailoverOn {
+  blackMs?: number;
+  frozenMs?: number;
+  silenceMs?: number;
+  ccErrors?: { count: number; windowMs: number };
 }
 
 export interface ResolvedVideoProfile {
@@ -173,6 +182,8 @@ export interface ResolvedConfig {
   events: {
     sinks: { url: string; only?: string[]; except?: string[] }[];
   };
+  /** vod: locations by name (absolute directories) */
+  vod?: Record<string, { path: string }>;
   cluster?: {
     etcd: string[];
     nodeName: string;
@@ -188,6 +199,8 @@ export interface ResolvedConfig {
 }
 
 export const DEFAULTS = {
+  /** `failover_on: [black, frozen, silence, cc_errors]` thresholds */
+  failoverOn: { blackMs: 5000, frozenMs: 5000, silenceMs: 10_000, ccErrors: { count: 20, windowMs: 10_000 } },
   http: 8080,
   rtmp: 1935,
   host: '0.0.0.0',

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { hostname } from 'node:os';
 import type { ConfigInput, StreamInput, InputInput } from './schema.js';
-import { parseBitrate, parseDuration, parseFrameSize, parsePercent, parseSize } from './units.js';
+import { parseBitrate, parseCcThreshold, parseDuration, parseFrameSize, parsePercent, parseSize } from './units.js';
 import { safeJoin } from '../core/paths.js';
 import {
   DEFAULTS,
@@ -15,6 +15,7 @@ import {
   type ResolvedTranscoder,
   type ResolvedDvr,
   type ResolvedStorage,
+  type ResolvedFailoverOn,
 } from './model.js';
 
 type TemplateInput = NonNullable<ConfigInput['templates']>[string];
@@ -79,6 +80,26 @@ function resolveInput(i: InputInput, index: number): ResolvedInput {
     srtMode: schemeOf(i.url) === 'srt' ? (i.srt_mode ?? srtModeOf(i.url)) : undefined,
     multicastSource: i.multicast_source,
     program: i.program,
+    ...(i.failover_on ? { failoverOn: resolveFailoverOn(i.failover_on) } : {}),
+  };
+}
+
+/** `failover_on`: a list takes the default thresholds; an object gives its own. */
+export function resolveFailoverOn(f: NonNullable<InputInput['failover_on']>): ResolvedFailoverOn {
+  if (Array.isArray(f)) {
+    const d = DEFAULTS.failoverOn;
+    return {
+      ...(f.includes('black') ? { blackMs: d.blackMs } : {}),
+      ...(f.includes('frozen') ? { frozenMs: d.frozenMs } : {}),
+      ...(f.includes('silence') ? { silenceMs: d.silenceMs } : {}),
+      ...(f.includes('cc_errors') ? { ccErrors: { ...d.ccErrors } } : {}),
+    };
+  }
+  return {
+    ...(f.black !== undefined ? { blackMs: parseDuration(f.black) } : {}),
+    ...(f.frozen !== undefined ? { frozenMs: parseDuration(f.frozen) } : {}),
+    ...(f.silence !== undefined ? { silenceMs: parseDuration(f.silence) } : {}),
+    ...(f.cc_errors !== undefined ? { ccErrors: parseCcThreshold(f.cc_errors) } : {}),
   };
 }
 
@@ -276,5 +297,6 @@ export function resolveConfig(cfg: ConfigInput, file?: string): ResolvedConfig {
       username: cfg.cluster.username,
       password: cfg.cluster.password,
     },
+    ...(cfg.vod ? { vod: Object.fromEntries(Object.entries(cfg.vod).map(([n, v]) => [n, { path: path.resolve(baseDir, v.path) }])) } : {}),
   };
 }

@@ -7,7 +7,7 @@
 import { EVENT_NAMES } from '../protocol/events.js';
 import { z } from 'zod';
 import { isIP } from 'node:net';
-import { parseBitrate, parseDuration, parseFrameSize, parsePercent, parseSize, UnitError } from './units.js';
+import { parseBitrate, parseCcThreshold, parseDuration, parseFrameSize, parsePercent, parseSize, UnitError } from './units.js';
 import { streamNameProblem } from '../core/paths.js';
 
 function unit<T extends z.ZodType>(base: T, parse: (v: never) => unknown, example: string) {
@@ -51,6 +51,22 @@ export const INPUT_SCHEMES = [
 ] as const;
 export const PUSH_SCHEMES = ['rtmp', 'rtmps', 'srt', 'udp', 'file'] as const;
 
+export const FAILOVER_CONDITIONS = ['black', 'frozen', 'silence', 'cc_errors'] as const;
+
+export const FailoverOnSchema = z
+  .union([
+    z.array(z.enum(FAILOVER_CONDITIONS)).min(1).describe('conditions with default thresholds: black 5s, frozen 5s, silence 10s, cc_errors 20/10s'),
+    z
+      .strictObject({
+        black: Duration().optional().describe('black picture this long → fail over (e.g. 5s)'),
+        frozen: Duration().optional().describe('frozen picture this long → fail over (e.g. 5s)'),
+        silence: Duration().optional().describe('silent audio this long → fail over (e.g. 10s)'),
+        cc_errors: unit(z.string({ error: 'expected COUNT/WINDOW such as 20/10s' }), parseCcThreshold, 'COUNT/WINDOW, e.g. 20/10s').optional().describe('this many CC errors within the window → fail over (e.g. 20/10s)'),
+      })
+      .describe('conditions with their thresholds'),
+  ])
+  .describe('fail over on bad media too, not only on source loss: [black, frozen, silence, cc_errors] or { black: 5s, … }');
+
 export const InputSchema = z
   .strictObject({
     url: z.string().min(1).describe('source URL: publish://, fake://testsrc, file:///path, udp://239.0.0.1:1234, tshttp://…, hls://… or http(s)://….m3u8, rtmp://…, rtsp://…, srt://…, peer://NODE (cluster: the stream of that node)'),
@@ -72,6 +88,7 @@ export const InputSchema = z
     program: z.number().int().min(1).max(65535).optional().describe('MPEG-TS: program number to take from a multi-program transport stream'),
     loop: z.boolean().optional().describe('file://: loop the file as live (default true)'),
     publish_password: z.string().optional().describe('publish://: key the publisher must give (?key= or ?password=)'),
+    failover_on: FailoverOnSchema.optional(),
   })
   .describe('one source of the stream');
 
@@ -309,6 +326,12 @@ export const EventsSchema = z
   })
   .describe('event delivery');
 
+export const VodLocationSchema = z
+  .strictObject({
+    path: z.string().min(1).describe('directory of MP4 files (relative to the config file), served as /vod/<location>/<file>.mp4/index.m3u8'),
+  })
+  .describe('a VOD location: MP4 files served as HLS without transcoding');
+
 export const StreamNameSchema = z.string().superRefine((name, ctx) => {
   const p = streamNameProblem(name);
   if (p) ctx.addIssue({ code: 'custom', message: p });
@@ -323,6 +346,7 @@ export const ConfigSchema = z
     auth: AuthSchema.optional(),
     cluster: ClusterSchema.optional(),
     events: EventsSchema.optional(),
+    vod: z.record(z.string(), VodLocationSchema).optional().describe('VOD locations by name: /vod/<name>/…'),
   })
   .describe('Flux media server configuration');
 

@@ -64,6 +64,8 @@ export function semanticIssues(cfg: unknown, docOrGet: Document | (() => Documen
   if (!isObj(cfg)) return out;
 
   const storageNames = isObj(cfg.dvr) ? Object.keys(cfg.dvr) : [];
+  // vod location names are one URL segment: /vod/<name>/…
+  if (isObj(cfg.vod)) for (const n of Object.keys(cfg.vod)) if (!/^[A-Za-z0-9_-]{1,64}$/.test(n)) add(['vod', n], `vod location name "${n}": use 1..64 of A-Z a-z 0-9 _ -`, true);
   const auth = isObj(cfg.auth) ? cfg.auth : {};
   const srv = isObj(cfg.server) ? cfg.server : {};
   const udp: Listener[] = [];
@@ -95,6 +97,8 @@ export function semanticIssues(cfg: unknown, docOrGet: Document | (() => Documen
       if (!isObj(inp)) return;
       const url = str(inp.url);
       const ip = [...sp, 'inputs', i];
+      // failover_on switches to another input: alone, it would be a key without effect
+      if (inp.failover_on !== undefined && arr(s.inputs).length < 2) add([...ip, 'failover_on'], 'failover_on needs another input to fail over to', true);
       if (url === undefined || url === '') return;
       const scheme = schemeOf(url);
       if (!scheme) {

@@ -127,3 +127,13 @@ export function formatBitrate(bps: number): string {
   if (bps >= 1e3) return `${Math.round(bps / 1e3)}k`;
   return `${Math.round(bps)}`;
 }
+
+/** `failover_on` cc_errors threshold: `COUNT/WINDOW`, e.g. `20/10s`. */
+export function parseCcThreshold(v: string): { count: number; windowMs: number } {
+  const m = /^(\d{1,6})\/(.+)$/.exec(v.trim());
+  if (!m || Number(m[1]) < 1) throw new UnitError(`invalid cc_errors threshold "${v}": expected COUNT/WINDOW, e.g. 20/10s`);
+  const windowMs = parseDuration(/^\d+$/.test(m[2]!) ? Number(m[2]) : m[2]!);
+  if (windowMs < 1000) throw new UnitError(`invalid cc_errors threshold "${v}": the window must be at least 1s`);
+  return { count: Number(m[1]), windowMs };
+}
+

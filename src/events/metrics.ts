@@ -25,7 +25,7 @@ export interface MetricsStatus {
   activeInput: number | null;
   fps: number;
   restarts: number;
-  inputs: { index: number; priority: number; bitrate: number; ccErrors: number; switches: number; bytes?: number; fps: number }[];
+  inputs: { index: number; priority: number; bitrate: number; ccErrors: number; switches: number; bytes?: number; fps: number; quality?: { failovers: Record<string, number> } }[];
   renditions: { name: string; segments: number; bytes?: number; durations?: { le: number[]; counts: number[]; sum: number; count: number } }[];
   push: { url: string; state: string; bytes: number; outBytes?: number; restarts: number }[];
   dvr: unknown;
@@ -90,6 +90,9 @@ export class FluxMetrics {
     add(metric('flux_stream_input_bytes_total', 'bytes received from the input (since the supervisor started)', 'counter', inputs((_, i) => n(i.bytes))));
     add(metric('flux_stream_input_cc_errors_total', 'MPEG-TS continuity counter errors on the input', 'counter', inputs((_, i) => n(i.ccErrors))));
     add(metric('flux_stream_input_source_switches_total', 'failovers to this input', 'counter', inputs((_, i) => n(i.switches))));
+    add(metric('flux_stream_input_quality_failovers_total', 'failovers away from the input on bad media (failover_on), by reason', 'counter', each((s, st, out) => {
+      for (const i of st.inputs) for (const [reason, v] of Object.entries(i.quality?.failovers ?? {})) out.push({ labels: { stream: s.name, input: i.index, reason }, value: n(v) });
+    })));
     add(metric('flux_stream_fps', 'video frames per second of the active input', 'gauge', each((s, st, out) => out.push({ labels: { stream: s.name }, value: n(st.fps) }))));
     add(metric('flux_stream_active_input', 'priority of the active input (1 = preferred), 0 when none', 'gauge', each((s, st, out) => {
       const a = st.inputs.find((i) => i.index === st.activeInput);

@@ -9,6 +9,8 @@
  *   smptehdbars          SMPTE HD colour bars (lavfi smptehdbars)
  *   black                black frames (lavfi color=c=black)
  *   color                a solid colour, see `color=`
+ *   slate                a last-resort card: `color=` background (default black), an optional
+ *                        centred `image=`, an optional `text=` line; silent unless `tone=1`
  *
  * Options:
  *   size=WxH        frame size, even numbers (default 1280x720)
@@ -23,11 +25,15 @@
  *   duration=D      stop after D (seconds or `20s`, `2m`); default: endless
  *   realtime=1|0    1: paced at native speed with -re (default); 0: as fast as possible (tests, benchmarks)
  *   bitrate=B       video bitrate when Flux encodes it without a transcoder (default from size × fps)
+ *   silence         no tone: silent audio (as Flussonic's `fake://black silence`); same as tone=0
+ *   text=…          slate: a line of text, centred (drawn with drawtext, no %{} expansion)
+ *   image=/ABS.png  slate: a picture (PNG/JPEG; absolute path) scaled to fit and centred
  */
 import { InputError } from '../core/errors.js';
 import { parseBitrate, parseDuration, parseFrameSize } from '../config/units.js';
+import { escapeFilterValue } from './quote.js';
 
-export type FakePattern = 'testsrc2' | 'smptebars' | 'smptehdbars' | 'black' | 'color';
+export type FakePattern = 'testsrc2' | 'smptebars' | 'smptehdbars' | 'black' | 'color' | 'slate';
 
 export interface FakeSource {
   pattern: FakePattern;
@@ -47,6 +53,9 @@ export interface FakeSource {
   durationSec?: number;
   realtime: boolean;
   bitrate?: number;
+  /** slate: text line and absolute image path */
+  text?: string;
+  image?: string;
 }
 
 const PATTERNS: Record<string, FakePattern> = {
@@ -57,9 +66,10 @@ const PATTERNS: Record<string, FakePattern> = {
   smptehdbars: 'smptehdbars',
   black: 'black',
   color: 'color',
+  slate: 'slate',
 };
 
-export const FAKE_OPTIONS = ['size', 'fps', 'tone', 'freq', 'audio', 'lang', 'rate', 'channels', 'color', 'duration', 'realtime', 'bitrate'] as const;
+export const FAKE_OPTIONS = ['size', 'fps', 'tone', 'freq', 'audio', 'lang', 'rate', 'channels', 'color', 'duration', 'realtime', 'bitrate', 'silence', 'text', 'image'] as const;
 
 function bool(name: string, v: string): boolean {
   if (/^(1|true|yes|on)$/i.test(v)) return true;
@@ -95,6 +105,10 @@ export function parseFakeUrl(url: string): FakeSource {
     color: 'blue',
     realtime: true,
   };
+  if (pattern === 'slate') {
+    src.color = 'black';
+    src.tone = false; // a slate is a quiet card; tone=1 brings the tone back
+  }
   const params = new URLSearchParams(m[2] ?? '');
   let audioSet = false;
   for (const [key, value] of params) {
@@ -167,6 +181,19 @@ export function parseFakeUrl(url: string): FakeSource {
           throw new InputError(`fake:// option bitrate=${value}: ${(e as Error).message}`);
         }
         break;
+      case 'silence':
+        src.tone = value === '' ? false : !bool(key, value);
+        break;
+      case 'text':
+        if (pattern !== 'slate') throw new InputError(`fake:// option text= applies only to fake://slate`);
+        if (value.length > 200 || /[\u0000-\u001f\u007f]/.test(value)) throw new InputError('fake:// option text=: at most 200 characters, no control characters');
+        src.text = value;
+        break;
+      case 'image':
+        if (pattern !== 'slate') throw new InputError(`fake:// option image= applies only to fake://slate`);
+        if (!value.startsWith('/') || /[\u0000-\u001f\u007f]/.test(value)) throw new InputError(`fake:// option image=${value}: expected an absolute file path, e.g. image=/srv/slate.png`);
+        src.image = value;
+        break;
       default:
         throw new InputError(`fake:// unknown option "${key}" (known: ${FAKE_OPTIONS.join(', ')})`);
     }
@@ -202,6 +229,9 @@ export function fakeLavfiGraph(src: FakeSource): string {
     case 'color':
       video = `color=c=${src.color}:size=${size}:rate=${src.fps}${d}`;
       break;
+    case 'slate':
+      video = slateGraph(src, size, d);
+      break;
     default:
       video = `${src.pattern}=size=${size}:rate=${src.fps}${d}`;
   }
@@ -214,6 +244,26 @@ export function fakeLavfiGraph(src: FakeSource): string {
     parts.push(`${audio}[out${i + 1}]`);
   }
   return parts.join(';');
+}
+
+/**
+ * The slate: a colour background, the image scaled to fit (never larger than the frame) and
+ * centred, the text centred (below the image when there is one). Values go through the filtergraph
+ * escaper; drawtext's %{} expansion is off so text is shown as written.
+ */
+function slateGraph(src: FakeSource, size: string, d: string): string {
+  let chain = `color=c=${src.color}:size=${size}:rate=${src.fps}${d}`;
+  const parts: string[] = [];
+  if (src.image) {
+    parts.push(`movie=filename=${escapeFilterValue(src.image)},scale=w=${src.width}:h=${Math.round(src.height * (src.text ? 0.75 : 1))}:force_original_aspect_ratio=decrease,format=rgba[slateimg]`);
+    chain += `[slatebg];[slatebg][slateimg]overlay=x=(W-w)/2:y=(H-h)/2${src.text ? '-H/10' : ''}:eof_action=repeat:format=auto`;
+  }
+  if (src.text) {
+    const fontsize = Math.max(12, Math.round(src.height / 14));
+    chain += `,drawtext=text=${escapeFilterValue(src.text)}:expansion=none:fontcolor=white:fontsize=${fontsize}:x=(w-text_w)/2:y=${src.image ? 'h-text_h*2.5' : '(h-text_h)/2'}`;
+  }
+  if (src.image) chain += ',format=yuv420p';
+  return [...parts, chain].join(';');
 }
 
 /** Default video bitrate when a fake source is encoded without a transcoder (bit/s). */

@@ -26,6 +26,8 @@ export interface InputStatus {
   /** extra, not in the contract's minimum: what is running for this input right now */
   role?: 'active' | 'probe' | null;
   bytes?: number;
+  /** failover_on: the watched conditions and how often each made the stream leave this input */
+  quality?: { watch: string[]; failovers: Record<string, number>; error: string | null };
 }
 
 export interface RenditionStatus {

@@ -213,6 +213,13 @@ export class NodeAgent implements NodeApi {
     } catch (e) {
       log.error({ err: (e as Error).message }, 'playback handler unavailable');
     }
+    {
+      // vod: locations answer /vod/… before live playback
+      const { createVodHandler } = await import('./vod-http.js');
+      const vod = createVodHandler({ location: (n) => this.resolved.vod?.[n], ffmpeg: () => this.ffmpeg.path, logger: log.child({ part: 'vod' }) });
+      const live = this.playback;
+      this.playback = async (req, res) => (await vod(req, res)) || (live ? live(req, res) : false);
+    }
 
     const httpOpts = { node: this, auth: this.auth, logger: log, playback: () => this.servePlayback, checkApi: (req: IncomingMessage) => this.protection.checkApi(req) };
     const handler = createHttpHandler(httpOpts);

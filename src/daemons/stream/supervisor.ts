@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import type { ResolvedInput, ResolvedServer, ResolvedStream } from '../../config/model.js';
 import { Backoff } from '../../core/backoff.js';
 import type { ChildExit } from './child.js';
+import { QualityWatch } from './quality.js';
 import { InputMonitor, type TsAnalyzer } from './monitor.js';
 import { Pipeline, probeIsPromotable, type BuildPipelineArgs } from './pipeline.js';
 import { PublishHub } from './sources/publish.js';
@@ -119,6 +120,8 @@ interface InputRuntime {
   /** lastError as last seen by the clock, and when: media newer than that clears it */
   seenError: string | null;
   seenErrorAt: number;
+  /** failover_on: black/frozen/silence/cc_errors watch (null when the input has none) */
+  quality: QualityWatch | null;
 }
 
 const MAX_EVENTS = 100;
@@ -190,6 +193,7 @@ export class Supervisor {
       probeMediaAt: 0,
       seenError: null,
       seenErrorAt: 0,
+      quality: input.failoverOn ? new QualityWatch(input.failoverOn, deps.ffmpegPath, this.log.child({ input: index, role: 'quality' }), () => this.now()) : null,
     }));
     const s = opts.stream;
     const fallback = opts.server?.dataDir ? safeJoin(opts.server.dataDir, s.name) : null;
@@ -298,7 +302,10 @@ export class Supervisor {
         onOutput: (r, chunk, gen) => this.onOutput(p, r, chunk, gen),
         onMedia: (chunk) => this.onMedia(p, rt, chunk),
         onMediaEpoch: () => {
-          if (p === this.active || p === rt.probe) rt.monitor.reset();
+          if (p === this.active || p === rt.probe) {
+            rt.monitor.reset();
+            rt.quality?.reset();
+          }
         },
         onChildExit: (exit, role, delay) => this.onChildExit(p, rt, exit, role, delay),
         onWatchdog: (msg) => {
@@ -330,6 +337,7 @@ export class Supervisor {
       rt.probeMediaAt = now;
     }
     rt.monitor.feed(chunk, now);
+    rt.quality?.feed(chunk);
   }
 
   private onOutput(p: Pipeline, rendition: number, chunk: Buffer, generation: number): void {
@@ -468,10 +476,33 @@ export class Supervisor {
         this.log.warn({ input: ai, reason, why }, 'input failed, switching');
         this.switchWhy = why;
         this.activate((ai + 1) % this.inputs.length, reason, this.takeProbeIfPromotable((ai + 1) % this.inputs.length));
-      }
+      } else if (this.multi()) this.checkQuality(ai, rt);
     }
+    for (const rt of this.inputs) {
+      if (!rt.quality) continue;
+      if (now - this.lastCcSampleAt >= 1000) rt.quality.sampleCc(rt.monitor.ccErrors);
+      rt.quality.tick();
+    }
+    if (now - this.lastCcSampleAt >= 1000) this.lastCcSampleAt = now;
     this.manageProbes(now);
     this.updateState(now);
+  }
+
+  private lastCcSampleAt = 0;
+
+  /** failover_on: bad media on the active input fails over like source loss, with the condition as the reason. */
+  private checkQuality(ai: number, rt: InputRuntime): void {
+    const bad = rt.quality?.bad();
+    if (!bad) return;
+    rt.lastError = bad.why;
+    rt.failed = true;
+    this.lastError = `input ${ai} (${redact(rt.input.url)}): ${bad.why}`;
+    this.log.warn({ input: ai, reason: bad.reason, why: bad.why }, 'input media is bad, switching');
+    this.switchWhy = bad.why;
+    rt.quality!.failovers[bad.reason] = (rt.quality!.failovers[bad.reason] ?? 0) + 1;
+    rt.quality!.reset();
+    const next = (ai + 1) % this.inputs.length;
+    this.activate(next, bad.reason, this.takeProbeIfPromotable(next));
   }
 
   private takeProbeIfPromotable(index: number): Pipeline | null {
@@ -494,6 +525,8 @@ export class Supervisor {
       }
       const gapLimit = Math.min(rt.input.sourceTimeoutMs, 2000);
       if (rt.healthySince && now - rt.probeMediaAt > gapLimit) rt.healthySince = 0;
+      // failover_on: media that flows but is black/frozen/silent is not healthy
+      if (rt.healthySince && rt.quality?.impaired()) rt.healthySince = now;
       if (rt.healthySince) {
         rt.failed = false;
         clearInputErrorIfRecovered(rt, rt.probeMediaAt, now);
@@ -598,6 +631,7 @@ export class Supervisor {
       if (this.active) ps.push(this.active.stop());
       if (this.pending) ps.push(this.pending.pipeline.stop());
       for (const rt of this.inputs) if (rt.probe) ps.push(rt.probe.stop());
+      for (const rt of this.inputs) rt.quality?.stop();
       await Promise.allSettled(ps);
       await Promise.allSettled(this.pushes.map((p) => p.worker.stop()));
       await Promise.allSettled(this.writers.map((w) => w.writer.close()));
@@ -653,6 +687,7 @@ export class Supervisor {
         lastError: rt.lastError,
         role: isActive ? 'active' : rt.probe ? 'probe' : null,
         bytes: m.bytes,
+        ...(rt.quality ? { quality: { watch: rt.quality.watched, failovers: { ...rt.quality.failovers }, error: rt.quality.lastError } } : {}),
       };
     });
     const renditions: RenditionStatus[] = this.writers.map((w) => ({

@@ -44,3 +44,36 @@ test('default bitrate scales with pixels and frame rate, within bounds', () => {
   assert.equal(fakeBitrate(parseFakeUrl('fake://testsrc?size=160x120&fps=5')), 200_000);
   assert.equal(fakeBitrate(parseFakeUrl('fake://testsrc?bitrate=3M')), 3_000_000);
 });
+
+test('last-resort slates: fake://black?silence and fake://slate?text=…&image=FILE', async () => {
+  const black = parseFakeUrl('fake://black?silence');
+  assert.deepEqual([black.pattern, black.tone], ['black', false]);
+  assert.equal(fakeLavfiGraph(black), 'color=c=black:size=1280x720:rate=25[out0];anullsrc=channel_layout=stereo:sample_rate=48000[out1]');
+  assert.equal(parseFakeUrl('fake://testsrc?silence=0').tone, true);
+  const slate = parseFakeUrl('fake://slate?text=Back%20soon:%20it%27s%20%5Bok%5D&image=/srv/a,b.png&size=320x240');
+  assert.deepEqual([slate.pattern, slate.tone, slate.color, slate.text, slate.image], ['slate', false, 'black', "Back soon: it's [ok]", '/srv/a,b.png']);
+  const g = fakeLavfiGraph(slate);
+  // the image path and the text are escaped for the filtergraph; drawtext expansion is off
+  assert.match(g, /^movie=filename=\/srv\/a\\,b\.png,scale=w=320:h=180:force_original_aspect_ratio=decrease,format=rgba\[slateimg\];/);
+  assert.match(g, /drawtext=text=Back soon\\\\: it\\\\\\'s \\\[ok\\\]:expansion=none:/);
+  assert.equal(fakeLavfiGraph(parseFakeUrl('fake://slate?tone=1&audio=0&size=160x120&fps=5')), 'color=c=black:size=160x120:rate=5[out0]');
+  assert.equal(fakeUrlProblem('fake://slate?image=slate.png'), 'fake:// option image=slate.png: expected an absolute file path, e.g. image=/srv/slate.png');
+  assert.equal(fakeUrlProblem('fake://testsrc?text=hi'), 'fake:// option text= applies only to fake://slate');
+  assert.match(fakeUrlProblem('fake://slate?text=a%0Ab') ?? '', /no control characters/);
+
+  // the graph really renders: the text and image are drawn (not a black frame)
+  const { execFileSync } = await import('node:child_process');
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const os = await import('node:os');
+  const dir = mkdtempSync(os.tmpdir() + '/flux-slate-');
+  try {
+    const img = dir + '/it\'s, [x].png';
+    execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'color=c=white:size=64x48', '-frames:v', '1', '-y', img]);
+    const graph = fakeLavfiGraph(parseFakeUrl(`fake://slate?text=${encodeURIComponent('Hello: %{pts} 100%')}&image=${encodeURIComponent(img)}&size=320x240&fps=5`));
+    const out = execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', graph, '-map', '0:v', '-frames:v', '1', '-vf', 'signalstats,metadata=print:key=lavfi.signalstats.YAVG:file=-', '-f', 'null', '-'], { encoding: 'utf8' });
+    const yavg = Number(/YAVG=([\d.]+)/.exec(out)?.[1]);
+    assert.ok(yavg > 30, `a white image on black: mean luma ${yavg} > 30`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
