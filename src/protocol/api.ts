@@ -195,3 +195,21 @@ export interface ClusterStatusDoc {
   owners: Record<string, string>;
   shared_streams: string[];
 }
+
+/** `flux auth sign --json`: a play URL signed with the stream's securetoken. */
+export interface SignedLink {
+  stream: string;
+  url: string;
+  token: string;
+  ip: string | null;
+  start: number;
+  end: number;
+}
+
+/** `flux cluster apply --json`: how the cluster's shared streams changed. */
+export interface ApplyResult {
+  added: string[];
+  changed: string[];
+  removed: string[];
+  unchanged: string[];
+}

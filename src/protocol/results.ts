@@ -6,10 +6,8 @@
  * its config fields). Loaded by tests and the generator only: commands do not import zod for this.
  */
 import { z } from 'zod';
-import type { ClusterStatusDoc, NodeInfoDoc, ReloadResult, SessionList, StreamDoc } from './api.js';
+import type { ClusterStatusDoc, NodeInfoDoc, ReloadResult, SessionList, StreamDoc, SignedLink, ApplyResult } from './api.js';
 import { EVENT_NAMES, type FluxEvent } from './events.js';
-import type { SignedLink } from '../services/sign.js';
-import type { ApplyResult } from '../services/cluster.js';
 
 const nullableNumber = z.number().nullable();
 const isoTime = z.string().regex(/^\d{4}-\d{2}-\d{2}T/);

@@ -2,6 +2,7 @@
  * What the `flux cluster` commands do besides printing: check etcd before a join, edit the config's
  * `cluster:` section (atomic, comments kept), and store shared stream definitions (`cluster apply`).
  */
+import type { ApplyResult } from '../protocol/api.js';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { Etcd3 } from 'etcd3';
@@ -118,12 +119,8 @@ export async function leaveConfig(file: string): Promise<boolean> {
   return true;
 }
 
-export interface ApplyResult {
-  added: string[];
-  changed: string[];
-  removed: string[];
-  unchanged: string[];
-}
+
+export type { ApplyResult } from '../protocol/api.js';
 
 const APPLY_SECTIONS = new Set(['streams', 'templates', 'dvr']);
 

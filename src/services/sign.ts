@@ -3,19 +3,14 @@
  * would check it against (the stream's own securetoken, or auth.securetoken for a stream with
  * secure_link: true), read from the config file.
  */
+import type { SignedLink } from '../protocol/api.js';
 import { isIP } from 'node:net';
 import { InputError, UsageError } from '../core/errors.js';
 import type { ResolvedConfig } from '../config/model.js';
 import { signToken } from '../auth/securetoken.js';
 
-export interface SignedLink {
-  stream: string;
-  url: string;
-  token: string;
-  ip: string | null;
-  start: number;
-  end: number;
-}
+
+export type { SignedLink } from '../protocol/api.js';
 
 export function signLink(cfg: ResolvedConfig, o: { stream: string; ttlMs: number; ip?: string; baseUrl?: string; nowMs?: number; path?: string }): SignedLink {
   const s = cfg.streams[o.stream];
