@@ -213,3 +213,40 @@ export interface ApplyResult {
   removed: string[];
   unchanged: string[];
 }
+
+/** A Flussonic directive `flux import flussonic` did not translate, with why. */
+export interface SkippedDirective {
+  file: string;
+  line: number;
+  directive: string;
+  reason: string;
+}
+
+/** `flux import flussonic --json` */
+export interface FlussonicImportResult {
+  /** the file written (-o), or null when the YAML went to stdout */
+  output: string | null;
+  streams: number;
+  skipped: SkippedDirective[];
+  yaml: string;
+}
+
+/** One MP4 file of a vod: location, as `flux vod ls --json` lists it. */
+export interface VodFileEntry {
+  location: string;
+  /** path under the location, `/`-separated */
+  file: string;
+  url: string;
+  size: number;
+  durationSec: number | null;
+  segments: number | null;
+  video: string | null;
+  audio: string | null;
+  /** why the file cannot be served (the 422 reason), null when it can */
+  error: string | null;
+}
+
+/** `flux vod ls --json` */
+export interface VodList {
+  files: VodFileEntry[];
+}

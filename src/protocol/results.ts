@@ -6,7 +6,7 @@
  * its config fields). Loaded by tests and the generator only: commands do not import zod for this.
  */
 import { z } from 'zod';
-import type { ClusterStatusDoc, NodeInfoDoc, ReloadResult, SessionList, StreamDoc, SignedLink, ApplyResult } from './api.js';
+import type { ClusterStatusDoc, NodeInfoDoc, ReloadResult, SessionList, StreamDoc, SignedLink, ApplyResult, FlussonicImportResult, VodList } from './api.js';
 import { EVENT_NAMES, type FluxEvent } from './events.js';
 
 const nullableNumber = z.number().nullable();
@@ -327,6 +327,29 @@ export const clusterLeave = z.object({ left: z.literal(true), config_file: z.str
 export const clusterApply = z.object({ added: z.array(z.string()), changed: z.array(z.string()), removed: z.array(z.string()), unchanged: z.array(z.string()), dry_run: z.boolean() });
 
 /** Command id (as `flux <id>`) → the schema of its `--json` result. `config show` and `config schema` print documents with their own schemas (the resolved config; the JSON Schema of flux.yaml). */
+export const importFlussonic = z.object({
+  output: z.string().nullable(),
+  streams: z.number().int(),
+  skipped: z.array(z.object({ file: z.string(), line: z.number().int(), directive: z.string(), reason: z.string() })),
+  yaml: z.string(),
+});
+
+export const vodLs = z.object({
+  files: z.array(
+    z.object({
+      location: z.string(),
+      file: z.string(),
+      url: z.string(),
+      size: z.number(),
+      durationSec: nullableNumber,
+      segments: nullableNumber,
+      video: z.string().nullable(),
+      audio: z.string().nullable(),
+      error: z.string().nullable(),
+    }),
+  ),
+});
+
 export const RESULTS = {
   error: errorResult,
   'stream list': streamList,
@@ -357,6 +380,8 @@ export const RESULTS = {
   'cluster join': clusterJoin,
   'cluster leave': clusterLeave,
   'cluster apply': clusterApply,
+  'import flussonic': importFlussonic,
+  'vod ls': vodLs,
 } as const;
 
 /** NDJSON results: every line of the output is one document of the schema. */
@@ -380,6 +405,8 @@ type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? ([keyof A] extends [keyof
 const agree = <A, B>(ok: Same<Named<A>, Named<B>>): typeof ok => ok;
 export const AGREEMENT = [
   agree<Result<'events'>, FluxEvent>(true),
+  agree<Result<'import flussonic'>, FlussonicImportResult>(true),
+  agree<Result<'vod ls'>, VodList>(true),
   agree<Pick<Result<'top'>, 'error' | 'events'>, Pick<TopLine, 'error' | 'events'>>(true),
   agree<Record<keyof Result<'top'>, 0>, Record<keyof TopLine, 0>>(true),
   agree<Result<'node reload'>, ReloadResult & { forced: boolean }>(true),

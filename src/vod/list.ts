@@ -6,20 +6,10 @@ import { readdir, stat } from 'node:fs/promises';
 import { streamNameProblem } from '../core/paths.js';
 import path from 'node:path';
 import { VodFileError, VodService } from './vod.js';
+import type { VodFileEntry } from '../protocol/api.js';
 
-export interface VodFileEntry {
-  location: string;
-  /** path under the location, `/`-separated */
-  file: string;
-  url: string;
-  size: number;
-  durationSec: number | null;
-  segments: number | null;
-  video: string | null;
-  audio: string | null;
-  /** why the file cannot be served (the 422 reason), null when it can */
-  error: string | null;
-}
+
+export type { VodFileEntry } from '../protocol/api.js';
 
 const MEDIA = /\.(mp4|m4v|mov)$/i;
 const MAX_FILES = 10_000;

@@ -17,6 +17,8 @@ import { startEtcdCluster } from './cluster-support.js';
 import { FFMPEG, makeArchive, run } from '../helpers/dvr-fixture.js';
 
 type Id = keyof typeof RESULTS;
+/** cameras.conf has directives Flux does not translate (exit 5, partial); iptv-headend.conf translates whole */
+const IMPORT_CODES = { cameras: 5, iptv: 0 };
 const seen = new Set<Id>();
 
 /** Checks the output against the schema and returns the parsed document(s) (NDJSON: one per line). */
@@ -57,6 +59,12 @@ test('results without a node: init, validate, doctor, probe, dvr ls, dvr export,
   const enc = await run(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=10', '-f', 'lavfi', '-i', 'sine', '-t', '1', '-c:v', 'libx264', '-c:a', 'aac', clip]);
   assert.equal(enc.code, 0, enc.stderr);
   check('probe', await runCli(['probe', clip, '--json'], { cwd: dir, env }));
+  const vodConfig = path.join(dir, 'vod.yaml');
+  await import('node:fs/promises').then((fs) => fs.writeFile(vodConfig, `vod:\n  movies: { path: ${JSON.stringify(dir)} }\n`));
+  check('vod ls', await runCli(['vod', 'ls', '-c', vodConfig, '--json'], { cwd: dir, env }));
+  const flussonic = path.join(REPO_ROOT, 'test/fixtures/flussonic');
+  check('import flussonic', await runCli(['import', 'flussonic', path.join(flussonic, 'cameras.conf'), '--json'], { cwd: dir, env }), IMPORT_CODES.cameras);
+  check('import flussonic', await runCli(['import', 'flussonic', path.join(flussonic, 'iptv-headend.conf'), '-o', path.join(dir, 'iptv.yaml'), '--json'], { cwd: dir, env }), IMPORT_CODES.iptv);
 
   const root = path.join(dir, 'archive');
   const config = path.join(dir, 'dvr.yaml');

@@ -1,3 +1,4 @@
+import type { FlussonicImportResult } from '../../protocol/api.js';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base.js';
 import { ConfigError, EXIT_CODES, InputError, UsageError } from '../../core/errors.js';
@@ -50,7 +51,8 @@ EXIT CODES
     if (result.issues.length) throw new ConfigError(result.issues.map((i) => ({ ...i, message: `translated config: ${i.message}` })));
     if (out) await writeFileAtomic(out, result.yaml, { mode: 0o644 });
     if (this.flags.json) {
-      process.stdout.write(JSON.stringify({ output: out ?? null, streams: result.streams, skipped: result.skipped, yaml: result.yaml }, null, 2) + '\n');
+      const doc: FlussonicImportResult = { output: out ?? null, streams: result.streams, skipped: result.skipped, yaml: result.yaml };
+      process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
     } else {
       if (!out) process.stdout.write(result.yaml);
       for (const s of result.skipped) process.stderr.write(`${s.file}:${s.line}: not translated: ${s.directive} (${s.reason})\n`);

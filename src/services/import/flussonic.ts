@@ -16,14 +16,11 @@
  */
 import { parseBitrate, parseDuration, parseFrameSize, parsePercent, parseSize } from '../../config/units.js';
 import type { FlussonicDirective } from './flussonic-parse.js';
+import type { SkippedDirective } from '../../protocol/api.js';
 import { INPUT_SCHEMES, PUSH_SCHEMES } from '../../config/schema.js';
 
-export interface SkippedDirective {
-  file: string;
-  line: number;
-  directive: string;
-  reason: string;
-}
+
+export type { SkippedDirective } from '../../protocol/api.js';
 
 export interface ImportResult {
   config: Record<string, unknown>;
