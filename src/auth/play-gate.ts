@@ -86,6 +86,11 @@ export class PlayGate {
     this.sessions.stop();
   }
 
+  /** The node-wide address rules alone (what protects playback that is not a stream: VOD files). */
+  checkNodeAddress(ip: string | undefined): string | undefined {
+    return this.node.rules.check(ip);
+  }
+
   private rulesOf(stream: ResolvedStream): IpRules {
     let r = this.streamRules.get(stream);
     if (!r) {

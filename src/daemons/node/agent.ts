@@ -218,7 +218,15 @@ export class NodeAgent implements NodeApi {
       const { createVodHandler } = await import('./vod-http.js');
       const vod = createVodHandler({ location: (n) => this.resolved.vod?.[n], ffmpeg: () => this.ffmpeg.path, logger: log.child({ part: 'vod' }) });
       const live = this.playback;
-      this.playback = async (req, res) => (await vod(req, res)) || (live ? live(req, res) : false);
+      // VOD files are not streams: of the play protection, the node-wide address rules apply to them
+      const vodAllowed = (req: IncomingMessage, res: ServerResponse): boolean => {
+        if (!(req.url ?? '').startsWith('/vod/')) return true;
+        const refused = this.protection.play.checkNodeAddress(req.socket.remoteAddress);
+        if (refused === undefined) return true;
+        res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' }).end(refused + '\n');
+        return false;
+      };
+      this.playback = async (req, res) => (!vodAllowed(req, res) || (await vod(req, res))) || (live ? live(req, res) : false);
     }
 
     const httpOpts = { node: this, auth: this.auth, logger: log, playback: () => this.servePlayback, checkApi: (req: IncomingMessage) => this.protection.checkApi(req) };
