@@ -2,8 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { tempDir } from '../../../helpers/index.js';
 import { LL_PART_GRACE, LL_SEGMENTS_WITH_PARTS, PartList, partName, partUri, type PartSegment } from '../../../../src/daemons/stream/hls-parts.js';
 
 const T0 = Date.UTC(2026, 11, 6, 5, 0, 0);
@@ -15,8 +15,7 @@ test('names: <ms>-p<N>.m4s in the hour dir', () => {
 });
 
 test('parts of closed segments stay listed for the last segments only; their files go after the grace', async (t) => {
-  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'flux-parts-'));
-  t.after(() => fsp.rm(dir, { recursive: true, force: true }));
+  const dir = await tempDir(t, 'flux-parts-');
   const list = new PartList<PartSegment>();
   const segs: PartSegment[] = [];
   const files: string[] = [];

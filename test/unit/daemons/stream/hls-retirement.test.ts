@@ -2,8 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { tempDir } from '../../../helpers/index.js';
 import { deleteRetired, PART_NAME, sweepStale } from '../../../../src/daemons/stream/hls-retirement.js';
 import { silentLogger } from '../../../../src/core/logger.js';
 
@@ -12,9 +12,8 @@ const H2 = '2026/12/06/05';
 const T1 = Date.UTC(2026, 11, 6, 4, 59, 50);
 const T2 = Date.UTC(2026, 11, 6, 5, 0, 0);
 
-async function tree(t: { after: (fn: () => Promise<void>) => void }, files: string[]): Promise<string> {
-  const root = await fsp.mkdtemp(path.join(os.tmpdir(), 'flux-ret-'));
-  t.after(() => fsp.rm(root, { recursive: true, force: true }));
+async function tree(t: Parameters<typeof tempDir>[0], files: string[]): Promise<string> {
+  const root = await tempDir(t, 'flux-ret-');
   for (const f of files) {
     await fsp.mkdir(path.dirname(path.join(root, f)), { recursive: true });
     await fsp.writeFile(path.join(root, f), 'x');

@@ -3,19 +3,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
 import { promises as fsp } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { tempDir } from '../../../helpers/index.js';
 import { MAX_WRITEV, WriteQueue, type QueuedFile, type StepOp } from '../../../../src/daemons/stream/hls-write-queue.js';
 
 interface F extends QueuedFile {
   file: string;
 }
 
-async function tmp(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
-  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'flux-wq-'));
-  t.after(() => fsp.rm(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 function queue(log: string[]) {
   const errors: string[] = [];
@@ -34,7 +29,7 @@ function queue(log: string[]) {
 }
 
 test('operations run in order; consecutive chunks of one file are one writev; bytes are accounted', async (t) => {
-  const dir = await tmp(t);
+  const dir = await tempDir(t, 'flux-wq-');
   const log: string[] = [];
   const { q, errors } = queue(log);
   const a: F = { file: path.join(dir, 'a'), fh: null, failed: null, bytes: 0 };
@@ -76,7 +71,7 @@ test('operations run in order; consecutive chunks of one file are one writev; by
 });
 
 test('a writev never takes more than MAX_WRITEV chunks', async (t) => {
-  const dir = await tmp(t);
+  const dir = await tempDir(t, 'flux-wq-');
   const { q } = queue([]);
   const a: F = { file: path.join(dir, 'a'), fh: null, failed: null, bytes: 0 };
   q.push({ kind: 'open', seg: a });
@@ -100,7 +95,7 @@ test('a writev never takes more than MAX_WRITEV chunks', async (t) => {
 });
 
 test('a write error marks the file failed, later data is skipped, the queue goes on; a throwing step is reported', async (t) => {
-  const dir = await tmp(t);
+  const dir = await tempDir(t, 'flux-wq-');
   const log: string[] = [];
   const { q, errors } = queue(log);
   const a: F = { file: path.join(dir, 'a'), fh: null, failed: null, bytes: 0 };
