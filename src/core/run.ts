@@ -1,8 +1,9 @@
 /**
  * The one runner of short-lived child processes (ffmpeg -version/-encoders, ffprobe, nvidia-smi):
  * argument arrays, never a shell; a hard timeout (SIGKILL); output capped; the outcome as data.
- * Long-running children (ffmpeg pipelines, push, remux, supervisors) stream their stdio and are
- * supervised by their owners; they do not go through this.
+ * Long-running children that stream their stdio (ffmpeg pipelines, push, remux, SRT relays,
+ * thumbnails) go through ./child.ts; detached node daemons (supervisors, the agent) are spawned by
+ * their hosts (supervisor-host.ts, services/daemonize.ts).
  *
  * Why not execa (named by the design): it costs tens of milliseconds of import at every CLI start,
  * and what Flux needs of it is these forty lines over node:child_process.

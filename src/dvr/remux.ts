@@ -2,8 +2,8 @@
  * MPEG-TS → MP4 remux (no re-encoding) with ffmpeg reading the concatenated segments on stdin.
  * ffmpeg is spawned with an argument array (built in src/ffmpeg/remux-args.ts), never a shell.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import type { Readable, Writable } from 'node:stream';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
+import { Child } from '../core/child.js';
 import { ExternalError } from '../core/errors.js';
 import { resolveFfmpeg } from '../ffmpeg/resolve.js';
 
@@ -23,8 +23,11 @@ export function ffmpegPath(configured?: string): Promise<string> {
   return p;
 }
 
+/** stderr characters kept for the error message */
+const REMUX_STDERR_TAIL = 4096;
+
 export interface Remux {
-  child: ChildProcess;
+  child: Child;
   stdin: Writable;
   stdout: Readable | null;
   /** resolves on exit 0; rejects with ExternalError (stderr kept) otherwise */
@@ -33,34 +36,24 @@ export interface Remux {
 }
 
 export function spawnRemux(ffmpeg: string, args: string[], opts: { stdout: boolean }): Remux {
-  const child = spawn(ffmpeg, args, { stdio: ['pipe', opts.stdout ? 'pipe' : 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (d: string) => {
-    stderr = (stderr + d).slice(-4096);
-  });
-  // ffmpeg leaving early makes writes to stdin fail with EPIPE: the exit status tells why
-  child.stdin!.on('error', () => {});
+  const child = new Child(ffmpeg, args, { stdin: true, stdout: opts.stdout, stderrTail: REMUX_STDERR_TAIL });
   let killed = false;
-  const done = new Promise<void>((resolve, reject) => {
-    child.once('error', (e) => reject(new ExternalError(`cannot run ${ffmpeg}: ${e.message}`, ffmpeg, args, { cause: e })));
-    child.once('close', (code, signal) => {
-      if (code === 0) resolve();
-      else {
-        const why = killed ? 'stopped' : signal ? `killed by ${signal}` : `exited with code ${code}`;
-        const line = stderr.trim().split('\n').pop() ?? '';
-        reject(new ExternalError(`ffmpeg ${why}${line ? `: ${line}` : ''}`, ffmpeg, args, { stderr }));
-      }
-    });
+  const done = child.exited.then((e) => {
+    if (e.spawnError) throw new ExternalError(`cannot run ${ffmpeg}: ${e.spawnError.message}`, ffmpeg, args, { cause: e.spawnError });
+    if (e.code === 0) return;
+    const why = killed ? 'stopped' : e.signal ? `killed by ${e.signal}` : `exited with code ${e.code}`;
+    const line = e.stderr.trim().split('\n').pop() ?? '';
+    throw new ExternalError(`ffmpeg ${why}${line ? `: ${line}` : ''}`, ffmpeg, args, { stderr: e.stderr });
   });
   done.catch(() => {});
   return {
     child,
-    stdin: child.stdin!,
+    // (a failed spawn has no pipes: a sink that discards, so callers need no special case)
+    stdin: child.stdin ?? new PassThrough(),
     stdout: child.stdout,
     done,
     kill() {
-      if (child.exitCode === null && child.signalCode === null) {
+      if (child.running) {
         killed = true;
         child.kill('SIGKILL');
       }

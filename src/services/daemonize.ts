@@ -20,6 +20,8 @@ export async function startDaemon(args: string[], opts: { logFile: string; timeo
   const { logFile } = opts;
   mkdirSync(path.dirname(logFile), { recursive: true });
   const fd = openSync(logFile, 'a', 0o640);
+  // Not core/child.ts: the agent is detached with an IPC channel (its ready/error message) and its
+  // stdio in a log file; this process leaves without waiting for it.
   const child = spawn(process.execPath, [...args, '--log-file', logFile], {
     detached: true,
     stdio: ['ignore', fd, fd, 'ipc'],
@@ -58,6 +60,7 @@ export async function startDaemon(args: string[], opts: { logFile: string; timeo
 
 /** Run the agent attached (logs on stdout); SIGINT/SIGTERM are forwarded. Resolves with its exit code. */
 export async function runForeground(args: string[]): Promise<number> {
+  // (inherited stdio and an IPC channel: nothing for core/child.ts to pipe or capture)
   const child = spawn(process.execPath, [...args, ...(process.stdout.isTTY ? ['--pretty'] : [])], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'], cwd: process.cwd(), env: process.env });
   // the agent says when it is ready: tell the person where to watch (stderr; logs stay on stdout)
   child.once('message', (m: NodeStartupMessage) => {

@@ -14,7 +14,7 @@
  */
 import dgram from 'node:dgram';
 import { srtListenerArgs } from '../../ffmpeg/remux-args.js';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { Child, lastStderrLine } from '../../core/child.js';
 import type { Readable } from 'node:stream';
 import type { Logger } from '../../core/logger.js';
 
@@ -74,6 +74,8 @@ export function parseStreamId(sid: string): { name: string; key?: string; mode?:
 const HS_CONCLUSION = 0xffffffff;
 const HS_INDUCTION = 1;
 const SRT_CMD_SID = 5;
+/** stderr characters of a relay ffmpeg kept for its close reason */
+const RELAY_STDERR_TAIL = 2000;
 
 /** 1 = induction, -1 = conclusion, 0 = other control/data. */
 export function handshakeType(msg: Buffer): number {
@@ -115,7 +117,7 @@ interface Relay {
   address: string;
   port: number;
   upstream: dgram.Socket;
-  ffmpeg: ChildProcess | undefined;
+  ffmpeg: Child | undefined;
   localPort: number;
   name: string | undefined;
   lastAt: number;
@@ -238,13 +240,12 @@ export class SrtPublishListener {
         if (relay.closed) return;
         relay.localPort = p;
         const args = srtListenerArgs(p, this.opts.latencyMs ?? 120);
-        const ff = spawn(this.opts.ffmpeg(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+        const ff = new Child(this.opts.ffmpeg(), args, { stdout: true, stderrTail: RELAY_STDERR_TAIL });
         relay.ffmpeg = ff;
-        let err = '';
-        ff.stderr?.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
-        ff.on('error', (e) => this.closeRelay(relay, `ffmpeg: ${e.message}`));
-        ff.on('exit', (code) => {
-          if (!relay.closed) this.closeRelay(relay, `ffmpeg exited (${code})${err ? `: ${err.trim().split('\n').pop()}` : ''}`);
+        void ff.exited.then((e) => {
+          if (relay.closed) return;
+          if (e.spawnError) this.closeRelay(relay, `ffmpeg: ${e.spawnError.message}`);
+          else this.closeRelay(relay, `ffmpeg exited (${e.code})${e.stderr ? `: ${lastStderrLine(e.stderr)}` : ''}`);
         });
       });
     });
@@ -261,7 +262,7 @@ export class SrtPublishListener {
     } catch {
       /* closed */
     }
-    if (relay.ffmpeg && relay.ffmpeg.exitCode === null) relay.ffmpeg.kill('SIGKILL');
+    relay.ffmpeg?.kill('SIGKILL');
   }
 
   private sweep(): void {

@@ -49,6 +49,8 @@ export const processHost: SupervisorHost = {
   async spawn({ specFile, logFile, cwd }) {
     const log = await open(logFile, 'a', 0o600);
     try {
+      // Not core/child.ts: a supervisor is detached and outlives the agent, its stdio goes to a log
+      // file (no pipes, no stderr tail), and it is stopped by pid through its control socket.
       const child = spawn(process.execPath, [supervisorBin(), '--spec', specFile], {
         detached: true,
         stdio: ['ignore', log.fd, log.fd],

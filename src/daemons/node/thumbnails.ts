@@ -3,7 +3,7 @@
  * segment decoded by ffmpeg into a JPEG, at most once per segment and width (`?width=`), cached until
  * a newer segment comes. Concurrent requests share one decode; at most MAX_WIDTHS widths per segment.
  */
-import { spawn } from 'node:child_process';
+import { Child } from '../../core/child.js';
 import type { ResolvedStream } from '../../config/model.js';
 import { resolveFfmpeg } from '../../ffmpeg/resolve.js';
 import { thumbnailArgs } from '../../ffmpeg/thumbnail.js';
@@ -98,27 +98,19 @@ export class ThumbnailCache {
       this.ffmpeg = null;
       return null;
     }
-    return new Promise((resolve) => {
-      const child = spawn(bin, thumbnailArgs(width > 0 ? width : undefined), { stdio: ['pipe', 'pipe', 'ignore'] });
-      const out: Buffer[] = [];
-      let n = 0;
-      const timer = setTimeout(() => child.kill('SIGKILL'), DECODE_TIMEOUT_MS);
-      child.stdout.on('data', (d: Buffer) => {
-        n += d.length;
-        if (n > MAX_JPEG_BYTES) child.kill('SIGKILL');
-        else out.push(d);
-      });
-      child.stdin.on('error', () => undefined); // ffmpeg may exit before reading everything
-      child.on('error', () => {
-        clearTimeout(timer);
-        resolve(null);
-      });
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        const jpeg = Buffer.concat(out);
-        resolve(code === 0 && jpeg.length > 2 && jpeg[0] === 0xff && jpeg[1] === 0xd8 ? jpeg : null);
-      });
-      child.stdin.end(mp4);
+    const child = new Child(bin, thumbnailArgs(width > 0 ? width : undefined), { stdin: true, stdout: true, stderrTail: 0 });
+    const out: Buffer[] = [];
+    let n = 0;
+    const timer = setTimeout(() => child.kill('SIGKILL'), DECODE_TIMEOUT_MS);
+    child.stdout?.on('data', (d: Buffer) => {
+      n += d.length;
+      if (n > MAX_JPEG_BYTES) child.kill('SIGKILL');
+      else out.push(d);
     });
+    child.stdin?.end(mp4);
+    const exit = await child.exited;
+    clearTimeout(timer);
+    const jpeg = Buffer.concat(out);
+    return exit.code === 0 && jpeg.length > 2 && jpeg[0] === 0xff && jpeg[1] === 0xd8 ? jpeg : null;
   }
 }

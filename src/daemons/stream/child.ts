@@ -1,10 +1,10 @@
 /**
- * One ffmpeg process: argument array (never a shell), stdin optionally fed by us, TS outputs on
- * fd 1 and extra pipes fd 3, 4, …; stderr kept as a tail of lines for `lastError`.
- * No restart logic here: the pipeline decides (capped backoff).
+ * The stream's ffmpeg: stdin optionally fed by us, TS outputs on fd 1 and extra pipes fd 3, 4, …;
+ * stderr kept as a tail of lines for `lastError`. Spawning, stdio and the kill sequence are the
+ * common runner's (src/core/child.ts); this adds the TS outputs, the stdin cap and ffmpeg's error
+ * summary. No restart logic here: the pipeline decides (capped backoff).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import type { Readable, Writable } from 'node:stream';
+import { Child } from '../../core/child.js';
 import { LineTail, describeExit, summarizeFfmpegError } from './ffmpeg-log.js';
 
 export interface ChildOutput {
@@ -45,73 +45,51 @@ const STDIN_MAX_BUFFERED = 8 * 1024 * 1024;
 export class FfmpegChild {
   readonly args: string[];
   readonly role: string;
-  readonly startedAt = Date.now();
+  readonly startedAt: number;
   readonly stderr = new LineTail(40);
-  private proc: ChildProcess;
-  private exited = false;
-  private stopRequested = false;
-  private exitPromise: Promise<void>;
-  private killTimer: NodeJS.Timeout | undefined;
+  private readonly child: Child;
   droppedStdinBytes = 0;
 
   constructor(private readonly opts: FfmpegChildOptions) {
     this.args = opts.args;
     this.role = opts.role;
-    const maxFd = Math.max(2, ...opts.outputs.map((o) => o.fd));
-    const stdio: ('pipe' | 'ignore')[] = [];
-    for (let fd = 0; fd <= maxFd; fd++) {
-      if (fd === 0) stdio.push(opts.stdin ? 'pipe' : 'ignore');
-      else if (fd === 2) stdio.push('pipe');
-      else stdio.push(opts.outputs.some((o) => o.fd === fd) ? 'pipe' : 'ignore');
-    }
-    let resolveExit!: () => void;
-    this.exitPromise = new Promise((r) => (resolveExit = r));
-    this.proc = spawn(opts.command, opts.args, { stdio, windowsHide: true });
-    let spawnError: Error | undefined;
-    this.proc.on('error', (err) => {
-      // ENOENT/EACCES: no 'exit' follows when the spawn itself failed
-      spawnError = err;
-      if (this.proc.pid === undefined) finish(null, null);
-    });
-    const finish = (code: number | null, signal: NodeJS.Signals | null) => {
-      if (this.exited) return;
-      this.exited = true;
-      clearTimeout(this.killTimer);
-      const detail = spawnError ? `${spawnError.message}` : summarizeFfmpegError(this.stderr.all());
-      const error = spawnError ? `cannot run ${opts.command}: ${spawnError.message}` : describeExit(code, signal, detail);
-      resolveExit();
-      opts.onExit({ code, signal, error, detail, ranMs: Date.now() - this.startedAt, requested: this.stopRequested });
-    };
-    // 'close' waits for the stdio pipes to drain: every output byte is delivered before onExit
-    this.proc.on('close', (code, signal) => finish(code, signal));
-    opts.outputs.forEach((o, i) => {
-      const s = this.proc.stdio[o.fd] as Readable | null;
-      s?.on('data', (chunk: Buffer) => opts.onOutput(i, chunk));
-      s?.on('error', () => {});
-    });
-    const err = this.proc.stderr;
-    if (err) {
-      err.on('data', (chunk: Buffer) => {
+    const extraFds = opts.outputs.map((o) => o.fd).filter((fd) => fd > 2);
+    this.child = new Child(opts.command, opts.args, {
+      stdin: opts.stdin,
+      stdout: opts.outputs.some((o) => o.fd === 1),
+      extraFds,
+      // LineTail keeps the lines; the runner's own tail is not needed
+      stderrTail: 0,
+      onStderr: (chunk) => {
         const added = this.stderr.push(chunk);
         if (opts.onStderrLine) for (const l of added) opts.onStderrLine(l);
-      });
-      err.on('error', () => {});
-    }
-    (this.proc.stdin as Writable | null)?.on('error', () => {});
+      },
+    });
+    this.startedAt = this.child.startedAt;
+    opts.outputs.forEach((o, i) => {
+      this.child.output(o.fd)?.on('data', (chunk: Buffer) => opts.onOutput(i, chunk));
+    });
+    // 'close' waits for the stdio pipes to drain: every output byte is delivered before onExit
+    void this.child.exited.then((e) => {
+      const spawnError = e.spawnError;
+      const detail = spawnError ? `${spawnError.message}` : summarizeFfmpegError(this.stderr.all());
+      const error = spawnError ? `cannot run ${opts.command}: ${spawnError.message}` : describeExit(e.code, e.signal, detail);
+      opts.onExit({ code: e.code, signal: e.signal, error, detail, ranMs: e.ranMs, requested: e.requested });
+    });
   }
 
   get pid(): number | undefined {
-    return this.proc.pid;
+    return this.child.pid;
   }
 
   get running(): boolean {
-    return !this.exited;
+    return this.child.running;
   }
 
   /** Feed TS to stdin; drops (and counts) when ffmpeg does not keep up. */
   write(chunk: Buffer): void {
-    const stdin = this.proc.stdin;
-    if (!stdin || this.exited || stdin.destroyed) return;
+    const stdin = this.child.stdin;
+    if (!stdin || !this.child.running || stdin.destroyed) return;
     if (stdin.writableLength > STDIN_MAX_BUFFERED) {
       this.droppedStdinBytes += chunk.length;
       return;
@@ -119,28 +97,21 @@ export class FfmpegChild {
     stdin.write(chunk);
   }
 
+  /** End stdin: the input is over (ffmpeg finishes what it has and exits). */
+  endInput(): void {
+    this.child.stdin?.end();
+  }
+
   /** SIGTERM, then SIGKILL after the grace; resolves when it is gone. */
-  stop(): Promise<void> {
-    if (this.exited) return this.exitPromise;
-    this.stopRequested = true;
-    try {
-      this.proc.stdin?.end();
-    } catch {
-      /* ignore */
-    }
-    this.proc.kill('SIGTERM');
-    this.killTimer = setTimeout(() => {
-      if (!this.exited) this.proc.kill('SIGKILL');
-    }, this.opts.killGraceMs ?? 1000);
-    this.killTimer.unref();
-    return this.exitPromise;
+  async stop(): Promise<void> {
+    await this.child.stop({ killAfterMs: this.opts.killGraceMs ?? 1000 });
   }
 
   kill(signal: NodeJS.Signals = 'SIGKILL'): void {
-    if (!this.exited) this.proc.kill(signal);
+    this.child.kill(signal);
   }
 
-  exited$(): Promise<void> {
-    return this.exitPromise;
+  async exited$(): Promise<void> {
+    await this.child.exited;
   }
 }

@@ -20,6 +20,11 @@
  * All file I/O is async and serialized per writer through one queue; a failure (ENOSPC, EACCES…)
  * drops the segment being written (its temp file is removed, it is never named), is kept in
  * stats.lastError, and the next complete segment goes on with a discontinuity.
+ *
+ * Composed of: the disk queue (hls-write-queue.ts), deletion of what left the window and of crash
+ * leftovers (hls-retirement.ts), LL-HLS part bookkeeping (hls-parts.ts), live-state recovery
+ * (hls-live-state.ts). This file is the producer side (segmenter callbacks, program date time) and
+ * the segment close (window, sequences, stats, publication).
  */
 import { writeFileAtomic } from '../../core/atomic-write.js';
 import { promises as fsp } from 'node:fs';
@@ -30,11 +35,13 @@ import { silentLogger } from '../../core/logger.js';
 import { safeJoin } from '../../core/paths.js';
 import { Segmenter, type SegmentOpen, type SegmentClose, type SegmenterSink } from '../../media/hls/segmenter.js';
 import { CmafSegmenter, type CmafInit } from '../../media/mp4/cmaf-segmenter.js';
-import { renderMediaPlaylist, type PlaylistPart } from '../../media/hls/playlist.js';
+import { renderMediaPlaylist } from '../../media/hls/playlist.js';
 import type { MediaInfo, DemuxStats } from '../../media/ts/types.js';
-import { hourDirParts, hourDirRel, hourOf, parseSegmentName } from '../../protocol/layout.js';
-import { pruneEmptyHourDirs, walkHourDirs } from '../../protocol/walk.js';
+import { hourDirParts, hourOf } from '../../protocol/layout.js';
 import { exists, recoverLiveState, type LiveSegment, type LiveState } from './hls-live-state.js';
+import { WriteQueue, type StepOp, type WriteOp } from './hls-write-queue.js';
+import { deleteRetired, sweepStale } from './hls-retirement.js';
+import { PartList, partName, partUri } from './hls-parts.js';
 
 export type { LiveSegment, LiveState };
 
@@ -88,15 +95,6 @@ export interface HlsWriterOptions {
    */
   lowLatency?: { partDurationMs: number };
 }
-
-/**
- * Complete segments whose parts stay listed: with the segment being written that makes three segments,
- * the most the spec allows (parts older than three target durations from the end must go).
- */
-const LL_SEGMENTS_WITH_PARTS = 2;
-/** Segments whose part files stay on disk after they stop being listed (players may hold an older playlist). */
-const LL_PART_GRACE = 2;
-const PART_NAME = /^\d{1,16}-p\d{1,4}\.m4s$/;
 
 /** What the writer needs from a segmenter (the TS one or the CMAF remuxer). */
 interface SegmenterLike {
@@ -152,13 +150,9 @@ interface OpenSeg {
   partsQueued?: number;
 }
 
-type Op =
-  | { kind: 'open'; seg: OpenSeg }
-  | { kind: 'data'; seg: OpenSeg; chunk: Buffer }
-  | { kind: 'close'; seg: OpenSeg; durationMs: number; keyframe: boolean }
-  | { kind: 'fn'; fn: () => Promise<void> };
-
-const MAX_WRITEV = 1024;
+const DEFAULT_DELETE_GRACE = 2;
+const DEFAULT_MAX_QUEUE_BYTES = 64 * 1024 * 1024;
+const DEFAULT_MAX_PDT_LAG_MS = 10_000;
 
 /** Playlists and state are rewritten every segment: atomic, but without fsync (rebuilt from disk after a crash). */
 export const NO_FSYNC = { fsync: false } as const;
@@ -178,10 +172,8 @@ export class HlsWriter {
   private readonly ext: 'ts' | 'm4s';
   /** fmp4: the init segment of the segments opened from now on */
   private currentMap: string | undefined;
-  // LL-HLS (consumer side): parts of the segment being written, of recent segments, files to delete
-  private llOpen: { seg: OpenSeg; parts: PlaylistPart[]; files: string[] } | null = null;
-  private readonly llDone = new Map<string, PlaylistPart[]>();
-  private readonly llFiles: string[][] = [];
+  /** LL-HLS (consumer side): parts of the segment being written and of recent segments */
+  private readonly parts = new PartList<OpenSeg>();
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly windowSize: number;
@@ -205,11 +197,12 @@ export class HlsWriter {
   private discontinuityRequested = false;
   private closed = false;
 
-  private queue: Op[] = [];
-  private qHead = 0;
-  private pumping: Promise<void> | null = null;
+  private readonly queue = new WriteQueue<OpenSeg>(
+    (op) => this.step(op),
+    (err, msg) => this.recordError(err, msg),
+  );
 
-  private readonly st: Omit<HlsWriterStats, 'demux' | 'fps' | 'ccErrors' | 'nextMediaSequence' | 'discontinuitySequence' | 'targetDuration'>;
+  private readonly st: Omit<HlsWriterStats, 'demux' | 'queuedBytes' | 'fps' | 'ccErrors' | 'nextMediaSequence' | 'discontinuitySequence' | 'targetDuration'>;
 
   private constructor(private readonly opts: HlsWriterOptions, state: LiveState) {
     this.rendition = opts.rendition;
@@ -219,9 +212,9 @@ export class HlsWriter {
     this.log = (opts.logger ?? silentLogger).child({ rendition: opts.rendition });
     this.now = opts.now ?? Date.now;
     this.windowSize = Math.max(1, Math.floor(opts.window));
-    this.grace = Math.max(0, opts.deleteGrace ?? 2);
-    this.maxQueueBytes = opts.maxQueueBytes ?? 64 * 1024 * 1024;
-    this.maxPdtLagMs = opts.maxPdtLagMs ?? 10_000;
+    this.grace = Math.max(0, opts.deleteGrace ?? DEFAULT_DELETE_GRACE);
+    this.maxQueueBytes = opts.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES;
+    this.maxPdtLagMs = opts.maxPdtLagMs ?? DEFAULT_MAX_PDT_LAG_MS;
     this.minTargetDuration = Math.max(1, Math.ceil(opts.segmentDurationMs / 1000));
 
     this.window = state.segments;
@@ -242,7 +235,6 @@ export class HlsWriter {
       peakBitrate: 0,
       lastSegmentAt: null,
       lastSegment: null,
-      queuedBytes: 0,
       errors: 0,
       lastError: null,
       lastErrorAt: null,
@@ -326,8 +318,8 @@ export class HlsWriter {
   }
 
   /** Resolves when everything queued so far is on disk. */
-  async drain(): Promise<void> {
-    while (this.pumping) await this.pumping;
+  drain(): Promise<void> {
+    return this.queue.drain();
   }
 
   get mediaInfo(): MediaInfo {
@@ -338,6 +330,7 @@ export class HlsWriter {
     const demux = this.segmenter.stats;
     return {
       ...this.st,
+      queuedBytes: this.queue.queuedBytes,
       fps: this.segmenter.mediaInfo?.fps,
       ccErrors: demux.ccErrors,
       nextMediaSequence: this.mediaSequence + this.window.length,
@@ -397,8 +390,8 @@ export class HlsWriter {
     const seg = this.current;
     if (!seg || seg.failed) return;
     seg.partsQueued = index + 1;
-    const name = `${seg.startMs}-p${index}.m4s`;
-    const uri = `${hourDirRel(hourOf(seg.startMs))}/${name}`;
+    const name = partName(seg.startMs, index);
+    const uri = partUri(seg.startMs, index);
     this.enqueue({
       kind: 'fn',
       fn: async () => {
@@ -410,9 +403,7 @@ export class HlsWriter {
           this.recordError(err, 'part write failed');
           return;
         }
-        if (this.llOpen?.seg !== seg) this.llOpen = { seg, parts: [], files: [] };
-        this.llOpen.parts.push({ uri, durationMs, independent });
-        this.llOpen.files.push(file);
+        this.parts.added(seg, { uri, durationMs, independent }, file);
         try {
           await writeFileAtomic(this.playlistPath, this.renderPlaylist());
         } catch (err) {
@@ -422,27 +413,13 @@ export class HlsWriter {
     });
   }
 
-  /** LL-HLS, after a segment closed: its parts move to the recent list; old part files go. */
-  private async llSegmentClosed(seg: OpenSeg, uri: string | null): Promise<void> {
-    const open = this.llOpen;
-    if (open === null || open.seg !== seg) return;
-    this.llOpen = null;
-    if (uri !== null) this.llDone.set(uri, open.parts);
-    this.llFiles.push(open.files);
-    while (this.llDone.size > LL_SEGMENTS_WITH_PARTS) this.llDone.delete(this.llDone.keys().next().value!);
-    while (this.llFiles.length > LL_SEGMENTS_WITH_PARTS + LL_PART_GRACE) {
-      for (const f of this.llFiles.shift()!) await fsp.unlink(f).catch(() => undefined);
-    }
-  }
-
   private onData(chunk: Buffer): void {
     const seg = this.current;
     if (!seg || seg.failed) return;
-    if (this.st.queuedBytes + chunk.length > this.maxQueueBytes) {
+    if (this.queue.queuedBytes + chunk.length > this.maxQueueBytes) {
       seg.failed = new Error(`disk too slow: more than ${this.maxQueueBytes} bytes waiting, segment dropped`);
       return;
     }
-    this.st.queuedBytes += chunk.length;
     this.enqueue({ kind: 'data', seg, chunk });
   }
 
@@ -462,47 +439,12 @@ export class HlsWriter {
 
   // ---- consumer side: the disk queue ----
 
-  private enqueue(op: Op): void {
+  private enqueue(op: WriteOp<OpenSeg>): void {
     this.queue.push(op);
-    if (!this.pumping) this.pumping = this.pump();
   }
 
-  private async pump(): Promise<void> {
-    try {
-      while (this.qHead < this.queue.length) {
-        const op = this.queue[this.qHead]!;
-        if (op.kind === 'data') {
-          // coalesce consecutive chunks of the same segment into one writev
-          const bufs: Buffer[] = [];
-          let n = 0;
-          while (this.qHead < this.queue.length && bufs.length < MAX_WRITEV) {
-            const o = this.queue[this.qHead]!;
-            if (o.kind !== 'data' || o.seg !== op.seg) break;
-            bufs.push(o.chunk);
-            n += o.chunk.length;
-            this.qHead++;
-          }
-          await this.writeData(op.seg, bufs, n);
-        } else {
-          this.qHead++;
-          try {
-            if (op.kind === 'open') await this.doOpen(op.seg);
-            else if (op.kind === 'close') await this.doClose(op.seg, op.durationMs, op.keyframe);
-            else await op.fn();
-          } catch (err) {
-            this.recordError(err, 'hls writer step failed');
-          }
-        }
-        if (this.qHead > 4096 && this.qHead * 2 > this.queue.length) {
-          this.queue = this.queue.slice(this.qHead);
-          this.qHead = 0;
-        }
-      }
-      this.queue = [];
-      this.qHead = 0;
-    } finally {
-      this.pumping = null;
-    }
+  private step(op: StepOp<OpenSeg>): Promise<void> {
+    return op.kind === 'open' ? this.doOpen(op.seg) : this.doClose(op.seg, op.durationMs, op.keyframe);
   }
 
   private recordError(err: unknown, msg: string): void {
@@ -519,19 +461,6 @@ export class HlsWriter {
       seg.fh = await fsp.open(seg.tmp, 'wx');
     } catch (err) {
       seg.failed = err as Error;
-    }
-  }
-
-  private async writeData(seg: OpenSeg, bufs: Buffer[], n: number): Promise<void> {
-    try {
-      if (seg.failed || !seg.fh) return;
-      const { bytesWritten } = await seg.fh.writev(bufs);
-      if (bytesWritten !== n) throw Object.assign(new Error(`short write (${bytesWritten} of ${n} bytes): disk full?`), { code: 'ENOSPC' });
-      seg.bytes += n;
-    } catch (err) {
-      seg.failed = err as Error;
-    } finally {
-      this.st.queuedBytes -= n;
     }
   }
 
@@ -555,7 +484,7 @@ export class HlsWriter {
       }
     }
     if (seg.failed) {
-      if (this.opts.lowLatency) await this.llSegmentClosed(seg, null);
+      if (this.opts.lowLatency) await this.parts.segmentClosed(seg, null);
       await fsp.unlink(seg.tmp).catch(() => undefined);
       this.st.droppedSegments++;
       this.gapPending = true;
@@ -573,7 +502,7 @@ export class HlsWriter {
       keyframe: keyframe && seg.keyframe,
     };
     if (seg.map !== undefined) live.map = seg.map;
-    if (this.opts.lowLatency) await this.llSegmentClosed(seg, live.uri);
+    if (this.opts.lowLatency) await this.parts.segmentClosed(seg, live.uri);
     this.gapPending = false;
     const mediaSequence = this.mediaSequence + this.window.length;
     this.window.push(live);
@@ -610,7 +539,7 @@ export class HlsWriter {
     } catch (err) {
       this.recordError(err, 'live playlist update failed');
     }
-    if (published) await this.deleteRetired();
+    if (published) await deleteRetired(this.dir, this.retired, this.grace, this.inUse, this.log);
 
     const written: WrittenSegment = {
       rendition: this.rendition,
@@ -656,85 +585,37 @@ export class HlsWriter {
       targetDuration: this.targetDuration,
       mediaSequence: this.mediaSequence,
       discontinuitySequence: this.discontinuitySequence,
-      segments: this.window.map((s) => ({ uri: s.uri, durationMs: s.durationMs, programDateTime: s.startMs, discontinuity: s.discontinuity, map: s.map, parts: this.llDone.get(s.uri) })),
+      segments: this.window.map((s) => ({ uri: s.uri, durationMs: s.durationMs, programDateTime: s.startMs, discontinuity: s.discontinuity, map: s.map, parts: this.parts.partsOf(s.uri) })),
       lowLatency: ll && {
         partTargetMs: ll.partDurationMs,
-        trailingParts: this.llOpen?.parts ?? [],
-        trailingDiscontinuity: this.llOpen !== null && (this.llOpen.seg.discontinuity || this.gapPending),
-        trailingMap: this.llOpen?.seg.map,
-        preloadHint: this.preloadHint(),
+        trailingParts: this.parts.trailing,
+        trailingDiscontinuity: this.parts.open !== null && (this.parts.open.seg.discontinuity || this.gapPending),
+        trailingMap: this.parts.open?.seg.map,
+        preloadHint: this.parts.preloadHint(this.current, this.opening()),
       },
     });
   }
 
-  /** The next part's URI: of the open segment, else of the next segment already opened by the producer. */
-  private preloadHint(): string | undefined {
-    let seg: OpenSeg | undefined;
-    let index = 0;
-    const open = this.llOpen;
-    // the open segment's next part, unless the producer already closed it after its last part
-    if (open !== null && (open.seg === this.current || open.parts.length < (open.seg.partsQueued ?? 0))) {
-      seg = open.seg;
-      index = open.parts.length;
-    } else {
-      for (let k = this.qHead; k < this.queue.length && seg === undefined; k++) {
-        const op = this.queue[k]!;
-        if (op.kind === 'open' && op.seg !== open?.seg) seg = op.seg;
-      }
-      seg ??= this.current ?? undefined;
-    }
-    if (seg === undefined || seg.failed) return undefined;
-    return `${hourDirRel(hourOf(seg.startMs))}/${seg.startMs}-p${index}.m4s`;
+  /** Segments queued for opening, oldest first (the preload hint may name the next one's first part). */
+  private *opening(): Generator<OpenSeg> {
+    for (const op of this.queue.pending()) if (op.kind === 'open') yield op.seg;
   }
 
-  private async deleteRetired(): Promise<void> {
-    while (this.retired.length > this.grace) {
-      const uri = this.retired.shift()!;
-      const file = path.join(this.dir, uri);
-      await fsp.unlink(file).catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== 'ENOENT') this.log.warn({ err, file }, 'could not delete old segment');
-      });
-      await this.removeEmptyHourDirs(path.dirname(file));
-    }
-  }
+  /** Whether a directory holds the segment being written or the window's newest (never removed while empty). */
+  private readonly inUse = (dir: string): boolean => {
+    if (this.current && this.current.dir.startsWith(dir)) return true;
+    const last = this.window[this.window.length - 1];
+    return !!last && path.join(this.dir, last.uri).startsWith(dir + path.sep);
+  };
 
-  /** rmdir HH, DD, MM, YYYY while empty (never the hour dir a segment is being written to). */
-  private removeEmptyHourDirs(hourDir: string): Promise<void> {
-    return pruneEmptyHourDirs(this.dir, hourDir, (dir) => {
-      if (this.current && this.current.dir.startsWith(dir)) return true;
-      const last = this.window[this.window.length - 1];
-      return !!last && path.join(this.dir, last.uri).startsWith(dir + path.sep);
+  /** After a restart: crash leftovers and segments no state names go (see hls-retirement.ts). */
+  private sweep(): Promise<void> {
+    return sweepStale(this.dir, {
+      keep: new Set([...this.window.map((s) => s.uri), ...this.retired]),
+      firstStartMs: this.window[0]?.startMs ?? this.nextStartMs ?? 0,
+      keepSegments: this.opts.keepSegments,
+      currentDir: this.current?.dir,
+      inUse: this.inUse,
     });
-  }
-
-  /**
-   * After a restart: remove temp files left by a crash in the newest hour dirs; without DVR also
-   * the segments there that are older than the window and named by no state (left behind when the
-   * state was lost). Bounded to the two newest hours on purpose: never a sweep of a whole tree.
-   */
-  private async sweep(): Promise<void> {
-    const keep = new Set([...this.window.map((s) => s.uri), ...this.retired]);
-    const firstStart = this.window[0]?.startMs ?? this.nextStartMs ?? 0;
-    const hours = (await walkHourDirs(this.dir, { descending: true, limit: 2 }).catch(() => [] as number[])).reverse().map(hourDirRel);
-    const current = this.current?.dir;
-    for (const hour of hours) {
-      const hdir = path.join(this.dir, hour);
-      let names: string[];
-      try {
-        names = await fsp.readdir(hdir);
-      } catch {
-        continue;
-      }
-      for (const n of names) {
-        // (part files of an earlier run: no playlist of this run names them)
-        const isTmp = (n.startsWith('.') && n.endsWith('.tmp')) || PART_NAME.test(n);
-        // the temp file of this writer's open segment is not garbage
-        if (isTmp && hdir === current) continue;
-        const seg = parseSegmentName(n);
-        const stale = isTmp || (!this.opts.keepSegments && seg !== undefined && seg.startMs < firstStart && !keep.has(`${hour}/${n}`));
-        if (stale) await fsp.unlink(path.join(hdir, n)).catch(() => undefined);
-      }
-      if (!this.opts.keepSegments) await this.removeEmptyHourDirs(hdir);
-    }
   }
 }

@@ -13,7 +13,7 @@
  *   lastError then clears (the status shows the current problem; the log keeps the past ones).
  */
 import { Backoff } from '../../core/backoff.js';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { Child } from '../../core/child.js';
 import type { Logger } from 'pino';
 import type { ResolvedPush } from '../../config/model.js';
 import { buildPushArgs } from '../../ffmpeg/args.js';
@@ -249,6 +249,9 @@ function resync(b: Buffer, from: number): number {
 
 // ---------------------------------------------------------------------------------------------
 
+/** stderr lines kept for the error message */
+const STDERR_TAIL_LINES = 20;
+
 export class PushWorker {
   private readonly target: ResolvedPush;
   private readonly ffmpeg: string;
@@ -257,14 +260,13 @@ export class PushWorker {
   private readonly backoff: Backoff;
   private readonly killGraceMs: number;
   private readonly gate = new TsStartGate();
-  private child: ChildProcess | null = null;
+  private child: Child | null = null;
   private childStartedAt = 0;
   private childOut = 0;
   private retryTimer: NodeJS.Timeout | null = null;
   private started = false;
   private stopping = false;
   private stderrTail: string[] = [];
-  private exitWaiters: (() => void)[] = [];
   private st: PushWorkerStatus;
 
   constructor(opts: PushWorkerOptions) {
@@ -322,14 +324,10 @@ export class PushWorker {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
     const child = this.child;
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise<void>((r) => this.exitWaiters.push(r));
-      child.stdin?.end();
-      const term = setTimeout(() => child.kill('SIGTERM'), this.killGraceMs);
-      const kill = setTimeout(() => child.kill('SIGKILL'), this.killGraceMs * 2);
-      await exited;
-      clearTimeout(term);
-      clearTimeout(kill);
+    if (child && child.running) {
+      // stdin EOF first: ffmpeg flushes and closes the connection cleanly; signals only if it lingers
+      // (onExit, chained on `exited` at spawn, has run when this resolves)
+      await child.stop({ termAfterMs: this.killGraceMs, killAfterMs: this.killGraceMs });
     }
     this.child = null;
     this.st.state = 'stopped';
@@ -342,21 +340,26 @@ export class PushWorker {
     this.stderrTail = [];
     this.childOut = 0;
     this.childStartedAt = Date.now();
-    let child: ChildProcess;
-    try {
-      child = spawn(this.ffmpeg, args, { stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
-    } catch (e) {
-      this.onExit(null, null, (e as Error).message);
-      return;
-    }
-    this.child = child;
-    this.log.info({ pid: child.pid, args }, 'push ffmpeg started');
-    child.stdin!.on('error', () => {
-      /* EPIPE when ffmpeg died: the exit handler deals with it */
+    const child: Child = new Child(this.ffmpeg, args, {
+      stdin: true,
+      stdout: true,
+      // the tail is kept as lines below (progress lines filtered at exit)
+      stderrTail: 0,
+      onStderr: (chunk) => {
+        for (const line of chunk.toString('utf8').split('\n')) {
+          const l = line.trim();
+          if (!l) continue;
+          this.stderrTail.push(l);
+          if (this.stderrTail.length > STDERR_TAIL_LINES) this.stderrTail.shift();
+        }
+      },
     });
+    this.child = child;
+    if (child.pid !== undefined) this.log.info({ pid: child.pid, args }, 'push ffmpeg started');
+    void child.exited.then((e) => this.onExit(e.code, e.signal, e.spawnError?.message ?? null, child));
     let progressBuf = '';
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (s: string) => {
+    child.stdout?.setEncoding('utf8');
+    child.stdout?.on('data', (s: string) => {
       progressBuf += s;
       let nl: number;
       while ((nl = progressBuf.indexOf('\n')) >= 0) {
@@ -373,30 +376,13 @@ export class PushWorker {
         }
       }
     });
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (s: string) => {
-      for (const line of s.split('\n')) {
-        const l = line.trim();
-        if (!l) continue;
-        this.stderrTail.push(l);
-        if (this.stderrTail.length > 20) this.stderrTail.shift();
-      }
-    });
-    let spawnError: string | null = null;
-    child.on('error', (err) => {
-      spawnError = err.message;
-      if (child.pid === undefined) this.onExit(null, null, spawnError, child);
-    });
-    child.on('close', (code, signal) => this.onExit(code, signal, spawnError, child));
   }
 
-  private onExit(code: number | null, signal: NodeJS.Signals | null, spawnError: string | null, child?: ChildProcess): void {
+  private onExit(code: number | null, signal: NodeJS.Signals | null, spawnError: string | null, child?: Child): void {
     if (child && child !== this.child) return;
     this.child = null;
     this.st.outBytes += this.childOut;
     this.childOut = 0;
-    const waiters = this.exitWaiters.splice(0);
-    for (const w of waiters) w();
     if (this.stopping || !this.started) return;
     const ranMs = Date.now() - this.childStartedAt;
     const why = spawnError ?? this.stderrTail.filter((l) => !/^\[?(frame|size)=/.test(l)).pop() ?? null;

@@ -13,18 +13,25 @@
  * - continuity counters: errors counted, one duplicate allowed, adaptation-only packets not counted;
  * - optional full PES reassembly (only when the listener has a `pes` method).
  *
+ * PES headers are read by ./pes-header.ts, payloads reassembled by ./pes-assembly.ts, PSI sections
+ * by ./section-reader.ts and ./psi.ts, elementary streams scanned by ./es-scan.ts: this file is the
+ * framing (sync, carry across chunks), packet headers and the per-track state machine tying them.
+ *
  * It never throws on bad bytes (it counts errors in `stats`) and every loop advances.
  * The hot path does no per-packet allocation: header bits are read by direct byte indexing.
  */
 import { Buffer } from 'node:buffer';
 import { crc32Mpeg2 } from './crc32.js';
 import { classifyStream, parsePat, parsePmt } from './psi.js';
-import { readPcrBase, readPts, TimestampUnwrapper } from './timestamp.js';
+import { readPcrBase, TimestampUnwrapper } from './timestamp.js';
 import { applyAudioHeader, applyParamSet, PARAM_BAD, PARAM_CHANGED, scanAnnexB } from './es-scan.js';
 import * as packet from './packet.js';
 import * as track from './track.js';
 import { noOptionalHeader, TsTrack } from './track.js';
 import { SectionReader } from './section-reader.js';
+import { continuePesHeader, HEADER_BAD, HEADER_PENDING, pesPayloadLength, readPesTimestamps, startPesHeader } from './pes-header.js';
+import { abortPes, appendPes, ASM_COMPLETE, ASM_OVERFLOW, beginPes, takePes } from './pes-assembly.js';
+import { summarizeMediaInfo } from './media-summary.js';
 import {
   createDemuxStats,
   PID_NULL,
@@ -32,7 +39,6 @@ import {
   type DemuxStats,
   type MediaInfo,
   type TrackCodec,
-  type TrackInfo,
   type TrackKind,
 } from './types.js';
 
@@ -86,6 +92,20 @@ export interface TsDemuxerOptions {
   reassemble?: boolean;
 }
 
+/** PIDs are 13 bits: per-PID state lives in arrays of this size, indexed by PID. */
+const PID_COUNT = 8192;
+/** MPEG-TS timestamps (PTS, DTS, PCR base) count 90 kHz ticks. */
+const TICKS_PER_MS = 90;
+const TICKS_PER_SECOND = 90_000;
+/** Consecutive equal frame durations before the measured frame rate is trusted. */
+const STABLE_FRAMES_FOR_FPS = 3;
+const DEFAULT_JUMP_THRESHOLD_MS = 5000;
+const DEFAULT_MAX_SCAN_BYTES = 64 * 1024;
+const MIN_MAX_SCAN_BYTES = 16;
+const DEFAULT_MAX_PES_BYTES = 16 * 1024 * 1024;
+const MIN_MAX_PES_BYTES = 1024;
+
+/** What a PID carries (pidType). */
 const PT_NONE = 0;
 const PT_PAT = 1;
 const PT_PMT = 2;
@@ -119,12 +139,12 @@ const AF_PCR_BIT = packet.AF_PCR_BIT;
 const AF_PCR_MIN_LENGTH = packet.AF_PCR_MIN_LENGTH;
 const PES_SHORT_HEADER = packet.PES_SHORT_HEADER;
 const PES_FIXED_HEADER = packet.PES_FIXED_HEADER;
-const PTS_ONLY = packet.PTS_ONLY;
-const PTS_AND_DTS = packet.PTS_AND_DTS;
 const PTS_FORBIDDEN = packet.PTS_FORBIDDEN;
-const TIMESTAMP_BYTES = packet.TIMESTAMP_BYTES;
+/** Bytes kept between chunks: a partial packet and a sync candidate's look-ahead are under 3 packets. */
 const CARRY_CAP = 1024;
-const BRIDGE_TAIL = 3 * PACKET;
+/** Sync is confirmed by 3 sync bytes one packet apart: the bridge takes that much of the next chunk. */
+const SYNC_CONFIRM_PACKETS = 3;
+const BRIDGE_TAIL = SYNC_CONFIRM_PACKETS * PACKET;
 
 const noop = (): void => {};
 
@@ -164,10 +184,10 @@ export class TsDemuxer {
   private readonly maxScan: number;
   private readonly maxPes: number;
 
-  private readonly pidType = new Uint8Array(8192);
-  private readonly trackByPid: (TsTrack | undefined)[] = new Array<TsTrack | undefined>(8192).fill(undefined);
-  private readonly lastCc = new Int8Array(8192).fill(-1);
-  private readonly dupCount = new Uint8Array(8192);
+  private readonly pidType = new Uint8Array(PID_COUNT);
+  private readonly trackByPid: (TsTrack | undefined)[] = new Array<TsTrack | undefined>(PID_COUNT).fill(undefined);
+  private readonly lastCc = new Int8Array(PID_COUNT).fill(-1);
+  private readonly dupCount = new Uint8Array(PID_COUNT);
   private readonly unwrapper = new TimestampUnwrapper();
   private trackList: TsTrack[] = [];
 
@@ -185,10 +205,10 @@ export class TsDemuxer {
   constructor(listener: Partial<TsDemuxListener> = {}, opts: Partial<TsDemuxerOptions> = {}) {
     this.l = completeListener(listener);
     this.reassemble = opts.reassemble ?? typeof listener.pes === 'function';
-    this.jumpTicks = Math.max(0, opts.jumpThresholdMs ?? 5000) * 90;
+    this.jumpTicks = Math.max(0, opts.jumpThresholdMs ?? DEFAULT_JUMP_THRESHOLD_MS) * TICKS_PER_MS;
     this.wantProgram = opts.programNumber ?? -1;
-    this.maxScan = Math.max(16, opts.maxScanBytes ?? 65536);
-    this.maxPes = Math.max(1024, opts.maxPesBytes ?? 16 * 1024 * 1024);
+    this.maxScan = Math.max(MIN_MAX_SCAN_BYTES, opts.maxScanBytes ?? DEFAULT_MAX_SCAN_BYTES);
+    this.maxPes = Math.max(MIN_MAX_PES_BYTES, opts.maxPesBytes ?? DEFAULT_MAX_PES_BYTES);
     this.pidType[PID_PAT] = PT_PAT;
     this.pidType[PID_NULL] = PT_NULL;
   }
@@ -280,8 +300,7 @@ export class TsDemuxer {
       t.state = S_IDLE;
       t.collect = -1;
       t.peek = PEEK_NONE;
-      t.asmActive = false;
-      t.asmLen = 0;
+      abortPes(t);
       t.lastT = Number.NaN;
       t.stableDur = 0;
     }
@@ -456,77 +475,47 @@ export class TsDemuxer {
     t.keyframe = false;
     t.jump = false;
     this.l.pesBegin(t, buf, i);
-    const avail = end - p;
-    if (avail >= PES_FIXED_HEADER && buf[p] === 0 && buf[p + 1] === 0 && buf[p + 2] === 1) {
-      const sid = buf[p + 3]!;
-      if (noOptionalHeader(sid)) {
-        t.streamId = sid;
-        this.headerDone(t, Number.NaN, Number.NaN, -1);
-        this.esData(t, buf, p + PES_SHORT_HEADER, end);
-        return;
-      }
-      const need = PES_FIXED_HEADER + buf[p + 8]!;
-      if (avail >= need) {
-        this.pesHeader(t, buf, p);
-        this.esData(t, buf, p + need, end);
-        return;
-      }
-    } else if (!((avail < 1 || buf[p] === 0) && (avail < 2 || buf[p + 1] === 0) && (avail < 3 || buf[p + 2] === 1)) || avail >= PES_FIXED_HEADER) {
+    const hl = startPesHeader(t, buf, p, end);
+    if (hl === HEADER_PENDING) {
+      t.state = S_HEADER;
+    } else if (hl === HEADER_BAD) {
       this.badHeader(t);
-      return;
+    } else {
+      if (hl === PES_SHORT_HEADER) this.shortHeader(t, buf[p + 3]!);
+      else this.pesHeader(t, buf, p);
+      this.esData(t, buf, p + hl, end);
     }
-    // The PES header continues in the next packet(s).
-    if (t.hdr === null) t.hdr = Buffer.allocUnsafe(PES_FIXED_HEADER + 255);
-    buf.copy(t.hdr, 0, p, end);
-    t.hdrLen = avail;
-    t.hdrNeed = avail >= PES_FIXED_HEADER ? PES_FIXED_HEADER + buf[p + 8]! : PES_FIXED_HEADER;
-    t.state = S_HEADER;
   }
 
   private pesData(t: TsTrack, buf: Buffer, p: number, end: number): void {
     if (t.state === S_HEADER) {
+      const used = continuePesHeader(t, buf, p, end);
+      if (used === HEADER_BAD) {
+        this.badHeader(t);
+        return;
+      }
+      p += used;
+      if (t.hdrLen < t.hdrNeed) return;
       const h = t.hdr!;
-      for (;;) {
-        const take = Math.min(end - p, t.hdrNeed - t.hdrLen);
-        buf.copy(h, t.hdrLen, p, p + take);
-        t.hdrLen += take;
-        p += take;
-        if (t.hdrLen < t.hdrNeed) return;
-        if (t.hdrNeed === PES_FIXED_HEADER) {
-          if (h[0] !== 0 || h[1] !== 0 || h[2] !== 1) {
-            this.badHeader(t);
-            return;
-          }
-          if (noOptionalHeader(h[3]!)) {
-            t.streamId = h[3]!;
-            this.headerDone(t, Number.NaN, Number.NaN, -1);
-            this.esData(t, h, PES_SHORT_HEADER, PES_FIXED_HEADER);
-            break;
-          }
-          t.hdrNeed = PES_FIXED_HEADER + h[8]!;
-          if (t.hdrNeed > PES_FIXED_HEADER) continue;
-        }
+      if (t.hdrNeed === PES_FIXED_HEADER && noOptionalHeader(h[3]!)) {
+        this.shortHeader(t, h[3]!);
+        this.esData(t, h, PES_SHORT_HEADER, PES_FIXED_HEADER);
+      } else {
         this.pesHeader(t, h, 0);
-        break;
       }
     }
     if (p < end) this.esData(t, buf, p, end);
   }
 
+  /** A PES without optional header (no timestamps, length unknown to us). */
+  private shortHeader(t: TsTrack, streamId: number): void {
+    t.streamId = streamId;
+    this.headerDone(t, Number.NaN, Number.NaN, -1);
+  }
+
   private pesHeader(t: TsTrack, h: Buffer, o: number): void {
-    t.streamId = h[o + 3]!;
-    const pesLen = (h[o + 4]! << 8) | h[o + 5]!;
-    const ptsDts = h[o + 7]! >> 6;
-    const hl = h[o + 8]!;
-    let pts = Number.NaN;
-    let dts = Number.NaN;
-    if (ptsDts & PTS_ONLY && hl >= TIMESTAMP_BYTES) {
-      pts = this.unwrapper.unwrap(readPts(h, o + PES_FIXED_HEADER));
-      if (ptsDts === PTS_AND_DTS && hl >= 2 * TIMESTAMP_BYTES) dts = this.unwrapper.unwrap(readPts(h, o + PES_FIXED_HEADER + TIMESTAMP_BYTES));
-    } else if (ptsDts === PTS_FORBIDDEN) {
-      this.stats.formatErrors++;
-    }
-    this.headerDone(t, pts, dts, pesLen > 0 ? pesLen - 3 - hl : -1);
+    if (readPesTimestamps(t, h, o, this.unwrapper) === PTS_FORBIDDEN) this.stats.formatErrors++;
+    this.headerDone(t, t.pts, t.dts, pesPayloadLength(h, o));
   }
 
   private headerDone(t: TsTrack, pts: number, dts: number, esLen: number): void {
@@ -549,11 +538,7 @@ export class TsDemuxer {
       }
       t.lastT = ts;
     }
-    if (this.reassemble) {
-      t.asmActive = true;
-      t.asmLen = 0;
-      t.asmExpect = esLen;
-    }
+    if (this.reassemble) beginPes(t, esLen);
     switch (t.codecId) {
       case C_H264:
       case C_H265:
@@ -589,8 +574,8 @@ export class TsDemuxer {
     if (t.kind === 'video') {
       st.videoFrames++;
       if (t.keyframe) st.keyframes++;
-      if (!t.vuiFps && t.stableDur >= 3 && t.frameDuration > 0) {
-        const fps = Math.round((90000 / t.frameDuration) * 1000) / 1000;
+      if (!t.vuiFps && t.stableDur >= STABLE_FRAMES_FOR_FPS && t.frameDuration > 0) {
+        const fps = Math.round((TICKS_PER_SECOND / t.frameDuration) * 1000) / 1000;
         if (fps !== t.info.fps) {
           t.info.fps = fps;
           this.infoChanged();
@@ -606,7 +591,7 @@ export class TsDemuxer {
   private badHeader(t: TsTrack): void {
     this.stats.formatErrors++;
     t.state = S_IDLE;
-    t.asmActive = false;
+    abortPes(t);
     t.pts = Number.NaN;
     t.dts = Number.NaN;
     t.keyframe = false;
@@ -628,7 +613,11 @@ export class TsDemuxer {
   private esData(t: TsTrack, buf: Buffer, p: number, end: number): void {
     if (t.state === S_SCAN) scanAnnexB(t, buf, p, end, this.maxScan, this);
     else if (t.audioParse && applyAudioHeader(t, buf, p, end)) this.infoChanged();
-    if (t.asmActive) this.asmAppend(t, buf, p, end);
+    if (t.asmActive) {
+      const r = appendPes(t, buf, p, end, this.maxPes);
+      if (r === ASM_COMPLETE) this.emitPes(t);
+      else if (r === ASM_OVERFLOW) this.stats.formatErrors++;
+    }
   }
 
   /** @internal EsScanHost */
@@ -638,33 +627,8 @@ export class TsDemuxer {
     else if (r === PARAM_CHANGED) this.infoChanged();
   }
 
-  private asmAppend(t: TsTrack, buf: Buffer, p: number, end: number): void {
-    const n = end - p;
-    if (n <= 0) return;
-    let a = t.asm;
-    if (a === null || t.asmLen + n > a.length) {
-      const need = t.asmLen + n;
-      if (need > this.maxPes) {
-        this.stats.formatErrors++;
-        t.asmActive = false;
-        t.asmLen = 0;
-        return;
-      }
-      const grown = Buffer.allocUnsafe(Math.min(this.maxPes, Math.max(need, (a?.length ?? 32768) * 2)));
-      if (a !== null) a.copy(grown, 0, 0, t.asmLen);
-      t.asm = a = grown;
-    }
-    buf.copy(a, t.asmLen, p, end);
-    t.asmLen += n;
-    if (t.asmExpect >= 0 && t.asmLen >= t.asmExpect) this.emitPes(t);
-  }
-
   private emitPes(t: TsTrack): void {
-    t.asmActive = false;
-    const len = t.asmExpect >= 0 && t.asmExpect < t.asmLen ? t.asmExpect : t.asmLen;
-    const data = t.asm === null ? Buffer.alloc(0) : t.asm.subarray(0, len);
-    t.asmLen = 0;
-    this.l.pes(t, data);
+    this.l.pes(t, takePes(t));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -765,23 +729,6 @@ export class TsDemuxer {
   }
 
   private summarize(): void {
-    const mi = this.mediaInfo;
-    const codecs: string[] = [];
-    let video: TrackInfo | undefined;
-    let audio: TrackInfo | undefined;
-    for (const kind of ['video', 'audio'] as const) {
-      for (const t of mi.tracks) {
-        if (t.kind !== kind) continue;
-        if (kind === 'video' && video === undefined) video = t;
-        if (kind === 'audio' && audio === undefined) audio = t;
-        if (t.codecString !== undefined && !codecs.includes(t.codecString)) codecs.push(t.codecString);
-      }
-    }
-    mi.codecs = codecs.length > 0 ? codecs.join(',') : undefined;
-    mi.width = video?.width;
-    mi.height = video?.height;
-    mi.fps = video?.fps;
-    mi.sampleRate = audio?.sampleRate;
-    mi.channels = audio?.channels;
+    summarizeMediaInfo(this.mediaInfo);
   }
 }

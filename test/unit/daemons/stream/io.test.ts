@@ -129,7 +129,7 @@ test('ffmpeg child wrapper: outputs on fd 1 and 3, stdin fed, exit with the tell
   });
   c.write(Buffer.from('hello'));
   await waitFor('output', () => outs[0]!.length > 0 && outs[1]!.length > 0);
-  (c as unknown as { proc: { stdin: { end(): void } } }).proc.stdin.end();
+  c.endInput();
   await c.exited$();
   assert.equal(Buffer.concat(outs[0]!).toString(), 'hello');
   assert.equal(Buffer.concat(outs[1]!).toString(), 'x');
