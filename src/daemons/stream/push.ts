@@ -239,6 +239,11 @@ export class TsStartGate {
   }
 }
 
+/** The push URL as status, logs, events and metrics show it: an SRT passphrase (or a password) is masked. */
+export function redactPushUrl(url: string): string {
+  return url.replace(/([?&]passphrase=)[^&]*/gi, '$1***').replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@?#:]*:)[^/@?#]*@/i, '$1***@');
+}
+
 function resync(b: Buffer, from: number): number {
   for (let i = from; i + TS <= b.length; i++) {
     if (b[i] === 0x47 && (i + TS >= b.length || b[i + TS] === 0x47)) return i;
@@ -271,12 +276,13 @@ export class PushWorker {
   constructor(opts: PushWorkerOptions) {
     this.target = opts.target;
     this.ffmpeg = opts.ffmpeg;
-    this.log = (opts.logger ?? silentLogger).child({ push: opts.target.url });
+    const shown = redactPushUrl(opts.target.url);
+    this.log = (opts.logger ?? silentLogger).child({ push: shown });
     this.maxBuffered = opts.maxBufferedBytes ?? 4 * 1024 * 1024;
     this.maxDelay = opts.maxRetryDelayMs ?? 30_000;
     this.healthyMs = opts.healthyResetMs ?? 30_000;
     this.killGraceMs = opts.killGraceMs ?? 2000;
-    this.st = { url: opts.target.url, state: 'stopped', bytes: 0, fedBytes: 0, errors: 0, lastError: null, restarts: 0, dropped: 0, outBytes: 0 };
+    this.st = { url: shown, state: 'stopped', bytes: 0, fedBytes: 0, errors: 0, lastError: null, restarts: 0, dropped: 0, outBytes: 0 };
   }
 
   get status(): Readonly<PushWorkerStatus> {
@@ -352,7 +358,7 @@ export class PushWorker {
       return;
     }
     this.child = child;
-    this.log.info({ pid: child.pid, args }, 'push ffmpeg started');
+    this.log.info({ pid: child.pid, args: args.map(redactPushUrl) }, 'push ffmpeg started');
     child.stdin!.on('error', () => {
       /* EPIPE when ffmpeg died: the exit handler deals with it */
     });
@@ -404,7 +410,7 @@ export class PushWorker {
     const why = spawnError ?? this.stderrTail.filter((l) => !/^\[?(frame|size)=/.test(l)).pop() ?? null;
     const exitDesc = signal ? `killed by ${signal}` : `exited with code ${code}`;
     this.st.errors++;
-    this.st.lastError = why ? `ffmpeg ${exitDesc}: ${why}` : `ffmpeg ${exitDesc}`;
+    this.st.lastError = why ? `ffmpeg ${exitDesc}: ${redactPushUrl(why)}` : `ffmpeg ${exitDesc}`;
     if (ranMs >= this.healthyMs) this.attempt = 0;
     const delay = Math.min(this.target.retryDelayMs * 2 ** this.attempt, this.maxDelay);
     this.attempt++;
