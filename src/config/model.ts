@@ -151,6 +151,13 @@ export interface ResolvedConfig {
   events: {
     sinks: { url: string; only?: string[]; except?: string[] }[];
   };
+  /** WHEP playback (src/webrtc) */
+  webrtc: {
+    portRange?: [number, number];
+    iceServers: { urls: string; username?: string; credential?: string }[];
+    maxSessions: number;
+    iceTimeoutMs: number;
+  };
   cluster?: {
     etcd: string[];
     nodeName: string;

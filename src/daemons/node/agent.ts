@@ -28,6 +28,7 @@ import { startPublishListeners, type PublishListeners } from './publish.js';
 import { judgeReload, keptApiUsers, STABLE_MS, SuspectConfigError, type Suspect } from './reload-guard.js';
 import { Observability } from '../../events/observe.js';
 import type { EventHub } from '../../events/hub.js';
+import { createWebrtcHandler, type WebrtcHandler } from '../../webrtc/index.js';
 
 export interface AgentOptions {
   /** config file; undefined = the embedded demo */
@@ -102,6 +103,7 @@ export class NodeAgent implements NodeApi {
   private httpServer: Server | undefined;
   private socketServer: Server | undefined;
   private publish: PublishListeners | undefined;
+  private webrtc: WebrtcHandler | undefined;
   private playback: PlaybackFn | undefined;
   private watcher: { close(): Promise<void> } | undefined;
   private queue: Promise<unknown> = Promise.resolve();
@@ -182,6 +184,14 @@ export class NodeAgent implements NodeApi {
         getStream: (name) => withLiveRoot(this.resolved.streams[name], this.supervisors.get(name)?.status?.liveRoot, this.server.dataDir),
         listStreams: () => Object.keys(this.resolved.streams),
         dvr: await loadDvrHandler(),
+        webrtc: (this.webrtc = createWebrtcHandler({
+          config: () => this.resolved.webrtc,
+          socketOf: (name) => (this.supervisors.get(name) ? this.supervisors.paths(name).sock : undefined),
+          ffmpeg: () => this.ffmpeg.path,
+          maxSessions: () => this.resolved.webrtc.maxSessions,
+          iceTimeoutMs: () => this.resolved.webrtc.iceTimeoutMs,
+          logger: log,
+        })),
         logger: log.child({ part: 'playback' }),
       });
     } catch (e) {
@@ -416,6 +426,7 @@ export class NodeAgent implements NodeApi {
     await this.watcher?.close().catch(() => {});
     await this.source?.close().catch(() => {});
     await this.publish?.close().catch(() => {});
+    await this.webrtc?.close().catch(() => {});
     if (this.supervisors) {
       if (stopSupervisors) await this.supervisors.stopAll();
       else this.supervisors.detachAll();

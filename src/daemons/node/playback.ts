@@ -52,6 +52,8 @@ export interface PlaybackOptions {
   getStream(name: string): ResolvedStream | undefined;
   listStreams(): string[];
   dvr?: DvrRequestHandler;
+  /** WHEP (`/<stream>/whep[/<id>]`, src/webrtc): answers true when it handled the request */
+  webrtc?: DvrRequestHandler;
   logger?: Logger;
   /** how long a playlist body is trusted without a stat (default 150 ms) */
   playlistRevalidateMs?: number;
@@ -170,6 +172,7 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
         await serveSegment(req, res, file);
         return true;
       }
+      if (opts.webrtc && (first === 'whep' || first === 'whip') && (await opts.webrtc(req, res, stream, restParts.join('/'), { logger, query: new URLSearchParams(parsed.query) }))) return true;
       if (opts.dvr) {
         if (method === 'OPTIONS') {
           preflight(req, res);
