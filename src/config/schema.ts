@@ -284,7 +284,7 @@ export const WebrtcSchema = z
     max_sessions: z.number().int().min(1).max(100_000).optional().describe('WHEP sessions at once; more are refused with 503 (default 200)'),
     ice_timeout: Duration().optional().describe('a WHEP session that has not connected this long after its offer is dropped (default 10s)'),
   })
-  .describe('WebRTC (WHEP playback)');
+  .describe('WebRTC (WHEP playback, WHIP ingest)');
 
 export const StreamNameSchema = z.string().superRefine((name, ctx) => {
   const p = streamNameProblem(name);

@@ -27,6 +27,7 @@ import { silentLogger } from '../core/logger.js';
 import { LiveFeed, type AccessUnit } from './live-feed.js';
 import { OpusTranscoder } from './opus.js';
 import { offerHasH264, packetizeH264 } from './h264-rtp.js';
+import { createWhip, whipCodecs, type WhipSession } from './whip.js';
 
 export interface IceServerConfig {
   urls: string;
@@ -110,6 +111,7 @@ export interface WhepSessionStatus {
 
 export class WebrtcGateway {
   private readonly sessions = new Map<string, Session>();
+  private readonly whips = new Map<string, WhipSession>();
   private readonly media = new Map<string, StreamMedia>();
   private readonly log: Logger;
   private closed = false;
@@ -134,9 +136,10 @@ export class WebrtcGateway {
   /** Answers `whep` and `whep/<id>` under a stream; false for any other path. */
   async handle(req: IncomingMessage, res: ServerResponse, stream: ResolvedStream, rest: string): Promise<boolean> {
     const parts = rest.split('/');
-    if (parts[0] !== 'whep' || parts.length > 2) return false;
+    if ((parts[0] !== 'whep' && parts[0] !== 'whip') || parts.length > 2) return false;
     const method = req.method ?? 'GET';
     cors(res);
+    if (parts[0] === 'whip') return this.handleWhip(req, res, stream, parts, method);
     if (method === 'OPTIONS') {
       res.writeHead(204, { 'access-control-allow-methods': 'POST, PATCH, DELETE, OPTIONS', 'access-control-allow-headers': 'content-type, authorization, if-match', 'accept-post': 'application/sdp' });
       res.end();
@@ -168,27 +171,73 @@ export class WebrtcGateway {
     return reply(req, res, 405, `${method} not allowed on a WHEP session`, { allow: 'PATCH, DELETE, OPTIONS' });
   }
 
-  private async create(req: IncomingMessage, res: ServerResponse, stream: ResolvedStream): Promise<void> {
+  private async handleWhip(req: IncomingMessage, res: ServerResponse, stream: ResolvedStream, parts: string[], method: string): Promise<boolean> {
+    if (method === 'OPTIONS') {
+      res.writeHead(204, { 'access-control-allow-methods': 'POST, DELETE, OPTIONS', 'access-control-allow-headers': 'content-type, authorization', 'accept-post': 'application/sdp' });
+      res.end();
+      return true;
+    }
+    if (parts.length === 2) {
+      const w = this.whips.get(parts[1]!);
+      if (!w || w.stream !== stream.name) return reply(req, res, 404, `no WHIP session ${parts[1]} on stream ${stream.name}`);
+      if (method !== 'DELETE') return reply(req, res, 405, `${method} not allowed on a WHIP session`, { allow: 'DELETE, OPTIONS' });
+      req.resume();
+      w.close('deleted');
+      res.writeHead(200).end();
+      return true;
+    }
+    if (method !== 'POST') return reply(req, res, 405, `${method} not allowed on a WHIP endpoint (POST an SDP offer)`, { allow: 'POST, OPTIONS' });
+    const offer = await this.readOffer(req, res);
+    if (offer === null) return true;
+    if (this.closed || this.sessions.size + this.whips.size >= this.opts.maxSessions()) return reply(req, res, 503, `too many WebRTC sessions (${this.opts.maxSessions()}); try again later`, { 'retry-after': '5' });
+    const base = peerConfig(this.opts.config());
+    await createWhip(
+      {
+        peerConfig: () => ({ ...base, codecs: whipCodecs() }),
+        socketOf: this.opts.socketOf,
+        ffmpeg: this.opts.ffmpeg,
+        log: this.log,
+        register: (w) => this.whips.set(w.id, w),
+        unregister: (id) => this.whips.delete(id),
+        iceTimeoutMs: this.opts.iceTimeoutMs,
+      },
+      req,
+      res,
+      stream,
+      offer,
+      (status, message) => reply(req, res, status, message),
+    );
+    return true;
+  }
+
+  /** The SDP offer of a POST, or null when it already answered 415/413/400. */
+  private async readOffer(req: IncomingMessage, res: ServerResponse): Promise<string | null> {
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     if (type !== 'application/sdp') {
-      reply(req, res, 415, 'a WHEP offer is Content-Type: application/sdp');
-      return;
+      reply(req, res, 415, 'an offer is Content-Type: application/sdp');
+      return null;
     }
     const offer = await readBody(req, MAX_SDP_BYTES);
     if (offer === null) {
       reply(req, res, 413, `SDP offer larger than ${MAX_SDP_BYTES} bytes`);
-      return;
+      return null;
     }
     if (!/^v=0\r?\n/.test(offer) || !/^m=video /m.test(offer)) {
       reply(req, res, 400, 'malformed SDP offer: expected v=0 and a video m= line');
-      return;
+      return null;
     }
+    return offer;
+  }
+
+  private async create(req: IncomingMessage, res: ServerResponse, stream: ResolvedStream): Promise<void> {
+    const offer = await this.readOffer(req, res);
+    if (offer === null) return;
     if (!offerHasH264(offer)) {
       reply(req, res, 406, 'the offer has no H.264 video: Flux sends H.264 without re-encoding');
       return;
     }
     const max = this.opts.maxSessions();
-    if (this.closed || this.sessions.size >= max) {
+    if (this.closed || this.sessions.size + this.whips.size >= max) {
       reply(req, res, 503, `too many WebRTC sessions (${max}); try again later`, { 'retry-after': '5' });
       return;
     }
@@ -308,6 +357,7 @@ export class WebrtcGateway {
   async close(): Promise<void> {
     this.closed = true;
     for (const s of [...this.sessions.values()]) this.closeSession(s, 'node stopping');
+    for (const w of [...this.whips.values()]) w.close('node stopping');
   }
 }
 
