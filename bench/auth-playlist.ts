@@ -63,6 +63,7 @@ function resolvedConfig(stream: ResolvedStream, backend?: string): ResolvedConfi
     storages: {},
     auth: { users: [], playBackend: backend, playBackendTimeoutMs: 3000, playCacheMs: 30_000, sessionTimeoutMs: 60_000 },
     events: { sinks: [] },
+    webrtc: { iceServers: [], maxSessions: 200, iceTimeoutMs: 10_000 },
   };
 }
 

@@ -67,7 +67,7 @@ export class Protection {
   }
 
   /** After the publish_password check: the publish backend, when the stream has one. */
-  authorizePublish(stream: ResolvedStream, o: { proto: 'rtmp' | 'srt'; ip: string; token?: string }): Promise<PublishVerdict> {
+  authorizePublish(stream: ResolvedStream, o: { proto: 'rtmp' | 'srt' | 'webrtc'; ip: string; token?: string }): Promise<PublishVerdict> {
     return this.publish.check(stream, o);
   }
 

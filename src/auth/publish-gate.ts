@@ -15,7 +15,7 @@ export type PublishVerdict = { ok: true } | { ok: false; reason: string };
 
 interface Publishing {
   stream: ResolvedStream;
-  proto: 'rtmp' | 'srt';
+  proto: 'rtmp' | 'srt' | 'webrtc';
   ip: string;
   token?: string;
   sessionId: string;
@@ -41,7 +41,7 @@ export class PublishGate {
     this.failOpen = cfg.auth.failOpen ?? false;
   }
 
-  async check(stream: ResolvedStream, o: { proto: 'rtmp' | 'srt'; ip: string; token?: string }): Promise<PublishVerdict> {
+  async check(stream: ResolvedStream, o: { proto: 'rtmp' | 'srt' | 'webrtc'; ip: string; token?: string }): Promise<PublishVerdict> {
     const backend = stream.auth.publishBackend ?? this.backend;
     if (!backend) return { ok: true };
     const p: Publishing = {

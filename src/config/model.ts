@@ -184,6 +184,13 @@ export interface ResolvedConfig {
   };
   /** vod: locations by name (absolute directories) */
   vod?: Record<string, { path: string }>;
+  /** WHEP playback (src/webrtc) */
+  webrtc: {
+    portRange?: [number, number];
+    iceServers: { urls: string; username?: string; credential?: string }[];
+    maxSessions: number;
+    iceTimeoutMs: number;
+  };
   cluster?: {
     etcd: string[];
     nodeName: string;

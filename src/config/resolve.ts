@@ -285,6 +285,12 @@ export function resolveConfig(cfg: ConfigInput, file?: string): ResolvedConfig {
       apiDenyIps: cfg.auth?.api_deny_ips,
     },
     events: { sinks: (cfg.events?.sinks ?? []).map((k) => ({ url: k.url, only: k.only, except: k.except })) },
+    webrtc: {
+      portRange: cfg.webrtc?.port_range ? (cfg.webrtc.port_range.split('-').map(Number) as [number, number]) : undefined,
+      iceServers: (cfg.webrtc?.ice_servers ?? []).map((x) => ({ urls: x.urls, username: x.username, credential: x.credential })),
+      maxSessions: cfg.webrtc?.max_sessions ?? 200,
+      iceTimeoutMs: opt(cfg.webrtc?.ice_timeout, parseDuration) ?? 10_000,
+    },
     cluster: cfg.cluster && {
       etcd: cfg.cluster.etcd,
       nodeName: cfg.cluster.node_name ?? hostname(),

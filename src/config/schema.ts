@@ -331,6 +331,32 @@ export const VodLocationSchema = z
     path: z.string().min(1).describe('directory of MP4 files (relative to the config file), served as /vod/<location>/<file>.mp4/index.m3u8'),
   })
   .describe('a VOD location: MP4 files served as HLS without transcoding');
+export const WebrtcSchema = z
+  .strictObject({
+    port_range: z
+      .string()
+      .regex(/^\d{1,5}-\d{1,5}$/, { error: 'expected a UDP port range such as 40000-40999' })
+      .refine((v) => {
+        if (!/^\d{1,5}-\d{1,5}$/.test(v)) return true; // the format error says it already
+        const [a, b] = v.split('-').map(Number) as [number, number];
+        return a >= 1024 && b <= 65535 && a < b;
+      }, { error: 'two ports from 1024 to 65535, the first lower (e.g. 40000-40999)' })
+      .optional()
+      .describe('UDP ports for WebRTC ICE, "min-max" (default: any free port)'),
+    ice_servers: z
+      .array(
+        z.strictObject({
+          urls: z.string().regex(/^(stun|turn|turns):/, { error: 'expected a stun:, turn: or turns: URL' }).describe('stun:host:port, turn:host:port?transport=udp, turns:…'),
+          username: z.string().optional().describe('TURN user'),
+          credential: z.string().optional().describe('TURN password'),
+        }),
+      )
+      .optional()
+      .describe('STUN/TURN servers used to gather ICE candidates beyond the host addresses'),
+    max_sessions: z.number().int().min(1).max(100_000).optional().describe('WHEP sessions at once; more are refused with 503 (default 200)'),
+    ice_timeout: Duration().optional().describe('a WHEP session that has not connected this long after its offer is dropped (default 10s)'),
+  })
+  .describe('WebRTC (WHEP playback, WHIP ingest)');
 
 export const StreamNameSchema = z.string().superRefine((name, ctx) => {
   const p = streamNameProblem(name);
@@ -347,6 +373,7 @@ export const ConfigSchema = z
     cluster: ClusterSchema.optional(),
     events: EventsSchema.optional(),
     vod: z.record(z.string(), VodLocationSchema).optional().describe('VOD locations by name: /vod/<name>/…'),
+    webrtc: WebrtcSchema.optional(),
   })
   .describe('Flux media server configuration');
 

@@ -15,6 +15,7 @@
  */
 import type { Document } from 'yaml';
 import { INPUT_SCHEMES, PUSH_SCHEMES } from './schema.js';
+import { pushUrlIssue } from '../ffmpeg/args.js';
 import { streamNameProblem } from '../core/paths.js';
 import { isMulticast } from '../core/net.js';
 import { nodeAt, findKeyNode, formatPath } from './yaml-pos.js';
@@ -160,6 +161,8 @@ export function semanticIssues(cfg: unknown, docOrGet: Document | (() => Documen
         const at = typeof p === 'string' ? [...sp, 'push', i] : [...sp, 'push', i, 'url'];
         add(at, scheme ? `unsupported push URL scheme "${scheme}": expected one of ${PUSH_SCHEMES.join(', ')}` : `push URL "${url}" has no scheme: expected one of ${PUSH_SCHEMES.map((x) => `${x}://`).join(', ')}`);
       }
+      const why = pushUrlIssue(url);
+      if (why) add(typeof p === 'string' ? [...sp, 'push', i] : [...sp, 'push', i, 'url'], why);
     });
 
     const tr = s.transcoder;

@@ -16,6 +16,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { ExternalError, InputError } from '../core/errors.js';
+import { parseBitrate } from '../config/units.js';
 import type { HwBackend, ResolvedAudio, ResolvedInput, ResolvedPush, ResolvedStream, ResolvedTranscoder, ResolvedVideoProfile } from '../config/model.js';
 import { CPU_ENCODERS, hwSupport, type FfmpegCaps } from './caps.js';
 import { fakeBitrate, fakeLavfiGraph, parseFakeUrl, type FakeSource } from './test-pattern.js';
@@ -87,6 +88,46 @@ export function filePathOf(url: string): string {
   } else p = decodeURIComponent(rest);
   if (!p) throw new InputError(`file:// input without a path: ${url}`);
   return p;
+}
+
+/**
+ * TS in datagrams (udp, srt): no flush at each frame, so every datagram is a full pkt_size of
+ * 7 TS packets (ffmpeg flushes non-seekable outputs per frame by default, leaving short datagrams
+ * that IPTV receivers and SRT gateways handle badly).
+ */
+const DATAGRAM_TS = ['-flush_packets', '0', '-f', 'mpegts'];
+
+/**
+ * `?muxrate=8M` on an srt/udp push URL: constant-bitrate MPEG-TS (bits/s), taken out of the URL
+ * (ffmpeg's protocols do not know it). Throws InputError on a bad value.
+ */
+function takeMuxrate(url: string, params: [string, string][]): number | undefined {
+  const i = params.findIndex(([k]) => k === 'muxrate');
+  if (i < 0) return undefined;
+  const raw = params[i]![1];
+  params.splice(i, 1);
+  let bps: number;
+  try {
+    bps = parseBitrate(raw);
+  } catch {
+    throw new InputError(`push ${url}: muxrate "${raw}" is not a bitrate (e.g. 8M, 4000k)`);
+  }
+  if (!(bps >= 100_000)) throw new InputError(`push ${url}: muxrate "${raw}" is too low (at least 100k)`);
+  return Math.round(bps);
+}
+
+/** Why a push URL's Flux-level query options are wrong (null when fine): used by `flux validate`. */
+export function pushUrlIssue(url: string): string | null {
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase() ?? '';
+  const { params } = splitQuery(url);
+  if (!params.some(([k]) => k === 'muxrate')) return null;
+  if (scheme !== 'udp' && scheme !== 'srt') return `muxrate (constant-rate MPEG-TS) applies to udp:// and srt:// pushes only`;
+  try {
+    takeMuxrate(url, params);
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
 }
 
 function splitQuery(url: string): { base: string; params: [string, string][] } {
@@ -420,18 +461,24 @@ export function buildPushArgs(target: ResolvedPush): string[] {
       args.push('-rw_timeout', '10000000', '-f', 'flv', '-flvflags', 'no_duration_filesize');
       break;
     case 'srt': {
+      // caller by default; ?mode=listener makes ffmpeg wait for the receiver (no timeout while listening)
       const { base, params } = splitQuery(url);
+      const muxrate = takeMuxrate(url, params);
       setParam(params, 'mode', 'caller', false);
       setParam(params, 'pkt_size', '1316', false);
       dest = joinQuery(base, params);
-      args.push('-rw_timeout', '10000000', '-f', 'mpegts');
+      args.push('-rw_timeout', '10000000', ...DATAGRAM_TS, ...(muxrate ? ['-muxrate', String(muxrate)] : []));
       break;
     }
     case 'udp': {
       const { base, params } = splitQuery(url);
+      const muxrate = takeMuxrate(url, params);
       setParam(params, 'pkt_size', '1316', false);
+      // constant rate for IPTV headends: the muxer pads with null packets to muxrate and the udp
+      // protocol paces datagrams at that rate (instead of sending each frame as a burst)
+      if (muxrate) setParam(params, 'bitrate', String(muxrate), false);
       dest = joinQuery(base, params);
-      args.push('-f', 'mpegts');
+      args.push(...DATAGRAM_TS, ...(muxrate ? ['-muxrate', String(muxrate)] : []));
       break;
     }
     case 'file':

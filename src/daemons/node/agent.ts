@@ -36,6 +36,7 @@ import type { EventHub } from '../../events/hub.js';
 import type { NodeCluster } from './cluster.js';
 import { routeMpegts } from './mpegts-output.js';
 import { CLUSTER_KEY_HEADER } from '../../protocol/cluster-key.js';
+import { createWebrtcHandler, type WebrtcHandler } from '../../webrtc/index.js';
 
 export interface AgentOptions {
   /** config file; undefined = the embedded demo */
@@ -112,6 +113,7 @@ export class NodeAgent implements NodeApi {
   private https: HttpsListener | undefined;
   private socketServer: Server | undefined;
   private publish: PublishListeners | undefined;
+  private webrtc: WebrtcHandler | undefined;
   private playback: PlaybackFn | undefined;
   private watcher: { close(): Promise<void> } | undefined;
   private queue: Promise<unknown> = Promise.resolve();
@@ -203,6 +205,15 @@ export class NodeAgent implements NodeApi {
         getStream: (name) => withLiveRoot(this.resolved.streams[name] ?? this.cluster?.sharedStream(name), this.supervisors.get(name)?.status?.liveRoot, this.server.dataDir),
         listStreams: () => [...new Set([...Object.keys(this.resolved.streams), ...(this.cluster?.sharedNames() ?? [])])],
         dvr: await loadDvrHandler(),
+        webrtc: (this.webrtc = createWebrtcHandler({
+          config: () => this.resolved.webrtc,
+          socketOf: (name) => (this.supervisors.get(name) ? this.supervisors.paths(name).sock : undefined),
+          ffmpeg: () => this.ffmpeg.path,
+          maxSessions: () => this.resolved.webrtc.maxSessions,
+          iceTimeoutMs: () => this.resolved.webrtc.iceTimeoutMs,
+          publishBackend: (stream, o) => this.protection.authorizePublish(stream, { proto: 'webrtc', ...o }),
+          logger: log,
+        })),
         logger: log.child({ part: 'playback' }),
         authorize: (req, stream, query, proto) => this.protection.authorizePlay(req, stream, query, proto),
         get encryption() {
@@ -599,6 +610,7 @@ export class NodeAgent implements NodeApi {
     await this.cluster?.member.halt().catch(() => {});
     this.protection?.stop();
     await this.https?.close().catch(() => {});
+    await this.webrtc?.close().catch(() => {});
     if (this.supervisors) {
       if (stopSupervisors) await this.supervisors.stopAll();
       else this.supervisors.detachAll();

@@ -57,6 +57,8 @@ export interface PlaybackOptions {
   getStream(name: string): ResolvedStream | undefined;
   listStreams(): string[];
   dvr?: DvrRequestHandler;
+  /** WHEP (`/<stream>/whep[/<id>]`, src/webrtc): answers true when it handled the request */
+  webrtc?: DvrRequestHandler;
   logger?: Logger;
   /** how long a playlist body is trusted without a stat (default 150 ms) */
   playlistRevalidateMs?: number;
@@ -162,7 +164,8 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
         return notFound(res, `stream ${stream.name} is not served over HLS (protocols)`, method);
       }
       let rewrite: ((body: Buffer) => Buffer) | undefined;
-      if (opts.authorize && first !== 'embed.html' && method !== 'OPTIONS') {
+      // WHIP is publishing, authorized as a publisher (src/webrtc/whip.ts); everything else is play
+      if (opts.authorize && first !== 'embed.html' && first !== 'whip' && method !== 'OPTIONS') {
         const v = await opts.authorize(req, stream, new URLSearchParams(parsed.query), protoOf(restParts[n - 1]!));
         if (!v.ok) {
           sendText(res, v.status, v.reason, method === 'HEAD');
@@ -231,6 +234,7 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
         } else await serveSegment(req, res, file);
         return true;
       }
+      if (opts.webrtc && (first === 'whep' || first === 'whip') && (await opts.webrtc(req, res, stream, restParts.join('/'), { logger, query: new URLSearchParams(parsed.query) }))) return true;
       if (opts.dvr) {
         if (method === 'OPTIONS') {
           preflight(req, res);
@@ -524,6 +528,7 @@ function protoOf(last: string): string {
   if (last.endsWith('.mpd') || last.endsWith('.m4s')) return 'dash';
   if (last.endsWith('.mp4')) return 'mp4';
   if (last === 'mpegts') return 'mpegts';
+  if (last === 'whep') return 'webrtc';
   return 'http';
 }
 

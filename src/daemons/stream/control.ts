@@ -2,6 +2,8 @@
  * The supervisor's status socket: HTTP/JSON on a Unix socket (mode 0600).
  *   GET /status → SupervisorStatus
  *   POST /ingest (body = MPEG-TS, streamed) → feeds publish:// inputs; 409 when a publisher is on
+ *   GET /live.ts → the first rendition's TS as it is produced (chunked, never ends; a reader that
+ *     falls 4 MiB behind is cut off rather than buffered): the agent's WebRTC gateway reads it
  *   POST /restart → restart the active input's pipeline; POST /stop → graceful stop
  *   GET /events?since=SEQ&wait=MS&pid=PID → the stream's events after SEQ (a long poll; src/events)
  *   PUT /lease {etcd, id, ttlMs, …} → keep this capture's cluster lease alive (see cluster/lease-keeper.ts);
@@ -22,6 +24,8 @@ export interface ControlServerOptions {
   /** the stream's event feed (GET /events?since=SEQ&wait=MS, a long poll) */
   events?: StreamEventLog;
 }
+
+const LIVE_TAP_MAX_QUEUED = 4 * 1024 * 1024;
 
 function json(res: http.ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -99,6 +103,17 @@ export function handleControl(opts: ControlServerOptions) {
       void done.then((info) => {
         if (!res.writableEnded && !res.destroyed) json(res, 200, { ok: true, bytes: info.bytes, since: info.since });
       });
+      return;
+    }
+    if (url === '/live.ts' && req.method === 'GET') {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'video/mp2t', 'cache-control': 'no-cache' });
+      const tap = (chunk: Buffer): void => {
+        if (res.writableLength > LIVE_TAP_MAX_QUEUED) res.destroy();
+        else res.write(chunk);
+      };
+      sup.liveTaps.add(tap);
+      res.once('close', () => sup.liveTaps.delete(tap));
       return;
     }
     if (req.method === 'POST' && url === '/restart') {

@@ -240,6 +240,11 @@ export class TsStartGate {
   }
 }
 
+/** The push URL as status, logs, events and metrics show it: an SRT passphrase (or a password) is masked. */
+export function redactPushUrl(url: string): string {
+  return url.replace(/([?&]passphrase=)[^&]*/gi, '$1***').replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@?#:]*:)[^/@?#]*@/i, '$1***@');
+}
+
 function resync(b: Buffer, from: number): number {
   for (let i = from; i + TS <= b.length; i++) {
     if (b[i] === 0x47 && (i + TS >= b.length || b[i + TS] === 0x47)) return i;
@@ -272,11 +277,12 @@ export class PushWorker {
   constructor(opts: PushWorkerOptions) {
     this.target = opts.target;
     this.ffmpeg = opts.ffmpeg;
-    this.log = (opts.logger ?? silentLogger).child({ push: opts.target.url });
+    const shown = redactPushUrl(opts.target.url);
+    this.log = (opts.logger ?? silentLogger).child({ push: shown });
     this.maxBuffered = opts.maxBufferedBytes ?? 4 * 1024 * 1024;
     this.backoff = new Backoff({ initialMs: opts.target.retryDelayMs, maxMs: opts.maxRetryDelayMs ?? 30_000, resetAfterMs: opts.healthyResetMs ?? 30_000 });
     this.killGraceMs = opts.killGraceMs ?? 2000;
-    this.st = { url: opts.target.url, state: 'stopped', bytes: 0, fedBytes: 0, errors: 0, lastError: null, restarts: 0, dropped: 0, outBytes: 0 };
+    this.st = { url: shown, state: 'stopped', bytes: 0, fedBytes: 0, errors: 0, lastError: null, restarts: 0, dropped: 0, outBytes: 0 };
   }
 
   get status(): Readonly<PushWorkerStatus> {
@@ -355,7 +361,7 @@ export class PushWorker {
       },
     });
     this.child = child;
-    if (child.pid !== undefined) this.log.info({ pid: child.pid, args }, 'push ffmpeg started');
+    if (child.pid !== undefined) this.log.info({ pid: child.pid, args: args.map(redactPushUrl) }, 'push ffmpeg started');
     void child.exited.then((e) => this.onExit(e.code, e.signal, e.spawnError?.message ?? null, child));
     let progressBuf = '';
     child.stdout?.setEncoding('utf8');
@@ -388,7 +394,7 @@ export class PushWorker {
     const why = spawnError ?? this.stderrTail.filter((l) => !/^\[?(frame|size)=/.test(l)).pop() ?? null;
     const exitDesc = signal ? `killed by ${signal}` : `exited with code ${code}`;
     this.st.errors++;
-    this.st.lastError = why ? `ffmpeg ${exitDesc}: ${why}` : `ffmpeg ${exitDesc}`;
+    this.st.lastError = why ? `ffmpeg ${exitDesc}: ${redactPushUrl(why)}` : `ffmpeg ${exitDesc}`;
     const delay = this.backoff.afterRun(ranMs);
     this.st.state = 'retrying';
     this.log.warn({ code, signal, ranMs, retryInMs: delay, err: this.st.lastError }, 'push ffmpeg exited');

@@ -154,6 +154,8 @@ export class Supervisor {
   /** where live output goes: the stream root, or the data dir while the root is unwritable */
   private readonly storage: LiveStorage;
   private pushes: { worker: PushLike; rendition: number }[] = [];
+  /** live TS taps of the first rendition (GET /live.ts on the control socket: WebRTC in the agent) */
+  readonly liveTaps = new Set<(chunk: Buffer) => void>();
   private events: SupervisorEvent[] = [];
   private restarts = 0;
   private lastError: string | null = null;
@@ -361,6 +363,7 @@ export class Supervisor {
     try {
       w.writer.write(chunk);
       for (const ps of this.pushes) if (ps.rendition === rendition) ps.worker.write(chunk);
+      if (rendition === 0) for (const tap of this.liveTaps) tap(chunk);
     } catch (err) {
       // a writer bug must not take the daemon (and every other rendition) down
       if (!this.writeErrorLogged) this.log.error({ err, rendition: w.rendition }, 'write failed');

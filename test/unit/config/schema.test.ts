@@ -85,7 +85,7 @@ test('JSON Schema: draft 2020-12, strict objects, a description on every propert
   assert.equal(js.type, 'object');
   assert.equal(js.additionalProperties, false);
   const props = js.properties as Record<string, unknown>;
-  assert.deepEqual(Object.keys(props).sort(), ['auth', 'cluster', 'dvr', 'events', 'server', 'streams', 'templates', 'vod']);
+  assert.deepEqual(Object.keys(props).sort(), ['auth', 'cluster', 'dvr', 'events', 'server', 'streams', 'templates', 'vod', 'webrtc']);
   // walk every object's properties: each must carry a description (editor hover text)
   const missing: string[] = [];
   const walk = (node: unknown, p: string) => {

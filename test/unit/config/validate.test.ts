@@ -199,3 +199,8 @@ test('loadConfigFile throws ConfigError with every issue', async (t) => {
     return true;
   });
 });
+
+test('push ?muxrate= is checked by validate: udp/srt only, a real bitrate, with its place', () => {
+  const text = ['streams:', '  a:', '    inputs: [{ url: fake://testsrc }]', '    push:', '      - udp://239.1.1.1:1234?ttl=4&muxrate=8M', '      - rtmp://cdn/live/a?muxrate=8M', '      - { url: "srt://h:9000?muxrate=lots" }', ''].join('\n');
+  assert.deepEqual(lines(text), ['6:9: muxrate (constant-rate MPEG-TS) applies to udp:// and srt:// pushes only', '7:16: push srt://h:9000?muxrate=lots: muxrate "lots" is not a bitrate (e.g. 8M, 4000k)']);
+});

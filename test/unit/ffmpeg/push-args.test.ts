@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildPushArgs, pushFormat } from '../../../src/ffmpeg/args.js';
+import { buildPushArgs, pushFormat, pushUrlIssue } from '../../../src/ffmpeg/args.js';
+import { redactPushUrl } from '../../../src/daemons/stream/push.js';
 import { InputError } from '../../../src/core/errors.js';
 import { push, after, allAfter } from './fixtures.js';
 
@@ -48,4 +49,29 @@ test('pushFormat and unsupported schemes', () => {
   assert.equal(pushFormat('rtmp://a/b'), 'flv');
   assert.equal(pushFormat('srt://a:1'), 'mpegts');
   assert.throws(() => buildPushArgs(push('http://a/b')), InputError);
+});
+
+test('srt push: listener mode and passphrase kept from the URL', () => {
+  const a = buildPushArgs(push('srt://127.0.0.1:9000?mode=listener&passphrase=0123456789'));
+  assert.equal(a.at(-1), 'srt://127.0.0.1:9000?mode=listener&passphrase=0123456789&pkt_size=1316');
+});
+
+test('udp push ?muxrate=: constant-rate mpegts (-muxrate) and paced datagrams (udp bitrate), option removed from the URL', () => {
+  const a = buildPushArgs(push('udp://239.1.1.1:1234?ttl=4&pkt_size=1316&muxrate=8M'));
+  assert.equal(after(a, '-muxrate'), '8000000');
+  assert.equal(a.at(-1), 'udp://239.1.1.1:1234?ttl=4&pkt_size=1316&bitrate=8000000');
+  const s = buildPushArgs(push('srt://h:1?muxrate=4000k'));
+  assert.equal(after(s, '-muxrate'), '4000000');
+  assert.ok(!s.at(-1)!.includes('muxrate'));
+  assert.throws(() => buildPushArgs(push('udp://h:1?muxrate=fast')), /muxrate "fast" is not a bitrate/);
+  assert.throws(() => buildPushArgs(push('udp://h:1?muxrate=10k')), /too low/);
+  assert.equal(pushUrlIssue('udp://h:1?muxrate=8M'), null);
+  assert.match(pushUrlIssue('rtmp://h/live/x?muxrate=8M')!, /udp:\/\/ and srt:\/\/ pushes only/);
+  assert.equal(pushUrlIssue('rtmp://h/live/x'), null);
+});
+
+test('push status and logs mask an SRT passphrase', () => {
+  assert.equal(redactPushUrl('srt://h:1?streamid=a&passphrase=topsecret99&latency=1'), 'srt://h:1?streamid=a&passphrase=***&latency=1');
+  assert.equal(redactPushUrl('rtmp://u:pw@h/live/x'), 'rtmp://u:***@h/live/x');
+  assert.equal(redactPushUrl('udp://239.1.1.1:1234'), 'udp://239.1.1.1:1234');
 });

@@ -1,0 +1,236 @@
+/**
+ * WHIP ingest: `POST /<stream>/whip` (SDP offer with H.264 video and optionally Opus audio) into a
+ * stream whose input is `publish://`, authorized like RTMP (the stream's publish_password, given
+ * as `Authorization: Bearer <key>` as WHIP specifies, or `?password=`). 201 + answer + Location;
+ * DELETE ends the publication.
+ *
+ * Media path: werift decrypts the SRTP; each RTP packet is re-sent on loopback UDP to one ffmpeg
+ * per publisher that reads them through an SDP description (on its stdin), copies H.264 and
+ * transcodes Opus to AAC, and writes MPEG-TS that goes into the supervisor's `POST /ingest`, the
+ * same door RTMP and SRT publishers use. The ingest request is opened before answering so that a
+ * stream that already has a publisher (RTMP, SRT or WHIP) answers 409 and nothing is negotiated.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import dgram from 'node:dgram';
+import { PassThrough } from 'node:stream';
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { RTCPeerConnection, RTCRtpCodecParameters, type RtpPacket } from 'werift';
+import type { ResolvedStream } from '../config/model.js';
+import { authorizePublish } from '../daemons/node/publish.js';
+import type { WebrtcGatewayOptions } from './gateway.js';
+import { socketRequest } from '../protocol/socket-http.js';
+import { offerHasH264 } from './h264-rtp.js';
+
+const VIDEO_PT = 96;
+const NULL_TS_PACKET = (() => {
+  const b = Buffer.alloc(188, 0xff);
+  b[0] = 0x47;
+  b[1] = 0x1f;
+  b[2] = 0xff;
+  b[3] = 0x10;
+  return b;
+})();
+const AUDIO_PT = 111;
+
+/** The SDP ffmpeg reads the loopback RTP with (ports chosen by the gateway). */
+export function whipInputSdp(videoPort: number, audioPort: number): string {
+  return [
+    'v=0', 'o=- 0 0 IN IP4 127.0.0.1', 's=flux-whip', 'c=IN IP4 127.0.0.1', 't=0 0',
+    `m=video ${videoPort} RTP/AVP ${VIDEO_PT}`, `a=rtpmap:${VIDEO_PT} H264/90000`, `a=fmtp:${VIDEO_PT} packetization-mode=1`,
+    `m=audio ${audioPort} RTP/AVP ${AUDIO_PT}`, `a=rtpmap:${AUDIO_PT} opus/48000/2`, '',
+  ].join('\r\n');
+}
+
+/** ffmpeg: RTP described by the SDP on stdin → H.264 copy + AAC → MPEG-TS on stdout. */
+export function whipFfmpegArgs(): string[] {
+  return [
+    '-nostdin', '-hide_banner', '-loglevel', 'error',
+    '-protocol_whitelist', 'pipe,udp,rtp', '-fflags', '+genpts', '-reorder_queue_size', '64',
+    '-analyzeduration', '2000000', '-f', 'sdp', '-i', 'pipe:0',
+    '-map', '0:v:0', '-map', '0:a:0?', '-c:v', 'copy', '-c:a', 'aac', '-b:a', '128k', '-ar', '48000',
+    '-f', 'mpegts', '-muxdelay', '0', 'pipe:1',
+  ];
+}
+
+export interface WhipSession {
+  id: string;
+  stream: string;
+  pc: RTCPeerConnection;
+  ffmpeg: ChildProcess;
+  close(why: string): void;
+}
+
+/** Two free even/odd UDP port pairs on loopback (ffmpeg binds RTP on N and RTCP on N+1). */
+async function freePortPair(): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const p = 20000 + 2 * Math.floor(Math.random() * 20000);
+    const a = dgram.createSocket('udp4');
+    const b = dgram.createSocket('udp4');
+    const ok = await Promise.all([p, p + 1].map((port, k) => new Promise<boolean>((r) => {
+      const s = k ? b : a;
+      s.once('error', () => r(false));
+      s.bind(port, '127.0.0.1', () => r(true));
+    })));
+    await Promise.all([a, b].map((s) => new Promise<void>((r) => { try { s.close(() => r()); } catch { r(); } })));
+    if (ok[0] && ok[1]) return p;
+  }
+  throw new Error('no free loopback UDP ports for the WHIP receiver');
+}
+
+export interface WhipContext {
+  peerConfig: () => ConstructorParameters<typeof RTCPeerConnection>[0];
+  socketOf: (stream: string) => string | undefined;
+  ffmpeg: () => string;
+  log: Logger;
+  register(s: WhipSession): void;
+  unregister(id: string): void;
+  iceTimeoutMs: () => number;
+  publishBackend?: WebrtcGatewayOptions['publishBackend'];
+}
+
+/** Handles `POST /<stream>/whip` after the generic checks (type, size, SDP shape). */
+export async function createWhip(ctx: WhipContext, req: IncomingMessage, res: ServerResponse, stream: ResolvedStream, offer: string, reply: (status: number, message: string) => void): Promise<void> {
+  const auth = req.headers.authorization ?? '';
+  const bearer = /^Bearer\s+(.+)$/i.exec(auth)?.[1];
+  const key = bearer ?? new URLSearchParams((req.url ?? '').split('?')[1] ?? '').get('password') ?? undefined;
+  const verdict = authorizePublish({ getStream: () => stream }, stream.name, key);
+  if (!verdict.ok) {
+    const denied = /publish key/.test(verdict.reason);
+    reply(denied ? 401 : 404, verdict.reason);
+    return;
+  }
+  if (ctx.publishBackend) {
+    const asked = await ctx.publishBackend(stream, { ip: req.socket.remoteAddress ?? '', token: key });
+    if (!asked.ok) {
+      ctx.log.warn({ stream: stream.name, ip: req.socket.remoteAddress, reason: asked.reason }, 'whip publisher refused by the publish backend');
+      reply(403, asked.reason);
+      return;
+    }
+  }
+  if (!offerHasH264(offer)) {
+    reply(406, 'the offer has no H.264 video: Flux takes H.264 from WHIP publishers');
+    return;
+  }
+  const sock = ctx.socketOf(stream.name);
+  if (!sock) {
+    reply(503, `stream ${stream.name} is not running`);
+    return;
+  }
+  // claim the stream's publisher slot first: a busy stream answers 409 at once
+  const ts = new PassThrough();
+  let ingestStatus: number | null = null;
+  const ingest = socketRequest(sock, '/ingest', { method: 'POST', body: ts, headers: { 'content-type': 'video/mp2t', 'x-flux-publisher': `whip ${req.socket.remoteAddress ?? ''}` }, timeoutMs: 0, noKeepAlive: true }).then(
+    (r) => (ingestStatus = r.status),
+    () => (ingestStatus = 502),
+  );
+  // one null TS packet makes the request (headers included) go out now, so the supervisor decides
+  ts.write(NULL_TS_PACKET);
+  await Promise.race([ingest, new Promise((r) => setTimeout(r, 300))]);
+  if (ingestStatus !== null) {
+    ts.destroy();
+    reply(ingestStatus === 409 ? 409 : 502, ingestStatus === 409 ? `stream ${stream.name} already has a publisher` : `stream ${stream.name} refused the publisher (${ingestStatus})`);
+    return;
+  }
+  const port = await freePortPair().catch(() => 0);
+  const aport = port ? await freePortPair().catch(() => 0) : 0;
+  if (!port || !aport) {
+    ts.destroy();
+    reply(503, 'no free loopback ports for the WHIP receiver');
+    return;
+  }
+  const id = randomBytes(12).toString('hex');
+  const ff = spawn(ctx.ffmpeg(), whipFfmpegArgs(), { stdio: ['pipe', 'pipe', 'pipe'] });
+  ff.stdin!.on('error', () => {});
+  ff.stdin!.end(whipInputSdp(port, aport));
+  ff.stdout!.pipe(ts);
+  let ffErr = '';
+  ff.stderr!.setEncoding('utf8');
+  ff.stderr!.on('data', (s: string) => (ffErr = (ffErr + s).slice(-400)));
+  const out = dgram.createSocket('udp4');
+  const pc = new RTCPeerConnection(ctx.peerConfig());
+  let closed = false;
+  let connected = false;
+  const close = (why: string): void => {
+    if (closed) return;
+    closed = true;
+    ctx.unregister(id);
+    clearTimeout(timer);
+    void pc.close().catch(() => {});
+    try {
+      out.close();
+    } catch {
+      /* closed */
+    }
+    if (ff.exitCode === null) ff.kill('SIGKILL');
+    ts.end();
+    ctx.log.info({ stream: stream.name, id, why, ffmpeg: ffErr.trim().split('\n').pop() }, 'whip session closed');
+  };
+  const timer = setTimeout(() => {
+    if (!connected) close('ICE did not complete');
+  }, ctx.iceTimeoutMs());
+  ff.on('close', () => close('ffmpeg exited'));
+  void ingest.then(() => close('supervisor ended the ingest'));
+  const session: WhipSession = { id, stream: stream.name, pc, ffmpeg: ff, close };
+  ctx.register(session);
+  let answer: string;
+  try {
+    // tracks are announced while the offer is applied: subscribe first
+    pc.onTrack.subscribe((track) => {
+      const isVideo = track.kind === 'video';
+      const dest = isVideo ? port : aport;
+      const pt = isVideo ? VIDEO_PT : AUDIO_PT;
+      track.onReceiveRtp.subscribe((rtp: RtpPacket) => {
+        if (closed) return;
+        const b = rtp.serialize();
+        b[1] = (b[1]! & 0x80) | pt; // ffmpeg's SDP names fixed payload types
+        out.send(b, dest, '127.0.0.1');
+      });
+      if (isVideo) {
+        // ask the publisher for a keyframe now and once more shortly: ffmpeg needs SPS/PPS + IDR
+        const tx = pc.getTransceivers().find((x) => x.kind === 'video');
+        const pli = () => {
+          const ssrc = track.ssrc;
+          if (!closed && tx && ssrc) void tx.receiver.sendRtcpPLI(ssrc).catch(() => {});
+        };
+        setTimeout(pli, 200);
+        setTimeout(pli, 1500);
+      }
+    });
+    await pc.setRemoteDescription({ type: 'offer', sdp: offer });
+    for (const t of pc.getTransceivers()) t.setDirection('recvonly');
+    await pc.setLocalDescription(await pc.createAnswer());
+    await new Promise<void>((r) => {
+      if (pc.iceGatheringState === 'complete') return r();
+      const t = setTimeout(r, 3000);
+      pc.iceGatheringStateChange.subscribe((st) => {
+        if (st === 'complete') {
+          clearTimeout(t);
+          r();
+        }
+      });
+    });
+    answer = pc.localDescription!.sdp;
+  } catch (e) {
+    close('bad offer');
+    reply(400, `SDP offer not accepted: ${(e as Error).message}`);
+    return;
+  }
+  pc.connectionStateChange.subscribe((st) => {
+    if (st === 'connected') connected = true;
+    else if (st === 'failed' || st === 'closed') close(`connection ${st}`);
+  });
+  const location = `${(req.url ?? '').split('?')[0]!.replace(/\/+$/, '')}/${id}`;
+  res.writeHead(201, { 'content-type': 'application/sdp', location, 'access-control-expose-headers': 'Location', 'content-length': Buffer.byteLength(answer) });
+  res.end(answer);
+  ctx.log.info({ stream: stream.name, id }, 'whip publisher offered');
+}
+
+/** The codecs a WHIP answer accepts. */
+export function whipCodecs() {
+  return {
+    video: [new RTCRtpCodecParameters({ mimeType: 'video/H264', clockRate: 90000, rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }], parameters: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f' })],
+    audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2, payloadType: AUDIO_PT })],
+  };
+}

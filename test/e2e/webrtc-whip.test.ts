@@ -1,0 +1,143 @@
+/**
+ * WHIP end to end against a real node: a werift publisher in the test sends H.264 + Opus RTP
+ * (encoded by ffmpeg from test sources) to `POST /pub/whip` of a publish:// stream with a
+ * publish_password; the node turns it into HLS with H.264 + AAC (ffprobe). A missing key is 401,
+ * a second publisher 409, an offer without H.264 406, DELETE ends the publication.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFile } from 'node:child_process';
+import dgram from 'node:dgram';
+import { promisify } from 'node:util';
+import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
+import httpServer from 'node:http';
+import { http, publishStream, startNode, tempDir, waitFor, type Cleanup } from '../helpers/index.js';
+
+const run = promisify(execFile);
+
+function publisher(video = 'video/H264'): { pc: RTCPeerConnection; v: MediaStreamTrack; a: MediaStreamTrack } {
+  const pc = new RTCPeerConnection({
+    codecs: {
+      video: [new RTCRtpCodecParameters({ mimeType: video, clockRate: 90000, rtcpFeedback: [{ type: 'nack', parameter: 'pli' }], parameters: video === 'video/H264' ? 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f' : undefined })],
+      audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2 })],
+    },
+  });
+  const v = new MediaStreamTrack({ kind: 'video' });
+  const a = new MediaStreamTrack({ kind: 'audio' });
+  pc.addTransceiver(v, { direction: 'sendonly' });
+  pc.addTransceiver(a, { direction: 'sendonly' });
+  return { pc, v, a };
+}
+
+async function offer(pc: RTCPeerConnection): Promise<string> {
+  await pc.setLocalDescription(await pc.createOffer());
+  if (pc.iceGatheringState !== 'complete') {
+    await new Promise<void>((r) => {
+      const t = setTimeout(r, 3000);
+      pc.iceGatheringStateChange.subscribe((s) => {
+        if (s === 'complete') {
+          clearTimeout(t);
+          r();
+        }
+      });
+    });
+  }
+  return pc.localDescription!.sdp;
+}
+
+/** ffmpeg encodes a test source to RTP on a loopback port; every packet goes to `track`. */
+async function rtpSource(t: Cleanup, track: MediaStreamTrack, args: string[]): Promise<void> {
+  const sock = dgram.createSocket('udp4');
+  sock.on('message', (m) => track.writeRtp(m));
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+  t.after(() => sock.close());
+  const p = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-re', ...args, `rtp://127.0.0.1:${sock.address().port}?pkt_size=1200`], { stdio: 'ignore' });
+  t.after(() => {
+    if (p.exitCode === null) p.kill('SIGKILL');
+  });
+}
+
+const post = (url: string, sdp: string, key?: string) =>
+  http(url, { method: 'POST', body: sdp, headers: { 'content-type': 'application/sdp', ...(key ? { authorization: `Bearer ${key}` } : {}) } });
+
+test('WHIP: H.264 + Opus from a werift publisher becomes HLS H.264 + AAC; 401 without the key, 409 for a second publisher, 406 without H.264', { timeout: 180_000 }, async (t) => {
+  const dir = await tempDir(t);
+  const node = await startNode(t, { dir, streams: { pub: publishStream({ auth: { publish_password: 'k3y' } }) }, extra: { webrtc: { ice_timeout: '5s' } } });
+  await waitFor(async () => (await node.stream('pub')).stats.supervisor?.pid, { timeoutMs: 20_000, message: 'pub supervisor' });
+  const whip = `${node.baseUrl}/pub/whip`;
+
+  const { pc, v, a } = publisher();
+  t.after(() => pc.close());
+  const sdp = await offer(pc);
+  const denied = await post(whip, sdp);
+  assert.equal(denied.status, 401, denied.text);
+  assert.equal((await post(whip, sdp, 'wrong')).status, 401);
+
+  const res = await post(whip, sdp, 'k3y');
+  assert.equal(res.status, 201, res.text);
+  const location = res.headers.get('location')!;
+  assert.match(location, /^\/pub\/whip\/[0-9a-f]{24}$/);
+  await pc.setRemoteDescription({ type: 'answer', sdp: res.text });
+  await waitFor(() => pc.connectionState === 'connected', { timeoutMs: 20_000, message: 'publisher connected' });
+  await rtpSource(t, v, ['-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25', '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', 'baseline', '-g', '25', '-f', 'rtp']);
+  await rtpSource(t, a, ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-ac', '2', '-c:a', 'libopus', '-b:a', '64k', '-f', 'rtp']);
+
+  // a second publisher while this one is on
+  const second = publisher();
+  t.after(() => second.pc.close());
+  const busy = await post(whip, await offer(second.pc), 'k3y');
+  assert.equal(busy.status, 409, busy.text);
+
+  await waitFor(async () => (await http(`${node.baseUrl}/pub/index.m3u8`)).status === 200, { timeoutMs: 40_000, message: 'HLS from the WHIP publisher' });
+  const probe = await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name,width,height', '-of', 'json', `${node.baseUrl}/pub/index.m3u8`], { timeout: 30_000 });
+  const streams = (JSON.parse(probe.stdout) as { streams: { codec_name: string; width?: number }[] }).streams;
+  assert.deepEqual(streams.map((s) => s.codec_name).sort(), ['aac', 'h264']);
+  assert.equal(streams.find((s) => s.codec_name === 'h264')!.width, 320);
+
+  // no H.264 in the offer
+  const vp8 = publisher('video/VP8');
+  t.after(() => vp8.pc.close());
+  assert.equal((await post(whip, await offer(vp8.pc), 'k3y')).status, 406);
+
+  // hang up; the slot is free again
+  assert.equal((await http(`${node.baseUrl}${location}`, { method: 'DELETE' })).status, 200);
+  assert.equal((await http(`${node.baseUrl}${location}`, { method: 'DELETE' })).status, 404);
+  const third = publisher();
+  t.after(() => third.pc.close());
+  const sdp3 = await offer(third.pc);
+  await waitFor(async () => (await post(whip, sdp3, 'k3y')).status === 201, { timeoutMs: 15_000, message: 'a new publisher after DELETE' });
+});
+
+test('WebRTC under protection: WHEP is play (signed link needed), WHIP is publish (publish backend asked, play rules not applied)', { timeout: 120_000 }, async (t) => {
+  const dir = await tempDir(t);
+  // a publish backend that allows the key "good" only
+  const asked: string[] = [];
+  const backend = httpServer.createServer((req, res) => {
+    const q = new URL(req.url ?? '/', 'http://x').searchParams;
+    asked.push(`${q.get('proto')}:${q.get('token')}`);
+    res.writeHead(q.get('token') === 'good' ? 200 : 403).end();
+  });
+  await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => backend.close(() => r())));
+  const backendUrl = `http://127.0.0.1:${(backend.address() as import('node:net').AddressInfo).port}/publish`;
+  const node = await startNode(t, {
+    dir,
+    streams: { pub: publishStream({ auth: { secure_link: true, publish_backend: backendUrl } }) },
+    extra: { auth: { securetoken: 'node-secret-123' }, webrtc: { ice_timeout: '5s' } },
+  });
+  await waitFor(async () => (await node.stream('pub')).stats.supervisor?.pid, { timeoutMs: 20_000, message: 'pub supervisor' });
+  const { pc } = publisher();
+  t.after(() => pc.close());
+  const sdp = await offer(pc);
+  // WHEP without a signed link: refused as play
+  const whep = await http(`${node.baseUrl}/pub/whep`, { method: 'POST', body: sdp, headers: { 'content-type': 'application/sdp' } });
+  assert.equal(whep.status, 403, whep.text);
+  // WHIP: the secure_link play rule does not apply; the publish backend decides
+  const bad = await post(`${node.baseUrl}/pub/whip`, sdp, 'bad');
+  assert.equal(bad.status, 403, bad.text);
+  const good = await post(`${node.baseUrl}/pub/whip`, sdp, 'good');
+  assert.equal(good.status, 201, good.text);
+  assert.deepEqual(asked, ['webrtc:bad', 'webrtc:good']);
+  const loc = good.headers.get('location');
+  if (loc) await http(`${node.baseUrl}${loc}`, { method: 'DELETE' });
+});
