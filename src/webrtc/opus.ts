@@ -4,24 +4,17 @@
  * socket owned here; each packet is handed to every viewer (werift rewrites SSRC, payload type
  * and offsets per sender). ffmpeg from an argument array; restarted after 2 s when it exits.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { Child } from '../core/child.js';
+import { opusArgs } from '../ffmpeg/webrtc-args.js';
 import dgram from 'node:dgram';
 import type { Logger } from 'pino';
 import { RtpPacket } from 'werift';
 import { silentLogger } from '../core/logger.js';
 import type { LiveFeed } from './live-feed.js';
 
-export function opusArgs(port: number): string[] {
-  return [
-    '-nostdin', '-hide_banner', '-loglevel', 'error',
-    '-fflags', '+nobuffer', '-f', 'mpegts', '-i', 'pipe:0',
-    '-map', '0:a:0', '-vn', '-c:a', 'libopus', '-b:a', '64k', '-ar', '48000', '-ac', '2', '-application', 'lowdelay', '-frame_duration', '20',
-    '-f', 'rtp', '-payload_type', '111', `rtp://127.0.0.1:${port}?pkt_size=1200`,
-  ];
-}
 
 export class OpusTranscoder {
-  private child: ChildProcess | null = null;
+  private child: Child | null = null;
   private sock: dgram.Socket | null = null;
   private unTs: (() => void) | null = null;
   private retry: NodeJS.Timeout | null = null;
@@ -72,23 +65,20 @@ export class OpusTranscoder {
   private spawn(): void {
     const sock = this.sock;
     if (!sock) return;
-    const child = spawn(this.ffmpeg(), opusArgs(sock.address().port), { stdio: ['pipe', 'ignore', 'pipe'] });
+    const child = new Child(this.ffmpeg(), opusArgs(sock.address().port), { stdin: true, stderrTail: 500 });
     this.child = child;
     this.starts++;
-    child.stdin!.on('error', () => {});
-    let err = '';
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (s: string) => (err = (err + s).slice(-500)));
     this.unTs = this.feed.onTs((chunk) => {
       // a slow transcoder loses audio rather than holding memory
-      if (child.stdin!.writableLength < 2 * 1024 * 1024) child.stdin!.write(chunk);
+      const stdin = child.stdin;
+      if (stdin && stdin.writableLength < 2 * 1024 * 1024) stdin.write(chunk);
     });
-    child.on('close', (code) => {
+    void child.exited.then((e) => {
       if (this.child !== child) return;
       this.child = null;
       this.unTs?.();
       this.unTs = null;
-      this.log.warn({ code, err: err.trim().split('\n').pop() }, 'opus transcoder exited');
+      this.log.warn({ code: e.code, err: (e.spawnError?.message ?? e.stderr).trim().split('\n').pop() }, 'opus transcoder exited');
       this.retry = setTimeout(() => {
         this.retry = null;
         this.spawn();
@@ -103,7 +93,7 @@ export class OpusTranscoder {
     this.unTs = null;
     const child = this.child;
     this.child = null;
-    if (child && child.exitCode === null) child.kill('SIGKILL');
+    child?.kill('SIGKILL');
     this.sock?.close();
     this.sock = null;
   }

@@ -10,7 +10,8 @@
  * same door RTMP and SRT publishers use. The ingest request is opened before answering so that a
  * stream that already has a publisher (RTMP, SRT or WHIP) answers 409 and nothing is negotiated.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { Child } from '../core/child.js';
+import { whipFfmpegArgs } from '../ffmpeg/webrtc-args.js';
 import dgram from 'node:dgram';
 import { PassThrough } from 'node:stream';
 import { randomBytes } from 'node:crypto';
@@ -43,22 +44,12 @@ export function whipInputSdp(videoPort: number, audioPort: number): string {
   ].join('\r\n');
 }
 
-/** ffmpeg: RTP described by the SDP on stdin → H.264 copy + AAC → MPEG-TS on stdout. */
-export function whipFfmpegArgs(): string[] {
-  return [
-    '-nostdin', '-hide_banner', '-loglevel', 'error',
-    '-protocol_whitelist', 'pipe,udp,rtp', '-fflags', '+genpts', '-reorder_queue_size', '64',
-    '-analyzeduration', '2000000', '-f', 'sdp', '-i', 'pipe:0',
-    '-map', '0:v:0', '-map', '0:a:0?', '-c:v', 'copy', '-c:a', 'aac', '-b:a', '128k', '-ar', '48000',
-    '-f', 'mpegts', '-muxdelay', '0', 'pipe:1',
-  ];
-}
 
 export interface WhipSession {
   id: string;
   stream: string;
   pc: RTCPeerConnection;
-  ffmpeg: ChildProcess;
+  ffmpeg: Child;
   close(why: string): void;
 }
 
@@ -141,13 +132,9 @@ export async function createWhip(ctx: WhipContext, req: IncomingMessage, res: Se
     return;
   }
   const id = randomBytes(12).toString('hex');
-  const ff = spawn(ctx.ffmpeg(), whipFfmpegArgs(), { stdio: ['pipe', 'pipe', 'pipe'] });
-  ff.stdin!.on('error', () => {});
-  ff.stdin!.end(whipInputSdp(port, aport));
-  ff.stdout!.pipe(ts);
-  let ffErr = '';
-  ff.stderr!.setEncoding('utf8');
-  ff.stderr!.on('data', (s: string) => (ffErr = (ffErr + s).slice(-400)));
+  const ff = new Child(ctx.ffmpeg(), whipFfmpegArgs(), { stdin: true, stdout: true, stderrTail: 400 });
+  ff.stdin?.end(whipInputSdp(port, aport));
+  ff.stdout?.pipe(ts);
   const out = dgram.createSocket('udp4');
   const pc = new RTCPeerConnection(ctx.peerConfig());
   let closed = false;
@@ -163,14 +150,14 @@ export async function createWhip(ctx: WhipContext, req: IncomingMessage, res: Se
     } catch {
       /* closed */
     }
-    if (ff.exitCode === null) ff.kill('SIGKILL');
+    ff.kill('SIGKILL');
     ts.end();
-    ctx.log.info({ stream: stream.name, id, why, ffmpeg: ffErr.trim().split('\n').pop() }, 'whip session closed');
+    ctx.log.info({ stream: stream.name, id, why, ffmpeg: ff.stderr.trim().split('\n').pop() }, 'whip session closed');
   };
   const timer = setTimeout(() => {
     if (!connected) close('ICE did not complete');
   }, ctx.iceTimeoutMs());
-  ff.on('close', () => close('ffmpeg exited'));
+  void ff.exited.then(() => close('ffmpeg exited'));
   void ingest.then(() => close('supervisor ended the ingest'));
   const session: WhipSession = { id, stream: stream.name, pc, ffmpeg: ff, close };
   ctx.register(session);
