@@ -50,3 +50,11 @@ test('SessionTable: counts exclude denied sessions; idle sessions close; killed 
   assert.equal(t.size, 0);
   assert.equal(t.kill('nope', 0, 1), undefined);
 });
+
+test('addQueryToPlaylist: the cut of a playlist is reused, and every URI gets the query (with & after an existing one)', () => {
+  const body = Buffer.from('#EXTM3U\n#EXT-X-KEY:METHOD=AES-128,URI="key-1.key"\n#EXTINF:2,\nseg1.ts\n#EXTINF:2,\nseg2.ts?x=1\n#EXT-X-MAP:URI="init.mp4#f"\n');
+  const want = (s: string) => `#EXTM3U\n#EXT-X-KEY:METHOD=AES-128,URI="key-1.key?${s}"\n#EXTINF:2,\nseg1.ts?${s}\n#EXTINF:2,\nseg2.ts?x=1&${s}\n#EXT-X-MAP:URI="init.mp4?${s}#f"\n`;
+  assert.equal(addQueryToPlaylist(body, 'session=a').toString(), want('session=a'));
+  assert.equal(addQueryToPlaylist(body, 'token=bb-cc').toString(), want('token=bb-cc'), 'second suffix on the same (cached) body');
+  assert.equal(addQueryToPlaylist(Buffer.from('#EXTM3U\n'), 'session=a').toString(), '#EXTM3U\n', 'nothing to rewrite');
+});
