@@ -9,7 +9,6 @@
  *   node --import tsx bench/auth-playlist.ts  (FLUX_BENCH_SLICE_SECONDS=2, FLUX_BENCH_ROUNDS=5,
  *                                              FLUX_BENCH_CONNECTIONS=100, FLUX_BENCH_SESSIONS=200000)
  */
-import { spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -20,36 +19,16 @@ import { createPlaybackHandler } from '../src/daemons/node/playback.js';
 import { renderMediaPlaylist } from '../src/media/hls/playlist.js';
 import { PlayGate } from '../src/auth/play-gate.js';
 import { silentLogger } from '../src/core/logger.js';
+import { wrkSlice } from './wrk.js';
 
 const SLICE = Number(process.env.FLUX_BENCH_SLICE_SECONDS ?? 2);
 const ROUNDS = Number(process.env.FLUX_BENCH_ROUNDS ?? 5);
 const CONNECTIONS = Number(process.env.FLUX_BENCH_CONNECTIONS ?? 100);
 const SESSIONS = Number(process.env.FLUX_BENCH_SESSIONS ?? 200_000);
 const THREADS = Math.max(1, Math.min(2, os.cpus().length));
-const WRK = process.env.FLUX_WRK ?? 'wrk';
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
 
-function run(cmd: string, args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code, out, err }));
-  });
-}
 
-async function wrk(url: string, tally: { requests: number; seconds: number }): Promise<void> {
-  const r = await run(WRK, [`-t${THREADS}`, `-c${CONNECTIONS}`, `-d${SLICE}s`, url]);
-  if (r.code !== 0) throw new Error(`wrk failed (${r.code}): ${r.err || r.out}`);
-  const m = /(\d+) requests in ([\d.]+)(us|ms|s|m)\b/.exec(r.out);
-  if (!m) throw new Error(`cannot read wrk output:\n${r.out}`);
-  if (/Non-2xx or 3xx responses/.test(r.out)) throw new Error(`errors during the run of ${url}:\n${r.out}`);
-  tally.requests += Number(m[1]);
-  tally.seconds += Number(m[2]) * { us: 1e-6, ms: 1e-3, s: 1, m: 60 }[m[3] as 'us' | 'ms' | 's' | 'm'];
-}
 
 async function listen(server: Server): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -120,7 +99,7 @@ async function main(): Promise<void> {
     const tallies = { auth: { requests: 0, seconds: 0 }, plain: { requests: 0, seconds: 0 } };
     for (let round = 0; round < ROUNDS; round++) {
       const order: ('auth' | 'plain')[] = round % 2 === 0 ? ['plain', 'auth'] : ['auth', 'plain'];
-      for (const n of order) await wrk(urls[n], tallies[n]);
+      for (const n of order) await wrkSlice(urls[n], tallies[n], { threads: THREADS, connections: CONNECTIONS, seconds: SLICE, log });
     }
     const rps = { auth: tallies.auth.requests / tallies.auth.seconds, plain: tallies.plain.requests / tallies.plain.seconds };
     log(`no auth: ${Math.round(rps.plain)} req/s; cached backend verdicts: ${Math.round(rps.auth)} req/s; backend asked ${asked} times`);

@@ -24,13 +24,14 @@ import { randomBytes } from 'node:crypto';
 import type { ResolvedStream } from '../src/config/model.js';
 import { createPlaybackHandler } from '../src/daemons/node/playback.js';
 import { renderMediaPlaylist } from '../src/media/hls/playlist.js';
+import { wrkSlice, type Tally } from './wrk.js';
+import { runCommand } from '../src/core/run.js';
 
 const SLICE = Number(process.env.FLUX_BENCH_SLICE_SECONDS ?? 2);
 const ROUNDS = Number(process.env.FLUX_BENCH_ROUNDS ?? 5);
 const CONNECTIONS = Number(process.env.FLUX_BENCH_CONNECTIONS ?? 200);
 const THREADS = Math.max(1, Math.min(2, os.cpus().length));
 const NGINX = process.env.FLUX_NGINX ?? 'nginx';
-const WRK = process.env.FLUX_WRK ?? 'wrk';
 
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
 
@@ -64,36 +65,8 @@ function waitPort(port: number, timeoutMs: number): Promise<void> {
   });
 }
 
-function run(cmd: string, args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code, out, err }));
-  });
-}
 
-interface Tally {
-  requests: number;
-  seconds: number;
-}
 
-/** One wrk slice; adds its requests and duration to the tally. */
-async function wrk(url: string, tally: Tally): Promise<void> {
-  const r = await run(WRK, [`-t${THREADS}`, `-c${CONNECTIONS}`, `-d${SLICE}s`, url]);
-  if (r.code !== 0) throw new Error(`wrk failed (${r.code}): ${r.err || r.out}`);
-  const m = /(\d+) requests in ([\d.]+)(us|ms|s|m)\b/.exec(r.out);
-  if (!m) throw new Error(`cannot read wrk output:\n${r.out}`);
-  if (/Non-2xx or 3xx responses/.test(r.out)) throw new Error(`errors during the run of ${url}:\n${r.out}`);
-  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(r.out);
-  if (sock && Number(sock[1]) + Number(sock[2]) + Number(sock[3]) > 0) log(`note: socket errors for ${url}: ${sock[0]}`);
-  const scale = { us: 1e-6, ms: 1e-3, s: 1, m: 60 }[m[3] as 'us' | 'ms' | 's' | 'm'];
-  tally.requests += Number(m[1]);
-  tally.seconds += Number(m[2]) * scale;
-}
 
 /** Alternating slices (A B, B A, A B …) for every target; returns req/s per target. */
 async function measure(targets: Record<string, string>): Promise<Record<string, number>> {
@@ -101,7 +74,7 @@ async function measure(targets: Record<string, string>): Promise<Record<string, 
   const tallies = Object.fromEntries(names.map((n) => [n, { requests: 0, seconds: 0 }])) as Record<string, Tally>;
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 === 0 ? names : [...names].reverse();
-    for (const n of order) await wrk(targets[n]!, tallies[n]!);
+    for (const n of order) await wrkSlice(targets[n]!, tallies[n]!, { threads: THREADS, connections: CONNECTIONS, seconds: SLICE, log });
   }
   const out: Record<string, number> = {};
   for (const n of names) {
@@ -219,7 +192,7 @@ http {
 }
 `;
     await writeFile(path.join(tmp, 'nginx.conf'), conf);
-    const nginxVersion = ((await run(NGINX, ['-v'])).err.match(/nginx\/[\d.]+/) ?? ['nginx'])[0];
+    const nginxVersion = ((await runCommand(NGINX, ['-v'])).stderr.match(/nginx\/[\d.]+/) ?? ['nginx'])[0];
     nginx = spawn(NGINX, ['-p', tmp, '-e', path.join(tmp, 'nginx-error.log'), '-c', path.join(tmp, 'nginx.conf'), '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let nginxErr = '';
     nginx.stderr!.on('data', (d: Buffer) => (nginxErr += d.toString()));
