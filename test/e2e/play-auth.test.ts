@@ -12,7 +12,7 @@ import httpMod from 'node:http';
 import net from 'node:net';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fakeStream, publishStream, sleep, startNode, tempDir, waitFor } from '../helpers/index.js';
+import { fakeStream, getFrom, publishStream, sleep, startNode, tempDir, waitFor } from '../helpers/index.js';
 
 interface Asked {
   path: string;
@@ -45,18 +45,7 @@ async function startBackend(t: { after(fn: () => unknown): void }): Promise<{ ur
 }
 
 /** GET from a chosen loopback source address (127.0.0.x: another viewer). */
-function get(port: number, p: string, o: { from?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = httpMod.request({ host: '127.0.0.1', port, path: p, localAddress: o.from, headers: o.headers, agent: false }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const get = (port: number, p: string, o: { from?: string; headers?: Record<string, string> } = {}) => getFrom(`http://127.0.0.1:${port}${p}`, o);
 
 test('play backend: token, verdicts, parameters, X-AuthDuration, X-UserId, X-Max-Sessions, sessions, kill, max_sessions, idle timeout, IP rules', { timeout: 180_000 }, async (t) => {
   const dir = await tempDir(t);

@@ -5,23 +5,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import httpMod from 'node:http';
 import { chromium } from 'playwright-core';
 import { signToken } from '../../src/auth/securetoken.js';
-import { fakeStream, publishStream, startNode, tempDir, waitFor } from '../helpers/index.js';
+import { fakeStream, getFrom, publishStream, startNode, tempDir, waitFor } from '../helpers/index.js';
 
-function get(url: string, from?: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = httpMod.request(url, { localAddress: from, agent: false }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const get = (url: string, from?: string) => getFrom(url, { from });
 
 test('signed links: flux auth sign, valid / expired / wrong IP / other stream / malformed', { timeout: 120_000 }, async (t) => {
   const dir = await tempDir(t);

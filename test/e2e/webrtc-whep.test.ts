@@ -10,23 +10,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RTCPeerConnection, RTCRtpCodecParameters, type RtpPacket } from 'werift';
 import { fakeStream, freePort, http, startNode, tempDir, waitFor } from '../helpers/index.js';
+import { gatheredOffer } from '../helpers/webrtc.js';
 
 async function offerFrom(pc: RTCPeerConnection): Promise<string> {
   pc.addTransceiver('video', { direction: 'recvonly' });
   pc.addTransceiver('audio', { direction: 'recvonly' });
-  await pc.setLocalDescription(await pc.createOffer());
-  if (pc.iceGatheringState !== 'complete') {
-    await new Promise<void>((r) => {
-      const t = setTimeout(r, 3000);
-      pc.iceGatheringStateChange.subscribe((s) => {
-        if (s === 'complete') {
-          clearTimeout(t);
-          r();
-        }
-      });
-    });
-  }
-  return pc.localDescription!.sdp;
+  return gatheredOffer(pc);
 }
 
 /** A viewer that offers H.264 (werift's default offer is VP8 only) and Opus. */

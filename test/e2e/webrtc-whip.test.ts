@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
 import httpServer from 'node:http';
 import { http, publishStream, startNode, tempDir, waitFor, type Cleanup } from '../helpers/index.js';
+import { gatheredOffer } from '../helpers/webrtc.js';
 
 const run = promisify(execFile);
 
@@ -29,21 +30,7 @@ function publisher(video = 'video/H264'): { pc: RTCPeerConnection; v: MediaStrea
   return { pc, v, a };
 }
 
-async function offer(pc: RTCPeerConnection): Promise<string> {
-  await pc.setLocalDescription(await pc.createOffer());
-  if (pc.iceGatheringState !== 'complete') {
-    await new Promise<void>((r) => {
-      const t = setTimeout(r, 3000);
-      pc.iceGatheringStateChange.subscribe((s) => {
-        if (s === 'complete') {
-          clearTimeout(t);
-          r();
-        }
-      });
-    });
-  }
-  return pc.localDescription!.sdp;
-}
+const offer = gatheredOffer;
 
 /** ffmpeg encodes a test source to RTP on a loopback port; every packet goes to `track`. */
 async function rtpSource(t: Cleanup, track: MediaStreamTrack, args: string[]): Promise<void> {

@@ -13,6 +13,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile, readdir, readFile } from 'node:fs/promises';
 import dgram from 'node:dgram';
+import httpMod from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -362,4 +363,21 @@ export async function http(url: string, opts: { method?: string; body?: string; 
     json = undefined;
   }
   return { status: res.status, text, json, headers: res.headers };
+}
+
+/**
+ * GET from a chosen loopback source address (127.0.0.x: another viewer, for IP rules and sessions),
+ * on a fresh connection (no keep-alive pool: each request is its own client).
+ */
+export function getFrom(url: string, o: { from?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpMod.request(url, { localAddress: o.from, headers: o.headers, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
