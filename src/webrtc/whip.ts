@@ -19,7 +19,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { RTCPeerConnection, RTCRtpCodecParameters, type RtpPacket } from 'werift';
 import type { ResolvedStream } from '../config/model.js';
-import { authorizePublish } from '../daemons/node/publish.js';
+import { authorizePublish } from '../auth/publish-key.js';
 import type { WebrtcGatewayOptions } from './gateway.js';
 import { socketRequest } from '../protocol/socket-http.js';
 import { offerHasH264 } from './h264-rtp.js';

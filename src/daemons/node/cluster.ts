@@ -9,7 +9,7 @@
  * gone keeps running until another owner is confirmed.
  */
 import path from 'node:path';
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { secretEquals } from '../../auth/publish-key.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../core/logger.js';
 import { DEFAULTS, type ResolvedConfig, type ResolvedStream } from '../../config/model.js';
@@ -189,9 +189,7 @@ export class NodeCluster {
     const got = req.headers[CLUSTER_KEY_HEADER];
     if (got === undefined) return true;
     const want = this.settings.clusterKey;
-    const a = createHash('sha256').update(String(got)).digest();
-    const b = createHash('sha256').update(want ?? '').digest();
-    if (want !== undefined && timingSafeEqual(a, b)) return true;
+    if (want !== undefined && secretEquals(String(got), want)) return true;
     this.host.logger.warn({ from: req.socket.remoteAddress, url: req.url }, 'cluster: node-to-node request with a wrong cluster key refused');
     res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' });
     res.end('wrong cluster key\n');

@@ -5,11 +5,10 @@
  * into the stream's supervisor with `POST /ingest` on its socket.
  */
 import type { Readable } from 'node:stream';
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { authorizePublish, type PublishKeyVerdict } from '../../auth/publish-key.js';
 import { socketRequest } from '../../protocol/socket-http.js';
 import type { Logger } from '../../core/logger.js';
 import type { ResolvedServer, ResolvedStream } from '../../config/model.js';
-import { streamNameProblem } from '../../core/paths.js';
 import { InputError } from '../../core/errors.js';
 import { SrtPublishListener } from './srt-listener.js';
 import { startRtmpServer, rtmpStreamCandidates, createReadableSink } from './rtmp-server.js';
@@ -41,28 +40,8 @@ export interface PublishListeners {
   close(): Promise<void>;
 }
 
-export type Verdict = { ok: true; name: string } | { ok: false; reason: string };
-
-/** Constant-time comparison of a given secret with the expected one (digests: lengths may differ). */
-function secretEquals(given: string | undefined, expected: string): boolean {
-  if (given === undefined) return false;
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
-}
-
-/** Can `name` (with `key`) be published? */
-export function authorizePublish(ctx: Pick<PublishContext, 'getStream'>, name: string, key: string | undefined): Verdict {
-  const problem = streamNameProblem(name);
-  if (problem) return { ok: false, reason: `invalid stream name ${JSON.stringify(name)}: ${problem}` };
-  const s = ctx.getStream(name);
-  if (!s) return { ok: false, reason: `no stream "${name}" is configured` };
-  if (s.disabled) return { ok: false, reason: `stream "${name}" is disabled` };
-  if (!s.inputs.some((i) => i.scheme === 'publish')) return { ok: false, reason: `stream "${name}" has no publish:// input` };
-  const password = s.auth.publishPassword;
-  if (password && !secretEquals(key, password)) return { ok: false, reason: `wrong or missing publish key for "${name}"` };
-  return { ok: true, name };
-}
+export type Verdict = PublishKeyVerdict;
+export { authorizePublish } from '../../auth/publish-key.js';
 
 /** Pipe TS into the supervisor; resolves when the publisher's stream ends. 409 = another publisher. */
 export async function ingestInto(socketPath: string, ts: Readable): Promise<void> {
