@@ -86,11 +86,16 @@ test('flux top: ink screen (select, details, filter, restart, reconnect), plain 
 
   // the built binary in a real terminal: `flux status --watch` opens the board
   const session = `flux-top-${process.pid}`;
-  const tmux = (...a: string[]) => execFileSync('tmux', a, { encoding: 'utf8' });
+  // Its own tmux server, started without CI variables: ink (is-in-ci) suppresses live frames
+  // when CI or CONTINUOUS_INTEGRATION is set, and a tmux server hands its environment to panes.
+  const termEnv = { ...process.env };
+  delete termEnv.CI;
+  delete termEnv.CONTINUOUS_INTEGRATION;
+  const tmux = (...a: string[]) => execFileSync('tmux', ['-L', session, ...a], { encoding: 'utf8', env: termEnv });
   tmux('new-session', '-d', '-s', session, '-x', '160', '-y', '40', `${process.execPath} ${CLI} status --watch --config ${node.configFile}`);
   t.after(() => {
     try {
-      tmux('kill-session', '-t', session);
+      tmux('kill-server');
     } catch {
       /* already gone */
     }
