@@ -14,7 +14,7 @@ test('control API: streams CRUD, validation, auth; stream commands', { timeout: 
   const [adminHash, readerHash] = await Promise.all([hashPassword('s3cret', { N: 1024 }), hashPassword('viewer', { N: 1024 })]);
   const node = await startNode(t, {
     dir,
-    streams: { news: publishStream({ title: 'News' }) },
+    streams: { news: { ...publishStream({ title: 'News' }), auth: { publish_password: 'pub-secret-1' } } },
     extra: { auth: { users: [{ name: 'admin', password_hash: adminHash }, { name: 'viewer', password_hash: readerHash, role: 'read' }] } },
   });
 
@@ -111,6 +111,14 @@ test('control API: streams CRUD, validation, auth; stream commands', { timeout: 
   assert.equal(ok.json.estimated_count, 2);
   assert.equal((await http(`${node.baseUrl}/api/v3/streams/cams/door`, { user: 'viewer', password: 'viewer' })).status, 200);
   assert.equal((await http(`${node.baseUrl}/api/v3/streams/cams/door`, { method: 'DELETE', user: 'viewer', password: 'viewer' })).status, 403);
+  // the read role sees the config and streams without their secrets; admins see them as written
+  const asViewer = await http(`${node.baseUrl}/api/v3/config`, { user: 'viewer', password: 'viewer' });
+  assert.equal(asViewer.status, 200);
+  assert.doesNotMatch(asViewer.text, /pub-secret-1|\$scrypt|scrypt\$/, 'no secret reaches a read-only user');
+  assert.match(asViewer.text, /"publish_password": "<redacted>"/);
+  assert.match(asViewer.text, /"password_hash": "<redacted>"/);
+  assert.doesNotMatch((await http(`${node.baseUrl}/api/v3/streams/news`, { user: 'viewer', password: 'viewer' })).text, /pub-secret-1/);
+  assert.match((await http(`${node.baseUrl}/api/v3/config`, { user: 'admin', password: 's3cret' })).text, /pub-secret-1/);
 
   // --- DELETE: persisted, supervisor stopped
   const del = await http(`${node.baseUrl}/api/v3/streams/cams/door`, { method: 'DELETE', user: 'admin', password: 's3cret' });

@@ -32,6 +32,7 @@ import type { SupervisorStatus, SupervisorView, ReconcileResult } from './superv
 import type { EventHub } from '../../events/hub.js';
 import { handleEvents } from '../../events/http.js';
 import { findKeyNode, nodeAt } from '../../config/yaml-pos.js';
+import { redactSecrets } from '../../config/redact.js';
 import type { ClusterStatusDoc, NodeInfoDoc, PositionedError, StreamFfmpegDoc, StreamStatsDoc } from '../../protocol/api.js';
 
 export const API_PREFIX = '/api/v3';
@@ -88,7 +89,14 @@ class HttpError extends Error {
   }
 }
 
+/** Responses to API users with the read role: secrets are redacted from what they are sent. */
+const readOnlyResponses = new WeakSet<ServerResponse>();
+export function redactSecretsFor(res: ServerResponse): void {
+  readOnlyResponses.add(res);
+}
+
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  if (readOnlyResponses.has(res)) body = redactSecrets(body);
   if (res.headersSent) {
     res.end();
     return;

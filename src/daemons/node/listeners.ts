@@ -7,7 +7,7 @@
 import http, { type IncomingMessage, type ServerResponse, type Server } from 'node:http';
 import { chmod } from 'node:fs/promises';
 import type { Logger } from '../../core/logger.js';
-import { handleApi, sendJson, API_PREFIX, type NodeApi } from './api.js';
+import { handleApi, sendJson, redactSecretsFor, API_PREFIX, type NodeApi } from './api.js';
 import { isLoopback, type BasicAuthenticator } from '../../auth/password.js';
 import type { GuardVerdict } from '../../auth/api-guard.js';
 import { unlinkQuiet } from '../../protocol/proc.js';
@@ -75,6 +75,7 @@ export function createHttpHandler(opts: HttpServerOptions): RequestHandler {
           if (user.role === 'read' && req.method !== 'GET' && req.method !== 'HEAD') {
             return sendJson(res, 403, { error: `user "${user.name}" has the read role` });
           }
+          if (user.role === 'read') redactSecretsFor(res);
         } else if (!isLoopback(req.socket.remoteAddress)) {
           return sendJson(res, 403, { error: 'no API users are configured (auth.users): the HTTP API answers loopback clients only' });
         }
