@@ -251,7 +251,7 @@ export const metrics = z.object({ text: z.string() });
 
 /** One line of `flux top --json` (NDJSON, one per refresh): node null (and error set) while the node cannot be reached. */
 export const top = z.object({
-  node: nodeInfo.extend({ cpuPercent: nullableNumber }).nullable(),
+  node: nodeInfo.extend({ cpu_percent: nullableNumber }).nullable(),
   error: z.string().nullable(),
   streams: z.array(streamDoc),
   /** the newest events (at most 20) */
@@ -389,7 +389,7 @@ export const NDJSON_RESULTS: ReadonlySet<keyof typeof RESULTS> = new Set(['event
 
 /** A line of `flux top --json`, in the protocol's types (agrees with `top` below). */
 export interface TopLine {
-  node: (NodeInfoDoc & { cpuPercent: number | null }) | null;
+  node: (NodeInfoDoc & { cpu_percent: number | null }) | null;
   error: string | null;
   streams: StreamDoc[];
   events: FluxEvent[];

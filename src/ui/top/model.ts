@@ -29,7 +29,7 @@ export interface TopStream {
 
 export interface TopSnapshot {
   /** null while the node cannot be reached */
-  node: (NodeInfoDoc & { cpuPercent: number | null }) | null;
+  node: (NodeInfoDoc & { cpu_percent: number | null }) | null;
   streams: TopStream[];
   events: EventDoc[];
   /** why the node is not shown (unreachable …), with the time of the last good poll */
@@ -93,9 +93,9 @@ export class TopPoller {
         if (this.events.length > MAX_EVENTS) this.events.splice(0, this.events.length - MAX_EVENTS);
       }
       this.lastEventId = Math.max(this.lastEventId, ev.last_event_id);
-      let cpuPercent: number | null = null;
+      let cpu_percent: number | null = null;
       if (node.cpu_seconds !== undefined) {
-        if (this.cpu && now > this.cpu.at) cpuPercent = Math.max(0, ((node.cpu_seconds - this.cpu.s) / ((now - this.cpu.at) / 1000)) * 100);
+        if (this.cpu && now > this.cpu.at) cpu_percent = Math.max(0, ((node.cpu_seconds - this.cpu.s) / ((now - this.cpu.at) / 1000)) * 100);
         this.cpu = { at: now, s: node.cpu_seconds };
       }
       const seen = new Set<string>();
@@ -109,7 +109,7 @@ export class TopPoller {
       });
       for (const k of this.history.keys()) if (!seen.has(k)) this.history.delete(k);
       this.lastOkAt = now;
-      this.last = { node: { ...node, cpuPercent }, streams, events: this.events.slice(), error: null, lastOkAt: now, at: now };
+      this.last = { node: { ...node, cpu_percent }, streams, events: this.events.slice(), error: null, lastOkAt: now, at: now };
     } catch (e) {
       const why = e instanceof NodeUnreachableError ? 'node unreachable' : (e as Error).message;
       this.last = { ...this.last, node: null, error: `${why}: reconnecting…`, lastOkAt: this.lastOkAt, at: now };
@@ -193,7 +193,7 @@ export function nodeLine(snap: TopSnapshot): string {
   const n = snap.node;
   if (!n) return `flux top — ${snap.error ?? 'no node'}${snap.lastOkAt ? ` (last seen ${new Date(snap.lastOkAt).toISOString().slice(11, 19)})` : ''}`;
   const alive = snap.streams.filter((s) => s.doc.stats.alive).length;
-  const cpu = n.cpuPercent === null ? '-' : `${n.cpuPercent.toFixed(1)}%`;
+  const cpu = n.cpu_percent === null ? '-' : `${n.cpu_percent.toFixed(1)}%`;
   const rss = n.rss_bytes ? `${Math.round(n.rss_bytes / 1048576)}M` : '-';
   return `node ${n.name}  flux ${n.version}  up ${ago(Math.round(n.uptime_ms / 1000))}  cpu ${cpu}  rss ${rss}  streams ${alive}/${snap.streams.length} alive  restarts ${n.supervisor_restarts}${n.cluster ? `  cluster ${n.cluster}` : ''}`;
 }

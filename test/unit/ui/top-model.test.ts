@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { nodeLine, type TopSnapshot } from '../../../src/ui/top/model.js';
 
 function snap(cluster: 'ok' | 'degraded' | 'refused' | null): TopSnapshot {
-  const node = { name: 'n1', version: '0.1.0', uptime_ms: 65_000, cpuPercent: 1.5, rss_bytes: 50 * 1048576, supervisor_restarts: 0, cluster };
+  const node = { name: 'n1', version: '0.1.0', uptime_ms: 65_000, cpu_percent: 1.5, rss_bytes: 50 * 1048576, supervisor_restarts: 0, cluster };
   return { node, streams: [], events: [], error: null, lastOkAt: Date.now() } as unknown as TopSnapshot;
 }
 
