@@ -180,6 +180,10 @@ export class SupervisorManager {
   async restartStream(name: string): Promise<unknown> {
     const m = this.managed.get(name);
     if (!m) throw new Error(`stream "${name}" has no supervisor`);
+    // A supervisor still starting (or being restarted) has no socket yet: wait for it rather than
+    // answer 500 ENOENT to a restart that arrives a moment too early.
+    const until = Date.now() + 10_000;
+    while (m.state !== 'running' && m.state !== 'stopping' && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
     const res = await this.host.post(this.paths(name).sock, '/restart', 5000);
     if (res.status >= 300) throw new Error(`supervisor answered ${res.status}: ${res.text.slice(0, 200)}`);
     return res.json;
