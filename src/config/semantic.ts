@@ -16,6 +16,7 @@
 import type { Document } from 'yaml';
 import { INPUT_SCHEMES, PUSH_SCHEMES } from './schema.js';
 import { pushUrlIssue } from '../ffmpeg/args.js';
+import { fakeUrlProblem } from '../ffmpeg/test-pattern.js';
 import { streamNameProblem } from '../core/paths.js';
 import { isMulticast } from '../core/net.js';
 import { nodeAt, findKeyNode, formatPath } from './yaml-pos.js';
@@ -130,7 +131,10 @@ export function semanticIssues(cfg: unknown, docOrGet: Document | (() => Documen
         const modeInUrl = /(?:^|&)mode=([a-z]+)/i.exec(a.query)?.[1]?.toLowerCase();
         const listens = scheme !== 'srt' || inp.srt_mode === 'listener' || modeInUrl === 'listener' || (a.host === '' && inp.srt_mode === undefined && modeInUrl === undefined);
         if (listens && s.disabled !== true) udp.push({ host: a.host.replace(/^@/, ''), port: a.port, where: formatPath([...ip, 'url']), path: [...ip, 'url'] });
-      } else if (scheme !== 'publish' && scheme !== 'fake') {
+      } else if (scheme === 'fake') {
+        const problem = fakeUrlProblem(url);
+        if (problem) add([...ip, 'url'], problem);
+      } else if (scheme !== 'publish') {
         if (scheme === 'file') {
           if (!/^file:\/\/.+/.test(url)) add([...ip, 'url'], 'file:// input needs a path, e.g. file:///srv/video/loop.mp4');
         } else if (scheme === 'peer') {

@@ -51,14 +51,14 @@ test('removing an existing stream removes its lines and the comment right above 
   # first
   a:
     inputs:
-      - url: fake://a
+      - url: fake://testsrc?freq=101
   # about b
   b:
     inputs:
-      - url: fake://b   # b's url
+      - url: fake://testsrc?freq=102   # b's url
     # inside b
   c:
-    inputs: [{url: "fake://c"}]
+    inputs: [{url: "fake://testsrc?freq=103"}]
 # tail
 `;
   const doc = parseForEdit(text);
@@ -69,9 +69,9 @@ test('removing an existing stream removes its lines and the comment right above 
   # first
   a:
     inputs:
-      - url: fake://a
+      - url: fake://testsrc?freq=101
   c:
-    inputs: [{url: "fake://c"}]
+    inputs: [{url: "fake://testsrc?freq=103"}]
 # tail
 `,
   );
@@ -84,10 +84,10 @@ streams:
   # primary
   a:
     inputs:
-      - url: fake://a
+      - url: fake://testsrc?freq=101
   b:
     inputs:
-      - url: fake://b
+      - url: fake://testsrc?freq=102
 `;
   const doc = parseForEdit(text);
   setStreamInDocument(doc, 'a', { inputs: [{ url: 'udp://239.1.1.1:5000' }], hls: { window: 4 } });
@@ -104,47 +104,47 @@ streams:
       window: 4
   b:
     inputs:
-      - url: fake://b
+      - url: fake://testsrc?freq=102
 `,
   );
   // set on an absent name adds it
-  setStreamInDocument(doc, 'c', { inputs: [{ url: 'fake://c' }] });
+  setStreamInDocument(doc, 'c', { inputs: [{ url: 'fake://testsrc?freq=103' }] });
   assert.deepEqual(Object.keys(doc.toJS().streams), ['a', 'b', 'c']);
 });
 
 test('add creates the streams section when missing, empty, null or {}', () => {
   const cases: [string, string][] = [
-    ['', 'streams:\n  n:\n    inputs:\n      - url: fake://n\n'],
-    ['# just a comment\n', '# just a comment\nstreams:\n  n:\n    inputs:\n      - url: fake://n\n'],
-    ['server:\n  http: 1234', 'server:\n  http: 1234\nstreams:\n  n:\n    inputs:\n      - url: fake://n\n'],
-    ['streams:\nserver: {}\n', 'streams:\n  n:\n    inputs:\n      - url: fake://n\nserver: {}\n'],
-    ['streams: {}  # none yet\n', 'streams:\n  n:\n    inputs:\n      - url: fake://n  # none yet\n'],
+    ['', 'streams:\n  n:\n    inputs:\n      - url: fake://testsrc?freq=104\n'],
+    ['# just a comment\n', '# just a comment\nstreams:\n  n:\n    inputs:\n      - url: fake://testsrc?freq=104\n'],
+    ['server:\n  http: 1234', 'server:\n  http: 1234\nstreams:\n  n:\n    inputs:\n      - url: fake://testsrc?freq=104\n'],
+    ['streams:\nserver: {}\n', 'streams:\n  n:\n    inputs:\n      - url: fake://testsrc?freq=104\nserver: {}\n'],
+    ['streams: {}  # none yet\n', 'streams:\n  n:\n    inputs:\n      - url: fake://testsrc?freq=104  # none yet\n'],
   ];
   for (const [src, want] of cases) {
     const doc = parseForEdit(src);
-    addStreamToDocument(doc, 'n', { inputs: [{ url: 'fake://n' }] });
+    addStreamToDocument(doc, 'n', { inputs: [{ url: 'fake://testsrc?freq=104' }] });
     assert.equal(renderEdited(doc, src), want, JSON.stringify(src));
   }
 });
 
 test('indentation of an existing streams map is followed', () => {
-  const text = 'streams:\n    a:\n        inputs:\n            - url: fake://a\n';
+  const text = 'streams:\n    a:\n        inputs:\n            - url: fake://testsrc?freq=101\n';
   const doc = parseForEdit(text);
-  addStreamToDocument(doc, 'b', { inputs: [{ url: 'fake://b' }] });
+  addStreamToDocument(doc, 'b', { inputs: [{ url: 'fake://testsrc?freq=102' }] });
   const out = renderEdited(doc, text);
-  assert.equal(out, text + '    b:\n        inputs:\n            - url: fake://b\n');
+  assert.equal(out, text + '    b:\n        inputs:\n            - url: fake://testsrc?freq=102\n');
 });
 
 test('names that need quoting are quoted', () => {
   const doc = parseForEdit('streams: {}\n');
-  addStreamToDocument(doc, '123', { inputs: [{ url: 'fake://n' }] });
-  addStreamToDocument(doc, 'yes', { inputs: [{ url: 'fake://n' }] });
+  addStreamToDocument(doc, '123', { inputs: [{ url: 'fake://testsrc?freq=104' }] });
+  addStreamToDocument(doc, 'yes', { inputs: [{ url: 'fake://testsrc?freq=104' }] });
   const out = renderEdited(doc, 'streams: {}\n');
   assert.deepEqual(Object.keys(parseForEdit(out).toJS().streams), ['123', 'yes']);
 });
 
 test('add of an existing name, remove of a missing one and unsafe names throw InputError with codes', () => {
-  const doc = parseForEdit('streams:\n  a:\n    inputs: [{url: "fake://a"}]\n');
+  const doc = parseForEdit('streams:\n  a:\n    inputs: [{url: "fake://testsrc?freq=101"}]\n');
   assert.throws(() => addStreamToDocument(doc, 'a', { inputs: [{ url: 'fake://x' }] }), (e: unknown) => e instanceof InputError && e.code === 'E_EXISTS');
   assert.throws(() => removeStreamFromDocument(doc, 'zz'), (e: unknown) => e instanceof InputError && e.code === 'E_NOT_FOUND');
   assert.throws(() => removeStreamFromDocument(parseForEdit(''), 'zz'), (e: unknown) => e instanceof InputError && e.code === 'E_NOT_FOUND');
@@ -154,9 +154,9 @@ test('add of an existing name, remove of a missing one and unsafe names throw In
 });
 
 test('a flow-style streams map falls back to re-serialization and keeps the meaning', () => {
-  const text = '# head\nstreams: {a: {inputs: [{url: "fake://a"}]}}\n';
+  const text = '# head\nstreams: {a: {inputs: [{url: "fake://testsrc?freq=101"}]}}\n';
   const doc = parseForEdit(text);
-  addStreamToDocument(doc, 'b', { inputs: [{ url: 'fake://b' }] });
+  addStreamToDocument(doc, 'b', { inputs: [{ url: 'fake://testsrc?freq=102' }] });
   const out = renderEdited(doc, text);
   assert.deepEqual(Object.keys(parseForEdit(out).toJS().streams), ['a', 'b']);
   assert.match(out, /# head/);
@@ -190,17 +190,17 @@ test('create: a missing file starts empty; without create a missing file is E_NO
   const dir = await mkdtemp(path.join(tmpdir(), 'flux-edit-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const file = path.join(dir, 'new.yaml');
-  await assert.rejects(editConfigFile(file, (doc) => addStreamToDocument(doc, 'a', { inputs: [{ url: 'fake://a' }] })), (e: unknown) => e instanceof InputError && e.code === 'E_NOENT');
-  const r = await editConfigFile(file, (doc) => addStreamToDocument(doc, 'a', { inputs: [{ url: 'fake://a' }] }), { create: true });
+  await assert.rejects(editConfigFile(file, (doc) => addStreamToDocument(doc, 'a', { inputs: [{ url: 'fake://testsrc?freq=101' }] })), (e: unknown) => e instanceof InputError && e.code === 'E_NOENT');
+  const r = await editConfigFile(file, (doc) => addStreamToDocument(doc, 'a', { inputs: [{ url: 'fake://testsrc?freq=101' }] }), { create: true });
   assert.equal(r.file, file);
   assert.deepEqual(Object.keys(r.resolved.streams), ['a']);
-  assert.equal(await readFile(file, 'utf8'), 'streams:\n  a:\n    inputs:\n      - url: fake://a\n');
+  assert.equal(await readFile(file, 'utf8'), 'streams:\n  a:\n    inputs:\n      - url: fake://testsrc?freq=101\n');
 });
 
 test('concurrent edits of one file in one process are serialized (none lost)', async (t) => {
   const file = await tempCopy(t);
   const names = ['s1', 's2', 's3', 's4', 's5'];
-  await Promise.all(names.map((n) => editConfigFile(file, (doc) => addStreamToDocument(doc, n, { inputs: [{ url: `fake://${n}` }] }))));
+  await Promise.all(names.map((n) => editConfigFile(file, (doc) => addStreamToDocument(doc, n, { inputs: [{ url: `fake://slate?text=${n}` }] }))));
   const text = await readFile(file, 'utf8');
   for (const n of names) assert.match(text, new RegExp(`^  ${n}:$`, 'm'));
 });
@@ -210,6 +210,6 @@ test('a YAML syntax error in the existing file is refused with its position', as
   t.after(() => rm(dir, { recursive: true, force: true }));
   const file = path.join(dir, 'broken.yaml');
   await writeFile(file, 'streams:\n  a: [unclosed\n');
-  await assert.rejects(editConfigFile(file, (doc) => addStreamToDocument(doc, 'b', { inputs: [{ url: 'fake://b' }] })), (e: unknown) => e instanceof ConfigError && e.issues[0]!.line >= 2);
+  await assert.rejects(editConfigFile(file, (doc) => addStreamToDocument(doc, 'b', { inputs: [{ url: 'fake://testsrc?freq=102' }] })), (e: unknown) => e instanceof ConfigError && e.issues[0]!.line >= 2);
   assert.equal(await readFile(file, 'utf8'), 'streams:\n  a: [unclosed\n');
 });

@@ -54,7 +54,7 @@ test('positions point at the key for unknown keys and at the value for bad value
 });
 
 test('duplicate stream names are reported at the second occurrence with the first line; validation goes on', () => {
-  const text = 'streams:\n  a:\n    inputs: [{url: "fake://x"}]\n  b:\n    inputs: [{url: "fake://x"}]\n  a:\n    inputs: [{url: "bad://x"}]\n';
+  const text = 'streams:\n  a:\n    inputs: [{url: "fake://testsrc"}]\n  b:\n    inputs: [{url: "fake://testsrc"}]\n  a:\n    inputs: [{url: "bad://x"}]\n';
   assert.deepEqual(lines(text), [
     '6:3: duplicate stream name "a" (first defined at line 2)',
     '7:20: unsupported input URL scheme "bad": expected one of publish, fake, file, udp, rtp, tshttp, tshttps, http, https, hls, hlss, rtmp, rtmps, rtsp, rtsps, srt, peer',
@@ -87,7 +87,7 @@ test('the top level must be a mapping', () => {
 });
 
 test('stream names: "..", absolute, empty segments, control characters are rejected at the key', () => {
-  const text = 'streams:\n  ../x:\n    inputs: [{url: "fake://x"}]\n  /abs:\n    inputs: [{url: "fake://x"}]\n  a//b:\n    inputs: [{url: "fake://x"}]\n  "c\\x01d":\n    inputs: [{url: "fake://x"}]\n  cams/ok:\n    inputs: [{url: "fake://x"}]\n';
+  const text = 'streams:\n  ../x:\n    inputs: [{url: "fake://testsrc"}]\n  /abs:\n    inputs: [{url: "fake://testsrc"}]\n  a//b:\n    inputs: [{url: "fake://testsrc"}]\n  "c\\x01d":\n    inputs: [{url: "fake://testsrc"}]\n  cams/ok:\n    inputs: [{url: "fake://testsrc"}]\n';
   assert.deepEqual(lines(text), [
     '2:3: invalid stream name "../x": stream name contains a ".." segment',
     '4:3: invalid stream name "/abs": stream name is an absolute path',
@@ -123,7 +123,7 @@ test('listener ports: same udp address, wildcard vs group, srt listeners, server
 });
 
 test('auth references: play_token needs a play backend, secure_link needs a key', () => {
-  const text = 'streams:\n  a:\n    inputs: [{url: "fake://x"}]\n    auth: { play_token: true, secure_link: true }\n';
+  const text = 'streams:\n  a:\n    inputs: [{url: "fake://testsrc"}]\n    auth: { play_token: true, secure_link: true }\n';
   const got = lines(text);
   assert.equal(got.length, 2);
   assert.match(got[0]!, /^4:13: play_token needs a play backend/);
@@ -203,4 +203,12 @@ test('loadConfigFile throws ConfigError with every issue', async (t) => {
 test('push ?muxrate= is checked by validate: udp/srt only, a real bitrate, with its place', () => {
   const text = ['streams:', '  a:', '    inputs: [{ url: fake://testsrc }]', '    push:', '      - udp://239.1.1.1:1234?ttl=4&muxrate=8M', '      - rtmp://cdn/live/a?muxrate=8M', '      - { url: "srt://h:9000?muxrate=lots" }', ''].join('\n');
   assert.deepEqual(lines(text), ['6:9: muxrate (constant-rate MPEG-TS) applies to udp:// and srt:// pushes only', '7:16: push srt://h:9000?muxrate=lots: muxrate "lots" is not a bitrate (e.g. 8M, 4000k)']);
+});
+
+test('fake:// URLs are checked by validate: unknown patterns and options at the url, known ones pass', () => {
+  const text = 'streams:\n  a:\n    inputs: [{url: "fake://plasma"}]\n  b:\n    inputs: [{url: "fake://slate?size=13x7"}]\n  c:\n    inputs: [{url: "fake://black?silence"}, {url: "fake://testsrc?size=640x360&fps=30"}]\n';
+  const got = lines(text);
+  assert.equal(got.length, 2, got.join('\n'));
+  assert.match(got[0]!, /^3:\d+: fake:\/\/plasma: unknown pattern/);
+  assert.match(got[1]!, /^5:\d+: fake:\/\/ option size=13x7/);
 });
