@@ -11,11 +11,10 @@
  * LL-HLS with 0.5 s parts. Prints one JSON line last: ts_latency_s, fmp4_latency_s, llhls_latency_s
  * (medians) and their p90s.
  */
-import { chromium } from 'playwright-core';
 import { fakeStream, http, startNode, tempDir, waitFor } from '../test/helpers/index.js';
+import { launchChromium } from '../test/helpers/browser.js';
 
 const SECONDS = Number(process.env.FLUX_BENCH_SECONDS ?? 60);
-const CHROMIUM = process.env.FLUX_CHROMIUM ?? '/usr/bin/chromium';
 const cleanups: (() => unknown)[] = [];
 const t = { after: (fn: () => unknown) => void cleanups.push(fn) };
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
@@ -37,7 +36,7 @@ try {
   for (const name of Object.keys(streams)) {
     await waitFor(async () => (await http(`${node.baseUrl}/${name}/index.m3u8`)).status === 200, { timeoutMs: 30_000, message: `${name} master playlist` });
   }
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--autoplay-policy=no-user-gesture-required'] });
+  const browser = await launchChromium(undefined);
   cleanups.unshift(() => browser.close());
   const results: Record<string, number[]> = {};
   for (const name of Object.keys(streams)) {

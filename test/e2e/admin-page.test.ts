@@ -8,11 +8,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.js';
 import { hashPassword } from '../../src/auth/password.js';
 import { REPO_ROOT, fakeStream, http, publishStream, startNode, tempDir, waitFor } from '../helpers/index.js';
 
-const CHROMIUM = process.env.FLUX_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts');
 
 test('admin page: auth, streams, live events, input monitor, player', { timeout: 150_000 }, async (t) => {
@@ -40,12 +39,7 @@ test('admin page: auth, streams, live events, input monitor, player', { timeout:
   // a change through the admin API needs the page's header (a cross-site form cannot set it)
   assert.equal((await http(`${node.baseUrl}/admin/api/v3/streams/alpha/restart`, { method: 'POST', user: 'admin', password: 's3cret' })).status, 403);
 
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
-  });
-  t.after(() => browser.close());
+  const browser = await launchChromium(t);
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 }, httpCredentials: { username: 'admin', password: 's3cret' } });
   const page = await ctx.newPage();
   const pageErrors: string[] = [];

@@ -8,18 +8,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { dashPosition, launchChromium, startDashPlayer } from '../helpers/browser.js';
 import type { ResolvedStream } from '../../src/config/model.js';
 import { createPlaybackHandler } from '../../src/daemons/node/playback.js';
 import { HlsWriter } from '../../src/daemons/stream/hls-writer.js';
 import { MasterWriter } from '../../src/daemons/stream/master-writer.js';
 import { defer, serve, startSource, tempDir, waitFor } from '../integration/hls-support.js';
 
-const CHROMIUM = process.env.FLUX_CHROMIUM ?? '/usr/bin/chromium';
 // the package's `require` entry is the UMD build (dist/modern/umd/dash.all.min.js)
-const DASHJS = createRequire(import.meta.url).resolve('dashjs');
 
 test('DASH: index.mpd lists every rendition, per-track segments decode, dash.js plays it', { timeout: 180_000 }, async (t) => {
   const dir = await tempDir(t);
@@ -74,32 +71,19 @@ test('DASH: index.mpd lists every rendition, per-track segments decode, dash.js 
   assert.equal((await fetch(`${base}/dl/dash/v9a9-v/init.mp4`)).status, 404);
 
   // dash.js
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--autoplay-policy=no-user-gesture-required'] });
-  t.after(() => browser.close());
+  const browser = await launchChromium(t);
   const page = await browser.newPage();
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(String(e)));
   await page.goto(`${base}/dl/embed.html?autoplay=0`); // same origin as the MPD; its hls.js player stays idle
-  await page.addScriptTag({ path: DASHJS });
-  await page.evaluate(`(() => {
-    const v = document.createElement('video');
-    v.muted = true;
-    document.body.appendChild(v);
-    window.dashErrors = [];
-    const p = dashjs.MediaPlayer().create();
-    p.on('error', (e) => window.dashErrors.push(JSON.stringify(e.error || e)));
-    p.initialize(v, '${base}/dl/index.mpd', true);
-    window.dashVideo = v;
-  })()`);
+  await startDashPlayer(page, `${base}/dl/index.mpd`);
   const start = await waitFor('dash.js starts playing', async () => {
-    const s = (await page.evaluate('({ t: window.dashVideo.currentTime, errors: window.dashErrors })')) as { t: number; errors: string[] };
-    if (s.errors.length > 0) throw new Error(`dash.js errors: ${s.errors.join('; ')}`);
-    return s.t > 0.5 ? s.t : undefined;
+    const pos = await dashPosition(page);
+    return pos > 0.5 ? pos : undefined;
   }, 60_000, 250);
   await waitFor('dash.js plays on for 4 s', async () => {
-    const s = (await page.evaluate('({ t: window.dashVideo.currentTime, errors: window.dashErrors })')) as { t: number; errors: string[] };
-    if (s.errors.length > 0) throw new Error(`dash.js errors: ${s.errors.join('; ')}`);
-    return s.t > start + 4;
+    const pos = await dashPosition(page);
+    return pos > start + 4;
   }, 60_000, 250);
   assert.deepEqual(pageErrors, []);
 });

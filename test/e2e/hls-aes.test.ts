@@ -9,11 +9,10 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createDecipheriv } from 'node:crypto';
 import { promisify } from 'node:util';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.js';
 import { fakeStream, publishStream, runCli, startNode, tempDir, waitFor, writeConfig } from '../helpers/index.js';
 
 const run = promisify(execFile);
-const CHROMIUM = process.env.FLUX_CHROMIUM ?? '/usr/bin/chromium';
 
 async function bytes(url: string): Promise<{ status: number; body: Buffer }> {
   const r = await fetch(url);
@@ -65,12 +64,7 @@ test('hls.encrypt: keys rotated, segments decrypt to TS, ffprobe and Chromium pl
   assert.ok(codecs.some((s) => s.codec_name === 'h264' && s.width === 160), stdout);
 
   // Chromium plays it with hls.js
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
-  });
-  t.after(() => browser.close());
+  const browser = await launchChromium(t);
   const page = await browser.newPage({ viewport: { width: 320, height: 240 } });
   await page.goto(`${node.baseUrl}/secret/embed.html`);
   const st = await waitFor(async () => {

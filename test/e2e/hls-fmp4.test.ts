@@ -12,12 +12,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { dashPosition, launchChromium, startDashPlayer } from '../helpers/browser.js';
 import { fakeStream, http, startNode, tempDir, waitFor } from '../helpers/index.js';
 
-const CHROMIUM = process.env.FLUX_CHROMIUM ?? '/usr/bin/chromium';
 
 test('hls.container: fmp4 — CMAF segments with EXT-X-MAP, read by ffprobe, played by hls.js', { timeout: 180_000 }, async (t) => {
   const dir = await tempDir(t);
@@ -145,12 +143,7 @@ test('hls.container: fmp4 — CMAF segments with EXT-X-MAP, read by ffprobe, pla
   assert.equal((await http(`${node.baseUrl}/live/ts/archive-1000000000-60.mpd`)).status, 404, 'nothing recorded then');
   assert.equal((await http(`${node.baseUrl}/live/ts/archive-${from}-999999.mpd`)).status, 400, 'more than a day');
 
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
-  });
-  t.after(() => browser.close());
+  const browser = await launchChromium(t);
   const page = await browser.newPage({ viewport: { width: 640, height: 360 } });
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(String(e)));
@@ -179,42 +172,21 @@ test('hls.container: fmp4 — CMAF segments with EXT-X-MAP, read by ffprobe, pla
   const dpage = await browser.newPage();
   dpage.on('pageerror', (e) => pageErrors.push(String(e)));
   await dpage.goto(`${node.baseUrl}/live/ts/embed.html?autoplay=0`); // same origin; its hls.js stays idle
-  await dpage.addScriptTag({ path: createRequire(import.meta.url).resolve('dashjs') });
-  await dpage.evaluate(`(() => {
-    const v = document.createElement('video');
-    v.muted = true;
-    document.body.appendChild(v);
-    window.dashErrors = [];
-    const p = dashjs.MediaPlayer().create();
-    p.on('error', (e) => window.dashErrors.push(JSON.stringify(e.error || e)));
-    p.initialize(v, 'archive-${from}-4.mpd', true);
-    window.dashVideo = v;
-  })()`);
+  await startDashPlayer(dpage, `archive-${from}-4.mpd`);
   await waitFor(async () => {
-    const s = (await dpage.evaluate('({ t: window.dashVideo.currentTime, errors: window.dashErrors })')) as { t: number; errors: string[] };
-    if (s.errors.length > 0) throw new Error(`dash.js errors: ${s.errors.join('; ')}`);
-    return s.t > 2;
+    const pos = await dashPosition(dpage);
+    return pos > 2;
   }, { timeoutMs: 40_000, intervalMs: 250, message: 'dash.js plays the archive MPD' });
-  // and the rewind MPD (dynamic, refreshed like a live stream)
-  await dpage.evaluate(`(() => {
-    const v = document.createElement('video');
-    v.muted = true;
-    document.body.appendChild(v);
-    const p = dashjs.MediaPlayer().create();
-    p.on('error', (e) => window.dashErrors.push('rewind ' + JSON.stringify(e.error || e)));
-    p.initialize(v, 'rewind-20.mpd', true);
-    window.rewindVideo = v;
-  })()`);
+  // and the rewind MPD (dynamic, refreshed like a live stream), in a page of its own
+  const rpage = await browser.newPage();
+  rpage.on('pageerror', (e) => pageErrors.push(String(e)));
+  await rpage.goto(`${node.baseUrl}/live/ts/embed.html?autoplay=0`);
+  await startDashPlayer(rpage, 'rewind-20.mpd');
   const r0 = await waitFor(async () => {
-    const s = (await dpage.evaluate('({ t: window.rewindVideo.currentTime, errors: window.dashErrors })')) as { t: number; errors: string[] };
-    if (s.errors.length > 0) throw new Error(`dash.js errors: ${s.errors.join('; ')}`);
-    return s.t > 0 ? s.t : undefined;
+    const pos = await dashPosition(rpage);
+    return pos > 0 ? pos : undefined;
   }, { timeoutMs: 40_000, intervalMs: 250, message: 'dash.js plays the rewind MPD' });
-  await waitFor(async () => {
-    const s = (await dpage.evaluate('({ t: window.rewindVideo.currentTime, errors: window.dashErrors })')) as { t: number; errors: string[] };
-    if (s.errors.length > 0) throw new Error(`dash.js errors: ${s.errors.join('; ')}`);
-    return s.t > r0 + 3;
-  }, { timeoutMs: 40_000, intervalMs: 250, message: 'dash.js goes on playing the rewind MPD (MPD refreshes)' });
+  await waitFor(async () => (await dashPosition(rpage)) > r0 + 3, { timeoutMs: 40_000, intervalMs: 250, message: 'dash.js goes on playing the rewind MPD (MPD refreshes)' });
 
   const end = await read();
   const bad = /^recovering|Parsing|bufferAppendError|bufferAddCodecError|IncompatibleCodecs|remuxAllocError/;

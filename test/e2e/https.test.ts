@@ -11,11 +11,10 @@ import { mkdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import tls from 'node:tls';
 import { promisify } from 'node:util';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.js';
 import { fakeStream, freePort, publishStream, runCli, startNode, tempDir, waitFor, writeConfig } from '../helpers/index.js';
 
 const run = promisify(execFile);
-const CHROMIUM = process.env.FLUX_CHROMIUM ?? '/usr/bin/chromium';
 
 async function makeCert(dir: string, name: string, cn: string): Promise<{ cert: string; key: string }> {
   const cert = path.join(dir, `${name}.crt`);
@@ -77,12 +76,7 @@ test('HTTPS: curl plays HLS and uses the API; HTTP redirects; Chromium plays via
   assert.equal(info.https.http_mode, 'redirect');
 
   // Chromium plays the stream with hls.js over HTTPS
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
-  });
-  t.after(() => browser.close());
+  const browser = await launchChromium(t);
   const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 320, height: 240 } });
   const page = await context.newPage();
   const failed: string[] = [];

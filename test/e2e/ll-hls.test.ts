@@ -9,12 +9,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse, setOptions, types } from 'hls-parser';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.js';
 import { fakeStream, http, startNode, tempDir, waitFor } from '../helpers/index.js';
 
 setOptions({ strictMode: true, silent: true });
 
-const CHROMIUM = process.env.FLUX_CHROMIUM ?? '/usr/bin/chromium';
 
 test('LL-HLS: playlist checklist, blocking reload, preload hint, bad requests, hls.js latency ≤ 2 s', { timeout: 240_000 }, async (t) => {
   const dir = await tempDir(t);
@@ -99,12 +98,7 @@ test('LL-HLS: playlist checklist, blocking reload, preload hint, bad requests, h
   assert.ok(delta.text.length < (await http(url)).text.length);
 
   // --- hls.js in low-latency mode ---
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
-  });
-  t.after(() => browser.close());
+  const browser = await launchChromium(t);
   const page = await browser.newPage({ viewport: { width: 640, height: 360 } });
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(String(e)));

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.js';
 import { signToken } from '../../src/auth/securetoken.js';
 import { fakeStream, getFrom, publishStream, startNode, tempDir, waitFor } from '../helpers/index.js';
 
@@ -52,12 +52,7 @@ test('signed links: flux auth sign, valid / expired / wrong IP / other stream / 
   assert.match(plain.stdout.trim(), /^http:\/\/\S+\/tv\/index\.m3u8\?token=\S+$/);
 
   // the player page passes its token on: Chromium plays the protected stream with hls.js
-  const browser = await chromium.launch({
-    executablePath: process.env.FLUX_CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
-  });
-  t.after(() => browser.close());
+  const browser = await launchChromium(t);
   const page = await browser.newPage({ viewport: { width: 320, height: 240 } });
   const refused: string[] = [];
   page.on('response', (r) => {

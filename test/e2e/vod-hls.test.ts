@@ -9,12 +9,11 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdir, open, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.js';
 import { freePort, http, startNode, tempDir, waitFor } from '../helpers/index.js';
 
 const FFMPEG = process.env.FLUX_FFMPEG ?? 'ffmpeg';
 const FFPROBE = process.env.FLUX_FFPROBE ?? 'ffprobe';
-const CHROMIUM = process.env.FLUX_CHROMIUM ?? '/usr/bin/chromium';
 
 test('vod: MP4 files as HLS (ffprobe, Range, truncated → 422, hls.js in Chromium)', { timeout: 180_000 }, async (t) => {
   const dir = await tempDir(t);
@@ -102,8 +101,7 @@ test('vod: MP4 files as HLS (ffprobe, Range, truncated → 422, hls.js in Chromi
   assert.notEqual(probe.status, 0);
 
   // hls.js in Chromium plays the VOD and seeks into it
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--autoplay-policy=no-user-gesture-required'] });
-  t.after(() => browser.close());
+  const browser = await launchChromium(t);
   const page = await browser.newPage();
   const root = `http://127.0.0.1:${port}`;
   await page.route(`${root}/vod-test.html`, (route) =>

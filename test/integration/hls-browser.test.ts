@@ -9,14 +9,13 @@ import assert from 'node:assert/strict';
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.js';
 import type { ResolvedStream } from '../../src/config/model.js';
 import { createPlaybackHandler } from '../../src/daemons/node/playback.js';
 import { HlsWriter } from '../../src/daemons/stream/hls-writer.js';
 import { MasterWriter } from '../../src/daemons/stream/master-writer.js';
 import { defer, serve, startSource, tempDir, waitFor } from './hls-support.js';
 
-const CHROMIUM = process.env.FLUX_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'test-artifacts');
 
 test('headless Chromium plays embed.html of a live stream past 6 s', async (t) => {
@@ -38,14 +37,7 @@ test('headless Chromium plays embed.html of a live stream past 6 s', async (t) =
   const { base } = await serve(t, createPlaybackHandler({ getStream: (n) => (n === stream.name ? stream : undefined), listStreams: () => [stream.name] }));
   await waitFor('master playlist and 3 segments', async () => w.stats.segments >= 3 && (await stat(path.join(stream.root, 'index.m3u8')).catch(() => null)), 20_000);
 
-  // chromium.launch gives every run a fresh temporary --user-data-dir of its own (playwright refuses
-  // the flag in `args`: it manages the profile dir and removes it on close)
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
-  });
-  defer(t, () => browser.close());
+  const browser = await launchChromium(t);
   const page = await browser.newPage({ viewport: { width: 640, height: 360 } });
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(String(e)));
