@@ -23,7 +23,8 @@
  * NAME may contain `/`; names with `..` (or otherwise unsafe) are refused with 400 everywhere.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { LineCounter, parseDocument, isMap, type Document } from 'yaml';
+import type { LineCounter, Document } from 'yaml';
+import { yamlLib } from '../../config/yaml-lib.js';
 import type { ConfigInput, StreamInput } from '../../config/schema.js';
 import type { ResolvedStream } from '../../config/model.js';
 import { ConfigError, type ConfigIssue, isFluxError } from '../../core/errors.js';
@@ -287,6 +288,8 @@ async function route(req: IncomingMessage, res: ServerResponse, node: NodeApi, p
 
 /** Parse a PUT body (JSON or YAML). Syntax errors → 400 with body positions. `name`/`stats` are dropped. */
 function parseStreamBody(text: string): { stream: StreamInput; doc: Document; lc: LineCounter } {
+  // the yaml library is loaded on the first PUT, not at start: it would cost every node its heap
+  const { LineCounter, parseDocument, isMap } = yamlLib();
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length) {

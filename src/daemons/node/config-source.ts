@@ -2,11 +2,15 @@
  * Where the node's config comes from: a file (validated, edited atomically with comments kept,
  * watched for changes) or the embedded demo (no file: edits live in memory only).
  *
- * Loading, validation and edits run in a worker thread (config-worker.ts) that exits after a short
- * idle time: the schema library stays out of the agent's long-lived isolate.
+ * Loading, validation and edits run in a child process (config-worker.ts) that exits after a short
+ * idle time: the schema library stays out of the agent's long-lived isolate. A process, not a worker
+ * thread: a thread's isolate, once terminated, leaves its memory in the agent's malloc arenas (about
+ * 7 MB of RSS that never went back to the system, measured with bench/node-list.ts); a process
+ * returns everything when it exits.
  */
-import { Worker } from 'node:worker_threads';
-import { stringify } from 'yaml';
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { yamlLib } from '../../config/yaml-lib.js';
 import { resolveConfig } from '../../config/resolve.js';
 import type { ConfigInput, StreamInput } from '../../config/schema.js';
 import type { ResolvedConfig } from '../../config/model.js';
@@ -42,9 +46,9 @@ type WorkerError =
   | { type: 'FluxError'; message: string; code: string; exitCode: ExitCode }
   | { type: 'Error'; message: string };
 
-/** A lazily started worker running config operations; it exits after `idleMs` without work. */
+/** A lazily started child process running config operations; it exits after `idleMs` without work. */
 export class ConfigWorker {
-  private worker: Worker | undefined;
+  private worker: ChildProcess | undefined;
   private nextId = 1;
   private pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   private idleTimer: NodeJS.Timeout | undefined;
@@ -54,17 +58,24 @@ export class ConfigWorker {
   call<T>(op: string, ...args: unknown[]): Promise<T> {
     const w = this.ensure();
     if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.ref(w, true); // an answer is awaited: the worker keeps the loop alive until it comes
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      w.postMessage({ id, op, args });
+      w.send({ id, op, args });
     });
   }
 
-  private ensure(): Worker {
+  private ensure(): ChildProcess {
     if (this.worker) return this.worker;
-    const w = new Worker(new URL('./config-worker.js', import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: 256 } });
-    w.unref();
+    // tsx-run tests import the .ts sources: run the worker the same way then
+    const here = fileURLToPath(import.meta.url);
+    const script = here.replace(/config-source\.(ts|js)$/, 'config-worker.$1');
+    const w = fork(script, [], {
+      serialization: 'advanced', // the same structured clone a worker thread's messages had
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      execArgv: [...(here.endsWith('.ts') ? ['--import', 'tsx'] : []), '--max-old-space-size=256'],
+    });
     w.on('message', (m: { id: number; ok: boolean; result?: unknown; error?: WorkerError }) => {
       const p = this.pending.get(m.id);
       if (!p) return;
@@ -72,18 +83,30 @@ export class ConfigWorker {
       if (m.ok) p.resolve(m.result);
       else p.reject(rehydrate(m.error!));
       this.armIdle();
+      if (!this.pending.size) this.ref(w, false);
     });
     const fail = (e: unknown) => {
+      if (this.worker !== w) return;
       for (const p of this.pending.values()) p.reject(e instanceof Error ? e : new Error(String(e)));
       this.pending.clear();
       this.worker = undefined;
     };
     w.on('error', fail);
-    w.on('exit', (code) => {
-      if (this.worker === w) fail(new Error(`config worker exited (${code})`));
-    });
+    w.on('exit', (code, signal) => fail(new Error(`config worker exited (${code ?? signal})`)));
     this.worker = w;
     return w;
+  }
+
+  /** An idle worker does not keep the agent's event loop alive; one with work in flight (or exiting) does. */
+  private ref(w: ChildProcess, on: boolean): void {
+    const channel = w.channel as { ref?: () => void; unref?: () => void } | undefined;
+    if (on) {
+      w.ref();
+      channel?.ref?.();
+    } else {
+      w.unref();
+      channel?.unref?.();
+    }
   }
 
   private armIdle(): void {
@@ -98,7 +121,12 @@ export class ConfigWorker {
     const w = this.worker;
     this.worker = undefined;
     if (w && !this.pending.size) {
-      await w.terminate();
+      if (w.exitCode === null && w.signalCode === null) {
+        const exited = new Promise((r) => w.once('exit', r));
+        w.ref(); // awaited below: without a ref an otherwise idle agent would exit under this await
+        w.disconnect(); // the worker exits when its channel closes
+        await exited;
+      }
       compact();
     } else if (w) this.worker = w;
   }
@@ -140,7 +168,7 @@ export class ConfigSource {
   static demo(worker = new ConfigWorker()): ConfigSource {
     const input = demoConfig();
     const src = new ConfigSource(undefined, { input, resolved: resolveConfig(input) }, worker);
-    src.demoText = stringify(input);
+    src.demoText = yamlLib().stringify(input); // the demo only: the yaml library stays out of a node's heap otherwise
     return src;
   }
 

@@ -1,9 +1,8 @@
 /**
- * Runs config loading, validation and edits in a worker thread. The schema library (zod) costs
+ * Runs config loading, validation and edits in a child process of the agent (forked with IPC). The schema library (zod) costs
  * ~14 MB of RSS once imported; keeping it out of the node agent's main isolate (the worker exits
  * when idle) keeps the agent's resident size down. Messages: {id, op, args} → {id, ok, result|error}.
  */
-import { parentPort } from 'node:worker_threads';
 import { loadConfigFile, validateText } from '../../config/load.js';
 import { editConfigFile, parseForEdit, removeStreamFromDocument, renderEdited, setStreamInDocument } from '../../config/edit.js';
 import { resolveConfig } from '../../config/resolve.js';
@@ -42,11 +41,11 @@ const ops = {
 
 export type ConfigOps = typeof ops;
 
-parentPort?.on('message', async (msg: { id: number; op: keyof typeof ops; args: unknown[] }) => {
+process.on('message', async (msg: { id: number; op: keyof typeof ops; args: unknown[] }) => {
   try {
     const fn = ops[msg.op] as (...a: unknown[]) => unknown;
     const result = await fn(...msg.args);
-    parentPort!.postMessage({ id: msg.id, ok: true, result });
+    process.send?.({ id: msg.id, ok: true, result });
   } catch (e) {
     const error =
       e instanceof ConfigError
@@ -54,6 +53,8 @@ parentPort?.on('message', async (msg: { id: number; op: keyof typeof ops; args: 
         : isFluxError(e)
           ? { type: 'FluxError', message: e.message, code: e.code, exitCode: e.exitCode }
           : { type: 'Error', message: e instanceof Error ? e.message : String(e) };
-    parentPort!.postMessage({ id: msg.id, ok: false, error });
+    process.send?.({ id: msg.id, ok: false, error });
   }
 });
+// the agent closes the channel when the worker is idle, or is gone (kill -9): either way, exit
+process.on('disconnect', () => process.exit(0));
