@@ -650,8 +650,8 @@ export function displayHost(host: string): string {
 
 async function loadDvrHandler(): Promise<import('./playback.js').DvrRequestHandler | undefined> {
   try {
-    const spec = '../../dvr/http.js';
-    const mod = (await import(spec)) as { handleDvrRequest?: import('./playback.js').DvrRequestHandler };
+    // a literal specifier: the daemon bundle (scripts/bundle-daemons.js) must see it to keep it as a chunk
+    const mod = (await import('../../dvr/http.js')) as { handleDvrRequest?: import('./playback.js').DvrRequestHandler };
     return mod.handleDvrRequest;
   } catch {
     return undefined;
