@@ -26,6 +26,7 @@ import type { ResolvedStream } from '../config/model.js';
 import { silentLogger } from '../core/logger.js';
 import { LiveFeed, type AccessUnit } from './live-feed.js';
 import { OpusTranscoder } from './opus.js';
+import { ClockChannel } from './clock-channel.js';
 import { offerHasH264, packetizeH264 } from './h264-rtp.js';
 import { createWhip, whipCodecs, type WhipSession } from './whip.js';
 
@@ -95,6 +96,8 @@ interface Session {
   unsub: (() => void)[];
   plis: number;
   videoPackets: number;
+  /** the viewer's `flux-clock` DataChannel, when it opened one (latency on the player page) */
+  clock: ClockChannel;
 }
 
 interface StreamMedia {
@@ -252,8 +255,11 @@ export class WebrtcGateway {
     const pc = new RTCPeerConnection(peerConfig(this.opts.config()));
     const video = new MediaStreamTrack({ kind: 'video' });
     const audio = new MediaStreamTrack({ kind: 'audio' });
-    const s: Session = { id, stream: stream.name, pc, video, audio, needKey: true, seq: randomBytes(2).readUInt16BE(0), tsOffset: randomBytes(4).readUInt32BE(0), connected: false, timer: null, unsub: [], plis: 0, videoPackets: 0 };
+    const s: Session = { id, stream: stream.name, pc, video, audio, needKey: true, seq: randomBytes(2).readUInt16BE(0), tsOffset: randomBytes(4).readUInt32BE(0), connected: false, timer: null, unsub: [], plis: 0, videoPackets: 0, clock: new ClockChannel() };
     this.sessions.set(id, s);
+    pc.onDataChannel.subscribe((dc) => {
+      if (!s.clock.attach(dc)) dc.close();
+    });
     s.timer = setTimeout(() => {
       if (!s.connected) this.closeSession(s, 'ICE did not complete');
     }, this.opts.iceTimeoutMs());
@@ -338,6 +344,7 @@ export class WebrtcGateway {
       s.video.writeRtp(new RtpPacket(header, payloads[i]!));
       s.videoPackets++;
     }
+    s.clock.frameSent(ts, au.arrivedAt);
   }
 
   private closeSession(s: Session, why: string): void {

@@ -21,6 +21,12 @@ export interface AccessUnit {
   /** 90 kHz presentation time (unwrapped) */
   pts: number;
   keyframe: boolean;
+  /**
+   * Wall clock (ms since the epoch) when the access unit's first bytes reached the agent: the
+   * stream's clock for the viewer's latency (src/webrtc/clock-channel.ts). The access unit itself
+   * is complete one PES later (video PES have no length in TS), and that wait counts as latency.
+   */
+  arrivedAt: number;
 }
 
 export class LiveFeed {
@@ -89,10 +95,16 @@ export class LiveFeed {
       this.scheduleRetry();
       return;
     }
+    // arrival of the chunk being demuxed, and of the chunk that began the current video PES
+    let chunkAt = 0;
+    let videoStartAt = 0;
     const demux = new TsDemuxer({
+      pesBegin: (track: TsTrack) => {
+        if (track.codec === 'h264') videoStartAt = chunkAt;
+      },
       pes: (track: TsTrack, payload: Buffer) => {
         if (track.codec !== 'h264' || !this.auListeners.size) return;
-        const au: AccessUnit = { data: Buffer.from(payload), pts: track.pts, keyframe: track.keyframe };
+        const au: AccessUnit = { data: Buffer.from(payload), pts: track.pts, keyframe: track.keyframe, arrivedAt: videoStartAt };
         for (const fn of this.auListeners) fn(au);
       },
       program: (info) => {
@@ -107,6 +119,7 @@ export class LiveFeed {
         return;
       }
       res.on('data', (chunk: Buffer) => {
+        chunkAt = Date.now();
         for (const fn of this.tsListeners) fn(chunk);
         demux.push(chunk);
       });
