@@ -184,7 +184,23 @@ interface InputPlan {
   ptsless?: boolean;
 }
 
+/** Live network schemes: ffmpeg's probing of them is shortened (see LIVE_PROBE). */
+export const LIVE_PROBE_SCHEMES: ReadonlySet<string> = new Set(['rtmp', 'rtmps', 'rtsp', 'rtsps', 'srt', 'hls', 'hlss', 'http', 'https', 'tshttp', 'tshttps', 'udp', 'rtp']);
+/**
+ * Short probing for live pulls: 1 s / 1 MB instead of ffmpeg's 5 s analyzeduration, so a backup
+ * (started on failover) writes its first segment about 4 s sooner. One second of a live feed still
+ * holds a keyframe with its SPS (width/height for the ladder) and, for TS, PAT/PMT: all that a
+ * stream copy or a decoder needs.
+ */
+export const LIVE_PROBE: readonly string[] = ['-analyzeduration', '1000000', '-probesize', '1000000'];
+
 function planInput(input: ResolvedInput | 'stdin', caps?: FfmpegCaps): InputPlan {
+  const plan = planSource(input, caps);
+  if (input !== 'stdin' && LIVE_PROBE_SCHEMES.has(input.scheme)) plan.args.unshift(...LIVE_PROBE);
+  return plan;
+}
+
+function planSource(input: ResolvedInput | 'stdin', caps?: FfmpegCaps): InputPlan {
   if (input === 'stdin' || input.scheme === 'publish') return { args: ['-f', 'mpegts', '-i', 'pipe:0'], raw: false };
   const timeout = String(ioTimeoutUs(input));
   switch (input.scheme) {
