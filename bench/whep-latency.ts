@@ -18,13 +18,12 @@
  * (bench/latency.ts). Stream: fake://testsrc with a tone, 1 s GOP. Warm-up: 5 s of measured frames.
  * Prints one JSON line last: whep_latency_ms (median), whep_latency_p90_ms, whep_latency_p99_ms.
  */
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../test/helpers/browser.js';
 import { fakeStream, startNode, tempDir, waitFor } from '../test/helpers/index.js';
 
 const SECONDS = Number(process.env.FLUX_BENCH_SECONDS ?? 60);
 const SIZE = process.env.FLUX_BENCH_SIZE ?? '1280x720';
 const FPS = Number(process.env.FLUX_BENCH_FPS ?? 25);
-const CHROMIUM = process.env.FLUX_CHROMIUM ?? '/usr/bin/chromium';
 const TARGET_MS = 500;
 const cleanups: (() => unknown)[] = [];
 const t = { after: (fn: () => unknown) => void cleanups.push(fn) };
@@ -38,7 +37,7 @@ const pct = (xs: number[], p: number) => {
 try {
   const dir = await tempDir(t, 'flux-bench-');
   const node = await startNode(t, { dir, streams: { cam: fakeStream({}, { size: SIZE, fps: FPS }) }, waitAlive: true });
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--autoplay-policy=no-user-gesture-required'] });
+  const browser = await launchChromium(undefined);
   cleanups.unshift(() => browser.close());
   const page = await browser.newPage({ viewport: { width: 640, height: 360 } });
   await page.goto(`${node.baseUrl}/cam/embed.html?proto=webrtc`);

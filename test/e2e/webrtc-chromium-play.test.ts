@@ -10,10 +10,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.js';
 import { fakeStream, http, startNode, tempDir, waitFor } from '../helpers/index.js';
 
-const CHROMIUM = process.env.FLUX_CHROMIUM ?? '/usr/bin/chromium';
 
 interface Inbound {
   framesDecoded: number;
@@ -38,12 +37,7 @@ test('embed.html?proto=webrtc: Chromium plays WHEP with the page token, decodes 
   const noToken = await http(`${base}/tv/whep`, { method: 'POST', body: 'v=0\r\n', headers: { 'content-type': 'application/sdp' } });
   assert.equal(noToken.status, 403);
 
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
-  });
-  t.after(() => browser.close());
+  const browser = await launchChromium(t);
   const page = await browser.newPage({ viewport: { width: 320, height: 240 } });
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(String(e)));
