@@ -26,10 +26,11 @@ export async function readSecret(prompt: string, opts: { confirm?: boolean } = {
 
 function promptHidden(prompt: string): Promise<string> {
   const stdin = process.stdin;
-  process.stderr.write(prompt);
   return new Promise((resolve, reject) => {
     let buf = '';
+    // echo off before the prompt shows: whatever is typed once it shows must not be echoed
     stdin.setRawMode(true);
+    process.stderr.write(prompt);
     stdin.resume();
     stdin.setEncoding('utf8');
     const done = (err?: Error) => {

@@ -50,7 +50,8 @@ const post = (url: string, sdp: string, key?: string) =>
 test('WHIP: H.264 + Opus from a werift publisher becomes HLS H.264 + AAC; 401 without the key, 409 for a second publisher, 406 without H.264', { timeout: 180_000 }, async (t) => {
   const dir = await tempDir(t);
   const node = await startNode(t, { dir, streams: { pub: publishStream({ auth: { publish_password: 'k3y' } }) }, extra: { webrtc: { ice_timeout: '5s' } } });
-  await waitFor(async () => (await node.stream('pub')).stats.supervisor?.pid, { timeoutMs: 20_000, message: 'pub supervisor' });
+  // running = its socket answers (a pid alone is a supervisor still starting: an ingest then gets 502)
+  await waitFor(async () => (await node.stream('pub')).stats.supervisor?.state === 'running', { timeoutMs: 20_000, message: 'pub supervisor' });
   const whip = `${node.baseUrl}/pub/whip`;
 
   const { pc, v, a } = publisher();
@@ -112,7 +113,8 @@ test('WebRTC under protection: WHEP is play (signed link needed), WHIP is publis
     streams: { pub: publishStream({ auth: { secure_link: true, publish_backend: backendUrl } }) },
     extra: { auth: { securetoken: 'node-secret-123' }, webrtc: { ice_timeout: '5s' } },
   });
-  await waitFor(async () => (await node.stream('pub')).stats.supervisor?.pid, { timeoutMs: 20_000, message: 'pub supervisor' });
+  // running = its socket answers (a pid alone is a supervisor still starting: an ingest then gets 502)
+  await waitFor(async () => (await node.stream('pub')).stats.supervisor?.state === 'running', { timeoutMs: 20_000, message: 'pub supervisor' });
   const { pc } = publisher();
   t.after(() => pc.close());
   const sdp = await offer(pc);
