@@ -10,6 +10,7 @@ import path from 'node:path';
 import { parse, setOptions, types } from 'hls-parser';
 import { HlsWriter, type WrittenSegment, type HlsWriterOptions } from '../../src/daemons/stream/hls-writer.js';
 import { MasterWriter } from '../../src/daemons/stream/master-writer.js';
+import { DEFAULT_COALESCE_BYTES } from '../../src/daemons/stream/hls-write-queue.js';
 import { defer, generateTs, probePackets, startSource, tempDir, type ProbedPacket } from './hls-support.js';
 
 setOptions({ strictMode: true, silent: true });
@@ -341,4 +342,49 @@ test('PDT jumps to the wall clock (with a discontinuity) when the source falls b
   assert.ok(!files.some((f) => f.endsWith('.tmp')), 'temp file swept');
   assert.ok(!files.includes(path.relative(path.join(root, 'v1a1'), orphan)), 'orphan segment swept');
   for (const s of b.w.liveWindow) assert.ok(files.includes(s.uri), `window segment kept: ${s.uri}`);
+});
+
+test('coalesced writes: segments are byte-identical to a write per chunk, with far fewer writes', async (t) => {
+  const ts = await generateTs({ seconds: 12 });
+  const fh = await (await import('node:fs/promises')).open(path.join(await tempDir(t), 'probe'), 'w');
+  const proto = Object.getPrototypeOf(fh) as { writev: (...a: unknown[]) => Promise<unknown> };
+  await fh.close();
+  const orig = proto.writev;
+  let writevs = 0;
+  proto.writev = function (this: unknown, ...a: unknown[]) {
+    writevs++;
+    return orig.apply(this, a);
+  };
+  t.after(() => void (proto.writev = orig));
+  const run = async (coalesceBytes: number | undefined) => {
+    const root = await tempDir(t);
+    writevs = 0;
+    const w = await HlsWriter.open({ root, rendition: 'v1a1', segmentDurationMs: 2000, window: 30, keepSegments: true, now: () => 1_700_000_000_000, coalesceBytes });
+    // a live feed: UDP-datagram-sized chunks with the event loop (and the disk) running between them
+    for (let i = 0; i < ts.length; i += 1316) {
+      w.write(ts.subarray(i, i + 1316));
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    await w.close();
+    const files = new Map<string, Buffer>();
+    const walk = async (d: string): Promise<void> => {
+      for (const e of await readdir(d, { withFileTypes: true })) {
+        const p = path.join(d, e.name);
+        if (e.isDirectory()) await walk(p);
+        else if (e.name.endsWith('.ts')) files.set(path.relative(root, p), await readFile(p));
+      }
+    };
+    await walk(root);
+    return { files, writevs };
+  };
+  const perChunk = await run(0);
+  const coalesced = await run(undefined);
+  assert.ok(perChunk.files.size >= 5, `segments: ${perChunk.files.size}`);
+  assert.deepEqual([...coalesced.files.keys()].sort(), [...perChunk.files.keys()].sort(), 'same segment files');
+  for (const [name, bytes] of perChunk.files) assert.ok(coalesced.files.get(name)!.equals(bytes), `${name} differs`);
+  // per segment: what came while its file was opening, then one write per DEFAULT_COALESCE_BYTES and
+  // one at its close; against about one per chunk
+  const bound = 2 * coalesced.files.size + Math.ceil(ts.length / DEFAULT_COALESCE_BYTES);
+  assert.ok(coalesced.writevs <= bound, `writes: ${coalesced.writevs} coalesced (bound ${bound}) vs ${perChunk.writevs} per chunk`);
+  assert.ok(perChunk.writevs >= 4 * coalesced.writevs, `writes: ${coalesced.writevs} coalesced vs ${perChunk.writevs} per chunk (${ts.length} B)`);
 });

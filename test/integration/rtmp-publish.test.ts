@@ -279,7 +279,8 @@ test('createReadableSink: backpressure towards a slow consumer, and a consumer t
     port: 0,
     authorize: (req) => ({ ok: true, stream: req.name }),
     onPublish: (_stream, publisher) => {
-      const { sink, readable } = createReadableSink(2048);
+      // batching off: a write per TS run, so the tiny high-water mark is reached at once
+      const { sink, readable } = createReadableSink(2048, { ms: 0 });
       const idx = n++;
       const mine: Buffer[] = [];
       received.push(mine);
@@ -312,4 +313,34 @@ test('createReadableSink: backpressure towards a slow consumer, and a consumer t
   const q = await quitter.done;
   assert.notEqual(q.code, 0, 'the publisher was disconnected');
   await waitFor(() => srv.sessions().length === 0, 3000, 'sessions to go');
+});
+
+test('createReadableSink batches the remuxer\'s small TS runs: ~25 writes a second, the same bytes', async () => {
+  const runs: { sink: number; out: Buffer[]; ended?: boolean }[] = [];
+  const srv = await startRtmpServer({
+    host: '127.0.0.1',
+    port: 0,
+    authorize: (req) => ({ ok: true, stream: req.name }),
+    onPublish: () => {
+      const batched = runs.length === 0;
+      const rec = { sink: 0, out: [] as Buffer[], ended: false };
+      runs.push(rec);
+      const { sink, readable } = createReadableSink(undefined, batched ? {} : { ms: 0 });
+      readable.on('data', (c: Buffer) => rec.out.push(c));
+      readable.on('end', () => (rec.ended = true));
+      return { write: (b) => (rec.sink++, sink.write(b)), end: (r) => sink.end(r) };
+    },
+  });
+  servers.push(srv);
+  for (const name of ['batched', 'unbatched']) {
+    const r = await ffmpegPublish(`rtmp://127.0.0.1:${srv.port}/live/${name}`, 3).done;
+    assert.equal(r.code, 0, r.stderr);
+    await waitFor(() => runs.at(-1)?.ended === true, 5000, `the end of ${name}`);
+  }
+  const [batched, unbatched] = runs as [(typeof runs)[0], (typeof runs)[0]];
+  validate(Buffer.concat(batched.out), 'batched.ts', 3);
+  assert.equal(unbatched.out.length, unbatched.sink, 'unbatched: one chunk per TS run');
+  // 3 s at 40 ms batches: ~75 chunks (+ the start, where the remuxer waits for both tracks)
+  assert.ok(batched.out.length <= 100, `batched chunks: ${batched.out.length} for ${batched.sink} TS runs`);
+  assert.ok(batched.sink >= 2 * batched.out.length, `batched chunks: ${batched.out.length} for ${batched.sink} TS runs`);
 });

@@ -23,7 +23,7 @@
 import net from 'node:net';
 import { once } from 'node:events';
 import { PassThrough, type Readable } from 'node:stream';
-import type { Buffer } from 'node:buffer';
+import { Buffer } from 'node:buffer';
 import { streamNameProblem } from '../../core/paths.js';
 import { silentLogger } from '../../core/logger.js';
 import { RtmpServerSession, type PublishRequest, type SessionPhase } from '../../media/rtmp/session.js';
@@ -129,6 +129,13 @@ export interface RtmpServerOptions {
   maxOutputBuffer?: number;
   /** media time held back while waiting for the second track's configuration (default 1000 ms) */
   trackWaitMs?: number;
+  /**
+   * A publishing socket is read at most once per this many ms (default 40; 0 = as data arrives):
+   * a publisher's frames come as 4 KiB RTMP chunks, and a read per chunk was most of the agent's
+   * per-stream CPU. Between reads the bytes wait in the kernel's socket buffer (TCP flow control
+   * holds the sender back if ever it fills); one timer resumes every paced socket of the server.
+   */
+  readPacingMs?: number;
 }
 
 export interface RtmpServer {
@@ -155,17 +162,44 @@ export function rtmpStreamCandidates(app: string, name: string): string[] {
 /**
  * A PublishSink feeding a Readable (e.g. an HTTP request body towards a supervisor), with
  * backpressure. When the consumer destroys the readable, sink writes throw and the publication ends.
+ *
+ * The remuxer hands over one small TS run per FLV tag (~70 a second for 25 fps video + AAC); each
+ * would be a write on the way to the supervisor and a read there. They are batched instead: sent
+ * once `batchBytes` are pending or `batchMs` after the first pending byte, whichever comes first
+ * (40 ms = one frame at 25 fps of added latency).
  */
-export function createReadableSink(highWaterMark = 4 * 1024 * 1024): { sink: PublishSink; readable: Readable } {
+export function createReadableSink(highWaterMark = 4 * 1024 * 1024, batch: { bytes?: number; ms?: number } = {}): { sink: PublishSink; readable: Readable } {
   const pt = new PassThrough({ highWaterMark });
   pt.on('error', () => {});
+  const batchBytes = batch.bytes ?? 64 * 1024;
+  const batchMs = batch.ms ?? 40;
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let timer: NodeJS.Timeout | null = null;
+  const gone = () => pt.destroyed || pt.writableEnded;
+  const flush = (): boolean => {
+    if (timer) {
+      clearTimeout(timer);
+      timer = null;
+    }
+    if (pendingBytes === 0 || gone()) return !pt.writableNeedDrain;
+    const out = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
+    pending = [];
+    pendingBytes = 0;
+    return pt.write(out);
+  };
   const sink: PublishSink = {
     write(ts) {
-      if (pt.destroyed || pt.writableEnded) throw new Error('TS consumer is gone');
-      return pt.write(ts);
+      if (gone()) throw new Error('TS consumer is gone');
+      pending.push(ts);
+      pendingBytes += ts.length;
+      if (pendingBytes >= batchBytes || batchMs <= 0) return flush();
+      timer ??= setTimeout(flush, batchMs);
+      return !pt.writableNeedDrain;
     },
     end() {
-      if (!pt.destroyed && !pt.writableEnded) pt.end();
+      flush();
+      if (!gone()) pt.end();
     },
     async waitDrain() {
       if (pt.destroyed || !pt.writableNeedDrain) return;
@@ -245,6 +279,17 @@ class Connection {
   private onData(chunk: Buffer): void {
     if (this.closed) return;
     this.session.push(chunk);
+    if (this.sink !== undefined && !this.closed) this.srv.pace(this);
+  }
+
+  /** Read pacing (RtmpServerOptions.readPacingMs): the server's timer resumes it. */
+  pacedPause(): void {
+    this.socket.pause();
+  }
+
+  pacedResume(): void {
+    // a sink's backpressure pause outranks pacing: its drain resumes the socket
+    if (!this.closed && !this.paused) this.socket.resume();
   }
 
   private send(bytes: Buffer): void {
@@ -437,9 +482,34 @@ class Server {
   /** refusals not yet logged (a flood is logged once a second, not once per connection) */
   private refused = { count: 0, reason: '', remote: '', timer: undefined as NodeJS.Timeout | undefined };
 
+  private readonly paced = new Set<Connection>();
+  private pacer: NodeJS.Timeout | null = null;
+  private readonly pacingMs: number;
+
   constructor(readonly opts: RtmpServerOptions) {
     this.log = opts.logger ?? silentLogger;
     this.preAuthBudget = { used: 0, limit: opts.preAuthBudgetBytes ?? 8 * 1024 * 1024 };
+    this.pacingMs = opts.readPacingMs ?? 40;
+  }
+
+  /** A publishing connection just read: hold its socket until the next pacing tick. */
+  pace(c: Connection): void {
+    if (this.pacingMs <= 0 || this.paced.has(c)) return;
+    c.pacedPause();
+    this.paced.add(c);
+    this.pacer ??= setTimeout(() => {
+      this.pacer = null;
+      const batch = [...this.paced];
+      this.paced.clear();
+      for (const x of batch) x.pacedResume();
+    }, this.pacingMs);
+    this.pacer.unref();
+  }
+
+  stopPacing(): void {
+    if (this.pacer) clearTimeout(this.pacer);
+    this.pacer = null;
+    this.paced.clear();
   }
 
   leavePending(address: string): void {
@@ -507,6 +577,7 @@ export async function startRtmpServer(opts: RtmpServerOptions): Promise<RtmpServ
     close: () => {
       closing ??= (async () => {
         const done = new Promise<void>((resolve) => tcp.close(() => resolve()));
+        srv.stopPacing();
         for (const c of [...srv.connections]) {
           c.close('server closing');
           c.socket.destroy();

@@ -51,7 +51,10 @@ export const processHost: SupervisorHost = {
     try {
       // Not core/child.ts: a supervisor is detached and outlives the agent, its stdio goes to a log
       // file (no pipes, no stderr tail), and it is stopped by pid through its control socket.
-      const child = spawn(process.execPath, [supervisorBin(), '--spec', specFile], {
+      // FLUX_SUPERVISOR_CPU_PROF=DIR: V8 CPU profiles of supervisors (NODE_OPTIONS refuses --cpu-prof)
+      const prof = process.env.FLUX_SUPERVISOR_CPU_PROF;
+      const nodeArgs = prof ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(prof)}`] : [];
+      const child = spawn(process.execPath, [...nodeArgs, supervisorBin(), '--spec', specFile], {
         detached: true,
         stdio: ['ignore', log.fd, log.fd],
         env: process.env,

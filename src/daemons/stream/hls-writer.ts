@@ -79,6 +79,8 @@ export interface HlsWriterOptions {
   maxPdtLagMs?: number;
   /** bytes waiting for the disk beyond which the segment being written is dropped (default 64 MiB) */
   maxQueueBytes?: number;
+  /** segment data held in memory before a write (default DEFAULT_COALESCE_BYTES; 0 = a write per chunk) */
+  coalesceBytes?: number;
   /** wall clock (tests) */
   now?: () => number;
   /**
@@ -197,10 +199,7 @@ export class HlsWriter {
   private discontinuityRequested = false;
   private closed = false;
 
-  private readonly queue = new WriteQueue<OpenSeg>(
-    (op) => this.step(op),
-    (err, msg) => this.recordError(err, msg),
-  );
+  private readonly queue: WriteQueue<OpenSeg>;
 
   private readonly st: Omit<HlsWriterStats, 'demux' | 'queuedBytes' | 'fps' | 'ccErrors' | 'nextMediaSequence' | 'discontinuitySequence' | 'targetDuration'>;
 
@@ -214,6 +213,11 @@ export class HlsWriter {
     this.windowSize = Math.max(1, Math.floor(opts.window));
     this.grace = Math.max(0, opts.deleteGrace ?? DEFAULT_DELETE_GRACE);
     this.maxQueueBytes = opts.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES;
+    this.queue = new WriteQueue<OpenSeg>(
+      (op) => this.step(op),
+      (err, msg) => this.recordError(err, msg),
+      opts.coalesceBytes,
+    );
     this.maxPdtLagMs = opts.maxPdtLagMs ?? DEFAULT_MAX_PDT_LAG_MS;
     this.minTargetDuration = Math.max(1, Math.ceil(opts.segmentDurationMs / 1000));
 
