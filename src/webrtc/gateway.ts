@@ -82,8 +82,6 @@ export interface WebrtcRequestContext {
   playSession?: string;
 }
 
-
-
 const MAX_SDP_BYTES = 64 * 1024;
 
 /** The werift configuration a session gets from the `webrtc:` config section. */
