@@ -48,6 +48,8 @@ export class SessionTable {
   /** session ids and keys refused after a kill, until the time given */
   private readonly killed = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
+  /** who is told when a session closes (a WHEP peer connection hangs up with its session) */
+  private readonly watchers = new Map<string, Set<(why: string) => void>>();
 
   /** told of every session opened and closed (the node's play_opened/play_closed events) */
   listener: { opened(s: PlaySession): void; closed(s: PlaySession, why: string): void } | undefined;
@@ -155,6 +157,42 @@ export class SessionTable {
     if (s.verdict !== 'deny') this.count(s.stream, -1);
     this.onClose(s, why);
     this.listener?.closed(s, why);
+    const w = this.watchers.get(s.id);
+    this.watchers.delete(s.id);
+    if (w) for (const fn of w) fn(why);
+  }
+
+  /**
+   * A viewer whose media flows without requests (WHEP: one POST, then RTP) is still watching: its
+   * session counts as used now. False when the session is gone or denied (the viewer should stop).
+   */
+  touch(id: string, now: number): boolean {
+    const s = this.byId.get(id);
+    if (!s || s.verdict === 'deny') return false;
+    s.lastSeen = now;
+    return true;
+  }
+
+  /** How often a viewer without requests touches its session: well within the idle timeout. */
+  get keepaliveMs(): number {
+    return Math.max(100, Math.min(5000, Math.floor(this.timeoutMs / 4)));
+  }
+
+  /** `fn(why)` once when the session closes (killed, idle, stream removed); returns unwatch. Already closed: called now. */
+  watch(id: string, fn: (why: string) => void): () => void {
+    if (!this.byId.has(id)) {
+      fn('closed');
+      return () => undefined;
+    }
+    let set = this.watchers.get(id);
+    if (!set) this.watchers.set(id, (set = new Set()));
+    set.add(fn);
+    return () => {
+      const w = this.watchers.get(id);
+      if (!w) return;
+      w.delete(fn);
+      if (!w.size) this.watchers.delete(id);
+    };
   }
 
   /** Close the session; its id and keys are refused for `forMs`. */

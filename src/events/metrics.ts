@@ -41,6 +41,17 @@ export interface MetricsStream {
   clients: number;
 }
 
+/** One stream's WebRTC counters (src/webrtc/stats.ts WebrtcStreamStats), structurally. */
+export interface MetricsWebrtc {
+  stream: string;
+  viewers: number;
+  publishers: number;
+  sessions: { whep: number; whip: number };
+  iceFailures: { whep: number; whip: number };
+  bytesSent: number;
+  bytesReceived: number;
+}
+
 export interface MetricsSource {
   node(): string;
   streams(): MetricsStream[];
@@ -48,6 +59,8 @@ export interface MetricsSource {
   eventCount(event: string, stream?: string): number;
   eventTotals(): Record<string, number>;
   sinks(): { url: string; queued: number; sent: number; dropped: number; failed: number }[];
+  /** streams that have had WebRTC sessions */
+  webrtc?(): MetricsWebrtc[];
   startedAt: number;
 }
 
@@ -69,6 +82,7 @@ const n = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ?
 export class FluxMetrics {
   readonly registry = new Registry();
   private snapshot: MetricsStream[] = [];
+  private webrtc: MetricsWebrtc[] = [];
   private openFiles = 0;
 
   constructor(private readonly src: MetricsSource) {
@@ -131,6 +145,22 @@ export class FluxMetrics {
     add(metric('flux_push_bytes_total', 'bytes sent to the push target', 'counter', pushes((p) => n(p.outBytes ?? p.bytes))));
     add(metric('flux_push_reconnects_total', 'reconnects to the push target', 'counter', pushes((p) => n(p.restarts))));
 
+    // WebRTC (streams that have had a WHEP or WHIP session since the node started)
+    const rtc = (fn: (w: MetricsWebrtc, out: Value[]) => void) => (out: Value[]) => {
+      for (const w of this.webrtc) fn(w, out);
+    };
+    const kinds = ['whep', 'whip'] as const;
+    add(metric('flux_webrtc_viewers', 'WHEP sessions connected now', 'gauge', rtc((w, out) => out.push({ labels: { stream: w.stream }, value: n(w.viewers) }))));
+    add(metric('flux_webrtc_publishers', 'WHIP sessions connected now', 'gauge', rtc((w, out) => out.push({ labels: { stream: w.stream }, value: n(w.publishers) }))));
+    add(metric('flux_webrtc_sessions_total', 'WebRTC sessions answered, by kind (whep: play, whip: publish)', 'counter', rtc((w, out) => {
+      for (const kind of kinds) out.push({ labels: { stream: w.stream, kind }, value: n(w.sessions[kind]) });
+    })));
+    add(metric('flux_webrtc_bytes_sent_total', 'SRTP/SRTCP bytes sent to WebRTC peers', 'counter', rtc((w, out) => out.push({ labels: { stream: w.stream }, value: n(w.bytesSent) }))));
+    add(metric('flux_webrtc_bytes_received_total', 'SRTP/SRTCP bytes received from WebRTC peers', 'counter', rtc((w, out) => out.push({ labels: { stream: w.stream }, value: n(w.bytesReceived) }))));
+    add(metric('flux_webrtc_ice_failures_total', 'WebRTC sessions closed because ICE did not complete within webrtc.ice_timeout or the connection failed, by kind', 'counter', rtc((w, out) => {
+      for (const kind of kinds) out.push({ labels: { stream: w.stream, kind }, value: n(w.iceFailures[kind]) });
+    })));
+
     // DVR
     const dvr = (fn: (d: { bytes?: number; oldest?: number }) => number | undefined) =>
       each((s, st, out) => {
@@ -179,6 +209,7 @@ export class FluxMetrics {
   /** The exposition text (one snapshot of the streams for every metric). */
   async render(): Promise<{ contentType: string; text: string }> {
     this.snapshot = this.src.streams();
+    this.webrtc = this.src.webrtc?.() ?? [];
     this.registry.setDefaultLabels({ node: this.src.node() });
     this.openFiles = await countOpenFiles();
     return { contentType: this.registry.contentType, text: await this.registry.metrics() };

@@ -8,7 +8,7 @@ import type { Logger } from '../core/logger.js';
 import { EventCollector, type CollectorSource } from './collector.js';
 import { EventHub } from './hub.js';
 import { SinkSet, type SinkConfig } from './sinks.js';
-import type { FluxMetrics, MetricsStatus, MetricsStream } from './metrics.js';
+import type { FluxMetrics, MetricsStatus, MetricsStream, MetricsWebrtc } from './metrics.js';
 
 export interface ObservedSupervisor {
   state: string;
@@ -29,6 +29,8 @@ export interface ObservabilityOptions {
   userAgent?: string;
   /** play sessions per stream (src/auth/sessions.ts: the one session table, shared with protection) */
   sessionCounts: () => ReadonlyMap<string, number>;
+  /** WebRTC counters of streams that have had sessions (src/webrtc/stats.ts) */
+  webrtc?: () => MetricsWebrtc[];
 }
 
 export class Observability {
@@ -103,6 +105,7 @@ export class Observability {
           eventCount: (event, stream) => (stream === undefined ? (this.totals.get(event) ?? 0) : (this.byStream.get(`${event}\u0000${stream}`) ?? 0)),
           eventTotals: () => Object.fromEntries(this.totals),
           sinks: () => this.sinks.stats(),
+          webrtc: () => this.opts.webrtc?.() ?? [],
         }),
     );
     return (await this.metricsMod).render();

@@ -9,6 +9,10 @@
  * - Audio: Opus from the stream's one shared OpusTranscoder, running while the stream has viewers.
  * - A session that has not connected within `iceTimeoutMs` is closed and forgotten; at most
  *   `maxSessions` sessions exist at once (503 beyond), so offers without ICE cost bounded memory.
+ * - The viewer's play session (the POST opened or found it: auth/sessions.ts) is touched while the
+ *   peer is connected, since no request comes after the POST; closing it (`flux session kill`, a
+ *   backend deny, the stream removed) hangs the peer up.
+ * - Counters for /metrics (sessions, connected peers, ICE failures, SRTP bytes) go to `stats`.
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -29,6 +33,7 @@ import { OpusTranscoder } from './opus.js';
 import { ClockChannel } from './clock-channel.js';
 import { offerHasH264, packetizeH264 } from './h264-rtp.js';
 import { createWhip, whipCodecs, type WhipSession } from './whip.js';
+import { ICE_TIMEOUT, isIceFailure, pcBytes, WebrtcStats } from './stats.js';
 
 export interface IceServerConfig {
   urls: string;
@@ -55,6 +60,26 @@ export interface WebrtcGatewayOptions {
   iceTimeoutMs: () => number;
   /** WHIP: after the publish key, the publish backend (auth.publish_backend), as for RTMP and SRT */
   publishBackend?: (stream: ResolvedStream, o: { ip: string; token?: string }) => Promise<{ ok: true } | { ok: false; reason: string }>;
+  /** WHEP viewers' play sessions, kept alive while their peer is connected */
+  playSessions?: PlaySessionKeeper;
+  /** counters for /metrics (the handler's, so that a scrape need not load the gateway) */
+  stats?: WebrtcStats;
+}
+
+/** The play sessions of auth/sessions.ts as the gateway sees them (the agent binds them). */
+export interface PlaySessionKeeper {
+  /** how often a connected viewer's session is touched (a fraction of auth.session_timeout) */
+  intervalMs(): number;
+  /** the session is in use now; false when it is gone or denied (its viewer is then hung up) */
+  touch(id: string): boolean;
+  /** `fn(why)` once when the session closes; returns unwatch */
+  watch(id: string, fn: (why: string) => void): () => void;
+}
+
+/** What the playback router passes along with a request. */
+export interface WebrtcRequestContext {
+  /** the play session the request was authorized in (WHEP) */
+  playSession?: string;
 }
 
 const MAX_SDP_BYTES = 64 * 1024;
@@ -98,6 +123,12 @@ interface Session {
   videoPackets: number;
   /** the viewer's `flux-clock` DataChannel, when it opened one (latency on the player page) */
   clock: ClockChannel;
+  /** the play session the offer was authorized in, kept alive while connected */
+  playSession?: string;
+  /** answered (201): counted in the metrics from then on */
+  answered: boolean;
+  /** undo the session's part in the metrics: connected gauge, byte meter, play-session watch */
+  release: (() => void)[];
 }
 
 interface StreamMedia {
@@ -120,9 +151,12 @@ export class WebrtcGateway {
   private readonly media = new Map<string, StreamMedia>();
   private readonly log: Logger;
   private closed = false;
+  readonly stats: WebrtcStats;
+  private keepalive: NodeJS.Timeout | null = null;
 
   constructor(private readonly opts: WebrtcGatewayOptions) {
     this.log = (opts.logger ?? silentLogger).child({ part: 'webrtc' });
+    this.stats = opts.stats ?? new WebrtcStats();
   }
 
   get sessionCount(): number {
@@ -139,7 +173,7 @@ export class WebrtcGateway {
   }
 
   /** Answers `whep` and `whep/<id>` under a stream; false for any other path. */
-  async handle(req: IncomingMessage, res: ServerResponse, stream: ResolvedStream, rest: string): Promise<boolean> {
+  async handle(req: IncomingMessage, res: ServerResponse, stream: ResolvedStream, rest: string, ctx: WebrtcRequestContext = {}): Promise<boolean> {
     const parts = rest.split('/');
     if ((parts[0] !== 'whep' && parts[0] !== 'whip') || parts.length > 2) return false;
     const method = req.method ?? 'GET';
@@ -152,7 +186,7 @@ export class WebrtcGateway {
     }
     if (parts.length === 1) {
       if (method !== 'POST') return reply(req, res, 405, `${method} not allowed on a WHEP endpoint (POST an SDP offer)`, { allow: 'POST, OPTIONS' });
-      await this.create(req, res, stream);
+      await this.create(req, res, stream, ctx.playSession);
       return true;
     }
     const s = this.sessions.get(parts[1]!);
@@ -198,7 +232,8 @@ export class WebrtcGateway {
     const base = peerConfig(this.opts.config());
     await createWhip(
       {
-        peerConfig: () => ({ ...base, codecs: whipCodecs() }),
+        // the codecs negotiated follow the offer: H.264 when it has it, else VP8 (whip.ts)
+        peerConfig: (video) => ({ ...base, codecs: whipCodecs(video) }),
         socketOf: this.opts.socketOf,
         ffmpeg: this.opts.ffmpeg,
         log: this.log,
@@ -206,6 +241,7 @@ export class WebrtcGateway {
         unregister: (id) => this.whips.delete(id),
         iceTimeoutMs: this.opts.iceTimeoutMs,
         publishBackend: this.opts.publishBackend,
+        stats: this.stats,
       },
       req,
       res,
@@ -235,7 +271,7 @@ export class WebrtcGateway {
     return offer;
   }
 
-  private async create(req: IncomingMessage, res: ServerResponse, stream: ResolvedStream): Promise<void> {
+  private async create(req: IncomingMessage, res: ServerResponse, stream: ResolvedStream, playSession: string | undefined): Promise<void> {
     const offer = await this.readOffer(req, res);
     if (offer === null) return;
     if (!offerHasH264(offer)) {
@@ -255,13 +291,13 @@ export class WebrtcGateway {
     const pc = new RTCPeerConnection(peerConfig(this.opts.config()));
     const video = new MediaStreamTrack({ kind: 'video' });
     const audio = new MediaStreamTrack({ kind: 'audio' });
-    const s: Session = { id, stream: stream.name, pc, video, audio, needKey: true, seq: randomBytes(2).readUInt16BE(0), tsOffset: randomBytes(4).readUInt32BE(0), connected: false, timer: null, unsub: [], plis: 0, videoPackets: 0, clock: new ClockChannel() };
+    const s: Session = { id, stream: stream.name, pc, video, audio, needKey: true, seq: randomBytes(2).readUInt16BE(0), tsOffset: randomBytes(4).readUInt32BE(0), connected: false, timer: null, unsub: [], plis: 0, videoPackets: 0, clock: new ClockChannel(), playSession, answered: false, release: [] };
     this.sessions.set(id, s);
     pc.onDataChannel.subscribe((dc) => {
       if (!s.clock.attach(dc)) dc.close();
     });
     s.timer = setTimeout(() => {
-      if (!s.connected) this.closeSession(s, 'ICE did not complete');
+      if (!s.connected) this.closeSession(s, ICE_TIMEOUT);
     }, this.opts.iceTimeoutMs());
     let answer: string;
     try {
@@ -302,6 +338,15 @@ export class WebrtcGateway {
       if (st === 'connected') this.onConnected(s);
       else if (st === 'failed' || st === 'closed') this.closeSession(s, `connection ${st}`);
     });
+    const keeper = this.opts.playSessions;
+    if (keeper && playSession) s.release.push(keeper.watch(playSession, (why) => this.closeSession(s, `play session ${why}`)));
+    if (!this.sessions.has(id)) {
+      reply(req, res, 403, 'the play session was closed while answering');
+      return;
+    }
+    s.answered = true;
+    this.stats.opened(stream.name, 'whep');
+    s.release.push(this.stats.meter(stream.name, () => pcBytes(pc)));
     const location = `${(req.url ?? '').split('?')[0]!.replace(/\/+$/, '')}/${id}`;
     res.writeHead(201, { 'content-type': 'application/sdp', location, 'access-control-expose-headers': 'Location', 'content-length': Buffer.byteLength(answer) });
     res.end(answer);
@@ -327,7 +372,32 @@ export class WebrtcGateway {
     m.sessions.add(s);
     s.unsub.push(m.feed.onAccessUnit((au) => this.sendVideo(s, au)));
     s.unsub.push(m.opus.add((p) => s.audio.writeRtp(new RtpPacket(new RtpHeader({ ...p.header, extensions: [], extension: false }), p.payload))));
+    s.release.push(this.stats.connected(s.stream, 'whep'));
+    if (s.playSession && this.opts.playSessions) {
+      if (!this.opts.playSessions.touch(s.playSession)) return this.closeSession(s, 'play session closed or denied');
+      this.scheduleKeepalive();
+    }
     this.log.info({ stream: s.stream, id: s.id }, 'whep session connected');
+  }
+
+  /**
+   * One timer for all connected viewers: touch their play sessions (auth.session_timeout counts
+   * requests, and a WHEP viewer makes none after its POST). A session denied or gone hangs up.
+   */
+  private scheduleKeepalive(): void {
+    const keeper = this.opts.playSessions;
+    if (this.keepalive || !keeper) return;
+    this.keepalive = setTimeout(() => {
+      this.keepalive = null;
+      let watching = false;
+      for (const s of [...this.sessions.values()]) {
+        if (!s.connected || !s.playSession) continue;
+        if (keeper.touch(s.playSession)) watching = true;
+        else this.closeSession(s, 'play session closed or denied');
+      }
+      if (watching) this.scheduleKeepalive();
+    }, keeper.intervalMs());
+    this.keepalive.unref();
   }
 
   private sendVideo(s: Session, au: AccessUnit & { rtp?: Buffer[] }): void {
@@ -351,6 +421,9 @@ export class WebrtcGateway {
     if (!this.sessions.delete(s.id)) return;
     if (s.timer) clearTimeout(s.timer);
     for (const u of s.unsub) u();
+    if (s.answered && isIceFailure(why)) this.stats.iceFailed(s.stream, 'whep');
+    // before pc.close(): the byte meter reads the transports one last time
+    for (const r of s.release.splice(0)) r();
     const m = this.media.get(s.stream);
     if (m) {
       m.sessions.delete(s);
@@ -366,6 +439,8 @@ export class WebrtcGateway {
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.keepalive) clearTimeout(this.keepalive);
+    this.keepalive = null;
     for (const s of [...this.sessions.values()]) this.closeSession(s, 'node stopping');
     for (const w of [...this.whips.values()]) w.close('node stopping');
   }

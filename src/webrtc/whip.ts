@@ -1,17 +1,22 @@
 /**
- * WHIP ingest: `POST /<stream>/whip` (SDP offer with H.264 video and optionally Opus audio) into a
+ * WHIP ingest: `POST /<stream>/whip` (SDP offer with H.264 or VP8 video and optionally Opus audio) into a
  * stream whose input is `publish://`, authorized like RTMP (the stream's publish_password, given
  * as `Authorization: Bearer <key>` as WHIP specifies, or `?password=`). 201 + answer + Location;
  * DELETE ends the publication.
  *
  * Media path: werift decrypts the SRTP; each RTP packet is re-sent on loopback UDP to one ffmpeg
- * per publisher that reads them through an SDP description (on its stdin), copies H.264 and
+ * per publisher that reads them through an SDP description (on its stdin), copies H.264 (or
+ * encodes the VP8 a browser may insist on to H.264, keyframes aligned with the stream's segments),
  * transcodes Opus to AAC, and writes MPEG-TS that goes into the supervisor's `POST /ingest`, the
  * same door RTMP and SRT publishers use. The ingest request is opened before answering so that a
  * stream that already has a publisher (RTMP, SRT or WHIP) answers 409 and nothing is negotiated.
+ *
+ * The answer's video codec follows the offer: the session's peer connection is configured with the
+ * one codec chosen (H.264 when offered, else VP8), so werift cannot answer both and leave the
+ * publisher free to send the one ffmpeg is not reading.
  */
 import { Child } from '../core/child.js';
-import { whipFfmpegArgs } from '../ffmpeg/webrtc-args.js';
+import { WHIP_AUDIO_PT, WHIP_VIDEO_PT, whipFfmpegArgs, whipInputSdp, whipKeyframeSeconds, type WhipVideoCodec } from '../ffmpeg/webrtc-args.js';
 import dgram from 'node:dgram';
 import { PassThrough } from 'node:stream';
 import { randomBytes } from 'node:crypto';
@@ -22,9 +27,9 @@ import type { ResolvedStream } from '../config/model.js';
 import { authorizePublish } from '../auth/publish-key.js';
 import type { WebrtcGatewayOptions } from './gateway.js';
 import { socketRequest } from '../protocol/socket-http.js';
-import { offerHasH264 } from './h264-rtp.js';
+import { offerHasAudio, whipVideoCodec } from './offer-codecs.js';
+import { ICE_TIMEOUT, isIceFailure, pcBytes, type WebrtcStats } from './stats.js';
 
-const VIDEO_PT = 96;
 const NULL_TS_PACKET = (() => {
   const b = Buffer.alloc(188, 0xff);
   b[0] = 0x47;
@@ -33,23 +38,14 @@ const NULL_TS_PACKET = (() => {
   b[3] = 0x10;
   return b;
 })();
-const AUDIO_PT = 111;
-
-/** The SDP ffmpeg reads the loopback RTP with (ports chosen by the gateway). */
-export function whipInputSdp(videoPort: number, audioPort: number): string {
-  return [
-    'v=0', 'o=- 0 0 IN IP4 127.0.0.1', 's=flux-whip', 'c=IN IP4 127.0.0.1', 't=0 0',
-    `m=video ${videoPort} RTP/AVP ${VIDEO_PT}`, `a=rtpmap:${VIDEO_PT} H264/90000`, `a=fmtp:${VIDEO_PT} packetization-mode=1`,
-    `m=audio ${audioPort} RTP/AVP ${AUDIO_PT}`, `a=rtpmap:${AUDIO_PT} opus/48000/2`, '',
-  ].join('\r\n');
-}
-
 
 export interface WhipSession {
   id: string;
   stream: string;
   pc: RTCPeerConnection;
   ffmpeg: Child;
+  /** the publisher's video: 'h264' is copied, 'vp8' transcoded */
+  video: WhipVideoCodec;
   close(why: string): void;
 }
 
@@ -71,7 +67,8 @@ async function freePortPair(): Promise<number> {
 }
 
 export interface WhipContext {
-  peerConfig: () => ConstructorParameters<typeof RTCPeerConnection>[0];
+  /** the peer configuration of a session whose video is `video` (its codecs: that one only) */
+  peerConfig: (video: WhipVideoCodec) => ConstructorParameters<typeof RTCPeerConnection>[0];
   socketOf: (stream: string) => string | undefined;
   ffmpeg: () => string;
   log: Logger;
@@ -79,6 +76,7 @@ export interface WhipContext {
   unregister(id: string): void;
   iceTimeoutMs: () => number;
   publishBackend?: WebrtcGatewayOptions['publishBackend'];
+  stats: WebrtcStats;
 }
 
 /** Handles `POST /<stream>/whip` after the generic checks (type, size, SDP shape). */
@@ -100,8 +98,9 @@ export async function createWhip(ctx: WhipContext, req: IncomingMessage, res: Se
       return;
     }
   }
-  if (!offerHasH264(offer)) {
-    reply(406, 'the offer has no H.264 video: Flux takes H.264 from WHIP publishers');
+  const video = whipVideoCodec(offer);
+  if (!video) {
+    reply(406, 'the offer has neither H.264 nor VP8 video: Flux takes H.264 (copied) or VP8 (transcoded to H.264) from WHIP publishers');
     return;
   }
   const sock = ctx.socketOf(stream.name);
@@ -124,26 +123,34 @@ export async function createWhip(ctx: WhipContext, req: IncomingMessage, res: Se
     reply(ingestStatus === 409 ? 409 : 502, ingestStatus === 409 ? `stream ${stream.name} already has a publisher` : `stream ${stream.name} refused the publisher (${ingestStatus})`);
     return;
   }
+  const withAudio = offerHasAudio(offer);
   const port = await freePortPair().catch(() => 0);
-  const aport = port ? await freePortPair().catch(() => 0) : 0;
-  if (!port || !aport) {
+  const aport = port && withAudio ? await freePortPair().catch(() => 0) : 0;
+  if (!port || (withAudio && !aport)) {
     ts.destroy();
     reply(503, 'no free loopback ports for the WHIP receiver');
     return;
   }
   const id = randomBytes(12).toString('hex');
-  const ff = new Child(ctx.ffmpeg(), whipFfmpegArgs(), { stdin: true, stdout: true, stderrTail: 400 });
-  ff.stdin?.end(whipInputSdp(port, aport));
+  const transcode = video === 'vp8' ? { keyframeSeconds: whipKeyframeSeconds(stream.hls.segmentDurationMs) } : undefined;
+  const ff = new Child(ctx.ffmpeg(), whipFfmpegArgs(transcode), { stdin: true, stdout: true, stderrTail: 400 });
+  ff.stdin?.end(whipInputSdp(port, withAudio ? aport : null, video));
   ff.stdout?.pipe(ts);
   const out = dgram.createSocket('udp4');
-  const pc = new RTCPeerConnection(ctx.peerConfig());
+  const pc = new RTCPeerConnection(ctx.peerConfig(video));
   let closed = false;
   let connected = false;
+  let answered = false;
+  // the session's part in the metrics, undone when it closes
+  const release: (() => void)[] = [];
   const close = (why: string): void => {
     if (closed) return;
     closed = true;
     ctx.unregister(id);
     clearTimeout(timer);
+    if (answered && isIceFailure(why)) ctx.stats.iceFailed(stream.name, 'whip');
+    // before pc.close(): the byte meter reads the transports one last time
+    for (const r of release.splice(0)) r();
     void pc.close().catch(() => {});
     try {
       out.close();
@@ -152,14 +159,14 @@ export async function createWhip(ctx: WhipContext, req: IncomingMessage, res: Se
     }
     ff.kill('SIGKILL');
     ts.end();
-    ctx.log.info({ stream: stream.name, id, why, ffmpeg: ff.stderr.trim().split('\n').pop() }, 'whip session closed');
+    ctx.log.info({ stream: stream.name, id, why, video, ffmpeg: ff.stderr.trim().split('\n').pop() }, 'whip session closed');
   };
   const timer = setTimeout(() => {
-    if (!connected) close('ICE did not complete');
+    if (!connected) close(ICE_TIMEOUT);
   }, ctx.iceTimeoutMs());
   void ff.exited.then(() => close('ffmpeg exited'));
   void ingest.then(() => close('supervisor ended the ingest'));
-  const session: WhipSession = { id, stream: stream.name, pc, ffmpeg: ff, close };
+  const session: WhipSession = { id, stream: stream.name, pc, ffmpeg: ff, video, close };
   ctx.register(session);
   let answer: string;
   try {
@@ -167,23 +174,28 @@ export async function createWhip(ctx: WhipContext, req: IncomingMessage, res: Se
     pc.onTrack.subscribe((track) => {
       const isVideo = track.kind === 'video';
       const dest = isVideo ? port : aport;
-      const pt = isVideo ? VIDEO_PT : AUDIO_PT;
+      if (!dest) return;
+      const pt = isVideo ? WHIP_VIDEO_PT : WHIP_AUDIO_PT;
+      // ask the publisher for a keyframe when its video starts and once more shortly: ffmpeg needs
+      // SPS/PPS + IDR (H.264) or a key frame to start decoding (VP8). Tracks are announced while
+      // the offer is applied, long before ICE is done, so the first packet is the moment.
+      const tx = isVideo ? pc.getTransceivers().find((x) => x.kind === 'video') : undefined;
+      const pli = () => {
+        const ssrc = track.ssrc;
+        if (!closed && tx && ssrc) void tx.receiver.sendRtcpPLI(ssrc).catch(() => {});
+      };
+      let started = false;
       track.onReceiveRtp.subscribe((rtp: RtpPacket) => {
         if (closed) return;
         const b = rtp.serialize();
         b[1] = (b[1]! & 0x80) | pt; // ffmpeg's SDP names fixed payload types
         out.send(b, dest, '127.0.0.1');
+        if (isVideo && !started) {
+          started = true;
+          pli();
+          setTimeout(pli, 1500);
+        }
       });
-      if (isVideo) {
-        // ask the publisher for a keyframe now and once more shortly: ffmpeg needs SPS/PPS + IDR
-        const tx = pc.getTransceivers().find((x) => x.kind === 'video');
-        const pli = () => {
-          const ssrc = track.ssrc;
-          if (!closed && tx && ssrc) void tx.receiver.sendRtcpPLI(ssrc).catch(() => {});
-        };
-        setTimeout(pli, 200);
-        setTimeout(pli, 1500);
-      }
     });
     await pc.setRemoteDescription({ type: 'offer', sdp: offer });
     for (const t of pc.getTransceivers()) t.setDirection('recvonly');
@@ -204,20 +216,35 @@ export async function createWhip(ctx: WhipContext, req: IncomingMessage, res: Se
     reply(400, `SDP offer not accepted: ${(e as Error).message}`);
     return;
   }
+  if (closed) {
+    reply(503, 'the WHIP session closed while answering');
+    return;
+  }
   pc.connectionStateChange.subscribe((st) => {
-    if (st === 'connected') connected = true;
-    else if (st === 'failed' || st === 'closed') close(`connection ${st}`);
+    if (st === 'connected') {
+      if (connected || closed) return;
+      connected = true;
+      release.push(ctx.stats.connected(stream.name, 'whip'));
+    } else if (st === 'failed' || st === 'closed') close(`connection ${st}`);
   });
+  answered = true;
+  ctx.stats.opened(stream.name, 'whip');
+  release.push(ctx.stats.meter(stream.name, () => pcBytes(pc)));
   const location = `${(req.url ?? '').split('?')[0]!.replace(/\/+$/, '')}/${id}`;
   res.writeHead(201, { 'content-type': 'application/sdp', location, 'access-control-expose-headers': 'Location', 'content-length': Buffer.byteLength(answer) });
   res.end(answer);
-  ctx.log.info({ stream: stream.name, id }, 'whip publisher offered');
+  ctx.log.info({ stream: stream.name, id, video }, 'whip publisher offered');
 }
 
-/** The codecs a WHIP answer accepts. */
-export function whipCodecs() {
+/** The codecs a WHIP answer accepts: the one video codec chosen from the offer, and Opus. */
+export function whipCodecs(video: WhipVideoCodec = 'h264') {
+  const feedback = [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }];
   return {
-    video: [new RTCRtpCodecParameters({ mimeType: 'video/H264', clockRate: 90000, rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }], parameters: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f' })],
-    audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2, payloadType: AUDIO_PT })],
+    video: [
+      video === 'vp8'
+        ? new RTCRtpCodecParameters({ mimeType: 'video/VP8', clockRate: 90000, rtcpFeedback: feedback })
+        : new RTCRtpCodecParameters({ mimeType: 'video/H264', clockRate: 90000, rtcpFeedback: feedback, parameters: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f' }),
+    ],
+    audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2, payloadType: WHIP_AUDIO_PT })],
   };
 }

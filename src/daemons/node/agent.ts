@@ -191,6 +191,7 @@ export class NodeAgent implements NodeApi {
       socketOf: (name) => this.supervisors.paths(name).sock,
       userAgent: `flux/${await packageVersion()}`,
       sessionCounts: () => this.protection.play.sessions.counts(),
+      webrtc: () => this.webrtc?.stats() ?? [],
     });
     // one session table (auth/sessions.ts) serves protection, the sessions API, events and metrics
     const observe = this.observe;
@@ -212,6 +213,12 @@ export class NodeAgent implements NodeApi {
           maxSessions: () => this.resolved.webrtc.maxSessions,
           iceTimeoutMs: () => this.resolved.webrtc.iceTimeoutMs,
           publishBackend: (stream, o) => this.protection.authorizePublish(stream, { proto: 'webrtc', ...o }),
+          // a WHEP viewer's play session lives while its peer is connected; killing it hangs up
+          playSessions: {
+            intervalMs: () => protection.play.sessions.keepaliveMs,
+            touch: (id) => protection.play.sessions.touch(id, Date.now()),
+            watch: (id, fn) => protection.play.sessions.watch(id, fn),
+          },
           logger: log,
         })),
         logger: log.child({ part: 'playback' }),

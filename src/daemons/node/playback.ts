@@ -42,6 +42,8 @@ export interface PlaybackContext {
   logger: Logger;
   /** parsed query string of the request */
   query: URLSearchParams;
+  /** the id of the request's play session (auth/sessions.ts), when play authorization opened or found one */
+  playSession?: string;
 }
 
 export type DvrRequestHandler = (
@@ -71,7 +73,7 @@ export interface PlaybackOptions {
   /** HLS AES-128 of streams with hls.encrypt (auth/hls-encrypt.ts) */
   encryption?: HlsEncryption;
   /** play authorization and sessions (auth/protection.ts); `suffix` goes into playlist URIs */
-  authorize?(req: IncomingMessage, stream: ResolvedStream, query: URLSearchParams, proto: string): Promise<{ ok: true; suffix?: string } | { ok: false; status: number; reason: string }>;
+  authorize?(req: IncomingMessage, stream: ResolvedStream, query: URLSearchParams, proto: string): Promise<{ ok: true; suffix?: string; session?: { id: string } } | { ok: false; status: number; reason: string }>;
   /** server.ffmpeg of the config (preview.jpg decodes with it) */
   ffmpeg?: () => string | undefined;
 }
@@ -164,13 +166,15 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
         return notFound(res, `stream ${stream.name} is not served over HLS (protocols)`, method);
       }
       let rewrite: ((body: Buffer) => Buffer) | undefined;
+      let playSession: string | undefined;
       // WHIP is publishing, authorized as a publisher (src/webrtc/whip.ts); everything else is play
       if (opts.authorize && first !== 'embed.html' && first !== 'whip' && method !== 'OPTIONS') {
-        const v = await opts.authorize(req, stream, new URLSearchParams(parsed.query), protoOf(restParts[n - 1]!));
+        const v = await opts.authorize(req, stream, new URLSearchParams(parsed.query), first === 'whep' ? 'webrtc' : protoOf(restParts[n - 1]!));
         if (!v.ok) {
           sendText(res, v.status, v.reason, method === 'HEAD');
           return true;
         }
+        playSession = v.session?.id;
         const suffix = v.suffix;
         if (suffix) rewrite = (body) => addQueryToPlaylist(body, suffix);
       }
@@ -234,7 +238,7 @@ export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
         } else await serveSegment(req, res, file);
         return true;
       }
-      if (opts.webrtc && (first === 'whep' || first === 'whip') && (await opts.webrtc(req, res, stream, restParts.join('/'), { logger, query: new URLSearchParams(parsed.query) }))) return true;
+      if (opts.webrtc && (first === 'whep' || first === 'whip') && (await opts.webrtc(req, res, stream, restParts.join('/'), { logger, query: new URLSearchParams(parsed.query), playSession }))) return true;
       if (opts.dvr) {
         if (method === 'OPTIONS') {
           preflight(req, res);
@@ -528,7 +532,6 @@ function protoOf(last: string): string {
   if (last.endsWith('.mpd') || last.endsWith('.m4s')) return 'dash';
   if (last.endsWith('.mp4')) return 'mp4';
   if (last === 'mpegts') return 'mpegts';
-  if (last === 'whep') return 'webrtc';
   return 'http';
 }
 

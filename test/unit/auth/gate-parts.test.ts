@@ -51,6 +51,32 @@ test('SessionTable: counts exclude denied sessions; idle sessions close; killed 
   assert.equal(t.kill('nope', 0, 1), undefined);
 });
 
+test('SessionTable: touch keeps a viewer without requests open (not a denied or gone one); watchers hear the close once', () => {
+  const t = new SessionTable(2000);
+  const a = t.open({ stream: 's', ip: '1.1.1.1', proto: 'webrtc', keys: ['ka'], now: 0 });
+  assert.equal(t.keepaliveMs, 500, 'a quarter of the timeout');
+  assert.equal(new SessionTable(60_000).keepaliveMs, 5000, 'at most 5 s');
+  assert.equal(new SessionTable(100).keepaliveMs, 100, 'at least 100 ms');
+  for (let now = 500; now <= 6000; now += 500) {
+    assert.ok(t.touch(a.id, now));
+    t.sweep(now);
+  }
+  assert.equal(t.get(a.id), a, 'open past 3× the timeout');
+  assert.equal(a.requests, 0, 'a touch is not a request');
+  const heard: string[] = [];
+  const unwatch2 = t.watch(a.id, (why) => heard.push(`2:${why}`));
+  t.watch(a.id, (why) => heard.push(`1:${why}`));
+  unwatch2();
+  t.kill(a.id, 6000, 1000);
+  assert.deepEqual(heard, ['1:killed']);
+  assert.equal(t.touch(a.id, 6100), false, 'gone');
+  t.watch(a.id, (why) => heard.push(`late:${why}`));
+  assert.deepEqual(heard, ['1:killed', 'late:closed'], 'watching a closed session hears at once');
+  const b = t.open({ stream: 's', ip: '2.2.2.2', proto: 'webrtc', keys: ['kb'], now: 0 });
+  t.setVerdict(b, 'deny');
+  assert.equal(t.touch(b.id, 100), false, 'denied');
+});
+
 test('addQueryToPlaylist: the cut of a playlist is reused, and every URI gets the query (with & after an existing one)', () => {
   const body = Buffer.from('#EXTM3U\n#EXT-X-KEY:METHOD=AES-128,URI="key-1.key"\n#EXTINF:2,\nseg1.ts\n#EXTINF:2,\nseg2.ts?x=1\n#EXT-X-MAP:URI="init.mp4#f"\n');
   const want = (s: string) => `#EXTM3U\n#EXT-X-KEY:METHOD=AES-128,URI="key-1.key?${s}"\n#EXTINF:2,\nseg1.ts?${s}\n#EXTINF:2,\nseg2.ts?x=1&${s}\n#EXT-X-MAP:URI="init.mp4?${s}#f"\n`;

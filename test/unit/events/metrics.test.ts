@@ -73,6 +73,24 @@ test('200 streams: every metric family, values from the status documents, under 
   assert.ok(p.samples.every((s) => s.labels.node === 'n1'));
 });
 
+test('WebRTC metrics: gauges and counters per stream (and kind) from the gateway counters; none without sessions', async () => {
+  const webrtc = [{ stream: 'cam', viewers: 2, publishers: 0, sessions: { whep: 5, whip: 0 }, iceFailures: { whep: 1, whip: 0 }, bytesSent: 123_456, bytesReceived: 789 }];
+  const m = new FluxMetrics({ node: () => 'n1', startedAt: 0, streams: () => [], eventCount: () => 0, eventTotals: () => ({}), sinks: () => [], webrtc: () => webrtc });
+  const p = parsePrometheus((await m.render()).text);
+  assert.equal(sample(p, 'flux_webrtc_viewers', { stream: 'cam' }), 2);
+  assert.equal(sample(p, 'flux_webrtc_publishers', { stream: 'cam' }), 0);
+  assert.equal(sample(p, 'flux_webrtc_sessions_total', { stream: 'cam', kind: 'whep' }), 5);
+  assert.equal(sample(p, 'flux_webrtc_sessions_total', { stream: 'cam', kind: 'whip' }), 0);
+  assert.equal(sample(p, 'flux_webrtc_bytes_sent_total', { stream: 'cam' }), 123_456);
+  assert.equal(sample(p, 'flux_webrtc_bytes_received_total', { stream: 'cam' }), 789);
+  assert.equal(sample(p, 'flux_webrtc_ice_failures_total', { stream: 'cam', kind: 'whep' }), 1);
+  assert.equal(p.types.get('flux_webrtc_viewers'), 'gauge');
+  assert.equal(p.types.get('flux_webrtc_sessions_total'), 'counter');
+  webrtc.length = 0;
+  const none = parsePrometheus((await m.render()).text);
+  assert.ok(!none.samples.some((s) => s.name.startsWith('flux_webrtc_')));
+});
+
 test('templates: the Grafana dashboard queries only metrics Flux exports; the Prometheus example scrapes /metrics', async () => {
   const { readFileSync } = await import('node:fs');
   const path = await import('node:path');

@@ -4,6 +4,7 @@ import { validateText } from '../../../src/config/load.js';
 import { resolveConfig } from '../../../src/config/resolve.js';
 import { peerConfig } from '../../../src/webrtc/gateway.js';
 import { packetizeH264, offerHasH264 } from '../../../src/webrtc/h264-rtp.js';
+import { whipCodecs } from '../../../src/webrtc/whip.js';
 
 const lines = (text: string) => validateText(text, 'flux.yaml').issues.map((i) => `${i.line}:${i.col}: ${i.message}`);
 
@@ -69,4 +70,12 @@ test('H.264 RTP packetization (RFC 6184): single NALs, FU-A for large ones, AUD 
   assert.deepEqual(Buffer.concat([Buffer.from([0x65]), ...fu.map((f) => f.subarray(2))]), idr);
   assert.ok(offerHasH264('v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 H264/90000\r\n'));
   assert.ok(!offerHasH264('v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 VP8/90000\r\n'));
+});
+
+test('WHIP codecs: one video codec per session, the one chosen from the offer, and Opus', () => {
+  assert.deepEqual(whipCodecs('h264').video.map((c) => c.mimeType), ['video/H264']);
+  assert.match(whipCodecs('h264').video[0]!.parameters ?? '', /packetization-mode=1/);
+  assert.deepEqual(whipCodecs('vp8').video.map((c) => c.mimeType), ['video/VP8']);
+  assert.ok(whipCodecs('vp8').video[0]!.rtcpFeedback.some((f) => f.type === 'nack' && f.parameter === 'pli'), 'PLI is negotiated (keyframe requests)');
+  assert.deepEqual(whipCodecs('vp8').audio.map((c) => c.mimeType), ['audio/opus']);
 });
