@@ -31,6 +31,8 @@ export interface ResolvedInput {
   program?: number;
   /** fail over on bad media too (black/frozen picture, silence, CC errors) */
   failoverOn?: ResolvedFailoverOn;
+  /** warm standby: runs while another input is active */
+  warm?: boolean;
 }
 
 export interface ResolvedFailoverOn {

@@ -81,6 +81,7 @@ function resolveInput(i: InputInput, index: number): ResolvedInput {
     multicastSource: i.multicast_source,
     program: i.program,
     ...(i.failover_on ? { failoverOn: resolveFailoverOn(i.failover_on) } : {}),
+    ...(i.warm ? { warm: true } : {}),
   };
 }
 

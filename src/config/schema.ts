@@ -89,6 +89,7 @@ export const InputSchema = z
     loop: z.boolean().optional().describe('file://: loop the file as live (default true)'),
     publish_password: z.string().optional().describe('publish://: key the publisher must give (?key= or ?password=)'),
     failover_on: FailoverOnSchema.optional(),
+    warm: z.boolean().optional().describe('warm standby: while another input is active, this one keeps running (connected, probed, transcoded when the stream transcodes) so failing over to it needs no start-up (default false)'),
   })
   .describe('one source of the stream');
 

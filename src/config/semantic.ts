@@ -101,6 +101,7 @@ export function semanticIssues(cfg: unknown, docOrGet: Document | (() => Documen
       const ip = [...sp, 'inputs', i];
       // failover_on switches to another input: alone, it would be a key without effect
       if (inp.failover_on !== undefined && arr(s.inputs).length < 2) add([...ip, 'failover_on'], 'failover_on needs another input to fail over to', true);
+      if (inp.warm !== undefined && arr(s.inputs).length < 2) add([...ip, 'warm'], 'warm (standby) needs another input: it runs while another input is active', true);
       if (url === undefined || url === '') return;
       const scheme = schemeOf(url);
       if (!scheme) {

@@ -24,7 +24,8 @@ export interface InputStatus {
   switches: number;
   lastError: string | null;
   /** extra, not in the contract's minimum: what is running for this input right now */
-  role?: 'active' | 'probe' | null;
+  /** active; probe: watched to return to it; warm: a warm standby (`warm: true`) running to take over at once */
+  role?: 'active' | 'probe' | 'warm' | null;
   bytes?: number;
   /** failover_on: the watched conditions and how often each made the stream leave this input */
   quality?: { watch: string[]; failovers: Record<string, number>; error: string | null };

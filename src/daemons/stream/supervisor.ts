@@ -410,9 +410,9 @@ export class Supervisor {
     if (!adopt) p.start();
     if (p.fatal) this.lastError = p.lastError;
     if (old && old !== p) void old.stop();
-    // probes of inputs now less preferred than the active one are no longer needed
+    // probes of inputs now less preferred than the active one are no longer needed (warm standbys are)
     for (const o of this.inputs) {
-      if (o.index >= index && o.probe) {
+      if (o.index >= index && o.probe && !(o.index > index && o.input.warm)) {
         void o.probe.stop();
         o.probe = null;
         o.healthySince = 0;
@@ -510,13 +510,33 @@ export class Supervisor {
 
   private takeProbeIfPromotable(index: number): Pipeline | null {
     const rt = this.inputs[index]!;
-    if (rt.probe && probeIsPromotable(this.opts.stream) && rt.probe.mode === 'probe') return rt.probe;
+    if (!rt.probe) return null;
+    // a warm standby of a transcoded stream runs the full pipeline: it takes over as it is
+    if (rt.probe.mode === 'full' || probeIsPromotable(this.opts.stream)) return rt.probe;
     return null;
+  }
+
+  /**
+   * Warm standby (`warm: true`): an input after the active one keeps its pipeline running (a probe,
+   * which is the full pipeline of a stream without transcoder; the full one, transcoder included,
+   * otherwise) so a failover onto it switches at once instead of connecting and probing first.
+   */
+  private manageWarmStandbys(ai: number): void {
+    for (let j = ai + 1; j < this.inputs.length; j++) {
+      const rt = this.inputs[j]!;
+      if (!rt.input.warm || rt.probe) continue;
+      rt.probe = this.makePipeline(j, probeIsPromotable(this.opts.stream) ? 'probe' : 'full');
+      rt.probe.setWatchdog(rt.input.sourceTimeoutMs); // a silent standby restarts, as a probe does
+      rt.healthySince = 0;
+      rt.probeMediaAt = 0;
+      rt.probe.start();
+    }
   }
 
   private manageProbes(now: number): void {
     const ai = this.activeIndex;
     if (ai === null || !this.multi()) return;
+    this.manageWarmStandbys(ai);
     for (let j = 0; j < ai; j++) {
       const rt = this.inputs[j]!;
       if (!rt.probe) {
@@ -535,7 +555,7 @@ export class Supervisor {
         clearInputErrorIfRecovered(rt, rt.probeMediaAt, now);
       }
       if (rt.healthySince && now - rt.healthySince >= rt.input.returnAfterMs && !this.pending) {
-        if (probeIsPromotable(this.opts.stream)) {
+        if (probeIsPromotable(this.opts.stream) || rt.probe.mode === 'full') {
           this.activate(j, 'priority_return', rt.probe);
           return;
         }
@@ -688,7 +708,7 @@ export class Supervisor {
         lastPacketAgeMs: m.lastPacketAt ? now - m.lastPacketAt : null,
         switches: rt.switches,
         lastError: rt.lastError,
-        role: isActive ? 'active' : rt.probe ? 'probe' : null,
+        role: isActive ? 'active' : rt.probe ? (ai !== null && rt.index > ai && rt.input.warm ? 'warm' : 'probe') : null,
         bytes: m.bytes,
         ...(rt.quality ? { quality: { watch: rt.quality.watched, failovers: { ...rt.quality.failovers }, error: rt.quality.lastError } } : {}),
       };

@@ -26,3 +26,12 @@ test('failover_on: bad conditions, thresholds and a lone input are reported with
   assert.match(msgs(two('{ black: soon }')).join('\n'), /failover_on\.black: invalid duration "soon"/);
   assert.deepEqual(msgs('streams:\n  a:\n    inputs:\n      - url: udp://239.0.0.1:1234\n        failover_on: [black]\n'), ['5:9 failover_on needs another input to fail over to']);
 });
+
+test('warm: resolved on the input (absent when false); alone it is reported with its place', () => {
+  const text = 'streams:\n  a:\n    inputs:\n      - url: udp://239.0.0.1:1234\n      - url: tshttp://b/x/mpegts\n        warm: true\n';
+  const r = resolveConfig(validateText(text, 'f.yaml').input!, 'f.yaml').streams.a!;
+  assert.equal(r.inputs[1]!.warm, true);
+  assert.equal(r.inputs[0]!.warm, undefined);
+  const msgs = validateText('streams:\n  a:\n    inputs:\n      - url: udp://239.0.0.1:1234\n        warm: true\n', 'f.yaml').issues.map((i) => `${i.line}:${i.col} ${i.message}`);
+  assert.deepEqual(msgs, ['5:9 warm (standby) needs another input: it runs while another input is active']);
+});

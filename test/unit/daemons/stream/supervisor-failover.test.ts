@@ -165,3 +165,42 @@ test('a source silent at start-up ("no media for N s") and then delivering: runn
   }, 3000);
   assert.equal(st.inputs[0]!.state, 'active');
 });
+
+test('warm standby (passthrough): the backup is read while the primary is active, kept warm after the return; not warm: on demand', async (t) => {
+  const [p1, p2, p3] = [await freeUdpPort(), await freeUdpPort(), await freeUdpPort()];
+  const s1 = new UdpSender(p1, 1).start(20);
+  const s2 = new UdpSender(p2, 2).start(20);
+  const s3 = new UdpSender(p3, 3).start(20);
+  const s = stream('warm', [
+    input(`udp://127.0.0.1:${p1}`, { sourceTimeoutMs: 400, returnAfterMs: 400 }, 0),
+    input(`udp://127.0.0.1:${p2}`, { sourceTimeoutMs: 400, warm: true }, 1),
+    input(`udp://127.0.0.1:${p3}`, { sourceTimeoutMs: 400 }, 2),
+  ]);
+  const { sup, wf } = makeSupervisor(s);
+  t.after(async () => {
+    for (const x of [s1, s2, s3]) x.close();
+    await sup.stop();
+  });
+  await sup.start();
+  const w = wf.writers[0]!;
+  await waitFor('primary media', () => w.bytes > 0);
+  await waitFor('the warm standby reads its source', () => sup.status().inputs[1]!.bytes > 0, 3000);
+  let st = sup.status();
+  assert.equal(st.inputs[1]!.role, 'warm');
+  assert.equal(st.inputs[1]!.state, 'standby');
+  assert.equal(st.inputs[2]!.role, null, 'an input without warm is not started');
+  assert.equal(st.inputs[2]!.bytes, 0);
+  assert.deepEqual(w.timeline(), [1]);
+
+  s1.stop();
+  await waitFor('switch to the warm backup', () => sup.status().activeInput === 1, 3000);
+  await waitFor('backup media', () => w.timeline().at(-1) === 2);
+  st = sup.status();
+  assert.equal(st.inputs[1]!.role, 'active');
+  assert.equal(st.inputs[0]!.role, 'probe');
+
+  s1.start(20);
+  await waitFor('return to primary', () => sup.status().activeInput === 0, 4000);
+  await waitFor('the backup warm again', () => sup.status().inputs[1]!.role === 'warm', 2000);
+  assert.deepEqual(w.timeline(), [1, 'D', 2, 'D', 1]);
+});

@@ -122,3 +122,41 @@ test('transcoded stream: the returning primary runs its full pipeline first, the
   assert.deepEqual(wf.writers[1]!.timeline(), [1, 'D', 2, 'D', 1]);
   await waitFor('one transcoder left', () => sup.status().ffmpeg.length === 1, 3000);
 });
+
+test('warm standby (transcoded): the backup\'s transcoder runs beside the primary\'s and takes over as it is', async (t) => {
+  const [p1, p2] = [await freeUdpPort(), await freeUdpPort()];
+  const s1 = new UdpSender(p1, 1).start(20);
+  const s2 = new UdpSender(p2, 2).start(20);
+  const s = stream(
+    'warm',
+    [input(`udp://127.0.0.1:${p1}`, { sourceTimeoutMs: 300, returnAfterMs: 400 }, 0), input(`udp://127.0.0.1:${p2}`, { sourceTimeoutMs: 300, warm: true }, 1)],
+    { transcoder, renditions: ['v1a1', 'v2a1'] },
+  );
+  const wf = fakeWriterFactory();
+  const sup = new Supervisor({ stream: s, specHash: 'x' }, { ffmpegPath: process.execPath, buildPipelineArgs: build, openWriter: wf.open, logger, tickMs: 50 });
+  t.after(async () => {
+    s1.close();
+    s2.close();
+    await sup.stop();
+  });
+  await sup.start();
+  const w = wf.writers[0]!;
+  await waitFor('primary output', () => w.timeline().includes(1), 4000);
+  await waitFor('the warm standby\'s transcoder', () => sup.status().ffmpeg.length === 2, 4000);
+  let st = sup.status();
+  assert.equal(st.inputs[1]!.role, 'warm');
+  const warmPid = st.ffmpeg.find((f) => f.input === 1)!.pid;
+  await waitFor('the standby\'s media measured', () => sup.status().inputs[1]!.bytes > 0, 3000);
+  assert.deepEqual(w.timeline(), [1], 'only the active input reaches the writer');
+
+  s1.stop();
+  await waitFor('backup output', () => w.timeline().at(-1) === 2, 4000);
+  st = sup.status();
+  assert.equal(st.inputs[1]!.role, 'active');
+  assert.equal(st.ffmpeg.find((f) => f.input === 1)?.pid, warmPid, 'the warm transcoder took over: no new process');
+
+  s1.start(20);
+  await waitFor('primary output again', () => w.timeline().at(-1) === 1, 5000);
+  await waitFor('the backup warm again', () => sup.status().inputs[1]!.role === 'warm' && sup.status().ffmpeg.length === 2, 3000);
+  assert.deepEqual(w.timeline(), [1, 'D', 2, 'D', 1]);
+});
