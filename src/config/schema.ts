@@ -47,7 +47,7 @@ export const Cidr = () =>
 /** URL schemes an input may use. `publish://` accepts RTMP/SRT publish into the stream. */
 export const INPUT_SCHEMES = [
   'publish', 'fake', 'file', 'udp', 'rtp', 'tshttp', 'tshttps', 'http', 'https', 'hls', 'hlss',
-  'rtmp', 'rtmps', 'rtsp', 'rtsps', 'srt', 'peer',
+  'rtmp', 'rtmps', 'rtsp', 'rtsps', 'srt', 'peer', 'mosaic',
 ] as const;
 export const PUSH_SCHEMES = ['rtmp', 'rtmps', 'srt', 'udp', 'file'] as const;
 
