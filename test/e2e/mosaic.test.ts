@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { startNode, tempDir, waitFor } from '../helpers/index.js';
+import { RESULTS } from '../../src/protocol/results.js';
 
 const run = promisify(execFile);
 
@@ -97,6 +98,12 @@ test('mosaic: live tiles, a slate for a disabled stream, a changed source and a 
     { name: 't2', live: true },
     { name: 'missing-ok', live: false },
   ]);
+  // …in the --json result too, as its schema describes it
+  const json = await node.cli(['stream', 'show', 'wall', '--json']);
+  assert.equal(json.code, 0, json.stderr);
+  const parsed = RESULTS['stream show'].parse(json.json);
+  assert.deepEqual(parsed, json.json);
+  assert.deepEqual((parsed.stats.inputs[0] as { tiles?: unknown }).tiles, doc.stats.inputs[0]!.tiles);
   const show = await node.cli(['stream', 'show', 'wall']);
   assert.match(show.stdout + show.stderr, /MOSAIC TILES[\s\S]*missing-ok\s+slate/);
 
