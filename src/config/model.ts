@@ -33,6 +33,38 @@ export interface ResolvedInput {
   failoverOn?: ResolvedFailoverOn;
   /** warm standby: runs while another input is active */
   warm?: boolean;
+  /** mosaic:// inputs: the URL's options and the live playlists of its tiles (resolved from the other streams) */
+  mosaic?: ResolvedMosaic;
+}
+
+/** A mosaic tile: the stream it shows and where that stream's live playlist is on disk. */
+export interface ResolvedMosaicTile {
+  name: string;
+  /** absolute path of the tile stream's first rendition's live media playlist */
+  playlist: string;
+  /**
+   * where that playlist is while the tile stream's root is unwritable (its live output moves to
+   * `<data_dir>/<stream>`; see src/daemons/stream/live-storage.ts); absent when it is the same
+   */
+  fallbackPlaylist?: string;
+  /** the tile stream's segment duration: its playlist is stale after three of them */
+  segmentDurationMs: number;
+}
+
+export interface ResolvedMosaic {
+  tiles: ResolvedMosaicTile[];
+  cols: number;
+  rows: number;
+  width: number;
+  height: number;
+  /** frame rate as ffmpeg writes it (`25`, `30000/1001`) */
+  fps: string;
+  fpsValue: number;
+  /** video bitrate from the URL (bitrate=); absent: the default for the size, or the transcoder's ladder */
+  bitrate?: number;
+  labels: boolean;
+  /** the tile whose audio the mosaic carries; absent: silence */
+  audio?: string;
 }
 
 export interface ResolvedFailoverOn {

@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import type { ConfigInput, StreamInput, InputInput } from './schema.js';
 import { parseBitrate, parseCcThreshold, parseDuration, parseFrameSize, parsePercent, parseSize } from './units.js';
 import { safeJoin } from '../core/paths.js';
+import { parseMosaicUrl } from '../ffmpeg/mosaic.js';
 import {
   DEFAULTS,
   type ResolvedConfig,
@@ -16,6 +17,7 @@ import {
   type ResolvedDvr,
   type ResolvedStorage,
   type ResolvedFailoverOn,
+  type ResolvedMosaic,
 } from './model.js';
 
 type TemplateInput = NonNullable<ConfigInput['templates']>[string];
@@ -236,6 +238,46 @@ export function resolveStream(
   };
 }
 
+/**
+ * mosaic:// inputs → their tiles' live playlists, from the tile streams' resolved roots and first
+ * renditions (a supervisor gets its whole spec and never reads the config). `streams` are the ones
+ * the tiles may name; `targets` the ones whose inputs are linked (default: all of them). A tile
+ * naming no known stream (refused by validate; possible with cluster streams) points where that
+ * stream would write under the data dir. A URL that does not parse is left without `mosaic`: the
+ * supervisor reports the reason.
+ */
+export function linkMosaicInputs(streams: Record<string, ResolvedStream>, dataDir: string, targets: Record<string, ResolvedStream> = streams): void {
+  for (const s of Object.values(targets)) {
+    s.inputs.forEach((input, i) => {
+      if (input.scheme !== 'mosaic') return;
+      try {
+        s.inputs[i] = { ...input, mosaic: resolveMosaic(input.url, streams, dataDir) };
+      } catch {
+        /* validate reports it; the supervisor says why it cannot run */
+      }
+    });
+  }
+}
+
+function resolveMosaic(url: string, streams: Record<string, ResolvedStream>, dataDir: string): ResolvedMosaic {
+  const m = parseMosaicUrl(url);
+  const tiles = m.tiles.map((name) => {
+    const t = Object.prototype.hasOwnProperty.call(streams, name) ? streams[name] : undefined;
+    const root = t?.root ?? safeJoin(dataDir, name);
+    const rendition = t?.renditions[0] ?? 'v1a1';
+    const playlist = path.join(safeJoin(root, rendition), 'index.m3u8');
+    const fallback = path.join(safeJoin(safeJoin(dataDir, name), rendition), 'index.m3u8');
+    return {
+      name,
+      playlist,
+      ...(fallback !== playlist ? { fallbackPlaylist: fallback } : {}),
+      segmentDurationMs: t?.hls.segmentDurationMs ?? DEFAULTS.segmentDurationMs,
+    };
+  });
+  const { tiles: _names, ...opts } = m;
+  return { ...opts, tiles };
+}
+
 /** `file` is the config path (relative paths resolve against its directory). */
 export function resolveConfig(cfg: ConfigInput, file?: string): ResolvedConfig {
   const baseDir = file ? path.dirname(path.resolve(file)) : process.cwd();
@@ -245,6 +287,7 @@ export function resolveConfig(cfg: ConfigInput, file?: string): ResolvedConfig {
   for (const [n, s] of Object.entries(cfg.dvr ?? {})) storages[n] = resolveStorage(n, s, baseDir);
   const streams: Record<string, ResolvedStream> = {};
   for (const [n, s] of Object.entries(cfg.streams ?? {})) streams[n] = resolveStream(cfg, n, s, { baseDir, dataDir, storages });
+  linkMosaicInputs(streams, dataDir);
   return {
     file: file ? path.resolve(file) : undefined,
     server: {

@@ -47,7 +47,7 @@ export const Cidr = () =>
 /** URL schemes an input may use. `publish://` accepts RTMP/SRT publish into the stream. */
 export const INPUT_SCHEMES = [
   'publish', 'fake', 'file', 'udp', 'rtp', 'tshttp', 'tshttps', 'http', 'https', 'hls', 'hlss',
-  'rtmp', 'rtmps', 'rtsp', 'rtsps', 'srt', 'peer',
+  'rtmp', 'rtmps', 'rtsp', 'rtsps', 'srt', 'peer', 'mosaic',
 ] as const;
 export const PUSH_SCHEMES = ['rtmp', 'rtmps', 'srt', 'udp', 'file'] as const;
 
@@ -69,7 +69,7 @@ export const FailoverOnSchema = z
 
 export const InputSchema = z
   .strictObject({
-    url: z.string().min(1).describe('source URL: publish://, fake://testsrc, file:///path, udp://239.0.0.1:1234, tshttp://…, hls://… or http(s)://….m3u8, rtmp://…, rtsp://…, srt://…, peer://NODE (cluster: the stream of that node)'),
+    url: z.string().min(1).describe('source URL: publish://, fake://testsrc, file:///path, udp://239.0.0.1:1234, tshttp://…, hls://… or http(s)://….m3u8, rtmp://…, rtsp://…, srt://…, peer://NODE (cluster: the stream of that node), mosaic://a,b,c?layout=2x2 (other streams in one picture)'),
     priority: z.number().int().min(1).max(100).optional().describe('1 = preferred; inputs are tried in priority order (default: list order, backups last)'),
     backup: z.boolean().optional().describe('a backup input: used only while better inputs fail'),
     source_timeout: Duration().optional().describe('no media for this long → fail over to the next input (default 5s)'),

@@ -17,6 +17,7 @@ import type { Document } from 'yaml';
 import { INPUT_SCHEMES, PUSH_SCHEMES } from './schema.js';
 import { pushUrlIssue } from '../ffmpeg/args.js';
 import { fakeUrlProblem } from '../ffmpeg/test-pattern.js';
+import { parseMosaicUrl, type MosaicUrl } from '../ffmpeg/mosaic.js';
 import { streamNameProblem } from '../core/paths.js';
 import { isMulticast } from '../core/net.js';
 import { nodeAt, findKeyNode, formatPath } from './yaml-pos.js';
@@ -135,6 +136,8 @@ export function semanticIssues(cfg: unknown, docOrGet: Document | (() => Documen
       } else if (scheme === 'fake') {
         const problem = fakeUrlProblem(url);
         if (problem) add([...ip, 'url'], problem);
+      } else if (scheme === 'mosaic') {
+        mosaicCheck(cfg, streams, name, s, url, [...ip, 'url'], add);
       } else if (scheme !== 'publish') {
         if (scheme === 'file') {
           if (!/^file:\/\/.+/.test(url)) add([...ip, 'url'], 'file:// input needs a path, e.g. file:///srv/video/loop.mp4');
@@ -239,6 +242,73 @@ export function semanticIssues(cfg: unknown, docOrGet: Document | (() => Documen
   }
   for (const u of unsupportedKeys(cfg)) add(u.path, u.message, true);
   return out;
+}
+
+/** The tiles of a stream's mosaic:// inputs (its own inputs; URLs that do not parse count for nothing). */
+function mosaicTiles(s: unknown): string[] {
+  if (!isObj(s)) return [];
+  const out: string[] = [];
+  for (const inp of arr(s.inputs)) {
+    const url = isObj(inp) ? str(inp.url) : undefined;
+    if (!url || schemeOf(url) !== 'mosaic') continue;
+    try {
+      out.push(...parseMosaicUrl(url).tiles);
+    } catch {
+      /* reported at that url */
+    }
+  }
+  return out;
+}
+
+/**
+ * A mosaic:// input: its URL parses; every tile is a stream of this config, not the mosaic itself
+ * nor a mosaic that leads back to it; `bitrate=` only without a transcoder (the ladder's bitrates
+ * win), and no `copy` profile (a mosaic is a new picture: there is nothing to copy).
+ */
+function mosaicCheck(cfg: Obj, streams: Obj, name: string, s: Obj, url: string, at: (string | number)[], add: (p: (string | number)[], message: string, key?: boolean) => void): void {
+  let m: MosaicUrl;
+  try {
+    m = parseMosaicUrl(url);
+  } catch (e) {
+    add(at, (e as Error).message);
+    return;
+  }
+  const has = (n: string) => Object.prototype.hasOwnProperty.call(streams, n);
+  for (const tile of new Set(m.tiles)) {
+    if (tile === name) add(at, `mosaic:// tile "${tile}" is this stream itself`);
+    else if (!has(tile)) add(at, `mosaic:// tile "${tile}" is not a stream of this config`);
+    else {
+      // a cycle through other mosaics: tile → … → this stream (breadth-first, each stream once)
+      const from = new Map<string, string>([[tile, name]]);
+      const queue = [tile];
+      let found = false;
+      while (queue.length && !found) {
+        const cur = queue.shift()!;
+        for (const next of mosaicTiles(streams[cur])) {
+          if (next === name) {
+            const path = [name];
+            for (let n: string | undefined = cur; n !== undefined && n !== name; n = from.get(n)) path.splice(1, 0, n);
+            add(at, `mosaic:// cycle: ${[...path, name].join(' → ')} (a mosaic cannot show itself)`);
+            found = true;
+            break;
+          }
+          if (!from.has(next) && has(next)) {
+            from.set(next, cur);
+            queue.push(next);
+          }
+        }
+      }
+    }
+  }
+  let eff: Obj;
+  try {
+    eff = applyTemplates(cfg as never, name, s as never) as Obj;
+  } catch {
+    return;
+  }
+  const video = isObj(eff.transcoder) ? arr(eff.transcoder.video) : [];
+  if (video.length && m.bitrate !== undefined) add(at, 'mosaic:// option bitrate= has no effect with a transcoder: the ladder\'s profiles set the bitrates');
+  if (video.some((v) => isObj(v) && v.codec === 'copy')) add(at, 'mosaic:// needs every transcoder profile to encode (a mosaic is a new picture: there is nothing to copy)');
 }
 
 /**

@@ -13,6 +13,8 @@
  *   Audio: every source audio track (`-map 0:a?`), encoded once and shared through the tee muxer
  *   (default), or encoded again for each rendition (`audio.per_profile: true`: one output per rendition).
  *   Outputs: MPEG-TS on fd 1 for the first rendition, then fd 3, 4, … (stdio pipes of the child).
+ *   A mosaic:// input (src/ffmpeg/mosaic.ts) is many inputs and a graph ending in `[mosaic]`: that
+ *   label takes the place of `[0:v:0]`, and its audio (a tile's or silence) that of `0:a?`.
  */
 import { fileURLToPath } from 'node:url';
 import { ExternalError, InputError } from '../core/errors.js';
@@ -22,6 +24,7 @@ import { CPU_ENCODERS, hwSupport, type FfmpegCaps } from './caps.js';
 import { fakeBitrate, fakeLavfiGraph, parseFakeUrl, type FakeSource } from './test-pattern.js';
 import { backendFor, cpuBackend, forceKeyframesExpr, fmtNum, overlayXY, type Backend, type EncodedCodec, type KeyframePlan } from './hw-ladder.js';
 import { escapeFilterValue, teeQuote } from './quote.js';
+import { mosaicBitrate, mosaicPlan, parseMosaicUrl, type MosaicPlan } from './mosaic.js';
 
 /** Flags on every ffmpeg Flux runs: no keyboard on stdin, no banner, warnings and errors only, no progress line. */
 export const GLOBAL_ARGS: readonly string[] = ['-nostdin', '-hide_banner', '-loglevel', 'warning', '-nostats'];
@@ -33,6 +36,12 @@ export interface PipelineOutput {
   rendition: string;
   /** file descriptor of the child this rendition's TS comes out of: 1, then 3, 4, … */
   fd: number;
+}
+
+/** What the running supervisor knows that the config does not. */
+export interface PipelineContext {
+  /** mosaic:// inputs: the tiles that have live output now (the others are drawn as slates); absent: all */
+  liveTiles?: ReadonlySet<string>;
 }
 
 export interface PipelineArgs {
@@ -182,6 +191,8 @@ interface InputPlan {
   fake?: FakeSource;
   /** video packets may come without a PTS (RTP depacketizing of reordered frames) */
   ptsless?: boolean;
+  /** mosaic:// : several inputs composed by a filtergraph */
+  mosaic?: MosaicPlan;
 }
 
 /** Live network schemes: ffmpeg's probing of them is shortened (see LIVE_PROBE). */
@@ -194,19 +205,28 @@ export const LIVE_PROBE_SCHEMES: ReadonlySet<string> = new Set(['rtmp', 'rtmps',
  */
 export const LIVE_PROBE: readonly string[] = ['-analyzeduration', '1000000', '-probesize', '1000000'];
 
-function planInput(input: ResolvedInput | 'stdin', caps?: FfmpegCaps): InputPlan {
-  const plan = planSource(input, caps);
+function planInput(input: ResolvedInput | 'stdin', caps?: FfmpegCaps, ctx?: PipelineContext): InputPlan {
+  const plan = planSource(input, caps, ctx);
   if (input !== 'stdin' && LIVE_PROBE_SCHEMES.has(input.scheme)) plan.args.unshift(...LIVE_PROBE);
   return plan;
 }
 
-function planSource(input: ResolvedInput | 'stdin', caps?: FfmpegCaps): InputPlan {
+function planSource(input: ResolvedInput | 'stdin', caps?: FfmpegCaps, ctx?: PipelineContext): InputPlan {
   if (input === 'stdin' || input.scheme === 'publish') return { args: ['-f', 'mpegts', '-i', 'pipe:0'], raw: false };
   const timeout = String(ioTimeoutUs(input));
   switch (input.scheme) {
     case 'fake': {
       const fake = parseFakeUrl(input.url);
       return { args: [...(fake.realtime ? ['-re'] : []), '-f', 'lavfi', '-i', fakeLavfiGraph(fake)], raw: true, fake };
+    }
+    case 'mosaic': {
+      // resolution links the tiles to playlists; without it the URL itself is wrong: say why
+      if (!input.mosaic) {
+        parseMosaicUrl(input.url);
+        throw new InputError(`input ${input.url}: the mosaic's tiles were not resolved`);
+      }
+      const mosaic = mosaicPlan(input.mosaic, ctx?.liveTiles);
+      return { args: mosaic.inputArgs, raw: true, mosaic };
     }
     case 'file':
       return { args: ['-re', ...(input.loop ? ['-stream_loop', '-1'] : []), '-i', `file:${filePathOf(input.url)}`], raw: false };
@@ -331,6 +351,55 @@ function fakeEncodeArgs(stream: ResolvedStream, plan: InputPlan, caps?: FfmpegCa
   return { args, outputs: [{ rendition: stream.renditions[0] ?? 'v1a1', fd: 1 }], warnings: [], hw: 'cpu' };
 }
 
+/**
+ * mosaic:// without a transcoder: the composed picture encoded like a fake source (libx264,
+ * keyframes every segment), with the mosaic's audio (a tile's, or silence) as AAC.
+ */
+function mosaicEncodeArgs(stream: ResolvedStream, input: ResolvedInput, plan: InputPlan, caps?: FfmpegCaps): PipelineArgs {
+  const mosaic = plan.mosaic!;
+  const m = input.mosaic!;
+  requireEncoder(caps, 'libx264', 'to encode mosaic:// inputs');
+  const k = keyframePlan(stream, undefined, m.fpsValue);
+  const b = mosaicBitrate(m);
+  const args = [
+    ...GLOBAL_ARGS,
+    ...plan.args,
+    '-filter_complex',
+    mosaic.graph.join(';'),
+    '-map',
+    mosaic.videoLabel,
+    '-map',
+    mosaic.audioMap,
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-tune',
+    'zerolatency',
+    '-pix_fmt',
+    'yuv420p',
+    '-b:v',
+    String(b),
+    '-maxrate',
+    String(b),
+    '-bufsize',
+    String(2 * b),
+    '-g',
+    String(k.keyint),
+    '-keyint_min',
+    String(k.keyint),
+    '-sc_threshold',
+    '0',
+    '-force_key_frames',
+    forceKeyframesExpr(k.gopSec),
+    '-x264-params',
+    `keyint=${k.keyint}:min-keyint=${k.keyint}:scenecut=0`,
+    ...audioCodecArgs(undefined),
+    ...pipeOut(1),
+  ];
+  return { args, outputs: [{ rendition: stream.renditions[0] ?? 'v1a1', fd: 1 }], warnings: [], hw: 'cpu' };
+}
+
 /** Pick the backend: the configured one when usable, else cpu (fallback: cpu) or an ExternalError. */
 function chooseBackend(t: ResolvedTranscoder, codecs: EncodedCodec[], caps: FfmpegCaps | undefined, warnings: string[]): HwBackend {
   let hw: HwBackend = t.hw;
@@ -346,7 +415,7 @@ function chooseBackend(t: ResolvedTranscoder, codecs: EncodedCodec[], caps: Ffmp
   return hw;
 }
 
-function ladderArgs(stream: ResolvedStream, t: ResolvedTranscoder, plan: InputPlan, caps: FfmpegCaps | undefined): PipelineArgs {
+function ladderArgs(stream: ResolvedStream, t: ResolvedTranscoder, plan: InputPlan, caps: FfmpegCaps | undefined, input?: ResolvedInput): PipelineArgs {
   const warnings: string[] = [];
   const profiles = t.video;
   const encodedCodecs = profiles.filter((p) => p.codec !== 'copy').map((p) => p.codec as EncodedCodec);
@@ -356,10 +425,11 @@ function ladderArgs(stream: ResolvedStream, t: ResolvedTranscoder, plan: InputPl
   const sw = hw === 'cpu' || plan.raw; // filters before the split run on system-memory frames
 
   // --- filter graph -------------------------------------------------------------------------
-  const graph: string[] = [];
+  const graph: string[] = [...(plan.mosaic?.graph ?? [])];
   const encodedIdx = profiles.map((p, i) => (p.codec === 'copy' ? -1 : i)).filter((i) => i >= 0);
+  if (plan.mosaic && encodedIdx.length !== profiles.length) throw new InputError('a mosaic:// input is a new picture: every transcoder profile must encode it (no codec: copy)');
   if (!encodedIdx.length && (t.deinterlace || t.logo)) warnings.push('every profile is copy: deinterlace and logo are not applied');
-  let cur = '[0:v:0]';
+  let cur = plan.mosaic?.videoLabel ?? '[0:v:0]';
   let chain: string[] = [];
   if (t.deinterlace && encodedIdx.length) chain.push(sw ? cpu.deinterlace(t.deinterlace) : backend.deinterlace(t.deinterlace));
   if (t.logo && encodedIdx.length) {
@@ -388,7 +458,7 @@ function ladderArgs(stream: ResolvedStream, t: ResolvedTranscoder, plan: InputPl
   }
 
   // --- keyframes ------------------------------------------------------------------------------
-  const plans = profiles.map((p) => keyframePlan(stream, p, plan.fake?.fpsValue));
+  const plans = profiles.map((p) => keyframePlan(stream, p, plan.fake?.fpsValue ?? (plan.mosaic ? input?.mosaic?.fpsValue : undefined)));
   const gops = new Set(encodedIdx.map((i) => plans[i]!.gopSec));
   if (gops.size > 1) warnings.push(`profiles have different gop values (${[...gops].join('s, ')}s): keyframes will not align across renditions`);
   profiles.forEach((p, i) => {
@@ -403,7 +473,8 @@ function ladderArgs(stream: ResolvedStream, t: ResolvedTranscoder, plan: InputPl
     if (p.codec === 'copy') return [`-c:${spec}`, 'copy', ...copyVideoBsf(spec, plan, caps)];
     return backend.encoderArgs(spec, p, p.codec as EncodedCodec, plans[i]!);
   };
-  const head = [...GLOBAL_ARGS, ...backend.inputArgs(plan.raw), '-fflags', '+genpts', ...plan.args];
+  const head = [...GLOBAL_ARGS, ...backend.inputArgs(plan.raw), ...(plan.mosaic ? [] : ['-fflags', '+genpts']), ...plan.args];
+  const audioMap = plan.mosaic?.audioMap ?? '0:a?';
   if (graph.length) head.push('-filter_complex', graph.join(';'));
 
   const outputs: PipelineOutput[] = profiles.map((_, i) => ({ rendition: renditionName(i), fd: outputFd(i) }));
@@ -412,14 +483,14 @@ function ladderArgs(stream: ResolvedStream, t: ResolvedTranscoder, plan: InputPl
   if (shared) {
     // one output: every video stream + the audio encoded once; the tee muxer writes one TS per rendition
     profiles.forEach((_, i) => tail.push('-map', videoMap(i)));
-    tail.push('-map', '0:a?');
+    tail.push('-map', audioMap);
     profiles.forEach((_, i) => tail.push(...videoCodecArgs(i, `v:${i}`)));
     tail.push(...audioCodecArgs(t.audio), ...languageArgs(plan.fake));
     const slaves = outputs.map((o, i) => `[f=mpegts:select=${teeQuote(`v:${i},a`)}:onfail=abort]pipe:${o.fd}`).join('|');
     tail.push('-max_muxing_queue_size', '1024', '-f', 'tee', '-muxdelay', '0', '-muxpreload', '0', slaves);
   } else {
     profiles.forEach((_, i) => {
-      tail.push('-map', videoMap(i), '-map', '0:a?', ...videoCodecArgs(i, 'v:0'), ...audioCodecArgs(t.audio), ...languageArgs(plan.fake), ...pipeOut(outputs[i]!.fd));
+      tail.push('-map', videoMap(i), '-map', audioMap, ...videoCodecArgs(i, 'v:0'), ...audioCodecArgs(t.audio), ...languageArgs(plan.fake), ...pipeOut(outputs[i]!.fd));
     });
   }
   return { args: [...head, ...tail], outputs, warnings, hw };
@@ -432,17 +503,18 @@ function ladderArgs(stream: ResolvedStream, t: ResolvedTranscoder, plan: InputPl
  * With `caps`, hardware and encoders are checked: a missing GPU throws ExternalError, or with
  * `transcoder.fallback: cpu` gives CPU arguments and a warning. Without caps nothing is checked.
  */
-export function buildPipelineArgs(stream: ResolvedStream, input: ResolvedInput | 'stdin', caps?: FfmpegCaps): PipelineArgs | null {
+export function buildPipelineArgs(stream: ResolvedStream, input: ResolvedInput | 'stdin', caps?: FfmpegCaps, ctx?: PipelineContext): PipelineArgs | null {
   const native = input === 'stdin' || NATIVE_TS_SCHEMES.has(input.scheme);
   const t = stream.transcoder?.video.length ? stream.transcoder : undefined;
   if (!t) {
     if (native) return null;
-    const plan = planInput(input, caps);
+    const plan = planInput(input, caps, ctx);
     if (plan.fake) return fakeEncodeArgs(stream, plan, caps);
+    if (plan.mosaic) return mosaicEncodeArgs(stream, input, plan, caps);
     const args = [...GLOBAL_ARGS, '-fflags', '+genpts', ...plan.args, '-map', '0:v:0?', '-map', '0:a?', '-c', 'copy', ...copyVideoBsf('v', plan, caps), ...pipeOut(1)];
     return { args, outputs: [{ rendition: stream.renditions[0] ?? 'v1a1', fd: 1 }], warnings: [], hw: 'cpu' };
   }
-  return ladderArgs(stream, t, planInput(input, caps), caps);
+  return ladderArgs(stream, t, planInput(input, caps, ctx), caps, input === 'stdin' ? undefined : input);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -29,6 +29,8 @@ export interface StreamStatsDoc {
     last_packet_age_ms: number | null;
     switches: number;
     error: string | null;
+    /** mosaic:// inputs while running: each tile, live or drawn as a slate */
+    tiles?: { name: string; live: boolean }[];
   }[];
   push: { url: string; state: string; bytes: number; errors: number; restarts: number; error: string | null }[];
   renditions: { name: string; bitrate: number; segments: number; last_segment_at: number | null }[];

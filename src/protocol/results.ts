@@ -44,6 +44,7 @@ export const streamStats = z.looseObject({
       last_packet_age_ms: nullableNumber,
       switches: z.number(),
       error: z.string().nullable(),
+      tiles: z.array(z.object({ name: z.string(), live: z.boolean() })).optional(),
     }),
   ),
   push: z.array(z.looseObject({ url: z.string(), state: z.string(), bytes: z.number(), errors: z.number(), restarts: z.number(), error: z.string().nullable() })),

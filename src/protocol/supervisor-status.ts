@@ -29,6 +29,8 @@ export interface InputStatus {
   bytes?: number;
   /** failover_on: the watched conditions and how often each made the stream leave this input */
   quality?: { watch: string[]; failovers: Record<string, number>; error: string | null };
+  /** mosaic:// inputs while running: each tile in order, live (read from its stream) or drawn as a slate */
+  tiles?: { name: string; live: boolean }[];
 }
 
 export interface RenditionStatus {

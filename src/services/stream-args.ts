@@ -54,6 +54,7 @@ export function streamCommandLines(stream: ResolvedStream, ffmpeg: string, caps?
         r = buildPipelineArgs(stream, from);
       }
       if (r && native) line.note = 'the supervisor reads this source itself and feeds its MPEG-TS to ffmpeg on stdin';
+      if (r && input.scheme === 'mosaic') line.note = 'every tile drawn live; the running supervisor draws tiles without live output as slates (see --live)';
       if (r) {
         line.args = r.args;
         line.command = shellQuote(ffmpeg, r.args);

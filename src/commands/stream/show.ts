@@ -68,6 +68,8 @@ function render(doc: StreamDoc, monitor: InputMonitorDoc | undefined): string {
   } else {
     out.push(table(['#', 'URL', 'PRIORITY', 'BACKUP'], doc.inputs.map((i, n) => [n, i.url, String(i.priority ?? '-'), i.backup ? 'yes' : ''])));
   }
+  const tiles = st.inputs.flatMap((i) => (i.tiles ?? []).map((t) => [i.index, t.name, t.live ? 'live' : 'slate (no live output)']));
+  if (tiles.length) out.push('', 'MOSAIC TILES', table(['INPUT', 'TILE', 'SHOWN AS'], tiles));
   if (st.renditions.length) {
     out.push('', 'RENDITIONS', table(['NAME', 'BITRATE', 'SEGMENTS', 'LAST SEGMENT'], st.renditions.map((r) => [r.name, bitrate(r.bitrate), r.segments, ago(r.last_segment_at)])));
   }

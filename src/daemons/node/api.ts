@@ -373,6 +373,7 @@ function statsOf(resolved: ResolvedStream | undefined, sup: SupervisorView | und
       last_packet_age_ms: i.lastPacketAgeMs ?? null,
       switches: num(i.switches),
       error: i.lastError ?? null,
+      ...(Array.isArray(i.tiles) ? { tiles: i.tiles.map((t) => ({ name: String(t.name), live: t.live === true })) } : {}),
     })),
     push: (st?.push ?? []).map((p) => ({ url: p.url, state: p.state, bytes: num(p.bytes), errors: num(p.errors), restarts: num(p.restarts), error: p.lastError ?? null })),
     renditions: (st?.renditions ?? []).map((r) => ({ name: r.name, bitrate: num(r.bitrate), segments: num(r.segments), last_segment_at: r.lastSegmentAt ?? null })),

@@ -14,7 +14,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../core/logger.js';
 import { DEFAULTS, type ResolvedConfig, type ResolvedStream } from '../../config/model.js';
 import type { ConfigInput, StreamInput } from '../../config/schema.js';
-import { resolveStream } from '../../config/resolve.js';
+import { linkMosaicInputs, resolveStream } from '../../config/resolve.js';
 import { ClusterMember, defaultInstance, type ClusterSettings, type ClusterSnapshot, type NodeDoc } from '../../cluster/member.js';
 import { pickBalanced, BALANCE_MODES, type BalanceMode } from '../../cluster/balancer.js';
 
@@ -268,6 +268,8 @@ export class NodeCluster {
         this.host.logger.error({ stream: n, err: (e as Error).message }, 'cluster: shared stream definition unusable; skipped');
       }
     }
+    // a shared mosaic's tiles may be shared streams or the node's own (which win on a name clash)
+    linkMosaicInputs({ ...out, ...resolved.streams }, ctx.dataDir, out);
     return out;
   }
 

@@ -102,9 +102,9 @@ export class FfmpegChild {
     this.child.stdin?.end();
   }
 
-  /** SIGTERM, then SIGKILL after the grace; resolves when it is gone. */
-  async stop(): Promise<void> {
-    await this.child.stop({ killAfterMs: this.opts.killGraceMs ?? 1000 });
+  /** SIGTERM, then SIGKILL after the grace (`graceMs`, else the child's); resolves when it is gone. */
+  async stop(graceMs?: number): Promise<void> {
+    await this.child.stop({ killAfterMs: graceMs ?? this.opts.killGraceMs ?? 1000 });
   }
 
   kill(signal: NodeJS.Signals = 'SIGKILL'): void {

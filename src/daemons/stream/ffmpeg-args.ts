@@ -4,7 +4,7 @@
  * index, to keep the daemon's start-up lean.
  */
 import type { ResolvedInput, ResolvedStream } from '../../config/model.js';
-import { buildPipelineArgs as build } from '../../ffmpeg/args.js';
+import { buildPipelineArgs as build, type PipelineContext } from '../../ffmpeg/args.js';
 import { detectCaps, type FfmpegCaps } from '../../ffmpeg/caps.js';
 import type { PipelineArgs } from './pipeline.js';
 
@@ -14,10 +14,13 @@ export async function capsFor(stream: ResolvedStream, ffmpegPath: string): Promi
   return detectCaps(ffmpegPath);
 }
 
-export function makeArgsBuilder(caps: FfmpegCaps | undefined, onWarning?: (w: string) => void): (stream: ResolvedStream, input: ResolvedInput | 'stdin') => PipelineArgs | null {
+export function makeArgsBuilder(
+  caps: FfmpegCaps | undefined,
+  onWarning?: (w: string) => void,
+): (stream: ResolvedStream, input: ResolvedInput | 'stdin', ctx?: PipelineContext) => PipelineArgs | null {
   const seen = new Set<string>();
-  return (stream, input) => {
-    const r = build(stream, input, caps);
+  return (stream, input, ctx) => {
+    const r = build(stream, input, caps, ctx);
     if (r && onWarning)
       for (const w of r.warnings)
         if (!seen.has(w)) {

@@ -7,6 +7,8 @@
  *  pull (rtmp/rtsp/srt/hls/file/fake): ffmpeg ─▶ outputs; monitor sees output 0
  *  probe of a transcoded stream: the same without the transcoder (native source alone, or an
  *  ffmpeg `-c copy` remux for pulls): cheap enough to keep an eye on a preferred input.
+ *  mosaic: ffmpeg composes other streams' live output; its tiles are looked at every 2 s
+ *  (mosaic-tiles.ts) and a changed set restarts ffmpeg on the new plan (missing tiles as slates).
  */
 import type { Logger } from 'pino';
 import type { ResolvedInput, ResolvedStream } from '../../config/model.js';
@@ -17,13 +19,15 @@ import { isNativeScheme, type NativeSource, type SourceHandlers } from './source
 import { UdpSource } from './sources/udp.js';
 import { TsHttpSource } from './sources/tshttp.js';
 import { PublishSource, type PublishHub } from './sources/publish.js';
+import { MOSAIC_CHECK_MS, MosaicTiles, type TileStatus } from './mosaic-tiles.js';
 
 export interface PipelineArgs {
   args: string[];
   outputs: ChildOutput[];
 }
 
-export type BuildPipelineArgs = (stream: ResolvedStream, input: ResolvedInput | 'stdin') => PipelineArgs | null;
+/** `ctx.liveTiles`: a mosaic's tiles that have live output now (the others are drawn as slates). */
+export type BuildPipelineArgs = (stream: ResolvedStream, input: ResolvedInput | 'stdin', ctx?: { liveTiles?: ReadonlySet<string> }) => PipelineArgs | null;
 
 export type PipelineMode = 'full' | 'probe';
 
@@ -47,6 +51,8 @@ export interface PipelineHandlers {
   onChildExit?(exit: ChildExit, role: string, restartInMs: number): void;
   /** the watchdog killed a silent producer */
   onWatchdog?(message: string): void;
+  /** a mosaic's set of live tiles changed: ffmpeg restarts on the new plan */
+  onTilesChanged?(message: string): void;
   onError?(message: string): void;
 }
 
@@ -63,6 +69,9 @@ export interface PipelineOptions {
  * just before it delivers.
  */
 export const PULL_STARTUP_GRACE_MS = 6000;
+
+/** SIGKILL a mosaic's ffmpeg this long after SIGTERM when a new plan replaces it (its hls readers may sleep in a reload). */
+const MOSAIC_STOP_GRACE_MS = 300;
 
 /** A pause in the source longer than this makes the next bytes a new start for a fed transcoder. */
 const FEED_GAP_MS = 1000;
@@ -103,6 +112,10 @@ export class Pipeline {
   private readonly renditionIndex: number[] = [];
   private readonly log: Logger;
   fatal = false;
+  /** mosaic:// inputs: which tiles are live, checked every MOSAIC_CHECK_MS */
+  private tiles: MosaicTiles | undefined;
+  private tilesTimer: NodeJS.Timeout | undefined;
+  private checkingTiles = false;
 
   constructor(
     readonly stream: ResolvedStream,
@@ -137,29 +150,81 @@ export class Pipeline {
   start(): void {
     const native = isNativeScheme(this.input.scheme);
     const useFfmpeg = pipelineNeedsFfmpeg(this.stream, this.input, this.opts.mode);
-    if (useFfmpeg) {
-      try {
-        const streamForArgs = this.opts.mode === 'probe' ? { ...this.stream, transcoder: undefined, renditions: ['v1a1'] } : this.stream;
-        this.childArgs = this.deps.buildPipelineArgs(streamForArgs, native ? 'stdin' : this.input);
-      } catch (e) {
-        this.fatal = true;
-        this.setError(`cannot build ffmpeg arguments: ${(e as Error).message}`);
-        return;
-      }
-      if (!this.childArgs) {
-        this.fatal = true;
-        this.setError('no ffmpeg pipeline for this input (argument builder returned null)');
-        return;
-      }
-      for (const o of this.childArgs.outputs) {
-        const r = this.stream.renditions.indexOf(o.rendition);
-        this.renditionIndex.push(r >= 0 ? r : this.renditionIndex.length);
-      }
-    }
+    const mosaic = this.input.scheme === 'mosaic' && this.input.mosaic;
+    if (useFfmpeg && !mosaic && !this.buildArgs()) return;
     if (native) this.startSource(useFfmpeg);
-    if (useFfmpeg) this.spawnChild();
+    if (mosaic) this.startMosaic(mosaic);
+    else if (useFfmpeg) this.spawnChild();
     this.watchdogTimer = setInterval(() => this.checkWatchdog(), 250);
     this.watchdogTimer.unref();
+  }
+
+  /** (Re)build the child's arguments; false (and fatal) when they cannot be built. */
+  private buildArgs(): boolean {
+    const native = isNativeScheme(this.input.scheme);
+    try {
+      const streamForArgs = this.opts.mode === 'probe' ? { ...this.stream, transcoder: undefined, renditions: ['v1a1'] } : this.stream;
+      this.childArgs = this.deps.buildPipelineArgs(streamForArgs, native ? 'stdin' : this.input, this.tiles ? { liveTiles: this.tiles.live } : undefined);
+    } catch (e) {
+      this.fatal = true;
+      this.setError(`cannot build ffmpeg arguments: ${(e as Error).message}`);
+      return false;
+    }
+    if (!this.childArgs) {
+      this.fatal = true;
+      this.setError('no ffmpeg pipeline for this input (argument builder returned null)');
+      return false;
+    }
+    this.renditionIndex.length = 0;
+    for (const o of this.childArgs.outputs) {
+      const r = this.stream.renditions.indexOf(o.rendition);
+      this.renditionIndex.push(r >= 0 ? r : this.renditionIndex.length);
+    }
+    return true;
+  }
+
+  /** A mosaic's first look at its tiles, then its ffmpeg, then a look every MOSAIC_CHECK_MS. */
+  private startMosaic(m: NonNullable<ResolvedInput['mosaic']>): void {
+    this.tiles = new MosaicTiles(m);
+    void this.tiles.check().then(
+      () => {
+        if (this.stopped) return;
+        this.spawnChild();
+        this.tilesTimer = setInterval(() => void this.recheckTiles(), MOSAIC_CHECK_MS);
+        this.tilesTimer.unref();
+      },
+      (e: Error) => this.setError(`mosaic: cannot look at the tiles: ${e.message}`),
+    );
+  }
+
+  private async recheckTiles(): Promise<void> {
+    if (this.stopped || this.checkingTiles || !this.tiles) return;
+    this.checkingTiles = true;
+    try {
+      if (!(await this.tiles.check()) || this.stopped) return;
+      const st = this.tiles.status();
+      const msg = `tiles changed: live ${names(st, true)}; slates ${names(st, false)}`;
+      this.log.info({ tiles: st }, `mosaic: ${msg}`);
+      this.h.onTilesChanged?.(msg);
+      // a new plan at once, whatever the backoff: the old one is what failed or went stale
+      const c = this.child;
+      this.child = undefined;
+      clearTimeout(this.restartTimer);
+      // what it still has buffered is of the old plan: no need to wait long for a clean exit
+      if (c) await c.stop(MOSAIC_STOP_GRACE_MS);
+      if (this.stopped) return;
+      this.backoff.reset();
+      this.spawnChild();
+    } catch (e) {
+      this.setError(`mosaic: cannot look at the tiles: ${(e as Error).message}`);
+    } finally {
+      this.checkingTiles = false;
+    }
+  }
+
+  /** mosaic:// inputs: each tile and whether it is read live (else drawn as a slate); undefined otherwise. */
+  tileStatus(): TileStatus[] | undefined {
+    return this.tiles?.status();
   }
 
   private startSource(feedsChild: boolean): void {
@@ -204,7 +269,10 @@ export class Pipeline {
   }
 
   private spawnChild(): void {
-    if (this.stopped || !this.childArgs) return;
+    if (this.stopped) return;
+    // a mosaic's every (re)start draws the tiles as they are now
+    if (this.tiles && !this.buildArgs()) return;
+    if (!this.childArgs) return;
     const feedsFromSource = !!this.source;
     const role = feedsFromSource ? 'transcoder' : this.opts.mode === 'probe' ? 'probe' : this.stream.transcoder ? 'pull+transcoder' : 'pull';
     this.generation++;
@@ -297,6 +365,7 @@ export class Pipeline {
     this.stopped = true;
     clearTimeout(this.restartTimer);
     clearInterval(this.watchdogTimer);
+    clearInterval(this.tilesTimer);
     const c = this.child;
     this.child = undefined;
     await Promise.all([this.source?.stop(), c?.stop()]);
@@ -316,6 +385,10 @@ export class Pipeline {
     this.lastError = msg;
     this.h.onError?.(msg);
   }
+}
+
+function names(tiles: TileStatus[], live: boolean): string {
+  return tiles.filter((t) => t.live === live).map((t) => t.name).join(', ') || '-';
 }
 
 function fmtSec(ms: number): string {

@@ -310,6 +310,9 @@ export class Supervisor {
           }
         },
         onChildExit: (exit, role, delay) => this.onChildExit(p, rt, exit, role, delay),
+        onTilesChanged: (msg) => {
+          if (p === this.active) this.event({ type: 'restart', reason: 'mosaic_tiles', input: index, message: msg });
+        },
         onWatchdog: (msg) => {
           rt.lastError = msg;
           if (p === this.active) {
@@ -691,6 +694,8 @@ export class Supervisor {
     const inputs: InputStatus[] = this.inputs.map((rt) => {
       const m = rt.monitor;
       const isActive = rt.index === ai;
+      // a mosaic's tiles as the pipeline running for this input draws them
+      const tiles = (isActive ? this.active : rt.probe)?.tileStatus();
       let state: InputState;
       if (isActive) {
         const fresh = m.lastPacketAt >= this.activatedAt && now - m.lastPacketAt <= rt.input.sourceTimeoutMs;
@@ -711,6 +716,7 @@ export class Supervisor {
         role: isActive ? 'active' : rt.probe ? (ai !== null && rt.index > ai && rt.input.warm ? 'warm' : 'probe') : null,
         bytes: m.bytes,
         ...(rt.quality ? { quality: { watch: rt.quality.watched, failovers: { ...rt.quality.failovers }, error: rt.quality.lastError } } : {}),
+        ...(tiles ? { tiles } : {}),
       };
     });
     const renditions: RenditionStatus[] = this.writers.map((w) => ({

@@ -18,6 +18,7 @@ import { parseBitrate, parseDuration, parseFrameSize, parsePercent, parseSize } 
 import type { FlussonicDirective } from './flussonic-parse.js';
 import type { SkippedDirective } from '../../protocol/api.js';
 import { INPUT_SCHEMES, PUSH_SCHEMES } from '../../config/schema.js';
+import { mosaicUrlProblem } from '../../ffmpeg/mosaic.js';
 
 
 export type { SkippedDirective } from '../../protocol/api.js';
@@ -268,6 +269,12 @@ function translateInput(o: FlussonicDirective, skip: (d: FlussonicDirective, rea
   const scheme = /^([a-z0-9]+):\/\//.exec(url)?.[1] ?? '';
   if (!scheme || SCHEME_MAP[scheme] === '' || !(INPUT_SCHEMES as readonly string[]).includes(scheme)) {
     skip(o, scheme ? `Flux has no ${scheme}:// input` : `expected an input URL, got "${url}"`);
+    return undefined;
+  }
+  // Flussonic's mosaic options are not all Flux's: an URL Flux would refuse is left out with the reason
+  const mosaicWhy = scheme === 'mosaic' ? mosaicUrlProblem(url) : undefined;
+  if (mosaicWhy) {
+    skip(o, mosaicWhy);
     return undefined;
   }
   const input: Obj = { url };

@@ -57,7 +57,7 @@ test('duplicate stream names are reported at the second occurrence with the firs
   const text = 'streams:\n  a:\n    inputs: [{url: "fake://testsrc"}]\n  b:\n    inputs: [{url: "fake://testsrc"}]\n  a:\n    inputs: [{url: "bad://x"}]\n';
   assert.deepEqual(lines(text), [
     '6:3: duplicate stream name "a" (first defined at line 2)',
-    '7:20: unsupported input URL scheme "bad": expected one of publish, fake, file, udp, rtp, tshttp, tshttps, http, https, hls, hlss, rtmp, rtmps, rtsp, rtsps, srt, peer',
+    '7:20: unsupported input URL scheme "bad": expected one of publish, fake, file, udp, rtp, tshttp, tshttps, http, https, hls, hlss, rtmp, rtmps, rtsp, rtsps, srt, peer, mosaic',
   ]);
   assert.deepEqual(lines('server:\n  http: 1\n  rtmp: 2\n  http: 3\n'), ['4:3: duplicate key "http" (first defined at line 2)']);
 });
@@ -211,4 +211,50 @@ test('fake:// URLs are checked by validate: unknown patterns and options at the 
   assert.equal(got.length, 2, got.join('\n'));
   assert.match(got[0]!, /^3:\d+: fake:\/\/plasma: unknown pattern/);
   assert.match(got[1]!, /^5:\d+: fake:\/\/ option size=13x7/);
+});
+
+test('mosaic:// inputs are checked by validate: tiles, self and cycles, options, bitrate with a ladder, at the url', () => {
+  const text = [
+    'streams:',
+    '  cams/door:',
+    '    inputs: [{ url: fake://testsrc }]',
+    '  yard:',
+    '    inputs: [{ url: fake://testsrc }]',
+    '    disabled: true',
+    '  ok:',
+    '    inputs: [{ url: "mosaic://cams/door,yard?layout=2x1&size=640x240&labels=1&audio=yard" }]',
+    '  ghost:',
+    '    inputs: [{ url: "mosaic://cams/door,nowhere" }]',
+    '  self:',
+    '    inputs: [{ url: "mosaic://yard,self" }]',
+    '  ring1:',
+    '    inputs: [{ url: "mosaic://ring2" }]',
+    '  ring2:',
+    '    inputs: [{ url: "mosaic://yard,ring1" }]',
+    '  bad:',
+    '    inputs:',
+    '      - url: "mosaic://"',
+    '      - url: "mosaic://yard?layout=0x2"',
+    '      - url: "mosaic://yard,ok,cams/door?layout=2x1"',
+    '      - url: "mosaic://yard?size=big"',
+    '      - url: "mosaic://yard?zoom=2"',
+    '  laddered:',
+    '    inputs: [{ url: "mosaic://yard?bitrate=2M" }]',
+    '    transcoder: { video: [{ bitrate: 1M, size: 640x360 }, { codec: copy, bitrate: 1M }] }',
+    '',
+  ].join('\n');
+  const got = lines(text);
+  assert.deepEqual(got, [
+    '10:21: mosaic:// tile "nowhere" is not a stream of this config',
+    '12:21: mosaic:// tile "self" is this stream itself',
+    '14:21: mosaic:// cycle: ring1 → ring2 → ring1 (a mosaic cannot show itself)',
+    '16:21: mosaic:// cycle: ring2 → ring1 → ring2 (a mosaic cannot show itself)',
+    '19:14: mosaic:// needs at least one tile: mosaic://NAME[,NAME…]',
+    '20:14: mosaic:// option layout=0x2: expected COLUMNSxROWS, each 1..99, e.g. 2x2',
+    '21:14: mosaic:// layout=2x1 has 2 cells for 3 tiles',
+    '22:14: mosaic:// option size=big: invalid frame size "big": expected WIDTHxHEIGHT, e.g. 1280x720',
+    '23:14: mosaic:// unknown option "zoom" (known: layout, size, fps, bitrate, labels, audio)',
+    '25:21: mosaic:// option bitrate= has no effect with a transcoder: the ladder\'s profiles set the bitrates',
+    '25:21: mosaic:// needs every transcoder profile to encode (a mosaic is a new picture: there is nothing to copy)',
+  ]);
 });

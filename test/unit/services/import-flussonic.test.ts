@@ -63,6 +63,12 @@ test('inputs: order, priority=, backup, source_timeout (per input and per stream
   assert.deepEqual(Object.keys(r.config.streams as object), ['a']);
 });
 
+test('mosaic:// inputs: taken as they are when Flux reads the URL, else listed with the reason', () => {
+  const r = tr('stream a { input fake://testsrc; }\nstream b { input fake://testsrc; }\nstream wall {\n input mosaic://a,b?size=640x240&fps=25;\n input mosaic://a,b?preset=ultrafast;\n}\n');
+  assert.deepEqual((r.config.streams as Record<string, any>).wall.inputs, [{ url: 'mosaic://a,b?size=640x240&fps=25' }]);
+  assert.deepEqual(r.skipped.map((x) => [x.line, x.reason]), [[5, 'mosaic:// unknown option "preset" (known: layout, size, fps, bitrate, labels, audio)']]);
+});
+
 test('dvr: positional and key=value forms, named storages, dangling storage', () => {
   assert.deepEqual(stream('stream a { input udp://x:1; dvr /st 7d 500G; }').dvr, { path: '/st', retention: '7d', max_size: '500G' });
   assert.deepEqual(stream('stream a { input udp://x:1; dvr /st 3600 90%; }').dvr, { path: '/st', retention: 3600, disk_usage_limit: '90%' });
