@@ -184,7 +184,7 @@ test('warm standby (passthrough): the backup is read while the primary is active
   await sup.start();
   const w = wf.writers[0]!;
   await waitFor('primary media', () => w.bytes > 0);
-  await waitFor('the warm standby reads its source', () => sup.status().inputs[1]!.bytes > 0, 3000);
+  await waitFor('the warm standby reads its source', () => (sup.status().inputs[1]!.bytes ?? 0) > 0, 3000);
   let st = sup.status();
   assert.equal(st.inputs[1]!.role, 'warm');
   assert.equal(st.inputs[1]!.state, 'standby');

@@ -146,7 +146,7 @@ test('warm standby (transcoded): the backup\'s transcoder runs beside the primar
   let st = sup.status();
   assert.equal(st.inputs[1]!.role, 'warm');
   const warmPid = st.ffmpeg.find((f) => f.input === 1)!.pid;
-  await waitFor('the standby\'s media measured', () => sup.status().inputs[1]!.bytes > 0, 3000);
+  await waitFor('the standby\'s media measured', () => (sup.status().inputs[1]!.bytes ?? 0) > 0, 3000);
   assert.deepEqual(w.timeline(), [1], 'only the active input reaches the writer');
 
   s1.stop();
