@@ -207,7 +207,9 @@ export const LIVE_PROBE: readonly string[] = ['-analyzeduration', '1000000', '-p
 
 function planInput(input: ResolvedInput | 'stdin', caps?: FfmpegCaps, ctx?: PipelineContext): InputPlan {
   const plan = planSource(input, caps, ctx);
-  if (input !== 'stdin' && LIVE_PROBE_SCHEMES.has(input.scheme)) plan.args.unshift(...LIVE_PROBE);
+  // stdin: live TS the supervisor feeds a transcoder (publish, udp, tshttp): a failover onto it
+  // waited ffmpeg's default 5 s of probing before the first transcoded byte
+  if (input === 'stdin' || LIVE_PROBE_SCHEMES.has(input.scheme) || input.scheme === 'publish') plan.args.unshift(...LIVE_PROBE);
   return plan;
 }
 

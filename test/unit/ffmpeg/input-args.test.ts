@@ -146,16 +146,16 @@ test('srt listener inputs (srt_mode: listener, srt://:port) listen without an I/
   assert.match(srtInputUrl(input('srt://h:1', { srtMode: 'caller' })), /mode=caller.*timeout=/);
 });
 
-test('live pulls probe 1 s / 1 MB (LIVE_PROBE) before -i; file://, fake:// and publish keep ffmpeg defaults', () => {
-  for (const url of ['rtmp://h/live/x', 'rtsp://h/x', 'srt://h:9000', 'hls://h/x.m3u8', 'http://h/x.ts', 'tshttp://h/x', 'udp://239.0.0.1:1234', 'rtp://239.0.0.1:5004']) {
+test('live inputs probe 1 s / 1 MB (LIVE_PROBE) before -i, the fed stdin of a transcoder too; file:// and fake:// keep ffmpeg defaults', () => {
+  for (const url of ['rtmp://h/live/x', 'rtsp://h/x', 'srt://h:9000', 'hls://h/x.m3u8', 'http://h/x.ts', 'tshttp://h/x', 'udp://239.0.0.1:1234', 'rtp://239.0.0.1:5004', 'publish://']) {
     const a = buildInputArgs(input(url));
     assert.equal(after(a, '-analyzeduration'), '1000000', url);
     assert.equal(after(a, '-probesize'), '1000000', url);
     assert.ok(a.indexOf('-analyzeduration') < a.indexOf('-i'), `${url}: an input option`);
   }
-  for (const url of ['file:///a.mp4', 'fake://testsrc', 'publish://']) {
+  for (const url of ['file:///a.mp4', 'fake://testsrc']) {
     const a = buildInputArgs(input(url));
     assert.ok(!a.includes('-analyzeduration') && !a.includes('-probesize'), url);
   }
-  assert.ok(!buildInputArgs('stdin').includes('-analyzeduration'));
+  assert.equal(after(buildInputArgs('stdin'), '-analyzeduration'), '1000000');
 });
