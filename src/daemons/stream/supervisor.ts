@@ -15,6 +15,7 @@ import { Backoff } from '../../core/backoff.js';
 import type { ChildExit } from './child.js';
 import { QualityWatch } from './quality.js';
 import { InputMonitor, type TsAnalyzer } from './monitor.js';
+import { GopCache } from '../../media/hls/gop-cache.js';
 import { Pipeline, probeIsPromotable, type BuildPipelineArgs } from './pipeline.js';
 import { PublishHub } from './sources/publish.js';
 import { LiveStorage } from './live-storage.js';
@@ -122,6 +123,8 @@ interface InputRuntime {
   seenErrorAt: number;
   /** failover_on: black/frozen/silence/cc_errors watch (null when the input has none) */
   quality: QualityWatch | null;
+  /** warm standby: each rendition's TS since its latest keyframe, replayed when it takes over */
+  gop: { generation: number; caches: GopCache[] } | null;
 }
 
 const MAX_EVENTS = 100;
@@ -195,6 +198,7 @@ export class Supervisor {
       probeMediaAt: 0,
       seenError: null,
       seenErrorAt: 0,
+      gop: null,
       quality: input.failoverOn ? new QualityWatch(input.failoverOn, deps.ffmpegPath, this.log.child({ input: index, role: 'quality' }), () => this.now()) : null,
     }));
     const s = opts.stream;
@@ -350,7 +354,10 @@ export class Supervisor {
       // the returning input's full pipeline delivers: switch now (make-before-break)
       this.completePendingReturn();
     }
-    if (p !== this.active || this.stopping) return;
+    if (p !== this.active || this.stopping) {
+      if (!this.stopping) this.cacheWarm(p, rendition, chunk, generation);
+      return;
+    }
     if (p !== this.writtenFrom || generation !== this.writtenGeneration) {
       if (this.wroteAny) {
         for (const w of this.writers) w.writer.discontinuity();
@@ -373,6 +380,28 @@ export class Supervisor {
       this.writeErrorLogged = true;
       this.writeError = `write to ${w.rendition} failed: ${(err as Error).message}`;
     }
+  }
+
+  /** A warm standby's output: keep each rendition from its latest keyframe (see replayWarm). */
+  private cacheWarm(p: Pipeline, rendition: number, chunk: Buffer, generation: number): void {
+    const rt = this.inputs[p.index];
+    if (!rt || rt.probe !== p || !rt.input.warm || this.activeIndex === null || rt.index <= this.activeIndex) return;
+    if (!rt.gop || rt.gop.generation !== generation) rt.gop = { generation, caches: [] };
+    (rt.gop.caches[rendition] ??= new GopCache()).push(chunk);
+  }
+
+  /**
+   * A warm standby took over: its writers start from the latest keyframe it already produced, not
+   * from the next one (up to a GOP sooner: the first backup segment closes one segment duration
+   * after that keyframe).
+   */
+  private replayWarm(p: Pipeline, rt: InputRuntime): void {
+    const gop = rt.gop;
+    rt.gop = null;
+    if (!gop || gop.generation !== p.generation) return;
+    gop.caches.forEach((cache, rendition) => {
+      for (const chunk of cache.take()) this.onOutput(p, rendition, chunk, gop.generation);
+    });
   }
 
   private onChildExit(p: Pipeline, rt: InputRuntime, exit: ChildExit, role: string, delay: number): void {
@@ -411,6 +440,8 @@ export class Supervisor {
     }
     this.switchWhy = undefined;
     if (!adopt) p.start();
+    else this.replayWarm(p, rt);
+    rt.gop = null;
     if (p.fatal) this.lastError = p.lastError;
     if (old && old !== p) void old.stop();
     // probes of inputs now less preferred than the active one are no longer needed (warm standbys are)
@@ -418,6 +449,7 @@ export class Supervisor {
       if (o.index >= index && o.probe && !(o.index > index && o.input.warm)) {
         void o.probe.stop();
         o.probe = null;
+        o.gop = null;
         o.healthySince = 0;
       }
     }
