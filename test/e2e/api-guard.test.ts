@@ -110,5 +110,8 @@ test('a flood of 32 concurrent wrong passwords: 401/429 with Retry-After, playli
   const idleMs = median(idle);
   const floodMs = median(during);
   t.diagnostic(`playlist median: idle ${idleMs.toFixed(2)} ms, during flood ${floodMs.toFixed(2)} ms (${during.length} samples)`);
-  assert.ok(floodMs <= 2 * idleMs, `playlist latency during the flood ${floodMs.toFixed(2)} ms > 2 x idle ${idleMs.toFixed(2)} ms`);
+  // 2x idle, with a 2 ms floor: sub-millisecond medians on a 2-core machine move by a millisecond
+  // under any other load; a flood that starved playback (scrypt on the event loop) costs tens of ms
+  const bound = Math.max(2 * idleMs, idleMs + 2);
+  assert.ok(floodMs <= bound, `playlist latency during the flood ${floodMs.toFixed(2)} ms > ${bound.toFixed(2)} ms (idle ${idleMs.toFixed(2)} ms)`);
 });
