@@ -14,7 +14,7 @@ import type { ResolvedInput, ResolvedServer, ResolvedStream } from '../../config
 import { Backoff } from '../../core/backoff.js';
 import type { ChildExit } from './child.js';
 import { QualityWatch } from './quality.js';
-import { InputMonitor, type TsAnalyzer } from './monitor.js';
+import { InputMonitor, SharedDemuxView, type DemuxCounters, type TsAnalyzer } from './monitor.js';
 import { GopCache } from '../../media/hls/gop-cache.js';
 import { Pipeline, probeIsPromotable, type BuildPipelineArgs } from './pipeline.js';
 import { PublishHub } from './sources/publish.js';
@@ -58,6 +58,8 @@ export interface WriterLike {
   close(): Promise<void>;
   readonly mediaInfo: unknown;
   readonly stats: unknown;
+  /** the writer's own demux counters (in place), when it demuxes: the active passthrough input's monitor reads them */
+  readonly demuxStats?: DemuxCounters;
 }
 
 export interface OpenWriterOptions {
@@ -432,6 +434,7 @@ export class Supervisor {
     this.active = p;
     this.activeIndex = index;
     this.activatedAt = this.now();
+    this.shareDemux(rt, p);
     rt.failed = false;
     rt.healthySince = 0;
     if (reason !== 'start') {
@@ -457,6 +460,23 @@ export class Supervisor {
       if (this.pending.pipeline !== p) void this.pending.pipeline.stop();
       this.pending = null;
     }
+  }
+
+  /**
+   * One demux pass per passthrough stream (issue #14). While `p` is active and its output 0 is the
+   * very bytes its input's monitor sees (native source, no transcoder), the writer of rendition 0
+   * demuxes those bytes anyway: the monitor reads that pass (a SharedDemuxView) instead of running
+   * its own TsDemuxer over them. Every other monitor demuxes on its own: probes and warm standbys
+   * (their bytes reach no writer), pulls and transcoded streams (the monitor's bytes are not what
+   * the writer gets). Called on every activation, so a monitor that was shared goes back to its
+   * own pass as soon as its input is no longer the active one (it may be probed next).
+   */
+  private shareDemux(rt: InputRuntime, p: Pipeline): void {
+    for (const o of this.inputs) if (o !== rt) o.monitor.share(null);
+    const writerDemux = (): DemuxCounters | null => this.writers[0]?.writer.demuxStats ?? null;
+    // no analyzer wanted (makeAnalyzer null), or a writer without a demux of its own (tests' fakes): as before
+    const shared = this.deps.makeAnalyzer && p.outputIsMedia && writerDemux() !== null;
+    rt.monitor.share(shared ? new SharedDemuxView(writerDemux) : null);
   }
 
   private completePendingReturn(): void {
