@@ -254,7 +254,7 @@ test('supervisor: a probe demuxes on its own; once it returns as the active pass
 
   // priority return: the udp input is the active passthrough one now, and stops demuxing on its own
   await waitFor('return to udp', () => sup.status().activeInput === 0, 5000);
-  const atReturn = { pushes: c.pushes, bytes: sup.status().inputs[0]!.bytes };
+  const atReturn = { pushes: c.pushes, bytes: sup.status().inputs[0]!.bytes ?? 0 };
   await waitFor('more udp media', () => sup.status().inputs[0]!.bytes! > atReturn.bytes + 5000, 3000);
   assert.equal(c.pushes, atReturn.pushes, 'no push to an own pass after the return');
   // its CC errors come from the writer's demux: a gap of 3 packets is 1 error and 3 lost
