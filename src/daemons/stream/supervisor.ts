@@ -434,7 +434,6 @@ export class Supervisor {
     this.active = p;
     this.activeIndex = index;
     this.activatedAt = this.now();
-    this.shareDemux(rt, p);
     rt.failed = false;
     rt.healthySince = 0;
     if (reason !== 'start') {
@@ -442,8 +441,12 @@ export class Supervisor {
       this.event({ type: 'switch', reason, from: from ?? undefined, to: index, message: this.switchWhy });
     }
     this.switchWhy = undefined;
+    // no monitor reads the writers' demux while a warm standby's GOP is replayed into them: the
+    // standby's own pass counted those bytes already, and the old active input never saw them
+    for (const o of this.inputs) o.monitor.share(null);
     if (!adopt) p.start();
     else this.replayWarm(p, rt);
+    this.shareDemux(rt, p);
     rt.gop = null;
     if (p.fatal) this.lastError = p.lastError;
     if (old && old !== p) void old.stop();
@@ -468,11 +471,10 @@ export class Supervisor {
    * demuxes those bytes anyway: the monitor reads that pass (a SharedDemuxView) instead of running
    * its own TsDemuxer over them. Every other monitor demuxes on its own: probes and warm standbys
    * (their bytes reach no writer), pulls and transcoded streams (the monitor's bytes are not what
-   * the writer gets). Called on every activation, so a monitor that was shared goes back to its
-   * own pass as soon as its input is no longer the active one (it may be probed next).
+   * the writer gets). activate() unshares every monitor first, so one that was shared goes back to
+   * its own pass as soon as its input is no longer the active one (it may be probed next).
    */
   private shareDemux(rt: InputRuntime, p: Pipeline): void {
-    for (const o of this.inputs) if (o !== rt) o.monitor.share(null);
     const writerDemux = (): DemuxCounters | null => this.writers[0]?.writer.demuxStats ?? null;
     // no analyzer wanted (makeAnalyzer null), or a writer without a demux of its own (tests' fakes): as before
     const shared = this.deps.makeAnalyzer && p.outputIsMedia && writerDemux() !== null;

@@ -19,7 +19,7 @@ import { sleep, tempDir } from '../../../helpers/index.js';
 import { h264Fixture, packetsOf, pidOf } from '../../media/_helpers.js';
 import { freeUdpPort, input, logger, stream, tsPackets, UdpSender, waitFor } from './fakes.js';
 
-/** A real ffmpeg TS (H.264 + AAC, 6 s at 25 fps) with packets lost in runs of 1, 3 and 7, and a packet repeated twice. */
+/** A real ffmpeg TS (H.264 + AAC, 6 s at 25 fps, 583 video packets) with packets lost in runs of 1, 3 and 7 (some in the last GOP), and a packet repeated twice. */
 function impairedTs(): { data: Buffer; lost: number } {
   const out: Buffer[] = [];
   let video = 0;
@@ -29,7 +29,7 @@ function impairedTs(): { data: Buffer; lost: number } {
     const pid = pidOf(p);
     if (pid === 256) {
       video++;
-      if (video % 150 === 20 || (video >= 300 && video < 303) || (video >= 500 && video < 507)) {
+      if (video % 150 === 20 || (video >= 300 && video < 303) || (video >= 500 && video < 507) || video === 550) {
         lost++;
         continue;
       }
@@ -275,4 +275,41 @@ test('supervisor: a probe demuxes on its own; once it returns as the active pass
   assert.equal(after.role, 'active');
   const i1 = sup.status().inputs[1]!;
   assert.deepEqual({ cc: i1.ccErrors, lost: i1.lostPackets }, pubCounters);
+});
+
+test('supervisor: a warm standby taking over does not count its replayed GOP twice', async (t) => {
+  const root = await tempDir(t, 'flux-shared-');
+  const port = await freeUdpPort();
+  const { data } = impairedTs();
+  const { c, make } = countingAnalyzers();
+  const s = stream('warm', [input(`udp://127.0.0.1:${port}`, { sourceTimeoutMs: 400, returnAfterMs: 60_000 }, 0), input('publish://', { sourceTimeoutMs: 5000, warm: true }, 1)], { root });
+  const sup = supervisorFor(s, make);
+  const pub = new FakePublisher();
+  const udp = new UdpSender(port, 1).start(20);
+  t.after(async () => {
+    udp.close();
+    await sup.stop();
+  });
+  await sup.start();
+  await waitFor('warm standby', () => sup.status().inputs[1]!.role === 'warm', 3000);
+  void sup.publishHub.accept(pub as unknown as IncomingMessage);
+  for (const chunk of split(data, 24)) pub.emit('data', chunk);
+  const before = sup.status();
+  const warm = before.inputs[1]!;
+  assert.equal(warm.bytes, data.length);
+  assert.ok(c.made >= 1 && c.bytes === data.length, 'the warm standby demuxes on its own');
+  assert.ok(warm.ccErrors >= 6, JSON.stringify(warm));
+  // the primary goes silent: the warm standby takes over, its latest GOP replayed into the writers
+  udp.stop();
+  await waitFor('switch to the warm standby', () => sup.status().activeInput === 1, 3000);
+  const after = sup.status();
+  assert.ok((after.renditions[0]!.bytes ?? 0) > (before.renditions[0]!.bytes ?? 0), 'the cached GOP went to the writer');
+  const i1 = after.inputs[1]!;
+  assert.equal(i1.role, 'active');
+  // the replayed bytes were counted by the standby's own pass already: not again through the writer's
+  assert.deepEqual({ cc: i1.ccErrors, lost: i1.lostPackets }, { cc: warm.ccErrors, lost: warm.lostPackets });
+  assert.equal(c.bytes, data.length, 'no demux of its own once active');
+  // nor through the former active input's (it read the writer's pass until the switch)
+  const i0 = after.inputs[0]!;
+  assert.deepEqual({ cc: i0.ccErrors, lost: i0.lostPackets }, { cc: before.inputs[0]!.ccErrors, lost: before.inputs[0]!.lostPackets });
 });
