@@ -330,6 +330,14 @@ export class HlsWriter {
     return this.segmenter.mediaInfo;
   }
 
+  /**
+   * The segmenter's demux counters, the object itself (updated in place, no copy): the input
+   * monitor of a passthrough stream reads them instead of demuxing the same bytes again.
+   */
+  get demuxStats(): DemuxStats {
+    return this.segmenter.stats;
+  }
+
   get stats(): HlsWriterStats {
     const demux = this.segmenter.stats;
     return {

@@ -2,7 +2,8 @@
  * One input's running machinery: a native TS source and/or an ffmpeg child, restarted with
  * capped backoff. The supervisor decides which pipeline's output reaches the writers.
  *
- *  native, no transcoder:   source ─▶ output 0 (and the monitor)
+ *  native, no transcoder:   source ─▶ output 0 (and the monitor; while active, the monitor reads the
+ *                           writer's demux of output 0 instead of its own: outputIsMedia)
  *  native + transcoder:     source ─▶ ffmpeg stdin ─▶ outputs (fd 1, 3, 4 …); monitor sees the source bytes
  *  pull (rtmp/rtsp/srt/hls/file/fake): ffmpeg ─▶ outputs; monitor sees output 0
  *  probe of a transcoded stream: the same without the transcoder (native source alone, or an
@@ -140,6 +141,15 @@ export class Pipeline {
   /** Time allowed for the first media after a start, beyond the source timeout. */
   get startupGraceMs(): number {
     return pipelineNeedsFfmpeg(this.stream, this.input, this.opts.mode) ? PULL_STARTUP_GRACE_MS : 0;
+  }
+
+  /**
+   * Output 0 is the very bytes given to onMedia (a native source and no ffmpeg: see the header):
+   * while this pipeline is active, the writer of rendition 0 demuxes what the input monitor
+   * would, so the monitor reads that pass instead of making its own (Supervisor.shareDemux).
+   */
+  get outputIsMedia(): boolean {
+    return isNativeScheme(this.input.scheme) && !pipelineNeedsFfmpeg(this.stream, this.input, this.opts.mode);
   }
 
   /** Change the watchdog (a probe promoted to active in a multi-input stream: the supervisor takes over). */

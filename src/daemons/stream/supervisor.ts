@@ -14,7 +14,7 @@ import type { ResolvedInput, ResolvedServer, ResolvedStream } from '../../config
 import { Backoff } from '../../core/backoff.js';
 import type { ChildExit } from './child.js';
 import { QualityWatch } from './quality.js';
-import { InputMonitor, type TsAnalyzer } from './monitor.js';
+import { InputMonitor, SharedDemuxView, type DemuxCounters, type TsAnalyzer } from './monitor.js';
 import { GopCache } from '../../media/hls/gop-cache.js';
 import { Pipeline, probeIsPromotable, type BuildPipelineArgs } from './pipeline.js';
 import { PublishHub } from './sources/publish.js';
@@ -58,6 +58,8 @@ export interface WriterLike {
   close(): Promise<void>;
   readonly mediaInfo: unknown;
   readonly stats: unknown;
+  /** the writer's own demux counters (in place), when it demuxes: the active passthrough input's monitor reads them */
+  readonly demuxStats?: DemuxCounters;
 }
 
 export interface OpenWriterOptions {
@@ -439,8 +441,12 @@ export class Supervisor {
       this.event({ type: 'switch', reason, from: from ?? undefined, to: index, message: this.switchWhy });
     }
     this.switchWhy = undefined;
+    // no monitor reads the writers' demux while a warm standby's GOP is replayed into them: the
+    // standby's own pass counted those bytes already, and the old active input never saw them
+    for (const o of this.inputs) o.monitor.share(null);
     if (!adopt) p.start();
     else this.replayWarm(p, rt);
+    this.shareDemux(rt, p);
     rt.gop = null;
     if (p.fatal) this.lastError = p.lastError;
     if (old && old !== p) void old.stop();
@@ -457,6 +463,22 @@ export class Supervisor {
       if (this.pending.pipeline !== p) void this.pending.pipeline.stop();
       this.pending = null;
     }
+  }
+
+  /**
+   * One demux pass per passthrough stream (issue #14). While `p` is active and its output 0 is the
+   * very bytes its input's monitor sees (native source, no transcoder), the writer of rendition 0
+   * demuxes those bytes anyway: the monitor reads that pass (a SharedDemuxView) instead of running
+   * its own TsDemuxer over them. Every other monitor demuxes on its own: probes and warm standbys
+   * (their bytes reach no writer), pulls and transcoded streams (the monitor's bytes are not what
+   * the writer gets). activate() unshares every monitor first, so one that was shared goes back to
+   * its own pass as soon as its input is no longer the active one (it may be probed next).
+   */
+  private shareDemux(rt: InputRuntime, p: Pipeline): void {
+    const writerDemux = (): DemuxCounters | null => this.writers[0]?.writer.demuxStats ?? null;
+    // no analyzer wanted (makeAnalyzer null), or a writer without a demux of its own (tests' fakes): as before
+    const shared = this.deps.makeAnalyzer && p.outputIsMedia && writerDemux() !== null;
+    rt.monitor.share(shared ? new SharedDemuxView(writerDemux) : null);
   }
 
   private completePendingReturn(): void {

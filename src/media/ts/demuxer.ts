@@ -11,6 +11,7 @@
  *   SPS/VPS met on the way update the media info;
  * - AAC (ADTS), MPEG audio, AC-3/E-AC-3 headers give sample rate and channels;
  * - continuity counters: errors counted, one duplicate allowed, adaptation-only packets not counted;
+ *   each gap's size (mod 16) is added to `stats.lostPackets` (two integer ops, only on an error);
  * - optional full PES reassembly (only when the listener has a `pes` method).
  *
  * PES headers are read by ./pes-header.ts, payloads reassembled by ./pes-assembly.ts, PSI sections
@@ -420,9 +421,12 @@ export class TsDemuxer {
             return;
           }
           st.ccErrors++;
+          st.lostPackets += CC_MASK; // the same CC again: 15 packets (the gap size mod 16) went missing
         } else {
           if (cc !== ((last + 1) & CC_MASK)) {
             st.ccErrors++;
+            // the gap's size is the lost-packet estimate (mod 16; never 0 here since cc != last + 1)
+            st.lostPackets += (cc - last - 1) & CC_MASK;
             this.onCcError(type);
           }
           this.dupCount[pid] = 0;

@@ -100,6 +100,11 @@ export interface DemuxStats {
   syncLosses: number;
   /** Continuity-counter errors (duplicates and adaptation-only packets are not errors). */
   ccErrors: number;
+  /**
+   * Packets lost, estimated from the size of each continuity-counter gap (mod 16: a loss of 16 or
+   * more packets in a row is undercounted; a second repeat of a packet reads as 15 lost).
+   */
+  lostPackets: number;
   /** Duplicate packets (same CC repeated once, allowed by the standard) that were ignored. */
   duplicatePackets: number;
   /** Packets with transport_error_indicator set. */
@@ -129,6 +134,7 @@ export function createDemuxStats(): DemuxStats {
     droppedBytes: 0,
     syncLosses: 0,
     ccErrors: 0,
+    lostPackets: 0,
     duplicatePackets: 0,
     transportErrors: 0,
     nullPackets: 0,

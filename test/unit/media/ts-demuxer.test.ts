@@ -183,7 +183,30 @@ describe('TsDemuxer continuity counters', () => {
     assert.ok(dropped >= 3 && dups >= 3);
     const { d } = demuxAll(Buffer.concat(out));
     assert.equal(d.stats.ccErrors, dropped);
+    assert.equal(d.stats.lostPackets, dropped, 'one packet lost per gap');
     assert.equal(d.stats.duplicatePackets, dups);
+  });
+
+  it('estimates lost packets from the size of each CC gap (mod 16); a second repeat reads as 15', () => {
+    const pkts = packetsOf(h264Fixture().data);
+    const out: Buffer[] = [];
+    let videoSeen = 0;
+    for (const p of pkts) {
+      if (pidOf(p) !== 256) {
+        out.push(p);
+        continue;
+      }
+      videoSeen++;
+      if (videoSeen >= 100 && videoSeen < 103) continue; // 3 in a row
+      if (videoSeen >= 200 && videoSeen < 207) continue; // 7 in a row
+      if (videoSeen >= 300 && videoSeen < 320) continue; // 20 in a row: 20 mod 16 = 4
+      out.push(p);
+      if (videoSeen === 400) out.push(p, p); // a duplicate (allowed) and a second repeat (an error)
+    }
+    const { d } = demuxAll(Buffer.concat(out));
+    assert.equal(d.stats.ccErrors, 4);
+    assert.equal(d.stats.lostPackets, 3 + 7 + 4 + 15);
+    assert.equal(d.stats.duplicatePackets, 1);
   });
 
   it('honours the discontinuity indicator and null packets', () => {
