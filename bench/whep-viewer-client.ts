@@ -81,4 +81,10 @@ process.on('SIGTERM', () => void stop());
 process.on('SIGINT', () => void stop());
 process.stdin.on('end', () => void stop()).resume();
 
-for (let i = 0; i < count; i += 10) await Promise.all(Array.from({ length: Math.min(10, count - i) }, open));
+// One handshake at a time per process: 50 DTLS handshakes at once (werift on both sides, 2 cores)
+// outran webrtc.ice_timeout and failed a few viewers; real audiences ramp up too.
+for (let i = 0; i < count; i++) {
+  await open();
+  const v = viewers[viewers.length - 1]!;
+  for (let waited = 0; !v.connected && !v.failed && waited < 20_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+}
