@@ -31,6 +31,8 @@ export interface StreamStatsDoc {
     error: string | null;
     /** mosaic:// inputs while running: each tile, live or drawn as a slate */
     tiles?: { name: string; live: boolean }[];
+    /** failover_on: the watched conditions, how often each made the stream leave this input, the watch's own error */
+    quality?: { watch: string[]; failovers: Record<string, number>; error: string | null };
   }[];
   push: { url: string; state: string; bytes: number; errors: number; restarts: number; error: string | null }[];
   renditions: { name: string; bitrate: number; segments: number; last_segment_at: number | null }[];

@@ -45,6 +45,7 @@ export const streamStats = z.looseObject({
       switches: z.number(),
       error: z.string().nullable(),
       tiles: z.array(z.object({ name: z.string(), live: z.boolean() })).optional(),
+      quality: z.object({ watch: z.array(z.string()), failovers: z.record(z.string(), z.number()), error: z.string().nullable() }).optional(),
     }),
   ),
   push: z.array(z.looseObject({ url: z.string(), state: z.string(), bytes: z.number(), errors: z.number(), restarts: z.number(), error: z.string().nullable() })),

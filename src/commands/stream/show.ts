@@ -30,7 +30,7 @@ export default class StreamShow extends BaseCommand<typeof StreamShow> {
   }
 }
 
-function render(doc: StreamDoc, monitor: InputMonitorDoc | undefined): string {
+export function render(doc: StreamDoc, monitor: InputMonitorDoc | undefined): string {
   const st = doc.stats;
   const out: string[] = [];
   const mi = st.media_info as Record<string, unknown> | null;
@@ -70,6 +70,11 @@ function render(doc: StreamDoc, monitor: InputMonitorDoc | undefined): string {
   }
   const tiles = st.inputs.flatMap((i) => (i.tiles ?? []).map((t) => [i.index, t.name, t.live ? 'live' : 'slate (no live output)']));
   if (tiles.length) out.push('', 'MOSAIC TILES', table(['INPUT', 'TILE', 'SHOWN AS'], tiles));
+  const watched = st.inputs.filter((i) => i.quality);
+  if (watched.length) {
+    const failovers = (f: Record<string, number>) => Object.entries(f).map(([k, v]) => `${k} ${v}`).join(', ') || '-';
+    out.push('', 'QUALITY WATCH (failover_on)', table(['INPUT', 'WATCHING', 'FAILOVERS', 'ERROR'], watched.map((i) => [i.index, i.quality!.watch.join(', '), failovers(i.quality!.failovers), i.quality!.error ?? ''])));
+  }
   if (st.renditions.length) {
     out.push('', 'RENDITIONS', table(['NAME', 'BITRATE', 'SEGMENTS', 'LAST SEGMENT'], st.renditions.map((r) => [r.name, bitrate(r.bitrate), r.segments, ago(r.last_segment_at)])));
   }

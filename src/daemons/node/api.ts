@@ -331,7 +331,7 @@ function mapIssuesToBody(issues: ConfigIssue[], name: string, doc: Document, lc:
 // ------------------------------------------------------------------------------------------------
 // Documents
 
-function statsOf(resolved: ResolvedStream | undefined, sup: SupervisorView | undefined, st: SupervisorStatus | undefined): StreamStatsDoc {
+export function statsOf(resolved: ResolvedStream | undefined, sup: SupervisorView | undefined, st: SupervisorStatus | undefined): StreamStatsDoc {
   const active = st?.activeInput ?? null;
   const activeIn = active === null ? undefined : st?.inputs?.find((i) => i.index === active);
   const status = !resolved
@@ -374,6 +374,7 @@ function statsOf(resolved: ResolvedStream | undefined, sup: SupervisorView | und
       switches: num(i.switches),
       error: i.lastError ?? null,
       ...(Array.isArray(i.tiles) ? { tiles: i.tiles.map((t) => ({ name: String(t.name), live: t.live === true })) } : {}),
+      ...(i.quality && Array.isArray(i.quality.watch) ? { quality: qualityOf(i.quality) } : {}),
     })),
     push: (st?.push ?? []).map((p) => ({ url: p.url, state: p.state, bytes: num(p.bytes), errors: num(p.errors), restarts: num(p.restarts), error: p.lastError ?? null })),
     renditions: (st?.renditions ?? []).map((r) => ({ name: r.name, bitrate: num(r.bitrate), segments: num(r.segments), last_segment_at: r.lastSegmentAt ?? null })),
@@ -386,6 +387,13 @@ function statsOf(resolved: ResolvedStream | undefined, sup: SupervisorView | und
 }
 
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+
+/** failover_on of one input as the supervisor reports it, copied field by field (the supervisor is another process). */
+function qualityOf(q: NonNullable<SupervisorStatus['inputs'][number]['quality']>): NonNullable<StreamStatsDoc['inputs'][number]['quality']> {
+  const failovers: Record<string, number> = {};
+  for (const [k, v] of Object.entries(q.failovers ?? {})) failovers[k] = num(v);
+  return { watch: q.watch.map(String), failovers, error: typeof q.error === 'string' ? q.error : null };
+}
 
 export async function streamDocument(node: NodeApi, name: string, fresh: boolean): Promise<Record<string, unknown>> {
   const raw = allStreams(node)[name] ?? {};
