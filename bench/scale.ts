@@ -40,13 +40,14 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, renameSync, statSync, unlinkSync } from 'node:fs';
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { newestSegments } from '../src/protocol/walk.js';
 import { freeUdpPort, sleep, startNode, tempDir, waitFor, type NodeHandle } from '../test/helpers/index.js';
 import { wrkSlice } from './wrk.js';
+import { CLK_TCK, cpuSeconds, procStat, rssMb, treeTicks } from './proc-cpu.js';
 
 // ---------------------------------------------------------------- options
 
@@ -107,62 +108,6 @@ function clip(): string {
   if (Math.abs(bits / CLIP_SECONDS / MUXRATE - 1) > 0.03) throw new Error(`clip is ${Math.round(bits / CLIP_SECONDS / 1000)} kbit/s, not the ${MUXRATE / 1000}k mux rate`);
   renameSync(tmp, CLIP);
   return CLIP;
-}
-
-// ---------------------------------------------------------------- /proc
-
-let CLK_TCK = 100;
-try {
-  CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
-} catch {
-  /* 100 */
-}
-
-interface ProcStat {
-  ppid: number;
-  ticks: number;
-}
-
-async function procStat(pid: number): Promise<ProcStat | null> {
-  const s = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  const close = s.lastIndexOf(')');
-  if (close < 0) return null;
-  const f = s.slice(close + 2).split(' ');
-  // after "pid (comm) ": state ppid … utime(11) stime(12)
-  return { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) };
-}
-
-/** `roots` and all their descendants (one /proc scan) with their CPU ticks. */
-async function treeTicks(roots: number[]): Promise<Map<number, number>> {
-  const all = new Map<number, ProcStat>();
-  for (const e of await readdir('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
-    const st = await procStat(Number(e));
-    if (st) all.set(Number(e), st);
-  }
-  const out = new Map<number, number>();
-  const queue = roots.filter((p) => all.has(p));
-  while (queue.length) {
-    const pid = queue.pop()!;
-    if (out.has(pid)) continue;
-    out.set(pid, all.get(pid)!.ticks);
-    for (const [child, st] of all) if (st.ppid === pid && !out.has(child)) queue.push(child);
-  }
-  return out;
-}
-
-/** CPU seconds between two samples (a process new at the end counts from 0; gone ones are counted as lost). */
-function cpuSeconds(a: Map<number, number>, b: Map<number, number>): { seconds: number; lost: number } {
-  let ticks = 0;
-  for (const [pid, t] of b) ticks += t - (a.get(pid) ?? 0);
-  let lost = 0;
-  for (const pid of a.keys()) if (!b.has(pid)) lost++;
-  return { seconds: ticks / CLK_TCK, lost };
-}
-
-async function rssMb(pid: number): Promise<number> {
-  const rollup = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8');
-  return Number(/^Rss:\s+(\d+)/m.exec(rollup)?.[1] ?? NaN) / 1024;
 }
 
 async function openFilesLimit(): Promise<number> {
