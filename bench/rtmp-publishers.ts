@@ -35,13 +35,14 @@
  * flux_cpu_pct_per_stream / nginx_cpu_pct_per_stream at the highest N both passed, cpu_ratio
  * (nginx/flux: > 1 = Flux cheaper).
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, sleep, startNode, tempDir, type Cleanup, type NodeHandle } from '../test/helpers/index.js';
+import { CLK_TCK, cpuSeconds, procStat, treeTicks } from './proc-cpu.js';
 
 // ---------------------------------------------------------------- options
 
@@ -121,57 +122,6 @@ async function probeBitrate(file: string): Promise<string> {
 
 // ---------------------------------------------------------------- processes and CPU
 
-let CLK_TCK = 100;
-try {
-  CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-} catch {
-  /* 100 */
-}
-
-interface ProcStat {
-  ppid: number;
-  ticks: number;
-  comm: string;
-}
-
-async function procStat(pid: number): Promise<ProcStat | null> {
-  const s = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  const close = s.lastIndexOf(')');
-  if (close < 0) return null;
-  const f = s.slice(close + 2).split(' ');
-  // after "pid (comm) ": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
-  return { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]), comm: s.slice(s.indexOf('(') + 1, close) };
-}
-
-/** `roots` and all their descendants (one /proc scan), with their CPU ticks. */
-async function treeTicks(roots: number[]): Promise<Map<number, ProcStat>> {
-  const all = new Map<number, ProcStat>();
-  for (const e of await readdir('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
-    const st = await procStat(Number(e));
-    if (st) all.set(Number(e), st);
-  }
-  const out = new Map<number, ProcStat>();
-  const queue = roots.filter((p) => all.has(p));
-  while (queue.length) {
-    const pid = queue.pop()!;
-    if (out.has(pid)) continue;
-    out.set(pid, all.get(pid)!);
-    for (const [child, st] of all) if (st.ppid === pid && !out.has(child)) queue.push(child);
-  }
-  return out;
-}
-
-/** CPU seconds between two samples: processes present at the end count from 0 when new; gone ones are lost (counted). */
-function cpuSeconds(a: Map<number, ProcStat>, b: Map<number, ProcStat>): { seconds: number; lost: number; procs: string[] } {
-  let ticks = 0;
-  for (const [pid, st] of b) ticks += st.ticks - (a.get(pid)?.ticks ?? 0);
-  let lost = 0;
-  for (const pid of a.keys()) if (!b.has(pid)) lost++;
-  const comms = new Map<string, number>();
-  for (const st of b.values()) comms.set(st.comm, (comms.get(st.comm) ?? 0) + 1);
-  return { seconds: ticks / CLK_TCK, lost, procs: [...comms].map(([c, n]) => `${n}×${c}`) };
-}
 
 // ---------------------------------------------------------------- publishers
 

@@ -16,10 +16,9 @@
  *
  * Last stdout line: {"metrics":{…},"notes":"…"}
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
-import path from 'node:path';
+import { tsClip720p4M } from './clips.js';
 import { freePort, freeUdpPort, sleep, startNode, tempDir, waitFor, type NodeHandle } from '../test/helpers/index.js';
 import { CLK_TCK, cpuSeconds, procStat, treeTicks } from './proc-cpu.js';
 
@@ -29,17 +28,6 @@ const cleanups: (() => unknown)[] = [];
 const t = { after: (fn: () => unknown) => void cleanups.push(fn) };
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
-function source(): string {
-  const file = path.join(os.tmpdir(), 'flux-bench-udp-720p25-4M-30s-v1.ts');
-  if (existsSync(file)) return file;
-  const tmp = `${file}.${process.pid}.tmp`;
-  const r = spawnSync('ffmpeg', ['-hide_banner', '-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=1000:sample_rate=48000',
-    '-t', '30', '-c:v', 'libx264', '-preset', 'veryfast', '-b:v', '3800k', '-maxrate', '3800k', '-bufsize', '3800k', '-x264-params', 'nal-hrd=cbr', '-g', '50', '-sc_threshold', '0',
-    '-c:a', 'aac', '-b:a', '128k', '-f', 'mpegts', '-muxrate', '4200k', tmp], { stdio: 'inherit' });
-  if (r.status !== 0) throw new Error('ffmpeg could not make the source');
-  spawnSync('mv', [tmp, file]);
-  return file;
-}
 
 const senders: ChildProcess[] = [];
 function send(src: string, url: string): void {
@@ -79,7 +67,7 @@ async function stopSenders(): Promise<void> {
 }
 
 try {
-  const src = source();
+  const src = tsClip720p4M();
   const load0 = os.loadavg().map((l) => l.toFixed(2)).join(' ');
 
   // publish: one SRT port, the agent relays each caller to its own ffmpeg listener

@@ -5,11 +5,12 @@
  * /proc) over the window is divided by N and by wall time: % of one core per stream.
  * The sender's CPU is not counted. One run = one node started, measured, stopped.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { tsClip720p4M } from './clips.js';
 import { freePort, sleep, startNode, tempDir, waitFor } from '../test/helpers/index.js';
 
 const N = Number(process.env.BENCH_STREAMS ?? 4);
@@ -18,17 +19,6 @@ const cleanups: (() => unknown)[] = [];
 const t = { after: (fn: () => unknown) => void cleanups.push(fn) };
 const TICK = 100; // USER_HZ on Linux
 
-function source(): string {
-  const file = path.join(os.tmpdir(), 'flux-bench-udp-720p25-4M-30s-v1.ts');
-  if (existsSync(file)) return file;
-  const tmp = `${file}.${process.pid}.tmp`;
-  const r = spawnSync('ffmpeg', ['-hide_banner', '-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=1000:sample_rate=48000',
-    '-t', '30', '-c:v', 'libx264', '-preset', 'veryfast', '-b:v', '3800k', '-maxrate', '3800k', '-bufsize', '3800k', '-x264-params', 'nal-hrd=cbr', '-g', '50', '-sc_threshold', '0',
-    '-c:a', 'aac', '-b:a', '128k', '-f', 'mpegts', '-muxrate', '4200k', tmp], { stdio: 'inherit' });
-  if (r.status !== 0) throw new Error('ffmpeg could not make the source');
-  spawnSync('mv', [tmp, file]);
-  return file;
-}
 
 async function cpuTicks(pid: number): Promise<number> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
@@ -38,7 +28,7 @@ async function cpuTicks(pid: number): Promise<number> {
 
 const senders: ChildProcess[] = [];
 try {
-  const src = source();
+  const src = tsClip720p4M();
   const dir = await tempDir(t, 'flux-bench-udp-');
   const ports = await Promise.all(Array.from({ length: N }, () => freePort()));
   const streams = Object.fromEntries(ports.map((p, i) => [`u${i}`, { inputs: [{ url: `udp://127.0.0.1:${p}` }], hls: { segment_duration: '2s' } }]));
