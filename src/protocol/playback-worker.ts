@@ -42,6 +42,13 @@ export type AgentToWorker =
 export type ViewerUsage = [stream: string, ip: string, userAgent: string, referer: string, proto: string, requests: number];
 
 export type WorkerToAgent =
+  /**
+   * the worker listens for messages: only now may the agent send the listening handle (a handle
+   * that arrives before the worker's module graph has loaded is accepted on by nobody: its
+   * connections would hang)
+   */
+  | { type: 'started' }
+  /** the worker accepts on the shared listening socket */
   | { type: 'ready' }
   /** one pino JSON line of the worker's log */
   | { type: 'log'; line: string }

@@ -3,8 +3,9 @@
  * (src/daemons/playback-worker/main.ts) that accept on the agent's own plain-HTTP port and serve
  * the live HLS of unprotected local streams from memory, on every core.
  *
- *  - Each worker is forked with an IPC channel and gets the listening net.Server as a handle; the
- *    agent keeps accepting on it too (the kernel hands each connection to one of the processes).
+ *  - Each worker is forked with an IPC channel and, once it says it listens for messages, gets the
+ *    listening net.Server as a handle; the agent keeps accepting on it too (the kernel hands each
+ *    connection to one of the processes).
  *  - The routing table (which streams a worker may serve itself, every stream name, the viewers an
  *    operator killed) is sent at start, whenever it changes (checked every second and after each
  *    config apply) and at once when asked (sync()).
@@ -81,7 +82,7 @@ export class PlaybackWorkers {
   constructor(private readonly opts: PlaybackWorkersOptions) {}
 
   async start(count: number): Promise<void> {
-    this.entry = this.opts.script ? { script: this.opts.script, execArgv: this.opts.script.endsWith('.ts') ? ['--import', 'tsx'] : [] } : await playbackWorkerScript();
+    this.entry = this.opts.script ? { script: this.opts.script, execArgv: /\.[mc]?ts$/.test(this.opts.script) ? ['--import', 'tsx'] : [] } : await playbackWorkerScript();
     this.internal = createInternalServer(this.opts.handler);
     await listenSocket(this.internal, this.opts.socketPath);
     this.syncTimer = setInterval(() => this.sync(), 1000);
@@ -148,6 +149,12 @@ export class PlaybackWorkers {
         this.totals.served += m.served;
         this.totals.proxied += m.proxied;
         this.opts.onUsage(m, slot.index);
+      } else if (m.type === 'started') {
+        // the listening socket itself: the worker accepts on it alongside the agent
+        child.send({ type: 'listen' } satisfies AgentToWorker, this.opts.listener, undefined, (err) => {
+          if (err) log.error({ worker: slot.index, err: err.message }, 'could not hand the HTTP listener to a playback worker');
+        });
+        this.send(slot, { type: 'routes', ...this.opts.routes() });
       } else if (m.type === 'ready') {
         slot.ready = true;
         log.debug({ worker: slot.index, pid: child.pid }, 'playback worker accepting');
@@ -166,11 +173,6 @@ export class PlaybackWorkers {
       slot.timer = setTimeout(() => this.spawn(slot), delay);
       slot.timer.unref();
     });
-    // the listening socket itself: the worker accepts on it alongside the agent
-    child.send({ type: 'listen' } satisfies AgentToWorker, this.opts.listener, undefined, (err) => {
-      if (err) log.error({ worker: slot.index, err: err.message }, 'could not hand the HTTP listener to a playback worker');
-    });
-    this.send(slot, { type: 'routes', ...this.opts.routes() });
   }
 
   private relayLog(line: string, index: number): void {

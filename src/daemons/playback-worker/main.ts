@@ -16,7 +16,7 @@
  * goes (the agent stopped or died): it never outlives its agent.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Server as NetServer } from 'node:net';
+import type { Server as NetServer, Socket } from 'node:net';
 import { pino } from 'pino';
 import type { Logger } from '../../core/logger.js';
 import { SERVER_OPTIONS, tuneServer } from '../../core/http-server-options.js';
@@ -139,10 +139,13 @@ function main(): void {
       // does not track its connections, so its headersTimeout (slow-header clients) would never be
       // enforced and closeIdleConnections() at stop would find nothing.
       server.on('error', (err) => logger.error({ err: err.message }, 'shared listener error'));
+      // (a connection the received server accepted before the takeover is still served)
+      listening.on('connection', (sock: Socket) => server.emit('connection', sock));
       server.listen(listening, () => send({ type: 'ready' }));
     } else if (m.type === 'routes') table.update(m);
     else if (m.type === 'stop') stop();
   });
+  send({ type: 'started' });
 }
 
 main();
