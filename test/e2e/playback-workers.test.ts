@@ -243,6 +243,20 @@ test('http_workers: slow-header clients cut by workers too; stopped with the nod
     assert.match(answer, /^HTTP\/1\.1 408 /);
   }
 
+  // a reload changes the number: 1 → 3 → 1 (the first keeps running throughout)
+  const setWorkers = async (n: number) => {
+    const text = await readFile(node.configFile, 'utf8');
+    await writeFile(node.configFile, text.replace(/http_workers: \d+/, `http_workers: ${n}`));
+    const r = await node.api('POST', '/api/v3/config/reload');
+    assert.equal(r.status, 200, r.text);
+    return waitFor(async () => {
+      const p = await workerPids(agentPid);
+      return p.length === n ? p : undefined;
+    }, { timeoutMs: 15_000, message: `${n} playback workers after a reload` });
+  };
+  assert.ok((await setWorkers(3)).includes(pid!));
+  assert.deepEqual(await setWorkers(1), [pid!]);
+
   const stop = await node.stop();
   assert.equal(stop?.code, 0, stop?.stderr);
   assert.equal(await pidAlive(pid!), false, 'the worker stopped with the node');
