@@ -20,10 +20,11 @@ import type { Server as NetServer, Socket } from 'node:net';
 import { pino } from 'pino';
 import type { Logger } from '../../core/logger.js';
 import { SERVER_OPTIONS, tuneServer } from '../../core/http-server-options.js';
-import { WORKER_HEADER, type AgentToWorker, type ViewerUsage, type WorkerToAgent } from '../../protocol/playback-worker.js';
+import { type AgentToWorker, type ViewerUsage, type WorkerToAgent } from '../../protocol/playback-worker.js';
 import { createPlaybackHandler, protoOf } from '../node/playback.js';
 import { RouteTable } from './routes.js';
 import { createProxy } from './proxy.js';
+import { TaggedResponse } from './tagged-response.js';
 
 const REPORT_MS = 1000;
 
@@ -77,6 +78,7 @@ function main(): void {
   report.unref();
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    // (proxy.ts tags what it passes on itself)
     const m = table.match(req);
     if (!m) {
       proxied++;
@@ -96,7 +98,7 @@ function main(): void {
       const before = sock.bytesWritten;
       res.once('finish', () => bytes.set(ip, (bytes.get(ip) ?? 0) + sock.bytesWritten - before));
     }
-    res.setHeader(WORKER_HEADER, tag);
+    (res as TaggedResponse).workerTag = tag;
     playback(req, res).then(
       (answered) => {
         if (!answered && !res.headersSent) {
@@ -114,7 +116,7 @@ function main(): void {
     );
   };
 
-  const server = http.createServer(SERVER_OPTIONS, onRequest);
+  const server = http.createServer({ ...SERVER_OPTIONS, ServerResponse: TaggedResponse }, onRequest);
   tuneServer(server);
   let listening: NetServer | undefined;
 

@@ -10,7 +10,8 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream';
 import type { Logger } from '../../core/logger.js';
-import { FORWARDED_CLIENT_HEADER, WORKER_HEADER } from '../../protocol/playback-worker.js';
+import { FORWARDED_CLIENT_HEADER } from '../../protocol/playback-worker.js';
+import type { TaggedResponse } from './tagged-response.js';
 
 /** hop-by-hop headers (RFC 9110 7.6.1): they describe one connection, not the message */
 const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authenticate', 'proxy-authorization']);
@@ -36,6 +37,7 @@ export function createProxy(socketPath: string, workerTag: string, logger: Logge
     headers.connection = 'close';
     // a request body without a length: pass it on chunked, as it came
     if (req.headers['transfer-encoding'] !== undefined) headers['transfer-encoding'] = 'chunked';
+    (res as TaggedResponse).workerTag = workerTag;
     const up = http.request({ socketPath, method: req.method, path: req.url, headers, agent, setHost: false });
     let answered = false;
     up.on('response', (ur) => {
@@ -47,7 +49,6 @@ export function createProxy(socketPath: string, workerTag: string, logger: Logge
         if (HOP.has(lk)) continue;
         out.push(rh[i]!, rh[i + 1]!);
       }
-      out.push(WORKER_HEADER, workerTag);
       if (res.destroyed) {
         ur.destroy();
         return;
@@ -64,7 +65,7 @@ export function createProxy(socketPath: string, workerTag: string, logger: Logge
       }
       logger.warn({ err: err.message, url: req.url }, 'agent unreachable from the playback worker');
       const body = Buffer.from('node agent unavailable\n');
-      res.writeHead(502, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': body.length, 'Cache-Control': 'no-cache', [WORKER_HEADER]: workerTag });
+      res.writeHead(502, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': body.length, 'Cache-Control': 'no-cache' });
       res.end(req.method === 'HEAD' ? undefined : body);
     });
     // the client left: stop the agent's work on it (an MPEG-TS feed, a held part request)
