@@ -37,7 +37,7 @@ async function listen(server: Server): Promise<number> {
 
 function resolvedConfig(stream: ResolvedStream, backend?: string): ResolvedConfig {
   return {
-    server: { host: '127.0.0.1', http: 0, rtmp: false, srt: false, dataDir: '', runDir: '', logLevel: 'silent' },
+    server: { host: '127.0.0.1', http: 0, rtmp: false, srt: false, dataDir: '', runDir: '', logLevel: 'silent', httpWorkers: 0 },
     streams: { [stream.name]: stream },
     storages: {},
     auth: { users: [], playBackend: backend, playBackendTimeoutMs: 3000, playCacheMs: 30_000, sessionTimeoutMs: 60_000 },

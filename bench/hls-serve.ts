@@ -2,7 +2,8 @@
  * HLS serving throughput: Flux's playback handler on a node:http server vs nginx serving the same
  * files from the same directory, measured with wrk in the same run.
  *
- *   node --import tsx bench/hls-serve.ts   (FLUX_BENCH_SLICE_SECONDS=2, FLUX_BENCH_ROUNDS=5, FLUX_BENCH_CONNECTIONS=200)
+ *   node --import tsx bench/hls-serve.ts   (FLUX_BENCH_SLICE_SECONDS=2, FLUX_BENCH_ROUNDS=5, FLUX_BENCH_CONNECTIONS=200,
+ *                                           FLUX_BENCH_WORKERS=auto|N|0)
  *
  * The machine is shared (load from other work moves a lot), so each side is measured in short
  * alternating slices (flux, nginx, nginx, flux, …) and req/s = all requests / all seconds: drift
@@ -13,9 +14,17 @@
  * access_log off, the same Cache-Control / CORS headers. Prints one JSON line last:
  * flux_segment_rps, nginx_segment_rps, segment_ratio, flux_playlist_rps, nginx_playlist_rps,
  * playlist_ratio (+ flux_segment_disk_rps: Flux with its segment memory cache off).
+ *
+ * With FLUX_BENCH_WORKERS (default auto = CPUs − 1, at least 1, as `server.http_workers: auto`; 0 skips
+ * it), Flux with playback workers is measured too: this process plays the agent (a node:http server
+ * with the playback handler, accepting on the port, and the internal socket for what workers pass
+ * on) and src/daemons/node/playback-workers.ts forks N real workers (dist/bundle/playback-worker.js
+ * when built, else the sources under tsx) that share its listening socket, against nginx with
+ * `worker_processes N`: flux_workers_segment_rps, nginx_workers_segment_rps, workers_segment_ratio,
+ * flux_workers_playlist_rps, nginx_workers_playlist_rps, workers_playlist_ratio (target ≥ 0.8).
  */
 import { spawn } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, createServer as createNetServer, type AddressInfo } from 'node:net';
 import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -26,12 +35,19 @@ import { createPlaybackHandler } from '../src/daemons/node/playback.js';
 import { renderMediaPlaylist } from '../src/media/hls/playlist.js';
 import { wrkSlice, type Tally } from './wrk.js';
 import { runCommand } from '../src/core/run.js';
+import { PlaybackWorkers, playbackWorkerScript } from '../src/daemons/node/playback-workers.js';
+import { silentLogger } from '../src/core/logger.js';
+import { access } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 
 const SLICE = Number(process.env.FLUX_BENCH_SLICE_SECONDS ?? 2);
 const ROUNDS = Number(process.env.FLUX_BENCH_ROUNDS ?? 5);
 const CONNECTIONS = Number(process.env.FLUX_BENCH_CONNECTIONS ?? 200);
 const THREADS = Math.max(1, Math.min(2, os.cpus().length));
 const NGINX = process.env.FLUX_NGINX ?? 'nginx';
+const WORKERS_ENV = process.env.FLUX_BENCH_WORKERS ?? 'auto';
+const WORKERS = WORKERS_ENV === 'auto' ? Math.max(1, os.availableParallelism() - 1) : Number(WORKERS_ENV);
+if (!Number.isInteger(WORKERS) || WORKERS < 0) throw new Error(`FLUX_BENCH_WORKERS: a whole number or auto, not ${WORKERS_ENV}`);
 
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
 
@@ -96,7 +112,8 @@ async function listen(server: Server): Promise<number> {
 
 async function main(): Promise<void> {
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'flux-bench-hls-'));
-  let nginx: ReturnType<typeof spawn> | undefined;
+  const nginxes: ReturnType<typeof spawn>[] = [];
+  let workers: PlaybackWorkers | undefined;
   const servers: Server[] = [];
   try {
     // --- the files: a 1 MB segment (whole TS packets) and a live playlist naming 6 segments
@@ -164,9 +181,9 @@ async function main(): Promise<void> {
 
     // --- nginx, one worker, its own prefix and config
     const nginxPort = await freePort();
-    const conf = `worker_processes 1;
-pid ${tmp}/nginx.pid;
-error_log ${tmp}/nginx-error.log warn;
+    const nginxConf = (workers: number, port: number, tag: string) => `worker_processes ${workers};
+pid ${tmp}/nginx${tag}.pid;
+error_log ${tmp}/nginx${tag}-error.log warn;
 events { worker_connections 4096; }
 http {
   access_log off;
@@ -184,24 +201,74 @@ http {
   types { application/vnd.apple.mpegurl m3u8; video/mp2t ts; }
   default_type application/octet-stream;
   server {
-    listen 127.0.0.1:${nginxPort};
+    listen 127.0.0.1:${port};
     root ${path.join(tmp, 'www')};
     location ~ \\.m3u8$ { add_header Cache-Control no-cache; add_header Access-Control-Allow-Origin *; }
     location ~ \\.ts$ { add_header Cache-Control "public, max-age=31536000, immutable"; add_header Access-Control-Allow-Origin *; }
   }
 }
 `;
-    await writeFile(path.join(tmp, 'nginx.conf'), conf);
     const nginxVersion = ((await runCommand(NGINX, ['-v'])).stderr.match(/nginx\/[\d.]+/) ?? ['nginx'])[0];
-    nginx = spawn(NGINX, ['-p', tmp, '-e', path.join(tmp, 'nginx-error.log'), '-c', path.join(tmp, 'nginx.conf'), '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let nginxErr = '';
-    nginx.stderr!.on('data', (d: Buffer) => (nginxErr += d.toString()));
-    const nginxExit = new Promise<never>((_, reject) => nginx!.once('exit', (c) => reject(new Error(`nginx exited (${c}): ${nginxErr}`))));
-    await Promise.race([waitPort(nginxPort, 5000), nginxExit]);
-    nginxExit.catch(() => undefined);
+    const startNginx = async (workers: number, port: number, tag: string) => {
+      await writeFile(path.join(tmp, `nginx${tag}.conf`), nginxConf(workers, port, tag));
+      const proc = spawn(NGINX, ['-p', tmp, '-e', path.join(tmp, `nginx${tag}-error.log`), '-c', path.join(tmp, `nginx${tag}.conf`), '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      nginxes.push(proc);
+      let err = '';
+      proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+      const exit = new Promise<never>((_, reject) => proc.once('exit', (c) => reject(new Error(`nginx exited (${c}): ${err}`))));
+      await Promise.race([waitPort(port, 5000), exit]);
+      exit.catch(() => undefined);
+    };
+    await startNginx(1, nginxPort, '');
+
+    // --- Flux with playback workers (this process = the agent) and nginx with as many workers
+    let workersPort = 0;
+    let nginxWorkersPort = 0;
+    if (WORKERS > 0) {
+      const live = createPlaybackHandler({ getStream: (n) => (n === 'bench' ? stream : undefined), listStreams: () => ['bench'] });
+      const handler = (req: IncomingMessage, res: ServerResponse) => {
+        live(req, res).then((ok) => {
+          if (!ok) {
+            res.writeHead(404);
+            res.end();
+          }
+        }, () => res.destroy());
+      };
+      const agentServer = createServer({ keepAlive: true }, handler);
+      agentServer.keepAliveTimeout = 65_000;
+      agentServer.headersTimeout = 66_000;
+      servers.push(agentServer);
+      workersPort = await listen(agentServer);
+      const bundled = fileURLToPath(new URL('../dist/bundle/playback-worker.js', import.meta.url));
+      const script = process.env.FLUX_BENCH_WORKER_SCRIPT ?? (await access(bundled).then(() => bundled, async () => (await playbackWorkerScript()).script));
+      workers = new PlaybackWorkers({
+        listener: agentServer,
+        socketPath: path.join(tmp, 'playback.sock'),
+        handler,
+        logger: silentLogger,
+        logLevel: () => 'warn',
+        routes: () => ({ routes: [{ name: 'bench', root, renditions: ['v1a1'], hls: { segmentDurationMs: 2000, window: 6 } }], names: ['bench'], killed: [], meter: false }),
+        onUsage: () => undefined,
+        script,
+      });
+      await workers.start(WORKERS);
+      const w = workers;
+      const t0w = Date.now();
+      while (w.readyCount() < WORKERS) {
+        if (Date.now() - t0w > 20_000) throw new Error(`playback workers not ready (${w.readyCount()}/${WORKERS})`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      log(`flux: ${WORKERS} playback workers (${script})`);
+      nginxWorkersPort = await freePort();
+      await startNginx(WORKERS, nginxWorkersPort, '-workers');
+    }
 
     // --- sanity: both serve the same bytes with the right types
-    const bases = { flux: `http://127.0.0.1:${fluxPort}`, fluxDisk: `http://127.0.0.1:${fluxDiskPort}`, nginx: `http://127.0.0.1:${nginxPort}` };
+    const bases: Record<string, string> = { flux: `http://127.0.0.1:${fluxPort}`, fluxDisk: `http://127.0.0.1:${fluxDiskPort}`, nginx: `http://127.0.0.1:${nginxPort}` };
+    if (WORKERS > 0) {
+      bases.fluxWorkers = `http://127.0.0.1:${workersPort}`;
+      bases.nginxWorkers = `http://127.0.0.1:${nginxWorkersPort}`;
+    }
     const plBody = await readFile(path.join(root, 'v1a1', 'index.m3u8'));
     for (const [name, base] of Object.entries(bases)) {
       const s = await get(base + segUrlPath);
@@ -215,6 +282,9 @@ http {
     const plRps = await measure({ flux: bases.flux + plUrlPath, nginx: bases.nginx + plUrlPath, bare: `http://127.0.0.1:${barePort}/` });
     const [fluxSeg, nginxSeg, fluxDiskSeg] = [segRps.flux!, segRps.nginx!, segRps.fluxDisk!];
     const [fluxPl, nginxPl, barePl] = [plRps.flux!, plRps.nginx!, plRps.bare!];
+    const wSeg = WORKERS > 0 ? await measure({ fluxWorkers: bases.fluxWorkers! + segUrlPath, nginxWorkers: bases.nginxWorkers! + segUrlPath }) : undefined;
+    const wPl = WORKERS > 0 ? await measure({ fluxWorkers: bases.fluxWorkers! + plUrlPath, nginxWorkers: bases.nginxWorkers! + plUrlPath }) : undefined;
+    const served = workers?.totals;
 
     const r2 = (x: number) => Math.round(x * 100) / 100;
     const result = {
@@ -227,18 +297,34 @@ http {
         playlist_ratio: { value: r2(fluxPl / nginxPl), unit: 'x', better: 'higher' },
         flux_segment_disk_rps: { value: Math.round(fluxDiskSeg), unit: 'req/s', better: 'higher' },
         node_bare_playlist_rps: { value: Math.round(barePl), unit: 'req/s', better: 'higher' },
+        ...(wSeg && wPl
+          ? {
+              flux_workers_segment_rps: { value: Math.round(wSeg.fluxWorkers!), unit: 'req/s', better: 'higher' },
+              nginx_workers_segment_rps: { value: Math.round(wSeg.nginxWorkers!), unit: 'req/s', better: 'higher' },
+              workers_segment_ratio: { value: r2(wSeg.fluxWorkers! / wSeg.nginxWorkers!), unit: 'x', better: 'higher' },
+              flux_workers_playlist_rps: { value: Math.round(wPl.fluxWorkers!), unit: 'req/s', better: 'higher' },
+              nginx_workers_playlist_rps: { value: Math.round(wPl.nginxWorkers!), unit: 'req/s', better: 'higher' },
+              workers_playlist_ratio: { value: r2(wPl.fluxWorkers! / wPl.nginxWorkers!), unit: 'x', better: 'higher' },
+            }
+          : {}),
       },
       notes:
         `wrk -t${THREADS} -c${CONNECTIONS}, ${ROUNDS} alternating ${SLICE}s slices per server, 127.0.0.1, keep-alive; ${seg.length} B segment, ${plBody.length} B live playlist; ` +
         `Flux = createPlaybackHandler on one node:http server (one process, node ${process.version}; segments served from its in-memory cache of recent segments, ` +
         `flux_segment_disk_rps = same with the cache off: fd + stream per request); ${nginxVersion} worker_processes 1, sendfile, open_file_cache, access_log off, same headers; ` +
         `node_bare_playlist_rps = a bare node:http server answering the same playlist bytes from a constant (the node:http floor); ` +
+        (WORKERS > 0
+          ? `flux_workers_* = this process as the agent plus ${WORKERS} playback worker processes sharing its listening socket (server.http_workers: ${WORKERS}; ` +
+            `${served?.served ?? 0} requests answered by workers and reported, the rest by the agent), nginx_workers_* = the same nginx with worker_processes ${WORKERS}; `
+          : '') +
         `${os.cpus().length} CPUs shared with wrk and whatever else runs on the machine`,
     };
     console.log(JSON.stringify(result));
   } finally {
-    if (nginx && nginx.exitCode === null) {
-      const exited = new Promise((r) => nginx!.once('exit', r));
+    await workers?.stop();
+    for (const nginx of nginxes) {
+      if (nginx.exitCode !== null) continue;
+      const exited = new Promise((r) => nginx.once('exit', r));
       nginx.kill('SIGTERM');
       await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
       if (nginx.exitCode === null) nginx.kill('SIGKILL');

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Bundles the two daemons (the node agent and the stream supervisor) from tsc's dist/ into
+ * Bundles the daemons (the node agent, the stream supervisor, the agent's playback worker) from tsc's dist/ into
  * dist/bundle/ with esbuild: `npm run build` runs it after tsc.
  *
  * Why: a Node process pays for every module it loads one by one, and most for CommonJS packages
@@ -27,6 +27,8 @@ export const OUT = path.join(DIST, 'bundle');
 export const ENTRIES = {
   'flux-node': path.join(DIST, 'daemons/node/main.js'),
   'flux-stream': path.join(DIST, 'daemons/stream/cli.js'),
+  // forked by the agent when server.http_workers > 0 (src/daemons/node/playback-workers.ts)
+  'playback-worker': path.join(DIST, 'daemons/playback-worker/main.js'),
 };
 
 /**

@@ -156,6 +156,43 @@ export class PlayGate {
     return stream.auth.securetoken ?? (stream.auth.secureLink ? this.node.securetoken : undefined);
   }
 
+  /**
+   * No play protection of any kind applies to this stream: no address rules (node or stream), no
+   * token, signed link or backend, no session cap. Its requests need nothing of this gate but the
+   * session bookkeeping, which playback workers report afterwards (recordViewers).
+   */
+  isUnguarded(stream: ResolvedStream): boolean {
+    const a = stream.auth;
+    return !this.isProtected(stream) && this.node.rules.empty && this.rulesOf(stream).empty && this.node.maxSessions === undefined && a.maxSessions === undefined;
+  }
+
+  /**
+   * Requests served elsewhere (a playback worker) of unguarded streams, counted into the sessions as
+   * authorize() would have: the viewer's session (by address + User-Agent) is found or opened and
+   * its requests added. Viewers an operator killed are not reopened; streams no longer unguarded are
+   * left alone (the worker served them under the previous config).
+   */
+  recordViewers(viewers: readonly { stream: ResolvedStream; ip: string; userAgent: string; referer: string; proto: string; requests: number }[], now = Date.now()): void {
+    for (const v of viewers) {
+      if (!this.isUnguarded(v.stream)) continue;
+      const fpKey = `f\0${v.stream.name}\0${v.ip}\0${v.userAgent}`;
+      if (this.sessions.isKilled(fpKey, now)) continue;
+      let s = this.sessions.find(fpKey);
+      if (!s) {
+        s = this.sessions.open({ stream: v.stream.name, ip: v.ip, userAgent: v.userAgent || undefined, referer: v.referer || undefined, proto: v.proto, keys: [fpKey], now });
+      }
+      s.lastSeen = now;
+      s.requests += v.requests;
+      s.streamRef = v.stream;
+      if (s.verdict === 'pending') void this.recheck(s, v.stream, now);
+    }
+  }
+
+  /** Killed viewers still refused, as `stream\0ip\0user-agent` (what a playback worker must pass to this gate). */
+  killedViewers(now = Date.now()): string[] {
+    return this.sessions.killedKeys(now).filter((k) => k.startsWith('f\0')).map((k) => k.slice(2));
+  }
+
   /** A stream whose viewers are checked (their sessions must be named in every request). */
   isProtected(stream: ResolvedStream): boolean {
     const a = stream.auth;

@@ -205,6 +205,13 @@ export class SessionTable {
     return s;
   }
 
+  /** Ids and keys refused now after a kill. */
+  killedKeys(now: number): string[] {
+    const out: string[] = [];
+    for (const [k, until] of this.killed) if (until > now) out.push(k);
+    return out;
+  }
+
   sweep(now: number): void {
     for (const s of this.byId.values()) if (now - s.lastSeen > this.timeoutMs) this.close(s, 'idle');
     for (const [k, until] of this.killed) if (until <= now) this.killed.delete(k);

@@ -176,6 +176,8 @@ export interface ResolvedServer {
   ffprobe?: string;
   /** extra Host names the API answers to (server.names) */
   names?: string[];
+  /** playback worker processes on the plain HTTP port (server.http_workers; auto resolved: CPUs − 1, at least 1) */
+  httpWorkers: number;
   /** TLS listener (server.https); cert and key absolute */
   https?: { port: number; cert: string; key: string; httpMode: 'serve' | 'redirect' | 'off' };
 }

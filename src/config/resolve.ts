@@ -3,7 +3,7 @@
  * defaults filled, paths made absolute (relative to the config file's directory).
  */
 import path from 'node:path';
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import type { ConfigInput, StreamInput, InputInput } from './schema.js';
 import { parseBitrate, parseCcThreshold, parseDuration, parseFrameSize, parsePercent, parseSize } from './units.js';
 import { safeJoin } from '../core/paths.js';
@@ -302,6 +302,7 @@ export function resolveConfig(cfg: ConfigInput, file?: string): ResolvedConfig {
       ffmpeg: srv.ffmpeg,
       ffprobe: srv.ffprobe,
       names: srv.names,
+      httpWorkers: srv.http_workers === 'auto' ? Math.max(1, availableParallelism() - 1) : (srv.http_workers ?? 0),
       https: srv.https && {
         port: srv.https.port,
         cert: path.resolve(baseDir, srv.https.cert),

@@ -264,6 +264,10 @@ export const ServerSchema = z
     ffprobe: z.string().optional().describe('ffprobe binary (default: next to ffmpeg, then PATH)'),
     https: HttpsSchema.optional(),
     names: z.array(z.string().min(1)).optional().describe('host names this node is reached by (the API refuses other Host names: DNS rebinding guard)'),
+    http_workers: z
+      .union([z.number().int().min(0).max(256), z.literal('auto')], { error: 'expected a whole number 0..256 or auto' })
+      .optional()
+      .describe('playback worker processes sharing the plain HTTP port: 0 (default) = the agent serves alone; auto = one per CPU but one'),
   })
   .describe('ports, directories and binaries of this node');
 

@@ -10,3 +10,10 @@ export const HEADERS_TIMEOUT_MS = 20_000;
  * requestTimeout 0: ingest and long downloads keep their connection.
  */
 export const SERVER_OPTIONS = { connectionsCheckingInterval: 1000, headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: 0 } as const;
+
+/** Timeouts shared by the HTTP and HTTPS listeners (and the playback workers' servers). */
+export function tuneServer(server: { keepAliveTimeout: number; headersTimeout: number; requestTimeout: number }): void {
+  server.keepAliveTimeout = 15_000;
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  server.requestTimeout = 0; // ingest/long downloads
+}

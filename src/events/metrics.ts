@@ -52,6 +52,16 @@ export interface MetricsWebrtc {
   bytesReceived: number;
 }
 
+/** The playback workers' counters (src/daemons/node/playback-workers.ts), totals since the node started. */
+export interface MetricsHttpWorkers {
+  workers: number;
+  ready: number;
+  /** requests the workers answered themselves / passed to the agent (as reported, once a second) */
+  served: number;
+  proxied: number;
+  restarts: number;
+}
+
 export interface MetricsSource {
   node(): string;
   streams(): MetricsStream[];
@@ -61,6 +71,8 @@ export interface MetricsSource {
   sinks(): { url: string; queued: number; sent: number; dropped: number; failed: number }[];
   /** streams that have had WebRTC sessions */
   webrtc?(): MetricsWebrtc[];
+  /** playback workers (server.http_workers), undefined when there are none */
+  httpWorkers?(): MetricsHttpWorkers | undefined;
   startedAt: number;
 }
 
@@ -194,6 +206,17 @@ export class FluxMetrics {
     add(metric('flux_node_ffmpeg_restarts_total', 'ffmpeg/source restarts summed over all streams', 'counter', (out) => {
       out.push({ labels: {}, value: this.snapshot.reduce((a, s) => a + n(s.status?.restarts), 0) });
     }));
+    const hw = (fn: (w: MetricsHttpWorkers, out: Value[]) => void) => (out: Value[]) => {
+      const w = this.src.httpWorkers?.();
+      if (w) fn(w, out);
+    };
+    add(metric('flux_http_workers', 'playback worker processes (server.http_workers) by state (ready: accepting; down: starting or restarting)', 'gauge', hw((w, out) => {
+      out.push({ labels: { state: 'ready' }, value: w.ready }, { labels: { state: 'down' }, value: w.workers - w.ready });
+    })));
+    add(metric('flux_http_worker_requests_total', 'requests accepted by playback workers: answered by the worker or passed to the agent', 'counter', hw((w, out) => {
+      out.push({ labels: { handled_by: 'worker' }, value: w.served }, { labels: { handled_by: 'agent' }, value: w.proxied });
+    })));
+    add(metric('flux_http_worker_restarts_total', 'playback worker processes the node restarted', 'counter', hw((w, out) => out.push({ labels: {}, value: w.restarts }))));
     add(metric('flux_events_total', 'events emitted since the node started, by name', 'counter', (out) => {
       for (const [event, v] of Object.entries(this.src.eventTotals())) out.push({ labels: { event }, value: v });
     }));

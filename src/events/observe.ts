@@ -8,7 +8,7 @@ import type { Logger } from '../core/logger.js';
 import { EventCollector, type CollectorSource } from './collector.js';
 import { EventHub } from './hub.js';
 import { SinkSet, type SinkConfig } from './sinks.js';
-import type { FluxMetrics, MetricsStatus, MetricsStream, MetricsWebrtc } from './metrics.js';
+import type { FluxMetrics, MetricsStatus, MetricsStream, MetricsWebrtc, MetricsHttpWorkers } from './metrics.js';
 
 export interface ObservedSupervisor {
   state: string;
@@ -31,6 +31,8 @@ export interface ObservabilityOptions {
   sessionCounts: () => ReadonlyMap<string, number>;
   /** WebRTC counters of streams that have had sessions (src/webrtc/stats.ts) */
   webrtc?: () => MetricsWebrtc[];
+  /** playback workers' counters (server.http_workers), undefined when there are none */
+  httpWorkers?: () => MetricsHttpWorkers | undefined;
 }
 
 export class Observability {
@@ -106,6 +108,7 @@ export class Observability {
           eventTotals: () => Object.fromEntries(this.totals),
           sinks: () => this.sinks.stats(),
           webrtc: () => this.opts.webrtc?.() ?? [],
+          httpWorkers: () => this.opts.httpWorkers?.(),
         }),
     );
     return (await this.metricsMod).render();

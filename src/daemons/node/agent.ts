@@ -26,7 +26,9 @@ import { Protection } from '../../auth/protection.js';
 import type { SessionsApi } from './api.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpsListener, redirectToHttps } from '../../auth/https.js';
-import { closeServer, createHttpHandler, tuneServer, createHttpServer, createSocketServer, listenSocket, listenTcp, type PlaybackFn } from './listeners.js';
+import { closeServer, createHttpHandler, tuneServer, createHttpServer, createSocketServer, listenSocket, listenTcp, type PlaybackFn, type RequestHandler } from './listeners.js';
+import type { PlaybackWorkers, RoutesDoc, UsageReport } from './playback-workers.js';
+import type { PlaybackRoute } from '../../protocol/playback-worker.js';
 import { commandLine, isAlive, readPidFile, sleep, unlinkQuiet } from '../../protocol/proc.js';
 import { resolveFfmpegInfo, type FfmpegInfo } from './ffmpeg-info.js';
 import { startPublishListeners, type PublishListeners } from './publish.js';
@@ -115,6 +117,12 @@ export class NodeAgent implements NodeApi {
   private publish: PublishListeners | undefined;
   private webrtc: WebrtcHandler | undefined;
   private playback: PlaybackFn | undefined;
+  /** a stream as playback serves it (its live root followed: live-root.ts) */
+  private liveStream: (name: string) => ResolvedStream | undefined = (name) => this.resolvedStream(name);
+  /** the HTTP port's request handler (also run for what playback workers pass on) */
+  private httpHandler: RequestHandler | undefined;
+  /** server.http_workers > 0: the playback worker processes sharing the HTTP port */
+  private workers: PlaybackWorkers | undefined;
   private watcher: { close(): Promise<void> } | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private startedAt = Date.now();
@@ -192,18 +200,31 @@ export class NodeAgent implements NodeApi {
       userAgent: `flux/${await packageVersion()}`,
       sessionCounts: () => this.protection.play.sessions.counts(),
       webrtc: () => this.webrtc?.stats() ?? [],
+      httpWorkers: () => {
+        const w = this.workers;
+        return w && w.count > 0 ? { workers: w.count, ready: w.readyCount(), ...w.totals } : undefined;
+      },
     });
     // one session table (auth/sessions.ts) serves protection, the sessions API, events and metrics
     const observe = this.observe;
-    this.protection.play.sessions.listener = { opened: (s) => observe.sessionOpened(s), closed: (s, why) => observe.sessionClosed(s, why) };
+    this.protection.play.sessions.listener = {
+      opened: (s) => observe.sessionOpened(s),
+      closed: (s, why) => {
+        observe.sessionClosed(s, why);
+        // a killed viewer's next request must reach the gate, not a playback worker
+        if (why === 'killed') this.workers?.sync();
+      },
+    };
 
     try {
       const protection = this.protection;
       const mod = await import('./playback.js');
       const { withLiveRoot } = await import('./live-root.js');
+      // live output may have moved off an unwritable DVR root (the supervisor says where)
+      this.liveStream = (name) => withLiveRoot(this.resolved.streams[name] ?? this.cluster?.sharedStream(name), this.supervisors.get(name)?.status?.liveRoot, this.server.dataDir);
       this.playback = mod.createPlaybackHandler({
-        // live output may have moved off an unwritable DVR root (the supervisor says where)
-        getStream: (name) => withLiveRoot(this.resolved.streams[name] ?? this.cluster?.sharedStream(name), this.supervisors.get(name)?.status?.liveRoot, this.server.dataDir),
+        getStream: (name) => this.liveStream(name),
+        watchPlaylists: true,
         listStreams: () => [...new Set([...Object.keys(this.resolved.streams), ...(this.cluster?.sharedNames() ?? [])])],
         dvr: await loadDvrHandler(),
         webrtc: (this.webrtc = createWebrtcHandler({
@@ -249,6 +270,7 @@ export class NodeAgent implements NodeApi {
 
     const httpOpts = { node: this, auth: this.auth, logger: log, playback: () => this.servePlayback, checkApi: (req: IncomingMessage) => this.protection.checkApi(req) };
     const handler = createHttpHandler(httpOpts);
+    this.httpHandler = handler;
     const tls = cfg.server.https;
     if (tls?.httpMode !== 'off') {
       this.httpServer = createHttpServer(httpOpts, tls?.httpMode === 'redirect' ? redirectToHttps(tls.port) : handler);
@@ -264,6 +286,7 @@ export class NodeAgent implements NodeApi {
     }
     this.socketServer = createSocketServer(this, log);
     await listenSocket(this.socketServer, sock);
+    await this.configureWorkers(cfg.server.httpWorkers);
     this.publish = await startPublishListeners({
       server: cfg.server,
       getStream: (name) => this.resolved.streams[name] ?? this.cluster?.sharedStream(name),
@@ -287,6 +310,7 @@ export class NodeAgent implements NodeApi {
       return { changes, orphans };
     });
     this.supervisors.startPolling();
+    this.workers?.sync();
     log.info({ ...changes, orphansStopped: orphans, startupMs: Math.round(performance.now()), http: `${cfg.server.host}:${cfg.server.http}`, socket: sock, config: this.source.file ?? '(demo)' }, 'node started');
     if (this.source.file) await this.watch(this.source.file);
   }
@@ -328,6 +352,8 @@ export class NodeAgent implements NodeApi {
     this.apiUsers = api.users;
     this.auth.setUsers(api.users);
     this.protection.apply(cfg);
+    // a stream that became protected leaves the workers' table now, not after the reconcile
+    this.workers?.sync();
     await this.protection.prepare({ ...cfg, server: this.server });
     if (cfg.server.ffmpeg !== prev.ffmpeg) this.ffmpeg = await resolveFfmpegInfo(cfg.server.ffmpeg);
     this.supervisors.setServer(this.server, this.ffmpeg.path);
@@ -338,8 +364,77 @@ export class NodeAgent implements NodeApi {
       await this.startCluster(cfg, false);
     }
     const changes = await this.supervisors.reconcile(this.desiredStreams(cfg));
+    await this.configureWorkers(this.server.httpWorkers);
+    this.workers?.sync();
     this.logger.info(changes, 'config applied');
     return changes;
+  }
+
+  /**
+   * server.http_workers: start, resize or stop the playback workers. They share the plain HTTP
+   * listener, so there are none when it is off or only redirects to HTTPS.
+   */
+  private async configureWorkers(count: number): Promise<void> {
+    const listener = this.httpServer;
+    const tls = this.server.https;
+    if (count > 0 && (!listener || !this.httpHandler || tls?.httpMode === 'redirect')) {
+      if (!this.workers) this.logger.warn({ http_workers: count }, 'server.http_workers needs plain HTTP served on server.http (https.http_mode: serve): no playback workers');
+      return;
+    }
+    if (this.workers) {
+      this.workers.resize(count);
+      return;
+    }
+    if (count === 0) return;
+    const { PlaybackWorkers } = await import('./playback-workers.js');
+    const workers = new PlaybackWorkers({
+      listener: listener!,
+      socketPath: path.join(this.server.runDir, 'playback.sock'),
+      handler: this.httpHandler!,
+      logger: this.logger,
+      logLevel: () => this.logger.level,
+      routes: () => this.playbackRoutes(),
+      onUsage: (u) => this.workerUsage(u),
+    });
+    this.workers = workers;
+    await workers.start(count);
+    this.logger.info({ http_workers: count }, 'playback workers started');
+  }
+
+  /**
+   * What playback workers may serve themselves: streams running here (in a cluster, only those this
+   * node runs: the rest are redirected by the agent), enabled, with no play protection of any kind
+   * (PlayGate.isUnguarded: no address rules, tokens, signed links, backends or session caps) and no
+   * HLS encryption. Anything in doubt stays with the agent.
+   */
+  private playbackRoutes(): RoutesDoc {
+    const names = [...new Set([...Object.keys(this.resolved.streams), ...(this.cluster?.sharedNames() ?? [])])];
+    const routes: PlaybackRoute[] = [];
+    for (const name of names) {
+      const s0 = this.resolvedStream(name);
+      if (!s0 || s0.disabled || s0.hls.encrypt || !this.supervisors.get(name) || !this.protection.play.isUnguarded(s0)) continue;
+      const s = this.liveStream(name) ?? s0;
+      const h = s.hls;
+      const r: PlaybackRoute = { name, root: s.root, renditions: s.renditions, hls: { segmentDurationMs: h.segmentDurationMs, window: h.window } };
+      if (h.container !== undefined) r.hls.container = h.container;
+      if (h.lowLatency !== undefined) r.hls.lowLatency = h.lowLatency;
+      if (s.title !== undefined) r.title = s.title;
+      if (s.protocols !== undefined) r.protocols = s.protocols;
+      routes.push(r);
+    }
+    return { routes, names, killed: this.protection.play.killedViewers(), meter: this.cluster !== undefined };
+  }
+
+  /** A worker's report: its viewers into the play sessions, its bytes into the cluster's load meter. */
+  private workerUsage(u: UsageReport): void {
+    const viewers: Parameters<Protection['play']['recordViewers']>[0][number][] = [];
+    for (const [name, ip, userAgent, referer, proto, requests] of u.viewers) {
+      const stream = this.resolvedStream(name);
+      if (stream) viewers.push({ stream, ip, userAgent, referer, proto, requests });
+    }
+    if (viewers.length) this.protection.play.recordViewers(viewers);
+    const c = this.cluster;
+    if (c) for (const [ip, n] of u.bytes) c.meter.record(ip, n);
   }
 
   /** Cluster routes (redirect, balancer) first, then local playback; playback load is metered. */
@@ -422,6 +517,7 @@ export class NodeAgent implements NodeApi {
             const desired = this.desiredStreams(this.resolved);
             await this.supervisors.reconcile(desired);
             if (first) await this.supervisors.stopOrphans(desired);
+            this.workers?.sync(); // ownership moved: workers serve only what is local
           }),
       },
       cc,
@@ -626,6 +722,7 @@ export class NodeAgent implements NodeApi {
     // node starts a stream while this one still writes it; kept streams keep their capture leases
     await this.cluster?.stop({ revoke: stopSupervisors }).catch(() => {});
     await this.observe?.close();
+    await this.workers?.stop().catch(() => {});
     await Promise.all([this.httpServer && closeServer(this.httpServer), this.socketServer && closeServer(this.socketServer)]);
     if (this.ownsPid && this.server) {
       const { pid, sock } = nodePaths(this.server.runDir);

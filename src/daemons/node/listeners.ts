@@ -12,7 +12,8 @@ import { isLoopback, type BasicAuthenticator } from '../../auth/password.js';
 import type { GuardVerdict } from '../../auth/api-guard.js';
 import { unlinkQuiet } from '../../protocol/proc.js';
 import { serveAdmin } from '../../ui/admin.js';
-import { HEADERS_TIMEOUT_MS, SERVER_OPTIONS } from '../../core/http-server-options.js';
+import { FORWARDED_CLIENT_HEADER } from '../../protocol/playback-worker.js';
+import { SERVER_OPTIONS, tuneServer } from '../../core/http-server-options.js';
 
 export type PlaybackFn = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 
@@ -102,11 +103,35 @@ export function createHttpServer(opts: HttpServerOptions, handler: RequestHandle
   return server;
 }
 
-/** Timeouts shared by the HTTP and HTTPS listeners. */
-export function tuneServer(server: { keepAliveTimeout: number; headersTimeout: number; requestTimeout: number }): void {
-  server.keepAliveTimeout = 15_000;
-  server.headersTimeout = HEADERS_TIMEOUT_MS;
-  server.requestTimeout = 0; // ingest/long downloads
+export { tuneServer } from '../../core/http-server-options.js';
+
+/**
+ * The playback workers' way in (server.http_workers): a Unix socket (mode 0600, in the run dir)
+ * whose requests run the HTTP port's very handler. Each request names its real client in a header
+ * (FORWARDED_CLIENT_HEADER, set by the worker, which drops any copy a client sent); it becomes the
+ * request socket's remoteAddress/remotePort, so loopback-only API rules, IP rules, login throttling
+ * and session addresses see the client, not the worker. Workers open one connection per request
+ * (no keep-alive), so patching the socket per request cannot leak an address to another client.
+ */
+export function createInternalServer(handler: RequestHandler): Server {
+  const server = http.createServer(SERVER_OPTIONS, (req, res) => {
+    const v = req.headers[FORWARDED_CLIENT_HEADER];
+    const m = typeof v === 'string' ? /^(\S+) (\d{1,5})$/.exec(v) : null;
+    if (!m) {
+      res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
+      res.end(`missing ${FORWARDED_CLIENT_HEADER}\n`);
+      return;
+    }
+    const ip = m[1]!;
+    const sock = req.socket;
+    Object.defineProperty(sock, 'remoteAddress', { value: ip, configurable: true });
+    Object.defineProperty(sock, 'remotePort', { value: Number(m[2]), configurable: true });
+    Object.defineProperty(sock, 'remoteFamily', { value: ip.includes(':') ? 'IPv6' : 'IPv4', configurable: true });
+    delete req.headers[FORWARDED_CLIENT_HEADER];
+    handler(req, res);
+  });
+  tuneServer(server);
+  return server;
 }
 
 export function listenTcp(server: Server, port: number, host: string): Promise<void> {

@@ -11,8 +11,9 @@
  *
  * Stream names contain `/`: the longest configured name that prefixes the path wins. Requests are
  * decoded once and refused (400) on dot segments, backslashes, control characters or empty
- * segments; file paths are then built with safeJoin. Playlists are held in memory and revalidated
- * with one stat per ~150 ms; segments (immutable once named) are held in a bounded in-memory
+ * segments; file paths are then built with safeJoin. Playlists are held in memory, dropped as soon
+ * as their directory's watch sees them replaced (watchPlaylists) and revalidated with one stat per
+ * ~150 ms in any case; segments (immutable once named) are held in a bounded in-memory
  * cache and otherwise streamed from an fd opened before the headers are sent, so a reader never
  * sees a truncated or mixed file while the writer renames new versions into place.
  */
@@ -32,6 +33,7 @@ import type { ResolvedStream } from '../../config/model.js';
 import { parseRequestPath } from './http/request-path.js';
 import { parseRange } from './http/range.js';
 import { FileCache, etagOf, type CachedFile } from './http/file-cache.js';
+import { DirWatch } from './http/dir-watch.js';
 import { CONTENT_TYPES, contentTypeFor } from './http/content-types.js';
 import { createMediaRoutes } from './media-routes.js';
 import { addQueryToPlaylist } from '../../auth/playlist-uris.js';
@@ -64,6 +66,11 @@ export interface PlaybackOptions {
   logger?: Logger;
   /** how long a playlist body is trusted without a stat (default 150 ms) */
   playlistRevalidateMs?: number;
+  /**
+   * drop a cached playlist as soon as its directory says it was replaced (fs.watch, http/dir-watch.ts),
+   * instead of trusting it for up to playlistRevalidateMs (which stays the fallback)
+   */
+  watchPlaylists?: boolean;
   /** bytes of recent segments held in memory (default 64 MiB; 0 = always stream from disk) */
   segmentCacheBytes?: number;
   /** larger segments are always streamed from disk (default 8 MiB) */
@@ -118,11 +125,14 @@ function resolveStaticAssets(): Map<string, string> {
 
 export function createPlaybackHandler(opts: PlaybackOptions): PlaybackHandler {
   const logger = opts.logger ?? silentLogger;
+  let dirs: DirWatch | undefined;
   const playlists = new FileCache({
     revalidateMs: opts.playlistRevalidateMs ?? 150,
     maxBytes: 32 * 1024 * 1024,
     maxFileBytes: 4 * 1024 * 1024,
+    onLoad: opts.watchPlaylists ? (p) => dirs!.ensure(p) : undefined,
   });
+  if (opts.watchPlaylists) dirs = new DirWatch(playlists, /\.m3u8$/);
   const segCacheBytes = opts.segmentCacheBytes ?? 64 * 1024 * 1024;
   const segments = new FileCache({
     // segments never change once named; the stat only notices deletion (window/retention)
@@ -527,7 +537,7 @@ function sendText(res: ServerResponse, status: number, text: string, head: boole
 }
 
 /** Session protocol name (Flussonic's `proto`) from the last path segment. */
-function protoOf(last: string): string {
+export function protoOf(last: string): string {
   if (last.endsWith('.m3u8') || last.endsWith('.ts') || last.endsWith('.aac')) return 'hls';
   if (last.endsWith('.mpd') || last.endsWith('.m4s')) return 'dash';
   if (last.endsWith('.mp4')) return 'mp4';

@@ -7,6 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import * as esbuild from 'esbuild';
 import { REPO_ROOT } from '../../helpers/index.js';
 
@@ -45,7 +46,7 @@ async function staticPackages(entry: string): Promise<{ packages: Set<string>; c
   return { packages, computedImports };
 }
 
-for (const entry of ['src/daemons/node/main.ts', 'src/daemons/stream/cli.ts']) {
+for (const entry of ['src/daemons/node/main.ts', 'src/daemons/stream/cli.ts', 'src/daemons/playback-worker/main.ts']) {
   test(`${entry}: no large library in the static import graph, no computed dynamic import`, async () => {
     const { packages, computedImports } = await staticPackages(entry);
     const found = [...packages].filter((p) => LAZY.includes(p));
@@ -53,3 +54,8 @@ for (const entry of ['src/daemons/node/main.ts', 'src/daemons/stream/cli.ts']) {
     assert.deepEqual(computedImports, [], 'dynamic imports take a string literal');
   });
 }
+
+test('every daemon entry checked here is one of the bundle\'s entries (scripts/bundle-daemons.js)', async () => {
+  const text = await readFile(path.join(REPO_ROOT, 'scripts', 'bundle-daemons.js'), 'utf8');
+  for (const e of ['daemons/node/main.js', 'daemons/stream/cli.js', 'daemons/playback-worker/main.js']) assert.ok(text.includes(`'${e}'`), `${e} is bundled`);
+});

@@ -258,3 +258,20 @@ test('mosaic:// inputs are checked by validate: tiles, self and cycles, options,
     '25:21: mosaic:// needs every transcoder profile to encode (a mosaic is a new picture: there is nothing to copy)',
   ]);
 });
+
+test('server.http_workers: a whole number 0..256 or auto, refused with its place; auto = CPUs − 1, at least 1; default 0', async () => {
+  const expected: Record<string, string> = {
+    '-1': 'must be at least 0, got -1',
+    lots: 'expected a whole number 0..256 or auto, got "lots"',
+    '1.5': 'expected a whole number 0..256 or auto, got 1.5',
+    '257': 'must be at most 256, got 257',
+    true: 'expected a whole number 0..256 or auto, got true',
+  };
+  for (const [bad, message] of Object.entries(expected)) assert.deepEqual(lines(`server:\n  http_workers: ${bad}\n`), [`2:17: server.http_workers: ${message}`], bad);
+  for (const good of ['0', '3', 'auto']) assert.deepEqual(lines(`server:\n  http_workers: ${good}\n`), [], good);
+  const { availableParallelism } = await import('node:os');
+  const workers = (text: string) => resolveConfig(validateText(text, F).input!, F).server.httpWorkers;
+  assert.equal(workers('server:\n  http_workers: auto\n'), Math.max(1, availableParallelism() - 1));
+  assert.equal(workers('server:\n  http_workers: 3\n'), 3);
+  assert.equal(workers('server: {}\n'), 0);
+});

@@ -107,3 +107,15 @@ test('templates: the Grafana dashboard queries only metrics Flux exports; the Pr
   assert.equal(prom.scrape_configs[0]!.metrics_path, '/metrics');
   assert.ok(prom.scrape_configs[0]!.basic_auth);
 });
+
+test('playback workers: their gauges and counters when there are some, nothing when there are none', async () => {
+  const base = { node: () => 'n1', startedAt: Date.now(), streams: () => [], eventCount: () => 0, eventTotals: () => ({}), sinks: () => [] };
+  const off = parsePrometheus((await new FluxMetrics({ ...base, httpWorkers: () => undefined }).render()).text);
+  assert.equal(off.samples.filter((s) => s.name.startsWith('flux_http_worker')).length, 0);
+  const on = parsePrometheus((await new FluxMetrics({ ...base, httpWorkers: () => ({ workers: 3, ready: 2, served: 1000, proxied: 7, restarts: 1 }) }).render()).text);
+  assert.equal(sample(on, 'flux_http_workers', { state: 'ready' }), 2);
+  assert.equal(sample(on, 'flux_http_workers', { state: 'down' }), 1);
+  assert.equal(sample(on, 'flux_http_worker_requests_total', { handled_by: 'worker' }), 1000);
+  assert.equal(sample(on, 'flux_http_worker_requests_total', { handled_by: 'agent' }), 7);
+  assert.equal(sample(on, 'flux_http_worker_restarts_total'), 1);
+});

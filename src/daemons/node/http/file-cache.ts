@@ -38,6 +38,8 @@ export interface FileCacheOptions {
   maxFileBytes: number;
   maxEntries?: number;
   now?: () => number;
+  /** told of every path loaded (a miss or a revalidation): e.g. to watch its directory */
+  onLoad?: (path: string) => void;
 }
 
 const GONE = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'ENAMETOOLONG']);
@@ -49,6 +51,8 @@ export function etagOf(st: { ino: number; size: number; mtimeMs: number }): stri
 export class FileCache {
   private readonly entries = new Map<string, Entry>();
   private readonly inflight = new Map<string, Promise<CachedFile | null>>();
+  /** paths invalidated while a load of them was in flight: that load may hold the old version */
+  private readonly invalidatedInFlight = new Set<string>();
   private bytes = 0;
   private readonly now: () => number;
   private readonly maxEntries: number;
@@ -79,7 +83,16 @@ export class FileCache {
   load(path: string): Promise<CachedFile | null> {
     let p = this.inflight.get(path);
     if (p) return p;
-    p = this.doLoad(path).finally(() => this.inflight.delete(path));
+    p = this.doLoad(path).then(
+      (e) => {
+        if (this.invalidatedInFlight.delete(path) && e) e.checkedAt = -Infinity;
+        return e;
+      },
+      (err: unknown) => {
+        this.invalidatedInFlight.delete(path);
+        throw err;
+      },
+    ).finally(() => this.inflight.delete(path));
     this.inflight.set(path, p);
     return p;
   }
@@ -96,6 +109,15 @@ export class FileCache {
     this.entries.delete(path);
   }
 
+  /**
+   * The file changed (a watcher saw it): forget it now. A load already in flight may have read the
+   * previous version; what it stores is then marked for revalidation on the next request.
+   */
+  invalidate(path: string): void {
+    this.delete(path);
+    if (this.inflight.has(path)) this.invalidatedInFlight.add(path);
+  }
+
   clear(): void {
     this.entries.clear();
     this.bytes = 0;
@@ -103,6 +125,7 @@ export class FileCache {
 
   private async doLoad(path: string): Promise<CachedFile | null> {
     this.counters.loads++;
+    this.opts.onLoad?.(path);
     const prev = this.entries.get(path);
     let st: Stats;
     try {
@@ -114,6 +137,8 @@ export class FileCache {
     if (!st.isFile()) return this.setMissing(path);
     if (prev && !('missing' in prev) && prev.ino === st.ino && prev.size === st.size && prev.mtimeMs === st.mtimeMs) {
       prev.checkedAt = this.now();
+      // invalidated meanwhile: it went out of the map (and its bytes out of the count)
+      if (this.entries.get(path) !== prev) return this.set(path, prev);
       // refresh LRU position
       this.entries.delete(path);
       this.entries.set(path, prev);
