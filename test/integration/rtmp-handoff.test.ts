@@ -32,7 +32,9 @@ async function agentRtmp(t: TestContext, sup: SupervisorProc, opts: { handoff: b
       return sink;
     },
   });
-  t.after(() => srv.close());
+  // a closing connection is destroyed by an unreferenced 2 s timer: a referenced one keeps this
+  // test process alive meanwhile (the agent has other handles)
+  t.after(() => Promise.race([srv.close(), new Promise((r) => setTimeout(r, 3000))]));
   if (ch) await waitFor('the supervisor takes handoffs (rtmp-ready)', async () => ch.ready, 10_000);
   return { srv, kicks };
 }

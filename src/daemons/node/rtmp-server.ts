@@ -441,15 +441,25 @@ class Connection {
     const parts: Buffer[] = [];
     for (let b = s.read() as Buffer | null; b !== null; b = s.read() as Buffer | null) parts.push(b);
     // read() may have restarted the handle's reads (the buffer fell below its mark): stop them now,
-    // in the same tick, before any is delivered
+    // in the same tick, before any is delivered, and keep the stream from restarting them (a
+    // scheduled resume would call _read)
     h.reading = false;
     h.readStop();
+    (s as unknown as { _read: (n: number) => void })._read = () => {};
     return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
   }
 
   /** Goes on here after all (the handoff did not take the socket): reads again, through onPublish. */
   private resumeHere(stream: string, handle: RtmpPublisher, unread: Buffer): void {
     this.handingOff = false;
+    // the prototype's _read again, and the handle reading (a read() meanwhile may have left the
+    // stream waiting for a push that only the handle's next read brings)
+    delete (this.socket as unknown as { _read?: unknown })._read;
+    const h = (this.socket as unknown as { _handle?: { reading?: boolean; readStart?: () => number } | null })._handle;
+    if (h && typeof h.readStart === 'function' && !h.reading) {
+      h.reading = true;
+      h.readStart();
+    }
     let sink: PublishSink;
     try {
       sink = this.srv.opts.onPublish(stream, handle);
@@ -515,6 +525,7 @@ class Connection {
       return;
     }
     this.handed = handed;
+    this.srv.handedOver++;
     // the socket object here is an empty shell now (its handle left): only its timers go
     for (const t of this.timers) clearTimeout(t);
     s.removeAllListeners('timeout');
@@ -685,6 +696,8 @@ class Server {
   readonly publishers = new Map<string, Connection>();
   readonly startedAt = Date.now();
   readonly log: RtmpLogger;
+  /** publications handed to another process so far */
+  handedOver = 0;
   readonly preAuthBudget: ByteBudget;
   /** unauthenticated connections by remote address */
   private readonly pendingByAddress = new Map<string, number>();
@@ -803,7 +816,10 @@ export async function startRtmpServer(opts: RtmpServerOptions): Promise<RtmpServ
           c.close('server closing');
           c.socket.destroy();
         }
-        await done;
+        // Node counts a socket sent to a child among its listener's connections until that child
+        // closes it (child_process socket lists): the listener's close would wait for publishers
+        // that belong to the supervisors now. The port is free at once anyway.
+        if (srv.handedOver === 0) await done;
         srv.log.info({ port: addr.port }, 'rtmp listener stopped');
       })();
       return closing;

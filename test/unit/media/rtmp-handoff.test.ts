@@ -112,7 +112,7 @@ test('a session resumed from a snapshot at any byte delivers what one session do
     assert.equal(a.metadata.length + b.metadata.length, 1);
     assert.deepEqual(b.close, []);
     assert.equal(second.stats.bytesIn, one.stats.bytesIn, 'bytes received go on from the snapshot');
-    assert.equal(second.stats.mediaMessages + first.stats.mediaMessages, 8);
+    assert.equal(second.stats.mediaMessages, one.stats.mediaMessages, "counters go on from the snapshot");
   }
 });
 
