@@ -7,7 +7,8 @@
  * no request between the two processes, no copy on the way.
  *
  * Cost per stream: a publishing socket is read at most once per `readPacingMs` (40 ms, as the agent
- * did), and the small TS runs the remuxer makes of one read (one per FLV tag) are fed as one chunk.
+ * did; its handle stops reading in between, so the kernel holds the bytes and nothing wakes up for
+ * them), and the small TS runs the remuxer makes of one read (one per FLV tag) are fed as one chunk.
  *
  * The channel is only a way in: when it closes (the agent exited) the publications here go on, and
  * their end is no longer reported. A supervisor started without one (none today: the agent always
@@ -133,6 +134,13 @@ export class RtmpIngest {
   }
 }
 
+/** The part of a socket's libuv handle the read pacing uses (net.Socket's `_handle`). */
+interface ReadHandle {
+  reading?: boolean;
+  readStart(): number;
+  readStop(): number;
+}
+
 /** One publisher's RTMP session, resumed here. */
 class ResumedPublication {
   readonly id: number;
@@ -144,6 +152,10 @@ class ResumedPublication {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private pacer: NodeJS.Timeout | null = null;
+  /** the socket's handle, when its reads can be paced there */
+  private handle: ReadHandle | undefined;
+  /** a stop of the reads is scheduled after this poll's reads */
+  private burst = false;
   private closed = false;
   private readonly pacingMs: number;
   private readonly maxOutput: number;
@@ -191,6 +203,12 @@ class ResumedPublication {
 
   start(feed: PublishFeed): void {
     this.feed = feed;
+    const h = (this.socket as unknown as { _handle?: Partial<ReadHandle> | null })._handle;
+    if (this.pacingMs > 0 && h && typeof h.readStop === 'function' && typeof h.readStart === 'function') {
+      this.handle = h as ReadHandle;
+      // the pacer starts and stops the handle's reads; the stream must not restart them itself
+      (this.socket as unknown as { _read: () => void })._read = () => {};
+    }
     const unread = Buffer.from(this.msg.unread, 'base64');
     if (unread.length > 0) this.onData(unread);
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -200,14 +218,37 @@ class ResumedPublication {
     if (this.closed) return;
     this.session.push(chunk);
     this.flush();
-    // read pacing: the next bytes wait in the kernel's buffer until the timer
-    if (this.pacingMs > 0 && !this.closed && this.pacer === null) {
-      this.socket.pause();
-      this.pacer = setTimeout(() => {
-        this.pacer = null;
-        if (!this.closed) this.socket.resume();
-      }, this.pacingMs);
+    if (this.pacingMs <= 0 || this.closed || this.pacer !== null) return;
+    if (this.handle !== undefined) {
+      // Read pacing at the handle: between ticks the bytes wait in the kernel, and no read (no
+      // wake-up) happens at all. A paused stream would go on reading into its buffer as they
+      // arrive. The reads of this poll drain what the kernel holds: stop after them.
+      if (!this.burst) {
+        this.burst = true;
+        setImmediate(() => this.stopReads());
+      }
+      return;
     }
+    this.socket.pause();
+    this.pacer = setTimeout(() => {
+      this.pacer = null;
+      if (!this.closed) this.socket.resume();
+    }, this.pacingMs);
+  }
+
+  private stopReads(): void {
+    this.burst = false;
+    const h = this.handle!;
+    const live = () => !this.closed && (this.socket as unknown as { _handle?: unknown })._handle === h;
+    if (!live()) return;
+    h.reading = false;
+    h.readStop();
+    this.pacer = setTimeout(() => {
+      this.pacer = null;
+      if (!live()) return;
+      h.reading = true;
+      h.readStart();
+    }, this.pacingMs);
   }
 
   private out(ts: Buffer): void {
