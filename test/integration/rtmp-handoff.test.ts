@@ -8,6 +8,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import path from 'node:path';
 import { silentLogger } from '../../src/core/logger.js';
 import { startRtmpServer, createReadableSink, type RtmpServer } from '../../src/daemons/node/rtmp-server.js';
@@ -102,6 +103,20 @@ test('an RTMP publisher handed to the supervisor: HLS, one publisher, kick, disc
   }, 20_000);
   assert.match(lost.lastError ?? '', /waiting for a publisher/);
   assert.match(lost.events.filter((e) => e.type === 'unpublish').at(-1)!.reason, /disconnected|idle/);
+
+  // the supervisor holds the one-publisher rule too: with a publisher over HTTP (SRT's way in),
+  // a handed-over RTMP publisher is refused there and disconnected
+  const src = ffmpegTestSource(t, '-');
+  const body = http.request({ socketPath: sup.sock, method: 'POST', path: '/ingest', headers: { 'content-type': 'video/mp2t' } });
+  body.on('error', () => {});
+  src.stdout!.pipe(body);
+  t.after(() => body.destroy());
+  await waitFor('the HTTP publisher', async () => (await sup.status()).publisher?.via === 'http', 15_000);
+  const refused = rtmpPublisher(t, url);
+  await waitFor('the RTMP publisher to be cut', async () => refused.exitCode !== null || refused.signalCode !== null, 20_000);
+  await waitFor('the agent to drop it', async () => srv.sessions().length === 0, 5000);
+  assert.equal((await sup.status()).publisher?.via, 'http', 'the HTTP publisher goes on');
+  assert.match(await sup.log(), /rtmp handoff refused.*|stream already has a publisher/);
 });
 
 test('without handoff (a supervisor with no channel) the TS still goes over HTTP', { timeout: 90_000 }, async (t) => {
