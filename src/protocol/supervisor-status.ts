@@ -84,6 +84,16 @@ export interface MediaInfoStatus {
   [k: string]: unknown;
 }
 
+/** The publisher of a publish:// stream, while one is on. */
+export interface PublisherStatus {
+  since: number;
+  /** TS bytes received from it */
+  bytes: number;
+  remote: string | null;
+  /** http: the node pipes its TS into POST /ingest; rtmp-handoff: its RTMP socket is read by the supervisor */
+  via: 'http' | 'rtmp-handoff';
+}
+
 export interface SupervisorStatus {
   name: string;
   pid: number;
@@ -104,5 +114,7 @@ export interface SupervisorStatus {
   dvr: unknown;
   /** where live output goes while the stream root is unwritable (the node's data dir); absent normally */
   liveRoot?: string;
+  /** extra: the current publisher (publish:// inputs) */
+  publisher?: PublisherStatus;
   ffmpeg: FfmpegChildStatus[];
 }

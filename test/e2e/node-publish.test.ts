@@ -6,7 +6,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { freePort, http, publishStream, startNode, tempDir, waitFor } from '../helpers/index.js';
+import { socketRequest } from '../../src/protocol/socket-http.js';
+import type { SupervisorStatus } from '../../src/protocol/supervisor-status.js';
 
 function publisher(t: { after(fn: () => unknown): void }, url: string, format: 'flv' | 'mpegts', seconds = 30): ChildProcess & { exited: Promise<number | null> } {
   const args = ['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', `testsrc2=size=160x120:rate=10:duration=${seconds}`,
@@ -77,4 +80,39 @@ test('SRT listener input: publish into one stream with latency and passphrase; a
   assert.equal(mi?.width, 160);
   const lockedStats = (await node.stream('locked')).stats;
   assert.equal(lockedStats.alive, false, 'a caller with the wrong passphrase delivers no media');
+});
+
+test('RTMP handoff: the supervisor reads the publisher\'s socket, survives the agent, and a re-adopted one takes TS over HTTP', { timeout: 120_000 }, async (t) => {
+  const dir = await tempDir(t);
+  const rtmp = await freePort();
+  const node = await startNode(t, { dir, server: { rtmp }, streams: { live: publishStream() } });
+  const supStatus = async (): Promise<SupervisorStatus> => (await socketRequest(path.join(node.runDir, 'streams', 'live.sock'), '/status', { timeoutMs: 5000 })).json as SupervisorStatus;
+
+  const first = publisher(t, `rtmp://127.0.0.1:${rtmp}/live/live`, 'flv', 60);
+  await waitFor(async () => (await node.stream('live')).stats.alive, { timeoutMs: 30_000, message: 'live alive from its publisher' });
+  assert.equal((await supStatus()).publisher?.via, 'rtmp-handoff', 'handed to the supervisor');
+  const events = (await node.stream('live')).stats.events;
+  assert.ok(events.some((e) => e.type === 'publish'), 'publish event relayed by the node');
+
+  // a second publisher: refused
+  const second = publisher(t, `rtmp://127.0.0.1:${rtmp}/live/live`, 'flv', 5);
+  assert.notEqual(await second.exited, 0);
+
+  // the agent dies: the handed-over publisher goes on (its socket is the supervisor's)
+  const bytes = (await supStatus()).publisher!.bytes;
+  node.kill();
+  await waitFor(async () => {
+    const p = (await supStatus()).publisher;
+    return p !== undefined && p.bytes > bytes + 20_000;
+  }, { timeoutMs: 15_000, message: 'TS still flowing without the agent' });
+  assert.equal(first.exitCode, null);
+
+  // a new agent adopts the supervisor, which has no channel: a new publisher goes over HTTP
+  await node.restart();
+  assert.equal((await node.stream('live')).stats.supervisor?.adopted, true);
+  first.kill('SIGKILL');
+  await waitFor(async () => (await supStatus()).publisher === undefined, { timeoutMs: 40_000, message: 'the first publisher gone' });
+  publisher(t, `rtmp://127.0.0.1:${rtmp}/live/live`, 'flv', 60);
+  await waitFor(async () => (await supStatus()).publisher?.via === 'http', { timeoutMs: 30_000, message: 'the fallback over HTTP' });
+  await waitFor(async () => (await node.stream('live')).stats.alive, { timeoutMs: 30_000, message: 'alive again' });
 });

@@ -19,6 +19,7 @@ import type { ConfigInput } from '../../src/config/schema.js';
 import type { ResolvedStream } from '../../src/config/model.js';
 import type { SupervisorStatus } from '../../src/protocol/supervisor-status.js';
 import { runFiles, specHashOf } from '../../src/daemons/stream/spec.js';
+import { supervisorChannel, type SupervisorChannel } from '../../src/daemons/node/supervisor-host.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const FFMPEG = process.env.FLUX_FFMPEG ?? 'ffmpeg';
@@ -87,16 +88,19 @@ export interface SupervisorProc {
   post(p: string): Promise<Reply>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   log(): Promise<string>;
+  /** its IPC channel, when started with `ipc` (listened to from the spawn: rtmp-ready is not missed) */
+  channel?: SupervisorChannel;
 }
 
-export async function startSupervisorProc(t: TestContext, env: Env, specFile: string, name: string): Promise<SupervisorProc> {
+/** `ipc`: with an IPC channel, as the node agent spawns it (RTMP handoff) */
+export async function startSupervisorProc(t: TestContext, env: Env, specFile: string, name: string, opts: { ipc?: boolean } = {}): Promise<SupervisorProc> {
   const files = runFiles(env.runDir, name);
   const logFile = files.log;
   const out = await import('node:fs').then((fs) => fs.openSync(logFile, 'a'));
   const proc = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'bin/flux-stream.js'), '--spec', specFile], {
     cwd: REPO,
     env: { ...process.env, FLUX_STREAM_SRC: '1', FLUX_LOG_LEVEL: 'debug' },
-    stdio: ['ignore', out, out],
+    stdio: opts.ipc ? ['ignore', out, out, 'ipc'] : ['ignore', out, out],
     detached: true,
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => proc.on('exit', (code, signal) => r({ code, signal })));
@@ -124,6 +128,7 @@ export async function startSupervisorProc(t: TestContext, env: Env, specFile: st
     post: (p) => unixRequest(files.sock, 'POST', p),
     exited,
     log: () => readFile(logFile, 'utf8'),
+    ...(opts.ipc ? { channel: supervisorChannel(proc) } : {}),
   };
   await waitFor('supervisor socket', async () => existsSync(files.sock) && (await sp.status().then(() => true, () => false)), 15_000).catch(async (e: Error) => {
     throw new Error(`${e.message}\n${await sp.log().catch(() => '')}`);

@@ -291,6 +291,7 @@ export class NodeAgent implements NodeApi {
       server: cfg.server,
       getStream: (name) => this.resolved.streams[name] ?? this.cluster?.sharedStream(name),
       ingestSocket: (name) => (this.supervisors.get(name) ? this.supervisors.paths(name).sock : undefined),
+      supervisorChannel: (name) => this.supervisors.channel(name),
       ffmpeg: () => this.ffmpeg.path,
       logger: log,
       publishBackend: (stream, o) => this.protection.authorizePublish(stream, o),

@@ -10,7 +10,7 @@ import type { Logger } from '../../core/logger.js';
 import type { ResolvedStream } from '../../config/model.js';
 import { unlinkQuiet } from '../../protocol/proc.js';
 import type { SupervisorStatus } from '../../protocol/supervisor-status.js';
-import type { SpawnedSupervisor, SupervisorHost } from './supervisor-host.js';
+import type { SpawnedSupervisor, SupervisorChannel, SupervisorHost } from './supervisor-host.js';
 
 export interface NodeEvent {
   at: number;
@@ -239,6 +239,15 @@ export class ManagedSupervisor implements SupervisorView {
       this.statusAt = this.lastOkAt = this.now();
     }
     return this.status;
+  }
+
+  /**
+   * The IPC channel of the supervisor process this node spawned, once it takes handoffs and while
+   * it is open; undefined for an adopted one (spawned by a previous node) and while none runs.
+   */
+  channel(): SupervisorChannel | undefined {
+    const ch = this.proc?.channel;
+    return ch?.ready && this.state !== 'stopping' ? ch : undefined;
   }
 
   /** Leave the process running and stop listening to it (node stop --keep-streams). */

@@ -1,8 +1,11 @@
 /**
  * Publish listeners of the node: RTMP (native, rtmp-server.ts) and SRT (srt-listener.ts). Both
  * authorize against the config (the stream must exist, be enabled, have a `publish://` input; the
- * key must match the stream's publish password when one is set) and pipe the publisher's MPEG-TS
- * into the stream's supervisor with `POST /ingest` on its socket.
+ * key must match the stream's publish password when one is set). An accepted RTMP publisher's
+ * socket is handed to the stream's supervisor over its IPC channel (protocol/rtmp-handoff.ts),
+ * which reads the media itself; SRT publishers, and RTMP ones whose supervisor has no channel
+ * (adopted from a previous node) or with FLUX_RTMP_HANDOFF=0, have their MPEG-TS piped into the
+ * supervisor with `POST /ingest` on its socket.
  */
 import type { Readable } from 'node:stream';
 import { authorizePublish, type PublishKeyVerdict } from '../../auth/publish-key.js';
@@ -11,13 +14,17 @@ import type { Logger } from '../../core/logger.js';
 import type { ResolvedServer, ResolvedStream } from '../../config/model.js';
 import { InputError } from '../../core/errors.js';
 import { SrtPublishListener } from './srt-listener.js';
-import { startRtmpServer, rtmpStreamCandidates, createReadableSink } from './rtmp-server.js';
+import { startRtmpServer, rtmpStreamCandidates, createReadableSink, type RtmpHandoffTarget } from './rtmp-server.js';
+import type { SupervisorChannel } from './supervisor-host.js';
+import { RTMP_HANDOFF_VERSION, type RtmpPublishHandoff, type RtmpSessionState } from '../../protocol/rtmp-handoff.js';
 
 export interface PublishContext {
   server: ResolvedServer;
   getStream: (name: string) => ResolvedStream | undefined;
   /** the supervisor socket of a running stream */
   ingestSocket: (name: string) => string | undefined;
+  /** the IPC channel of a running stream's supervisor, when it takes RTMP handoffs */
+  supervisorChannel?: (name: string) => SupervisorChannel | undefined;
   ffmpeg: () => string;
   logger: Logger;
   /** the publish backend (auth/protection.ts), asked after authorizePublish allowed */
@@ -111,6 +118,11 @@ async function startRtmp(
 ): Promise<{ port: number; close: () => Promise<void> } | undefined> {
   try {
     const srv = await startRtmpServer({
+      handoff: (stream) => {
+        if (process.env.FLUX_RTMP_HANDOFF === '0') return undefined;
+        const ch = ctx.supervisorChannel?.(stream);
+        return ch ? rtmpHandoffTarget(ctx, stream, ch) : undefined;
+      },
       host: ctx.server.host,
       port: ctx.server.rtmp as number,
       logger: ctx.logger.child({ part: 'rtmp' }),
@@ -141,4 +153,71 @@ async function startRtmp(
   } catch (e) {
     throw new InputError(`cannot listen on RTMP ${ctx.server.host}:${ctx.server.rtmp}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e, code: 'E_LISTEN' });
   }
+}
+
+/**
+ * The stream's supervisor as the target of an RTMP handoff: the socket goes over its channel, the
+ * publish backend's re-checks stay here (a withdrawn allow sends rtmp-kick), and rtmp-ended (or the
+ * channel closing with the supervisor) ends the publication here.
+ */
+export function rtmpHandoffTarget(ctx: Pick<PublishContext, 'logger' | 'watchPublisher'>, stream: string, ch: SupervisorChannel): RtmpHandoffTarget {
+  const log = ctx.logger;
+  return {
+    async handOver(state, socket) {
+      const id = state.id;
+      const remote = `rtmp ${state.remoteAddress}`;
+      // the two contracts must stay alike: a compile error here says which drifted
+      const session: RtmpSessionState = state.session;
+      const msg: RtmpPublishHandoff = {
+        type: 'rtmp-publish',
+        version: RTMP_HANDOFF_VERSION,
+        id,
+        stream,
+        remoteAddress: state.remoteAddress,
+        remotePort: state.remotePort,
+        connectedAt: state.connectedAt,
+        publishingSince: state.publishingSince,
+        limits: state.limits,
+        session,
+        unread: state.unread.toString('base64'),
+      };
+      let unwatch: (() => void) | undefined;
+      let done = false;
+      let resolveEnded!: (r: { reason: string; bytesIn?: number; tsBytes?: number }) => void;
+      const ended = new Promise<{ reason: string; bytesIn?: number; tsBytes?: number }>((r) => (resolveEnded = r));
+      const finish = (r: { reason: string; bytesIn?: number; tsBytes?: number }): void => {
+        if (done) return;
+        done = true;
+        offMessage();
+        offGone();
+        unwatch?.();
+        log.info({ stream, remote, reason: r.reason, bytesIn: r.bytesIn, tsBytes: r.tsBytes }, 'publisher gone');
+        resolveEnded(r);
+      };
+      // listening before the send: the supervisor may refuse at once
+      const offMessage = ch.onMessage((m) => {
+        const e = m as { type?: unknown; id?: unknown; reason?: unknown; accepted?: unknown; bytesIn?: unknown; tsBytes?: unknown };
+        if (e.type !== 'rtmp-ended' || e.id !== id) return;
+        const reason = typeof e.reason === 'string' ? e.reason : 'ended';
+        if (e.accepted === false) log.warn({ stream, remote, reason }, 'the supervisor refused the publisher');
+        finish({ reason, bytesIn: typeof e.bytesIn === 'number' ? e.bytesIn : undefined, tsBytes: typeof e.tsBytes === 'number' ? e.tsBytes : undefined });
+      });
+      const offGone = ch.onDisconnect(() => finish({ reason: 'the supervisor is gone' }));
+      try {
+        await ch.send(msg, socket);
+      } catch (err) {
+        offMessage();
+        offGone();
+        throw err;
+      }
+      const kick = (reason: string): void => void ch.send({ type: 'rtmp-kick', id, reason }).catch(() => {});
+      log.info({ stream, remote }, 'publisher connected: its socket is handed to the supervisor');
+      unwatch = ctx.watchPublisher?.(stream, (reason) => {
+        log.warn({ stream, remote, reason }, 'publisher disconnected: the publish backend denied it on a re-check');
+        kick(reason);
+      });
+      if (done) unwatch?.();
+      return { kick, ended };
+    },
+  };
 }

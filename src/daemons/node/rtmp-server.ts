@@ -15,6 +15,10 @@
  * - One publisher per stream: a second one gets NetStream.Publish.BadName and is disconnected.
  * - Hostile or broken peers (garbage, stalled handshake, idle, not reading, abrupt disconnect)
  *   only ever end their own session. Every session end calls sink.end(reason) exactly once.
+ * - Handoff (issue #14): with `handoff`, an accepted publication's socket leaves this process right
+ *   after NetStream.Publish.Start, with the session's state (RtmpServerSession.snapshot), and
+ *   another process (the stream's supervisor) reads the media: no media byte is parsed here then.
+ *   The connection stays listed (handedOff) until the other side reports its end.
  * - Until its publication is accepted a connection is unauthenticated: messages are capped at
  *   64 KiB, their buffers come from one budget shared by all unauthenticated connections, and one
  *   address may hold only so many of them (a flood of stalled connections from one address cannot
@@ -26,7 +30,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { Buffer } from 'node:buffer';
 import { streamNameProblem } from '../../core/paths.js';
 import { silentLogger } from '../../core/logger.js';
-import { RtmpServerSession, type PublishRequest, type SessionPhase } from '../../media/rtmp/session.js';
+import { RtmpServerSession, type PublishRequest, type RtmpSessionSnapshot, type SessionPhase } from '../../media/rtmp/session.js';
 import type { ByteBudget } from '../../media/rtmp/chunk.js';
 import { FlvToTsRemuxer, type RemuxInfo } from '../../media/rtmp/remux.js';
 
@@ -86,6 +90,45 @@ export interface RtmpSessionInfo {
   ignored: number;
   /** times reading from the publisher was paused because the sink asked for backpressure */
   sinkWaits: number;
+  /** audio/video messages parsed in this process (0 for a publication handed over at once) */
+  mediaMessages: number;
+  /** the socket was handed to another process (RtmpServerOptions.handoff), which reads the media */
+  handedOff: boolean;
+  /** what the other process reported at the end of a handed-off publication */
+  remote?: { bytesIn: number; tsBytes: number };
+}
+
+/** What a handed-over publication needs to go on elsewhere (protocol/rtmp-handoff.ts carries it). */
+export interface RtmpHandoffState {
+  id: number;
+  stream: string;
+  remoteAddress: string;
+  remotePort: number;
+  connectedAt: number;
+  publishingSince: number;
+  session: RtmpSessionSnapshot;
+  /** bytes read from the socket here and not parsed */
+  unread: Buffer;
+  /** this server's limits for an accepted publisher, to apply over there */
+  limits: { maxMessageSize?: number; idleTimeoutMs?: number; maxOutputBuffer?: number; readPacingMs?: number; trackWaitMs?: number };
+}
+
+/** A publication whose socket went to another process. */
+export interface HandedOver {
+  /** asks the other process to disconnect the publisher (`ended` follows) */
+  kick(reason: string): void;
+  /** the publication is over there (the publisher left, was refused or kicked, or the process went) */
+  ended: Promise<{ reason: string; bytesIn?: number; tsBytes?: number }>;
+}
+
+/** Another process that may take accepted publications (RtmpServerOptions.handoff). */
+export interface RtmpHandoffTarget {
+  /**
+   * Sends the socket with the state. Rejects with an error whose `handleKept` is true when the
+   * socket did not leave (the publication then goes on here, through onPublish); any other
+   * rejection ends the connection.
+   */
+  handOver(state: RtmpHandoffState, socket: net.Socket): Promise<HandedOver>;
 }
 
 /** Handle given to onPublish: who publishes, live stats, and a way to kick the publisher. */
@@ -108,6 +151,11 @@ export interface RtmpServerOptions {
   port: number;
   authorize(req: RtmpPublishAttempt): Promise<RtmpAuthResult> | RtmpAuthResult;
   onPublish(stream: string, publisher: RtmpPublisher): PublishSink;
+  /**
+   * Asked for each accepted publication: a target to hand its socket to (then onPublish is not
+   * called, unless the handover fails before the socket left), or undefined to remux it here.
+   */
+  handoff?(stream: string, publisher: RtmpPublisher): RtmpHandoffTarget | undefined;
   logger?: RtmpLogger;
   /** handshake must complete within this (default 5 s; real clients need a round trip or two) */
   handshakeTimeoutMs?: number;
@@ -230,6 +278,10 @@ class Connection {
   private sinkWaits = 0;
   /** counted in the server's per-address tally of unauthenticated connections */
   private pending = true;
+  /** reading stopped for a handoff (the socket is leaving or gone) */
+  private handingOff = false;
+  private handed: HandedOver | undefined;
+  private remoteStats: { bytesIn: number; tsBytes: number } | undefined;
 
   constructor(
     readonly socket: net.Socket,
@@ -289,7 +341,7 @@ class Connection {
 
   pacedResume(): void {
     // a sink's backpressure pause outranks pacing: its drain resumes the socket
-    if (!this.closed && !this.paused) this.socket.resume();
+    if (!this.closed && !this.paused && !this.handingOff) this.socket.resume();
   }
 
   private send(bytes: Buffer): void {
@@ -335,21 +387,181 @@ class Connection {
     }
     this.srv.publishers.set(stream, this);
     this.stream = stream;
+    const handle = this.publisherHandle(stream, req);
+    let target: RtmpHandoffTarget | undefined;
+    try {
+      target = this.srv.opts.handoff?.(stream, handle);
+    } catch (err) {
+      log.warn({ session: this.id, stream, err: (err as Error).message }, 'rtmp handoff unavailable: remuxing here');
+    }
+    if (target !== undefined) {
+      this.authenticated();
+      this.publishingSince = Date.now();
+      this.session.acceptPublish();
+      log.info({ session: this.id, stream, app: req.app, name: req.name, remote: this.remoteAddress }, 'rtmp publish started');
+      // synchronously after Publish.Start: not one media byte is read here
+      void this.handOver(target, stream, handle);
+      return;
+    }
     let sink: PublishSink;
     try {
-      sink = this.srv.opts.onPublish(stream, this.publisherHandle(stream, req));
+      sink = this.srv.opts.onPublish(stream, handle);
     } catch (err) {
       this.srv.publishers.delete(stream);
       this.stream = undefined;
       this.session.rejectPublish('NetStream.Publish.Rejected', `cannot start: ${err instanceof Error ? err.message : String(err)}`);
       return;
     }
-    this.sink = sink;
+    this.startRemux(sink);
     this.authenticated();
-    this.remux = new FlvToTsRemuxer((ts) => this.toSink(ts), { trackWaitMs: this.srv.opts.trackWaitMs });
     this.publishingSince = Date.now();
     this.session.acceptPublish();
     log.info({ session: this.id, stream, app: req.app, name: req.name, remote: this.remoteAddress }, 'rtmp publish started');
+  }
+
+  private startRemux(sink: PublishSink): void {
+    this.sink = sink;
+    this.remux = new FlvToTsRemuxer((ts) => this.toSink(ts), { trackWaitMs: this.srv.opts.trackWaitMs });
+  }
+
+  /**
+   * Stops reading the socket for good and returns the bytes read but not parsed yet; undefined
+   * when this socket cannot stop its reads (nothing changed then). After a socket is sent to
+   * another process Node drops whatever its handle still reads here, so the handle must stop
+   * reading before: what the publisher sends next waits in the kernel for the new owner.
+   */
+  private stopReading(): Buffer | undefined {
+    const s = this.socket;
+    const h = (s as unknown as { _handle?: { reading?: boolean; readStop?: () => number } | null })._handle;
+    if (!h || typeof h.readStop !== 'function' || s.destroyed) return undefined;
+    this.handingOff = true;
+    this.srv.unpace(this);
+    s.removeAllListeners('data');
+    s.pause();
+    const parts: Buffer[] = [];
+    for (let b = s.read() as Buffer | null; b !== null; b = s.read() as Buffer | null) parts.push(b);
+    // read() may have restarted the handle's reads (the buffer fell below its mark): stop them now,
+    // in the same tick, before any is delivered, and keep the stream from restarting them (a
+    // scheduled resume would call _read)
+    h.reading = false;
+    h.readStop();
+    (s as unknown as { _read: (n: number) => void })._read = () => {};
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  }
+
+  /** Goes on here after all (the handoff did not take the socket): reads again, through onPublish. */
+  private resumeHere(stream: string, handle: RtmpPublisher, unread: Buffer): void {
+    this.handingOff = false;
+    // the prototype's _read again, and the handle reading (a read() meanwhile may have left the
+    // stream waiting for a push that only the handle's next read brings)
+    delete (this.socket as unknown as { _read?: unknown })._read;
+    const h = (this.socket as unknown as { _handle?: { reading?: boolean; readStart?: () => number } | null })._handle;
+    if (h && typeof h.readStart === 'function' && !h.reading) {
+      h.reading = true;
+      h.readStart();
+    }
+    let sink: PublishSink;
+    try {
+      sink = this.srv.opts.onPublish(stream, handle);
+    } catch (err) {
+      this.close(`cannot start: ${err instanceof Error ? err.message : String(err)}`);
+      return;
+    }
+    this.startRemux(sink);
+    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    if (unread.length > 0) this.onData(unread);
+    if (!this.closed && !this.srv.isPaced(this)) this.socket.resume();
+  }
+
+  private async handOver(target: RtmpHandoffTarget, stream: string, handle: RtmpPublisher): Promise<void> {
+    const log = this.srv.log;
+    const unread = this.stopReading();
+    const session = this.session.snapshot();
+    if (unread === undefined || session === undefined) {
+      log.warn({ session: this.id, stream }, 'rtmp handoff impossible for this socket: remuxing here');
+      if (unread !== undefined) this.resumeHere(stream, handle, unread);
+      else {
+        try {
+          this.startRemux(this.srv.opts.onPublish(stream, handle));
+        } catch (err) {
+          this.close(`cannot start: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+      return;
+    }
+    const s = this.socket;
+    // Publish.Start (and anything before it) leaves from here before the socket does
+    if (s.writableLength > 0) {
+      const drained = await Promise.race([once(s, 'drain').then(() => true, () => false), new Promise<boolean>((r) => setTimeout(() => r(false), 5000).unref())]);
+      if (!drained && !this.closed) this.close('peer does not read');
+    }
+    if (this.closed) return;
+    const o = this.srv.opts;
+    const state: RtmpHandoffState = {
+      id: this.id,
+      stream,
+      remoteAddress: this.remoteAddress,
+      remotePort: this.remotePort,
+      connectedAt: this.connectedAt,
+      publishingSince: this.publishingSince ?? Date.now(),
+      session,
+      unread,
+      limits: { maxMessageSize: o.maxMessageSize, idleTimeoutMs: o.idleTimeoutMs, maxOutputBuffer: o.maxOutputBuffer, readPacingMs: o.readPacingMs, trackWaitMs: o.trackWaitMs },
+    };
+    let handed: HandedOver;
+    try {
+      handed = await target.handOver(state, s);
+    } catch (err) {
+      const kept = (err as { handleKept?: unknown }).handleKept === true;
+      log.warn({ session: this.id, stream, err: (err as Error).message, kept }, kept ? 'rtmp handoff refused: remuxing here' : 'rtmp handoff failed');
+      if (this.closed) return;
+      if (kept) this.resumeHere(stream, handle, unread);
+      else this.close(`handoff failed: ${(err as Error).message}`);
+      return;
+    }
+    if (this.closed) {
+      // closed while the socket was on its way (server closing, idle): it goes over there too
+      handed.kick(this.session.closeReason ?? 'closed');
+      return;
+    }
+    this.handed = handed;
+    this.srv.handedOver++;
+    // the socket object here is an empty shell now (its handle left): only its timers go
+    for (const t of this.timers) clearTimeout(t);
+    s.removeAllListeners('timeout');
+    s.removeAllListeners('close');
+    s.setTimeout(0);
+    log.info({ session: this.id, stream, remote: this.remoteAddress, bytesIn: this.session.stats.bytesIn }, 'rtmp publication handed over');
+    void handed.ended.then(
+      (r) => this.handedEnded(r.reason, r),
+      (err: Error) => this.handedEnded(`handoff lost: ${err.message}`, {}),
+    );
+  }
+
+  private handedEnded(reason: string, r: { bytesIn?: number; tsBytes?: number }): void {
+    if (this.handed === undefined) return; // forgotten (server closed)
+    this.handed = undefined;
+    if (r.bytesIn !== undefined || r.tsBytes !== undefined) this.remoteStats = { bytesIn: r.bytesIn ?? 0, tsBytes: r.tsBytes ?? 0 };
+    const stream = this.stream;
+    if (stream !== undefined && this.srv.publishers.get(stream) === this) this.srv.publishers.delete(stream);
+    this.stream = undefined;
+    this.srv.connections.delete(this);
+    if (!this.closed) {
+      this.closed = true;
+      this.session.end(reason);
+    }
+    this.srv.log.info({ session: this.id, stream, reason, ...this.remoteStats }, 'rtmp publish ended (handed over)');
+  }
+
+  /** Leaves a handed-over publication to the other process (this server closes; it goes on there). */
+  forget(): void {
+    if (this.handed === undefined) return;
+    this.handed = undefined;
+    this.srv.connections.delete(this);
+  }
+
+  get isHandedOff(): boolean {
+    return this.handed !== undefined;
   }
 
   private publisherHandle(stream: string, req: PublishRequest): RtmpPublisher {
@@ -427,6 +639,11 @@ class Connection {
   }
 
   close(reason: string): void {
+    if (this.handed !== undefined) {
+      // the publisher is over there: ask it to go (handedEnded follows)
+      this.handed.kick(reason);
+      return;
+    }
     if (this.closed) return;
     this.closed = true;
     for (const t of this.timers) clearTimeout(t);
@@ -467,6 +684,9 @@ class Connection {
       audio: r?.audio ? { ...r.audio } : undefined,
       ignored: (r?.ignored ?? 0) + st.droppedMessages,
       sinkWaits: this.sinkWaits,
+      mediaMessages: st.mediaMessages,
+      handedOff: this.handed !== undefined || this.remoteStats !== undefined,
+      ...(this.remoteStats ? { remote: { ...this.remoteStats } } : {}),
     };
   }
 }
@@ -476,6 +696,8 @@ class Server {
   readonly publishers = new Map<string, Connection>();
   readonly startedAt = Date.now();
   readonly log: RtmpLogger;
+  /** publications handed to another process so far */
+  handedOver = 0;
   readonly preAuthBudget: ByteBudget;
   /** unauthenticated connections by remote address */
   private readonly pendingByAddress = new Map<string, number>();
@@ -504,6 +726,14 @@ class Server {
       for (const x of batch) x.pacedResume();
     }, this.pacingMs);
     this.pacer.unref();
+  }
+
+  unpace(c: Connection): void {
+    this.paced.delete(c);
+  }
+
+  isPaced(c: Connection): boolean {
+    return this.paced.has(c);
   }
 
   stopPacing(): void {
@@ -579,10 +809,17 @@ export async function startRtmpServer(opts: RtmpServerOptions): Promise<RtmpServ
         const done = new Promise<void>((resolve) => tcp.close(() => resolve()));
         srv.stopPacing();
         for (const c of [...srv.connections]) {
+          if (c.isHandedOff) {
+            c.forget();
+            continue;
+          }
           c.close('server closing');
           c.socket.destroy();
         }
-        await done;
+        // Node counts a socket sent to a child among its listener's connections until that child
+        // closes it (child_process socket lists): the listener's close would wait for publishers
+        // that belong to the supervisors now. The port is free at once anyway.
+        if (srv.handedOver === 0) await done;
         srv.log.info({ port: addr.port }, 'rtmp listener stopped');
       })();
       return closing;

@@ -1,16 +1,44 @@
 /**
  * What the node needs of the operating system to run stream supervisors: spawn one (detached, its
- * own process group, stdio to a log file), see whether a pid lives, signal it, and talk to its
- * status socket. The reconciler and the managed supervisor get it injected, so their logic is
+ * own process group, stdio to a log file, an IPC channel), see whether a pid lives, signal it, and
+ * talk to its status socket. The reconciler and the managed supervisor get it injected, so their logic is
  * unit-tested with a fake host (test/unit/daemons/node/); `processHost` is the real one.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import type net from 'node:net';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { socketRequest } from '../../protocol/socket-http.js';
 import { commandLine, isAlive, readPidFile, signal, signalGroup, waitForExit } from '../../protocol/proc.js';
 import type { SupervisorStatus } from '../../protocol/supervisor-status.js';
+import type { AgentToSupervisor } from '../../protocol/rtmp-handoff.js';
+
+/**
+ * The IPC channel to a supervisor this node spawned (protocol/rtmp-handoff.ts): RTMP sockets are
+ * handed over on it. A supervisor adopted from a previous node has none (its channel went with
+ * that node); it then only has its status socket.
+ */
+export interface SupervisorChannel {
+  readonly connected: boolean;
+  /** the supervisor listens for handoffs (it sent rtmp-ready): before that a message could be lost */
+  readonly ready: boolean;
+  /**
+   * Resolves once the message left; a socket given as `handle` is then the supervisor's (this
+   * process no longer reads nor closes it). Rejects when the channel is gone: with
+   * `handleKept` true when the socket never left (the caller still owns it).
+   */
+  send(msg: AgentToSupervisor, handle?: net.Socket): Promise<void>;
+  /** every message the supervisor sends; returns unsubscribe */
+  onMessage(fn: (msg: unknown) => void): () => void;
+  /** the channel closed (the supervisor exited, or disconnected); returns unsubscribe */
+  onDisconnect(fn: () => void): () => void;
+}
+
+/** A send on a channel that was already closed: the handle, if any, is still the caller's. */
+export class ChannelClosedError extends Error {
+  readonly handleKept = true;
+}
 
 /** A supervisor process this node spawned. */
 export interface SpawnedSupervisor {
@@ -21,6 +49,8 @@ export interface SpawnedSupervisor {
   onError(fn: (err: Error) => void): void;
   /** stop listening to it (the node leaves it running) */
   forget(): void;
+  /** its IPC channel (absent from hosts that spawn without one, e.g. test fakes) */
+  channel?: SupervisorChannel;
 }
 
 export interface SupervisorHost {
@@ -45,6 +75,55 @@ export function supervisorBin(): string {
   return fileURLToPath(new URL('../../../bin/flux-stream.js', import.meta.url));
 }
 
+/** The channel of a child spawned with 'ipc' in its stdio, unreferenced. */
+export function supervisorChannel(child: ChildProcess): SupervisorChannel {
+  const listeners = new Set<(msg: unknown) => void>();
+  const gone = new Set<() => void>();
+  let ready = false;
+  child.on('message', (msg) => {
+    if ((msg as { type?: unknown } | null)?.type === 'rtmp-ready') ready = true;
+    for (const fn of listeners) fn(msg);
+  });
+  child.once('disconnect', () => {
+    for (const fn of [...gone]) fn();
+    gone.clear();
+  });
+  // a channel error (EPIPE as the supervisor dies) must not become an uncaught 'error'
+  child.on('error', () => {});
+  // adding the 'message' listener refs the channel (on the next tick): unref after it
+  const unref = () => (child.channel as { unref?: () => void } | null | undefined)?.unref?.();
+  unref();
+  setImmediate(unref);
+  return {
+    get connected() {
+      return child.connected;
+    },
+    get ready() {
+      return ready && child.connected;
+    },
+    send: (msg, handle) =>
+      new Promise<void>((resolve, reject) => {
+        if (!child.connected) {
+          reject(new ChannelClosedError('the supervisor has no IPC channel'));
+          return;
+        }
+        child.send(msg, handle, { keepOpen: false }, (err) => (err ? reject(err) : resolve()));
+      }),
+    onMessage(fn) {
+      listeners.add(fn);
+      return () => void listeners.delete(fn);
+    },
+    onDisconnect(fn) {
+      if (!child.connected) {
+        queueMicrotask(fn);
+        return () => {};
+      }
+      gone.add(fn);
+      return () => void gone.delete(fn);
+    },
+  };
+}
+
 export const processHost: SupervisorHost = {
   async spawn({ specFile, logFile, cwd }) {
     const log = await open(logFile, 'a', 0o600);
@@ -54,19 +133,25 @@ export const processHost: SupervisorHost = {
       // FLUX_SUPERVISOR_CPU_PROF=DIR: V8 CPU profiles of supervisors (NODE_OPTIONS refuses --cpu-prof)
       const prof = process.env.FLUX_SUPERVISOR_CPU_PROF;
       const nodeArgs = prof ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(prof)}`] : [];
+      // The IPC channel carries RTMP sockets to it (protocol/rtmp-handoff.ts). It does not tie
+      // the two together: the supervisor goes on when the channel closes (the agent exited), and
+      // neither the child nor its channel keeps this process alive.
       const child = spawn(process.execPath, [...nodeArgs, supervisorBin(), '--spec', specFile], {
         detached: true,
-        stdio: ['ignore', log.fd, log.fd],
+        stdio: ['ignore', log.fd, log.fd, 'ipc'],
+        serialization: 'json',
         env: process.env,
         cwd,
       });
       child.unref();
+      const channel = supervisorChannel(child);
       return {
         pid: child.pid,
         running: () => child.exitCode === null && child.signalCode === null,
         onExit: (fn) => void child.once('exit', (code, sig) => fn(code, sig)),
         onError: (fn) => void child.once('error', fn),
         forget: () => void child.removeAllListeners('exit'),
+        channel,
       };
     } finally {
       await log.close();

@@ -15,7 +15,7 @@ import type { ResolvedServer, ResolvedStream } from '../../config/model.js';
 import { unlinkQuiet } from '../../protocol/proc.js';
 import type { SupervisorStatus } from '../../protocol/supervisor-status.js';
 import { ManagedSupervisor, stopSupervisorPid, type SupervisorPaths, type SupervisorView } from './managed-supervisor.js';
-import { processHost, type SupervisorHost } from './supervisor-host.js';
+import { processHost, type SupervisorChannel, type SupervisorHost } from './supervisor-host.js';
 
 export type { SupervisorStatus };
 export type { NodeEvent, ProcessState, SupervisorPaths, SupervisorView } from './managed-supervisor.js';
@@ -83,6 +83,11 @@ export class SupervisorManager {
 
   get(name: string): SupervisorView | undefined {
     return this.managed.get(name)?.view();
+  }
+
+  /** The IPC channel of a stream's supervisor (RTMP handoff), when it has an open one. */
+  channel(name: string): SupervisorChannel | undefined {
+    return this.managed.get(name)?.channel();
   }
 
   names(): string[] {

@@ -17,6 +17,7 @@ import { Supervisor, redact, type PushLike, type SupervisorDeps, type WriterLike
 import { createTsAnalyzer } from './monitor.js';
 import { DvrRecorder } from '../../dvr/recorder.js';
 import { StatusWatcher, StreamEventLog } from '../../events/stream-events.js';
+import { RtmpIngest, processChannel } from './rtmp-ingest.js';
 
 export interface StartOptions {
   specFile: string;
@@ -127,6 +128,9 @@ export async function startSupervisor(opts: StartOptions): Promise<RunningSuperv
   };
   const control = new ControlServer({ socketPath: socket, supervisor, events, onStop: () => void stop('api') });
   await control.listen();
+  // RTMP sockets handed over by the node agent (its IPC channel; none when started by hand)
+  const channel = processChannel();
+  if (channel) new RtmpIngest(supervisor.publishHub, channel, log.child({ part: 'rtmp' }), () => spec.stream.inputs.some((i) => i.scheme === 'publish')).start();
   await writeFileAtomic(pidFile, `${process.pid}\n`, { fsync: false });
   try {
     await supervisor.start();

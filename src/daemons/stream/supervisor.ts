@@ -805,6 +805,7 @@ export class Supervisor {
       events: [...this.events],
       dvr: this.deps.dvr ? this.deps.dvr.status : null,
       ...(this.storage.inFallback ? { liveRoot: this.storage.root } : {}),
+      ...(this.publishHub.publisher ? { publisher: { ...this.publishHub.publisher } } : {}),
       ffmpeg: ffmpeg.map(({ role, pid, args, input, startedAt }) => ({ role, pid, args: args.map(redact), input, startedAt })),
     };
   }

@@ -98,6 +98,32 @@ export interface ByteBudget {
   readonly limit: number;
 }
 
+/**
+ * The parse state of a ChunkReader, to carry a connection over to another reader (another
+ * process: the RTMP handoff). Plain JSON; bytes are base64. Limits and the budget are not part of
+ * it: the reader that resumes applies its own.
+ */
+export interface ChunkReaderSnapshot {
+  chunkSize: number;
+  requestedChunkSize: number;
+  /** every chunk stream seen, with the header state later chunks are read against */
+  streams: {
+    csid: number;
+    timestamp: number;
+    tsField: number;
+    extended: boolean;
+    length: number;
+    type: number;
+    streamId: number;
+    /** the message being assembled (base64 of the bytes received so far, maybe none), absent between messages */
+    partial?: string;
+  }[];
+  /** inside a chunk's payload: the chunk stream and the payload bytes left in that chunk */
+  payload?: { csid: number; chunkLeft: number };
+  /** bytes of a chunk header cut by the end of the input (base64) */
+  header?: string;
+}
+
 const enum St {
   Header = 0,
   Payload = 1,
@@ -148,6 +174,72 @@ export class ChunkReader {
     // the clamp below depends on the limit: a message no larger than it arrives whole in one chunk
     // of the peer's size, so re-deriving the chunk size keeps the parse exact
     this.chunkSize = Math.min(this.requestedChunkSize, this.maxMessageSize);
+  }
+
+  /**
+   * The parse state, to resume in another reader with `restore`. Undefined once stopped or failed.
+   * Pure copy: this reader goes on unchanged.
+   */
+  snapshot(): ChunkReaderSnapshot | undefined {
+    if (this.error !== undefined || this.stopped) return undefined;
+    const streams: ChunkReaderSnapshot['streams'] = [];
+    for (const s of this.streams) {
+      if (s === undefined) continue;
+      const { csid, timestamp, tsField, extended, length, type, streamId } = s;
+      const partial = s.buf !== null ? s.buf.toString('base64', 0, s.received) : undefined;
+      streams.push(partial === undefined ? { csid, timestamp, tsField, extended, length, type, streamId } : { csid, timestamp, tsField, extended, length, type, streamId, partial });
+    }
+    const snap: ChunkReaderSnapshot = { chunkSize: this.chunkSize, requestedChunkSize: this.requestedChunkSize, streams };
+    if (this.state === St.Payload && this.cur !== null) snap.payload = { csid: this.cur.csid, chunkLeft: this.chunkLeft };
+    if (this.partial > 0) snap.header = this.scratch.toString('base64', 0, this.partial);
+    return snap;
+  }
+
+  /**
+   * Takes over a snapshot of another reader (a fresh reader, before any push). Returns the reason
+   * when the snapshot is inconsistent or does not fit this reader's limits; the reader then fails
+   * (onError) as on bad input.
+   */
+  restore(snap: ChunkReaderSnapshot): string | undefined {
+    const bad = (why: string): string => {
+      this.fail(`cannot resume the chunk stream: ${why}`);
+      return this.error!;
+    };
+    const int = (v: unknown, min: number, max: number): boolean => Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
+    if (!int(snap.requestedChunkSize, 1, 0x7fffffff)) return bad('chunk size');
+    this.requestedChunkSize = snap.requestedChunkSize;
+    this.chunkSize = Math.min(snap.requestedChunkSize, this.maxMessageSize);
+    if (!Array.isArray(snap.streams) || snap.streams.length > MAX_CSID) return bad('chunk streams');
+    for (const x of snap.streams) {
+      if (!int(x.csid, 2, MAX_CSID) || !int(x.length, 0, this.maxMessageSize) || !int(x.type, 0, 255)) return bad(`chunk stream ${String(x.csid)}`);
+      if (!int(x.timestamp, 0, 0xffffffff) || !int(x.tsField, 0, 0xffffffff) || !int(x.streamId, 0, 0xffffffff)) return bad(`chunk stream ${x.csid}`);
+      const s: ChunkStreamState = { csid: x.csid, timestamp: x.timestamp, tsField: x.tsField, extended: x.extended === true, length: x.length, type: x.type, streamId: x.streamId, buf: null, received: 0 };
+      if (typeof x.partial === 'string') {
+        const got = Buffer.from(x.partial, 'base64');
+        if (got.length >= x.length) return bad(`partial message of chunk stream ${x.csid}`);
+        const alloc = Math.max(got.length, Math.min(x.length, EAGER_ALLOC));
+        const refused = this.reserve(alloc);
+        if (refused !== undefined) return bad(refused);
+        s.buf = Buffer.allocUnsafe(alloc);
+        got.copy(s.buf);
+        s.received = got.length;
+      }
+      this.streams[x.csid] = s;
+    }
+    if (snap.payload !== undefined) {
+      const s = this.streams[snap.payload.csid];
+      if (s === undefined || s.buf === null || !int(snap.payload.chunkLeft, 1, Math.min(this.chunkSize, s.length - s.received))) return bad('chunk in progress');
+      this.cur = s;
+      this.chunkLeft = snap.payload.chunkLeft;
+      this.state = St.Payload;
+    }
+    if (typeof snap.header === 'string') {
+      const h = Buffer.from(snap.header, 'base64');
+      if (h.length === 0 || h.length > this.scratch.length) return bad('cut header');
+      h.copy(this.scratch);
+      this.partial = h.length;
+    }
+    return undefined;
   }
 
   /** bytes held for partially received messages */

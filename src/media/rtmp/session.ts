@@ -15,7 +15,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { decodeAmf0, encodeAmf0, type Amf0Object, type Amf0Value } from './amf0.js';
-import { ChunkReader, ChunkWriter, DEFAULT_MAX_MESSAGE_SIZE, MessageType, type ByteBudget, type RtmpMessage } from './chunk.js';
+import { ChunkReader, ChunkWriter, DEFAULT_MAX_MESSAGE_SIZE, MessageType, type ByteBudget, type ChunkReaderSnapshot, type RtmpMessage } from './chunk.js';
 import { HANDSHAKE_SIZE, RTMP_VERSION, serverHandshake } from './handshake.js';
 
 export const UserControlEvent = {
@@ -123,6 +123,28 @@ export interface RtmpSessionStats {
   droppedMessages: number;
 }
 
+/**
+ * What a publishing session needs to go on in another process (the RTMP handoff: the node agent
+ * runs the handshake, connect and publish, the stream's supervisor reads the media). Plain JSON.
+ * Taken once the publication is accepted; the connect command object is not carried (only its
+ * fields in ConnectInfo).
+ */
+export interface RtmpSessionSnapshot {
+  connect: Omit<ConnectInfo, 'command'>;
+  publication: PublishRequest;
+  stats: RtmpSessionStats;
+  lastPong?: number;
+  nextStreamId: number;
+  streams: number[];
+  /** Window Acknowledgement Size the peer announced (0 = none) and bytesIn at the last ack sent */
+  peerWindow: number;
+  lastAcked: number;
+  objectEncoding: number;
+  /** chunk size used towards the peer */
+  outChunkSize: number;
+  reader: ChunkReaderSnapshot;
+}
+
 function splitQuery(s: string): [string, string] {
   const i = s.indexOf('?');
   return i < 0 ? [s, ''] : [s.slice(0, i), s.slice(i + 1)];
@@ -194,6 +216,55 @@ export class RtmpServerSession {
       (reason) => this.protocolError(reason),
       { maxMessageSize: Math.min(this.opts.preAuthMaxMessageSize, this.opts.maxMessageSize), budget: options.preAuthBudget },
     );
+  }
+
+  /**
+   * The state to resume this publishing session elsewhere (RtmpServerSession.resume); undefined
+   * unless a publication is accepted and the session is sound. The caller stops feeding this one.
+   */
+  snapshot(): RtmpSessionSnapshot | undefined {
+    const pub = this.publication;
+    const conn = this.connectInfo;
+    if (this.phase !== 'publishing' || pub === undefined || conn === undefined || this.hs !== null) return undefined;
+    const reader = this.reader.snapshot();
+    if (reader === undefined) return undefined;
+    return {
+      connect: { app: conn.app, query: conn.query, tcUrl: conn.tcUrl, flashVer: conn.flashVer, objectEncoding: conn.objectEncoding },
+      publication: { ...pub, params: { ...pub.params } },
+      stats: { ...this.stats },
+      ...(this.lastPong !== undefined ? { lastPong: this.lastPong } : {}),
+      nextStreamId: this.nextStreamId,
+      streams: [...this.streams],
+      peerWindow: this.peerWindow,
+      lastAcked: this.lastAcked,
+      objectEncoding: this.objectEncoding,
+      outChunkSize: this.writer.chunkSize,
+      reader,
+    };
+  }
+
+  /**
+   * A session taken over from a snapshot, publishing (authorized: the full message limit applies).
+   * An inconsistent snapshot ends it at once (handler.close with the reason).
+   */
+  static resume(snap: RtmpSessionSnapshot, handler: RtmpSessionHandler, options: Omit<RtmpSessionOptions, 'preAuthBudget'> = {}): RtmpServerSession {
+    const s = new RtmpServerSession(handler, options);
+    s.hs = null;
+    s.authorized = true;
+    s.reader.setLimits({ maxMessageSize: s.opts.maxMessageSize });
+    s.connectInfo = { ...snap.connect, command: {} };
+    s.publication = { ...snap.publication, params: { ...snap.publication.params } };
+    s.phase = 'publishing';
+    Object.assign(s.stats, snap.stats);
+    s.lastPong = snap.lastPong;
+    s.nextStreamId = snap.nextStreamId;
+    for (const id of snap.streams) s.streams.add(id);
+    s.peerWindow = snap.peerWindow;
+    s.lastAcked = snap.lastAcked;
+    s.objectEncoding = snap.objectEncoding;
+    s.writer.chunkSize = snap.outChunkSize;
+    s.reader.restore(snap.reader);
+    return s;
   }
 
   get closed(): boolean {

@@ -1,6 +1,8 @@
 /**
- * publish:// — the node's RTMP/SRT listener pipes the publisher's MPEG-TS into POST /ingest.
- * One publisher at a time (a second one gets 409); the body's end means the publisher left.
+ * publish:// — a publisher's MPEG-TS, from one of two feeds: the node's RTMP/SRT listener pipes it
+ * into POST /ingest (control.ts), or an RTMP socket handed over by the node is read here
+ * (rtmp-ingest.ts, protocol/rtmp-handoff.ts). Both go through `open`: one publisher at a time (a
+ * second one is refused: 409 over HTTP); the feed's end means the publisher left.
  */
 import type { IncomingMessage } from 'node:http';
 import type { NativeSource, SourceHandlers } from './source.js';
@@ -9,6 +11,8 @@ export interface PublisherInfo {
   since: number;
   bytes: number;
   remote: string | null;
+  /** how the TS arrives: an HTTP body from the node, or an RTMP socket handed over by the node */
+  via: 'http' | 'rtmp-handoff';
 }
 
 export interface PublishHubEvents {
@@ -16,8 +20,17 @@ export interface PublishHubEvents {
   onUnpublish?: (info: PublisherInfo, reason: string) => void;
 }
 
+/** One publisher's TS into the hub. */
+export interface PublishFeed {
+  readonly info: PublisherInfo;
+  /** TS bytes as they come (whole packets or not: the consumers reassemble) */
+  data(chunk: Buffer): void;
+  /** the publisher is gone (the first call counts) */
+  end(reason: string): void;
+}
+
 export class PublishHub {
-  private current: { req: IncomingMessage; info: PublisherInfo } | null = null;
+  private current: { info: PublisherInfo; kick: () => void } | null = null;
   private sinks = new Set<SourceHandlers>();
   lastDataAt = 0;
 
@@ -38,29 +51,47 @@ export class PublishHub {
   }
 
   /**
+   * A publisher starts. Returns null when another publisher is active (refused), else its feed.
+   * `kick` disconnects it (stop); its feed ends then.
+   */
+  open(remote: string | null, via: PublisherInfo['via'], kick: () => void): PublishFeed | null {
+    if (this.current) return null;
+    const info: PublisherInfo = { since: Date.now(), bytes: 0, remote, via };
+    const cur = { info, kick };
+    this.current = cur;
+    for (const s of this.sinks) s.onEpoch();
+    this.events.onPublish?.(info);
+    let done = false;
+    return {
+      info,
+      data: (chunk) => {
+        if (done) return;
+        info.bytes += chunk.length;
+        this.lastDataAt = Date.now();
+        for (const s of this.sinks) s.onData(chunk);
+      },
+      end: (reason) => {
+        if (done) return;
+        done = true;
+        if (this.current === cur) this.current = null;
+        this.events.onUnpublish?.(info, reason);
+      },
+    };
+  }
+
+  /**
    * Take a publisher's request body. Returns null when another publisher is active (→ 409),
    * else a promise resolved with the byte count when the body ends or breaks.
    */
   accept(req: IncomingMessage): Promise<PublisherInfo> | null {
-    if (this.current) return null;
-    const info: PublisherInfo = { since: Date.now(), bytes: 0, remote: req.headers['x-flux-publisher']?.toString() ?? req.socket.remoteAddress ?? null };
-    this.current = { req, info };
-    for (const s of this.sinks) s.onEpoch();
-    this.events.onPublish?.(info);
+    const feed = this.open(req.headers['x-flux-publisher']?.toString() ?? req.socket.remoteAddress ?? null, 'http', () => req.destroy());
+    if (!feed) return null;
     return new Promise((resolve) => {
-      let done = false;
       const finish = (reason: string) => {
-        if (done) return;
-        done = true;
-        if (this.current?.req === req) this.current = null;
-        this.events.onUnpublish?.(info, reason);
-        resolve(info);
+        feed.end(reason);
+        resolve(feed.info);
       };
-      req.on('data', (chunk: Buffer) => {
-        info.bytes += chunk.length;
-        this.lastDataAt = Date.now();
-        for (const s of this.sinks) s.onData(chunk);
-      });
+      req.on('data', (chunk: Buffer) => feed.data(chunk));
       req.on('end', () => finish('publisher ended'));
       req.on('error', (e) => finish(`publisher connection broke: ${e.message}`));
       req.on('close', () => finish('publisher connection closed'));
@@ -69,7 +100,7 @@ export class PublishHub {
 
   /** Drop the current publisher (stop). */
   kick(): void {
-    this.current?.req.destroy();
+    this.current?.kick();
   }
 }
 

@@ -1,0 +1,135 @@
+/**
+ * RTMP publications handed over by the node agent (protocol/rtmp-handoff.ts): the agent ran the
+ * handshake, connect, publish and the authorization, then sent the socket with the session's
+ * state over this process's IPC channel. Here the session goes on with the same media code
+ * (src/media/rtmp: chunk parsing, control messages, acks, FLV → TS, the agent's limits) and its TS
+ * goes straight into the publish hub, the way an HTTP body from the agent does (sources/publish.ts):
+ * no request between the two processes, no copy on the way.
+ *
+ * Cost per stream: a publishing socket is read at most once per `readPacingMs` (40 ms, as the agent
+ * did; its handle stops reading in between, so the kernel holds the bytes and nothing wakes up for
+ * them), and the small TS runs the remuxer makes of one read (one per FLV tag) are fed as one chunk.
+ *
+ * The RTMP code (src/media/rtmp) is loaded with the first handoff (rtmp-publication.ts): a
+ * supervisor that never gets one does not carry it.
+ *
+ * The channel is only a way in: when it closes (the agent exited) the publications here go on, and
+ * their end is no longer reported. A supervisor started without one (none today: the agent always
+ * gives one; an adopted supervisor keeps the one it had, or has none left) takes TS over HTTP only.
+ */
+import net from 'node:net';
+import type { Logger } from '../../core/logger.js';
+import { handoffMessageType, parseRtmpPublishHandoff, RTMP_HANDOFF_VERSION, type RtmpPublishHandoff, type SupervisorToAgent } from '../../protocol/rtmp-handoff.js';
+import type { PublishHub } from './sources/publish.js';
+import type { ResumedPublication } from './rtmp-publication.js';
+
+/** This process's end of the IPC channel (process itself in the daemon; a fake in unit tests). */
+export interface AgentChannel {
+  readonly connected: boolean;
+  send(msg: SupervisorToAgent): void;
+  onMessage(fn: (msg: unknown, handle: unknown) => void): void;
+  onDisconnect(fn: () => void): void;
+}
+
+/** The daemon's channel to the agent, when it was spawned with one. */
+export function processChannel(): AgentChannel | undefined {
+  if (typeof process.send !== 'function') return undefined;
+  return {
+    get connected() {
+      return process.connected;
+    },
+    send(msg) {
+      // with a callback a closed channel is an error passed here, not an 'error' event that
+      // would take the process down
+      if (process.connected) process.send!(msg, undefined, {}, () => {});
+    },
+    onMessage: (fn) => void process.on('message', fn),
+    onDisconnect: (fn) => void process.on('disconnect', fn),
+  };
+}
+
+export class RtmpIngest {
+  private readonly live = new Map<number, ResumedPublication>();
+
+  constructor(
+    private readonly hub: PublishHub,
+    private readonly channel: AgentChannel,
+    private readonly log: Logger,
+    /** false when the stream has no publish:// input */
+    private readonly acceptsPublish: () => boolean,
+  ) {}
+
+  /** Listens for handoffs and kicks, and tells the agent so (it hands nothing over before). */
+  start(): void {
+    this.channel.onMessage((msg, handle) => this.onMessage(msg, handle));
+    this.channel.onDisconnect(() => this.log.info({ publications: this.live.size }, 'agent channel closed: publications here go on'));
+    this.channel.send({ type: 'rtmp-ready', version: RTMP_HANDOFF_VERSION });
+  }
+
+  get publications(): number {
+    return this.live.size;
+  }
+
+  /** Disconnects every handed-over publisher (the supervisor stops). */
+  closeAll(reason: string): void {
+    for (const p of [...this.live.values()]) p.close(reason);
+  }
+
+  private onMessage(msg: unknown, handle: unknown): void {
+    const type = handoffMessageType(msg);
+    if (type === 'rtmp-publish') this.take(msg, handle);
+    else if (type === 'rtmp-kick') {
+      const { id, reason } = msg as { id?: unknown; reason?: unknown };
+      const p = typeof id === 'number' ? this.live.get(id) : undefined;
+      p?.close(typeof reason === 'string' ? reason : 'kicked by the node');
+    }
+  }
+
+  private refuse(socket: net.Socket | undefined, id: number, reason: string, bytesIn = 0): void {
+    this.log.warn({ session: id, reason }, 'rtmp handoff refused');
+    if (socket) {
+      socket.on('error', () => {});
+      socket.destroy();
+    }
+    this.channel.send({ type: 'rtmp-ended', id, reason, accepted: false, bytesIn, tsBytes: 0 });
+  }
+
+  private take(raw: unknown, handle: unknown): void {
+    const socket = handle instanceof net.Socket ? handle : undefined;
+    socket?.on('error', () => {});
+    const id = typeof (raw as { id?: unknown }).id === 'number' ? (raw as { id: number }).id : -1;
+    let msg: RtmpPublishHandoff;
+    try {
+      msg = parseRtmpPublishHandoff(raw);
+    } catch (err) {
+      this.refuse(socket, id, (err as Error).message);
+      return;
+    }
+    if (!socket) return this.refuse(undefined, id, 'rtmp-publish without its socket');
+    if (!this.acceptsPublish()) return this.refuse(socket, id, 'the stream has no publish:// input');
+    // one publisher per stream, as POST /ingest answers 409
+    if (this.hub.publisher !== null) return this.refuse(socket, id, 'stream already has a publisher', msg.session.stats.bytesIn);
+    // meanwhile what the publisher sends waits in the socket's buffer (nothing consumes it before 'data')
+    import('./rtmp-publication.js').then(
+      (m) => this.resume(m.ResumedPublication, msg, socket),
+      (err: Error) => this.refuse(socket, id, `cannot load the RTMP code: ${err.message}`),
+    );
+  }
+
+  private resume(Publication: typeof ResumedPublication, msg: RtmpPublishHandoff, socket: net.Socket): void {
+    const id = msg.id;
+    if (socket.destroyed) return this.refuse(socket, id, 'the publisher left during the handoff', msg.session.stats.bytesIn);
+    // another publisher may have come while the code loaded
+    if (this.hub.publisher !== null) return this.refuse(socket, id, 'stream already has a publisher', msg.session.stats.bytesIn);
+    const remote = `rtmp ${msg.remoteAddress}:${msg.remotePort}`;
+    const pub = new Publication(msg, socket, this.log, (p, reason) => {
+      this.live.delete(p.id);
+      this.channel.send({ type: 'rtmp-ended', id: p.id, reason, accepted: true, bytesIn: p.bytesIn, tsBytes: p.tsBytes });
+    });
+    if (pub.failed !== undefined) return this.refuse(socket, id, pub.failed, msg.session.stats.bytesIn);
+    const feed = this.hub.open(remote, 'rtmp-handoff', () => pub.close('publication stopped'))!;
+    this.live.set(id, pub);
+    this.log.info({ session: id, remote, bytesIn: msg.session.stats.bytesIn }, 'rtmp publication taken over from the node');
+    pub.start(feed);
+  }
+}
