@@ -6,29 +6,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { http, startNode, tempDir } from '../helpers/index.js';
+import { dribbleHeaders, http, startNode, tempDir } from '../helpers/index.js';
 import { HEADERS_TIMEOUT_MS } from '../../src/daemons/node/listeners.js';
 
-function dribble(port: number): Promise<{ ms: number; answer: string }> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    const t0 = Date.now();
-    let answer = '';
-    let timer: NodeJS.Timeout | undefined;
-    s.on('error', () => {});
-    s.on('data', (d) => (answer += d.toString('latin1')));
-    s.on('connect', () => {
-      s.write('GET /api/v3/node HTTP/1.1\r\nHost: x\r\nX-Slow: ');
-      // one header byte every 500 ms: the head never completes
-      timer = setInterval(() => s.write('a'), 500);
-    });
-    s.on('close', () => {
-      clearInterval(timer);
-      resolve({ ms: Date.now() - t0, answer });
-    });
-    setTimeout(() => s.destroy(), 70_000).unref();
-  });
-}
+const dribble = (port: number) => dribbleHeaders(port, '/api/v3/node', 70_000);
 
 test('slow-header connections are closed at the headers timeout', { timeout: 120_000 }, async (t) => {
   const dir = await tempDir(t);

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { open, readdir, readFile, writeFile } from 'node:fs/promises';
 import { parsePrometheus, sample } from './prometheus-text.js';
 import { HEADERS_TIMEOUT_MS } from '../../src/core/http-server-options.js';
-import { fakeStream, pidAlive, publishStream, runCli, sleep, startNode, tempDir, waitFor } from '../helpers/index.js';
+import { dribbleHeaders, fakeStream, pidAlive, publishStream, runCli, sleep, startNode, tempDir, waitFor } from '../helpers/index.js';
 
 interface Answer {
   status: number;
@@ -69,26 +69,7 @@ function lanAddress(): string | undefined {
   return undefined;
 }
 
-/** A client that sends its request head one byte every 500 ms, never completing it. */
-function dribble(port: number): Promise<{ ms: number; answer: string }> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    const t0 = Date.now();
-    let answer = '';
-    let timer: NodeJS.Timeout | undefined;
-    s.on('error', () => {});
-    s.on('data', (d) => (answer += d.toString('latin1')));
-    s.on('connect', () => {
-      s.write('GET /idle/index.m3u8 HTTP/1.1\r\nHost: x\r\nX-Slow: ');
-      timer = setInterval(() => s.write('a'), 500);
-    });
-    s.on('close', () => {
-      clearInterval(timer);
-      resolve({ ms: Date.now() - t0, answer });
-    });
-    setTimeout(() => s.destroy(), 60_000).unref();
-  });
-}
+const dribble = (port: number) => dribbleHeaders(port, '/idle/index.m3u8', 60_000);
 
 const STALE_MS = 150 + 100; // the revalidation interval, plus scheduling slack on a loaded machine
 

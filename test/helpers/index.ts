@@ -381,3 +381,27 @@ export function getFrom(url: string, o: { from?: string; headers?: Record<string
     req.end();
   });
 }
+
+/**
+ * A slowloris client: sends the head of `GET <urlPath>` and then one header byte every 500 ms, never
+ * completing it; resolves with how long the server kept the connection and what it answered.
+ */
+export function dribbleHeaders(port: number, urlPath: string, giveUpMs = 70_000): Promise<{ ms: number; answer: string }> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    const t0 = Date.now();
+    let answer = '';
+    let timer: NodeJS.Timeout | undefined;
+    s.on('error', () => {});
+    s.on('data', (d) => (answer += d.toString('latin1')));
+    s.on('connect', () => {
+      s.write(`GET ${urlPath} HTTP/1.1\r\nHost: x\r\nX-Slow: `);
+      timer = setInterval(() => s.write('a'), 500);
+    });
+    s.on('close', () => {
+      clearInterval(timer);
+      resolve({ ms: Date.now() - t0, answer });
+    });
+    setTimeout(() => s.destroy(), giveUpMs).unref();
+  });
+}

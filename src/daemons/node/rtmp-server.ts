@@ -30,6 +30,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { Buffer } from 'node:buffer';
 import { streamNameProblem } from '../../core/paths.js';
 import { silentLogger } from '../../core/logger.js';
+import { endSocket } from '../../core/net.js';
 import { RtmpServerSession, type PublishRequest, type RtmpSessionSnapshot, type SessionPhase } from '../../media/rtmp/session.js';
 import type { ByteBudget } from '../../media/rtmp/chunk.js';
 import { FlvToTsRemuxer, type RemuxInfo } from '../../media/rtmp/remux.js';
@@ -651,16 +652,8 @@ class Connection {
     this.session.end(reason);
     this.endPublication(reason);
     this.srv.connections.delete(this);
-    const s = this.socket;
-    if (!s.destroyed) {
-      // flush what the session wrote last (e.g. a rejection status), then make sure it goes away;
-      // stop reading: what a closed peer still sends must not be read into memory meanwhile
-      s.pause();
-      s.end();
-      const t = setTimeout(() => s.destroy(), 2000);
-      t.unref();
-      s.once('close', () => clearTimeout(t));
-    }
+    // flush what the session wrote last (e.g. a rejection status), then make sure it goes away
+    endSocket(this.socket);
     this.srv.log.debug({ session: this.id, remote: this.remoteAddress, reason }, 'rtmp session closed');
   }
 

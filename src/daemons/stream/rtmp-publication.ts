@@ -6,6 +6,7 @@
 import type net from 'node:net';
 import { Buffer } from 'node:buffer';
 import type { Logger } from '../../core/logger.js';
+import { endSocket } from '../../core/net.js';
 import { RtmpServerSession, type RtmpSessionSnapshot } from '../../media/rtmp/session.js';
 import { FlvToTsRemuxer } from '../../media/rtmp/remux.js';
 import type { RtmpPublishHandoff, RtmpSessionState } from '../../protocol/rtmp-handoff.js';
@@ -170,14 +171,7 @@ export class ResumedPublication {
     }
     this.flush();
     this.feed?.end(reason);
-    const s = this.socket;
-    if (!s.destroyed) {
-      s.pause();
-      s.end();
-      const t = setTimeout(() => s.destroy(), 2000);
-      t.unref();
-      s.once('close', () => clearTimeout(t));
-    }
+    endSocket(this.socket);
     this.log.info({ session: this.id, reason, bytesIn: this.bytesIn, tsBytes: this.tsBytes }, 'rtmp publication ended');
     this.onEnd(this, reason);
   }
