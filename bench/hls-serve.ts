@@ -20,7 +20,7 @@
  * with the playback handler, accepting on the port, and the internal socket for what workers pass
  * on) and src/daemons/node/playback-workers.ts forks N real workers (dist/bundle/playback-worker.js
  * when built, else the sources under tsx) that share its listening socket, against nginx with
- * `worker_processes N`: flux_workers_segment_rps, nginx_workers_segment_rps, workers_segment_ratio,
+ * `worker_processes N + 1` (the agent accepts too: as many serving processes on each side): flux_workers_segment_rps, nginx_workers_segment_rps, workers_segment_ratio,
  * flux_workers_playlist_rps, nginx_workers_playlist_rps, workers_playlist_ratio (target ≥ 0.8).
  */
 import { spawn } from 'node:child_process';
@@ -260,7 +260,8 @@ http {
       }
       log(`flux: ${WORKERS} playback workers (${script})`);
       nginxWorkersPort = await freePort();
-      await startNginx(WORKERS, nginxWorkersPort, '-workers');
+      // as many serving processes on each side: the agent accepts on the port too
+      await startNginx(WORKERS + 1, nginxWorkersPort, '-workers');
     }
 
     // --- sanity: both serve the same bytes with the right types
@@ -315,7 +316,7 @@ http {
         `node_bare_playlist_rps = a bare node:http server answering the same playlist bytes from a constant (the node:http floor); ` +
         (WORKERS > 0
           ? `flux_workers_* = this process as the agent plus ${WORKERS} playback worker processes sharing its listening socket (server.http_workers: ${WORKERS}; ` +
-            `${served?.served ?? 0} requests answered by workers and reported, the rest by the agent), nginx_workers_* = the same nginx with worker_processes ${WORKERS}; `
+            `${served?.served ?? 0} requests answered by workers and reported, the rest by the agent), nginx_workers_* = the same nginx with worker_processes ${WORKERS + 1} (as many processes accepting as Flux: agent + workers); `
           : '') +
         `${os.cpus().length} CPUs shared with wrk and whatever else runs on the machine`,
     };

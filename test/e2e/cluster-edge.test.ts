@@ -108,10 +108,14 @@ test('balancer: /balance/<stream>/… → least-loaded node that can serve; owne
   await waitFor(
     async () => {
       await loadA();
-      const peers = (await a.clusterStatus()).peers as { name: string; output_bitrate: number }[];
-      return peers.find((p) => p.name === 'b')!.output_bitrate === 0 && peers.find((p) => p.name === 'a')!.output_bitrate > 0;
+      // the balancer asked below is b's: b's view must show it too, not only a's (heartbeats race)
+      for (const n of [a, b]) {
+        const peers = (await n.clusterStatus()).peers as { name: string; output_bitrate: number }[];
+        if (!(peers.find((p) => p.name === 'b')!.output_bitrate === 0 && peers.find((p) => p.name === 'a')!.output_bitrate > 0)) return false;
+      }
+      return true;
     },
-    { timeoutMs: 20_000, intervalMs: 200, message: 'b idle, a loaded in the heartbeats' },
+    { timeoutMs: 20_000, intervalMs: 200, message: 'b idle, a loaded in the heartbeats, as both nodes see them' },
   );
   assert.equal((await loc(b.baseUrl, '/balance/sh/index.m3u8?mode=usage')).location, `${b.baseUrl}/sh/index.m3u8?mode=usage`);
   // clients: both saw the same single loopback client at most once; a has one, b none → b
