@@ -12,7 +12,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createSecureContext } from 'node:tls';
 import type { Logger } from '../core/logger.js';
 import { InputError } from '../core/errors.js';
-import { SERVER_OPTIONS } from '../core/http-server-options.js';
+import { LISTEN_BACKLOG, SERVER_OPTIONS } from '../core/http-server-options.js';
 
 export interface HttpsOptions {
   host: string;
@@ -52,7 +52,7 @@ export class HttpsListener {
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen({ port: this.o.port, host: this.o.host, exclusive: true }, () => {
+      server.listen({ port: this.o.port, host: this.o.host, exclusive: true, backlog: LISTEN_BACKLOG }, () => {
         server.off('error', reject);
         resolve();
       });

@@ -17,3 +17,11 @@ export function tuneServer(server: { keepAliveTimeout: number; headersTimeout: n
   server.headersTimeout = HEADERS_TIMEOUT_MS;
   server.requestTimeout = 0; // ingest/long downloads
 }
+
+/**
+ * Pending connections the kernel holds for a playback port (capped by net.core.somaxconn). Node's
+ * default, 511, is less than a wave of viewers opens at once: a player wall, a CDN shield, a channel
+ * start; the rest had their SYNs dropped and came back a second or more later (bench/scale.ts: 242
+ * of 188k requests timed out with 1,000 clients connecting together).
+ */
+export const LISTEN_BACKLOG = 4096;

@@ -13,7 +13,7 @@ import type { GuardVerdict } from '../../auth/api-guard.js';
 import { unlinkQuiet } from '../../protocol/proc.js';
 import { serveAdmin } from '../../ui/admin.js';
 import { FORWARDED_CLIENT_HEADER } from '../../protocol/playback-worker.js';
-import { SERVER_OPTIONS, tuneServer } from '../../core/http-server-options.js';
+import { LISTEN_BACKLOG, SERVER_OPTIONS, tuneServer } from '../../core/http-server-options.js';
 
 export type PlaybackFn = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 
@@ -138,7 +138,7 @@ export function listenTcp(server: Server, port: number, host: string): Promise<v
   return new Promise((resolve, reject) => {
     const onErr = (e: Error) => reject(e);
     server.once('error', onErr);
-    server.listen({ port, host, exclusive: true }, () => {
+    server.listen({ port, host, exclusive: true, backlog: LISTEN_BACKLOG }, () => {
       server.off('error', onErr);
       resolve();
     });
