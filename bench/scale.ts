@@ -27,8 +27,12 @@
  *    failures are counted and named in the notes, with the min–max count per stream, never dropped).
  * Playlist latency (at the level --wrk-at, default the first of the ladder, after its window, the
  * sender still running): wrk -t2 -c1000 -d10s --latency on one stream's live media playlist
- * (/s001/tracks-v1a1/index.m3u8): playlist_p50_ms, playlist_p99_ms, playlist_rps. Any non-2xx answer
- * or socket error (timeouts included) fails the run with wrk's output; the open-files limit
+ * (/s001/tracks-v1a1/index.m3u8): playlist_p50_ms, playlist_p99_ms, playlist_rps, playlist_timeouts; the
+ * peer right after it: nginx (worker_processes 1) serving a copy of that playlist with the same wrk:
+ * nginx_playlist_p50_ms, nginx_playlist_p99_ms, nginx_playlist_rps, nginx_playlist_timeouts,
+ * playlist_p99_ratio (nginx p99 / Flux p99). Any non-2xx answer or connect/read/write error fails the
+ * run with wrk's output; timeouts (> 2 s) are counted for both: with 1,000 connections on a 2-core
+ * machine wrk times some out for nginx too. The open-files limit
  * (ulimit -n, read from /proc/self/limits, inherited by wrk and the node) must exceed the connections.
  * Segmenter: bench/demux.ts run as a subprocess (its measurement, not a copy):
  * segmenter_MBps_per_core = its demux_segment_cpu_MBps (bytes per CPU second, one core),
@@ -40,12 +44,12 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, renameSync, statSync, unlinkSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { newestSegments } from '../src/protocol/walk.js';
-import { freeUdpPort, sleep, startNode, tempDir, waitFor, type NodeHandle } from '../test/helpers/index.js';
+import { freePort, freeUdpPort, sleep, startNode, tempDir, waitFor, type NodeHandle } from '../test/helpers/index.js';
 import { wrkSlice } from './wrk.js';
 import { CLK_TCK, cpuSeconds, procStat, rssMb, treeTicks } from './proc-cpu.js';
 
@@ -194,7 +198,7 @@ interface Level {
   streamsOk: number;
   failed: string[];
   notes: string[];
-  wrk?: { p50: number; p99: number; rps: number; requests: number };
+  wrk?: { p50: number; p99: number; rps: number; requests: number; timeouts: number; nginxP50: number; nginxP99: number; nginxRps: number; nginxTimeouts: number };
 }
 
 type Cleanups = (() => unknown)[];
@@ -275,11 +279,58 @@ async function runLevel(n: number, file: string, cleanups: Cleanups): Promise<Le
     const r = await fetch(url);
     const body = await r.text();
     if (r.status !== 200 || !body.startsWith('#EXTM3U') || !/#EXTINF/.test(body)) throw new Error(`${url}: ${r.status}, not a live media playlist: ${body.slice(0, 200)}`);
-    const res = await wrkSlice(url, { requests: 0, seconds: 0 }, { threads: WRK_THREADS, connections: WRK_CONNECTIONS, seconds: WRK_SECONDS, latency: true, failOnSocketErrors: true, log });
-    wrk = { p50: res.latencyMs!['50']!, p99: res.latencyMs!['99']!, rps: res.requests / res.seconds, requests: res.requests };
-    log(`wrk -c${WRK_CONNECTIONS} ${url}: p50 ${wrk.p50.toFixed(2)} ms, p99 ${wrk.p99.toFixed(2)} ms, ${Math.round(wrk.rps)} req/s`);
+    const slice = (u: string) => wrkSlice(u, { requests: 0, seconds: 0 }, { threads: WRK_THREADS, connections: WRK_CONNECTIONS, seconds: WRK_SECONDS, latency: true, log });
+    const res = await slice(url);
+    // the peer: nginx serving a copy of the same playlist, same wrk, same machine, right after
+    const peerUrl = await startNginxPeer(body, cleanups);
+    const peer = await slice(peerUrl);
+    for (const [who, r2] of [['flux', res], ['nginx', peer]] as const) {
+      const e = r2.socketErrors;
+      // timeouts are counted, not fatal: on 2 cores wrk -c1000 times some out for nginx too
+      if (e.connect + e.read + e.write > 0) throw new Error(`${who}: socket errors with wrk -c${WRK_CONNECTIONS}: ${JSON.stringify(e)}`);
+    }
+    wrk = {
+      p50: res.latencyMs!['50']!, p99: res.latencyMs!['99']!, rps: res.requests / res.seconds, requests: res.requests, timeouts: res.socketErrors.timeout,
+      nginxP50: peer.latencyMs!['50']!, nginxP99: peer.latencyMs!['99']!, nginxRps: peer.requests / peer.seconds, nginxTimeouts: peer.socketErrors.timeout,
+    };
+    log(`wrk -c${WRK_CONNECTIONS} ${url}: p50 ${wrk.p50.toFixed(2)} ms, p99 ${wrk.p99.toFixed(2)} ms, ${Math.round(wrk.rps)} req/s, ${wrk.timeouts} timeouts; nginx p50 ${wrk.nginxP50.toFixed(2)} ms, p99 ${wrk.nginxP99.toFixed(2)} ms, ${Math.round(wrk.nginxRps)} req/s, ${wrk.nginxTimeouts} timeouts`);
   }
   return { n, agentCpuPct, agentRssMb, supCpuPctTotal: (sup.seconds / wall) * 100, supRssMb: median(supRss.filter(Number.isFinite)), streamsOk: names.length - failed.length, failed, notes, wrk };
+}
+
+// ---------------------------------------------------------------- the nginx peer (playlist latency)
+
+/** nginx (worker_processes 1) serving `playlist` as /p/index.m3u8 on a free port; returns its URL. */
+async function startNginxPeer(playlist: string, cleanups: Cleanups): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'flux-bench-scale-nginx-'));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  await mkdir(path.join(dir, 'www', 'p'), { recursive: true });
+  await writeFile(path.join(dir, 'www', 'p', 'index.m3u8'), playlist);
+  // nginx workers run as nobody when started as root: the tree must be readable to them
+  await chmod(dir, 0o755);
+  const port = await freePort();
+  await writeFile(path.join(dir, 'nginx.conf'), `worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  keepalive_requests 10000000;
+  open_file_cache max=100 inactive=20s;
+  types { application/vnd.apple.mpegurl m3u8; }
+  server { listen 127.0.0.1:${port} backlog=4096; root ${dir}/www; add_header Cache-Control no-cache; }
+}
+`);
+  const proc = spawn(process.env.FLUX_NGINX ?? 'nginx', ['-p', dir, '-e', path.join(dir, 'error.log'), '-c', path.join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'ignore' });
+  cleanups.push(() => void proc.kill('SIGKILL'));
+  const url = `http://127.0.0.1:${port}/p/index.m3u8`;
+  await waitFor(async () => (await fetch(url).catch(() => undefined))?.status === 200, { timeoutMs: 10_000, message: 'nginx serving the playlist copy' });
+  return url;
 }
 
 // ---------------------------------------------------------------- the segmenter (bench/demux.ts)
@@ -359,7 +410,13 @@ async function main(): Promise<void> {
         metrics.playlist_p50_ms = { value: +r.wrk.p50.toFixed(2), unit: 'ms', better: 'lower' };
         metrics.playlist_p99_ms = { value: +r.wrk.p99.toFixed(2), unit: 'ms', better: 'lower' };
         metrics.playlist_rps = { value: Math.round(r.wrk.rps), unit: 'req/s', better: 'higher' };
-        notes.push(`playlist: wrk -t${WRK_THREADS} -c${WRK_CONNECTIONS} -d${WRK_SECONDS}s --latency on a live media playlist at N=${n} (streams running), ${r.wrk.requests} requests, 0 non-2xx, 0 socket errors, ulimit -n ${nofile}`);
+        metrics.playlist_timeouts = { value: r.wrk.timeouts, unit: 'requests', better: 'lower' };
+        metrics.nginx_playlist_p50_ms = { value: +r.wrk.nginxP50.toFixed(2), unit: 'ms', better: 'lower' };
+        metrics.nginx_playlist_p99_ms = { value: +r.wrk.nginxP99.toFixed(2), unit: 'ms', better: 'lower' };
+        metrics.nginx_playlist_rps = { value: Math.round(r.wrk.nginxRps), unit: 'req/s', better: 'higher' };
+        metrics.nginx_playlist_timeouts = { value: r.wrk.nginxTimeouts, unit: 'requests', better: 'lower' };
+        metrics.playlist_p99_ratio = { value: +(r.wrk.nginxP99 / r.wrk.p99).toFixed(2), unit: 'x (nginx p99 / flux p99)', better: 'higher' };
+        notes.push(`playlist: wrk -t${WRK_THREADS} -c${WRK_CONNECTIONS} -d${WRK_SECONDS}s --latency on a live media playlist at N=${n} (streams running; one node process, http_workers 0), ${r.wrk.requests} requests, 0 non-2xx, 0 connect/read/write errors, ${r.wrk.timeouts} timeouts (> 2 s); peer: nginx worker_processes 1 serving a copy of that playlist right after, ${r.wrk.nginxTimeouts} timeouts; ulimit -n ${nofile}`);
       }
       const failedText = r.failed.length ? `; FAILED (stream:segments) ${r.failed.slice(0, 10).join(' ')}${r.failed.length > 10 ? ` … +${r.failed.length - 10}` : ''}` : '';
       notes.push(`N=${n}: ${r.streamsOk}/${n} ok; ${r.notes.join('; ')}${failedText}`);
