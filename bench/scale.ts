@@ -209,7 +209,11 @@ async function runLevel(n: number, file: string, cleanups: Cleanups): Promise<Le
   const phase = { start: Date.now() };
   const dir = await tempDir(t, 'flux-bench-scale-');
   const ports: number[] = [];
-  for (let i = 0; i < n; i++) ports.push(await freeUdpPort());
+  // the kernel may hand out a port again once it is released: keep asking until each one is new
+  while (ports.length < n) {
+    const p = await freeUdpPort();
+    if (!ports.includes(p)) ports.push(p);
+  }
   const window = Math.min(100, Math.ceil(WINDOW_S / SEG_S) + 10); // no segment of the window deleted before it is counted
   const streams = Object.fromEntries(ports.map((p, i) => [streamName(i), { inputs: [{ url: `udp://127.0.0.1:${p}` }], hls: { segment_duration: `${SEG_S}s`, window } }]));
   const node = await startNode(t, { dir, streams });
