@@ -331,7 +331,14 @@ http {
 }
 `);
   const proc = spawn(process.env.FLUX_NGINX ?? 'nginx', ['-p', dir, '-e', path.join(dir, 'error.log'), '-c', path.join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'ignore' });
-  cleanups.push(() => void proc.kill('SIGKILL'));
+  // SIGTERM: the master stops its worker (SIGKILL of the master alone leaves the worker running)
+  cleanups.push(async () => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return;
+    const gone = new Promise((r) => proc.once('exit', r));
+    proc.kill('SIGTERM');
+    await Promise.race([gone, sleep(3000)]);
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+  });
   const url = `http://127.0.0.1:${port}/p/index.m3u8`;
   await waitFor(async () => (await fetch(url).catch(() => undefined))?.status === 200, { timeoutMs: 10_000, message: 'nginx serving the playlist copy' });
   return url;
