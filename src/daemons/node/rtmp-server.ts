@@ -31,6 +31,7 @@ import { Buffer } from 'node:buffer';
 import { streamNameProblem } from '../../core/paths.js';
 import { silentLogger } from '../../core/logger.js';
 import { endSocket } from '../../core/net.js';
+import type { RtmpPublishHandoff } from '../../protocol/rtmp-handoff.js';
 import { RtmpServerSession, type PublishRequest, type RtmpSessionSnapshot, type SessionPhase } from '../../media/rtmp/session.js';
 import type { ByteBudget } from '../../media/rtmp/chunk.js';
 import { FlvToTsRemuxer, type RemuxInfo } from '../../media/rtmp/remux.js';
@@ -99,20 +100,15 @@ export interface RtmpSessionInfo {
   remote?: { bytesIn: number; tsBytes: number };
 }
 
-/** What a handed-over publication needs to go on elsewhere (protocol/rtmp-handoff.ts carries it). */
-export interface RtmpHandoffState {
-  id: number;
-  stream: string;
-  remoteAddress: string;
-  remotePort: number;
-  connectedAt: number;
-  publishingSince: number;
+/**
+ * What a handed-over publication needs to go on elsewhere: the wire message of protocol/rtmp-handoff.ts
+ * (one field list) before it is encoded: the session as the media code snapshots it, unread bytes as a Buffer.
+ */
+export type RtmpHandoffState = Omit<RtmpPublishHandoff, 'type' | 'version' | 'session' | 'unread'> & {
   session: RtmpSessionSnapshot;
   /** bytes read from the socket here and not parsed */
   unread: Buffer;
-  /** this server's limits for an accepted publisher, to apply over there */
-  limits: { maxMessageSize?: number; idleTimeoutMs?: number; maxOutputBuffer?: number; readPacingMs?: number; trackWaitMs?: number };
-}
+};
 
 /** A publication whose socket went to another process. */
 export interface HandedOver {

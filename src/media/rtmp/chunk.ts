@@ -107,17 +107,10 @@ export interface ChunkReaderSnapshot {
   chunkSize: number;
   requestedChunkSize: number;
   /** every chunk stream seen, with the header state later chunks are read against */
-  streams: {
-    csid: number;
-    timestamp: number;
-    tsField: number;
-    extended: boolean;
-    length: number;
-    type: number;
-    streamId: number;
+  streams: (Omit<ChunkStreamState, 'buf' | 'received'> & {
     /** the message being assembled (base64 of the bytes received so far, maybe none), absent between messages */
     partial?: string;
-  }[];
+  })[];
   /** inside a chunk's payload: the chunk stream and the payload bytes left in that chunk */
   payload?: { csid: number; chunkLeft: number };
   /** bytes of a chunk header cut by the end of the input (base64) */

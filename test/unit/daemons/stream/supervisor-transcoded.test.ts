@@ -3,12 +3,13 @@
  * stdin feeding, multi-output routing, restarts and the make-before-break priority return of a
  * transcoded stream are exercised fast.
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { Supervisor } from '../../../../src/daemons/stream/supervisor.js';
 import { Backoff } from '../../../../src/core/backoff.js';
 import { PULL_STARTUP_GRACE_MS, type BuildPipelineArgs } from '../../../../src/daemons/stream/pipeline.js';
 import { fakeWriterFactory, freeUdpPort, input, logger, stream, UdpSender, waitFor } from './fakes.js';
+import type { ResolvedInput } from '../../../../src/config/model.js';
 
 const COPY_TO_1_AND_3 = "const fs=require('fs');process.stdin.on('data',d=>{process.stdout.write(d);try{fs.writeSync(3,d)}catch{}});process.stdin.on('end',()=>process.exit(0))";
 
@@ -86,13 +87,17 @@ test('a transcoder started long before its source (publish) is not restarted whi
   assert.deepEqual(wf.writers[0]!.timeline(), [9]);
 });
 
-test('transcoded stream: the returning primary runs its full pipeline first, then the switch (make-before-break)', async (t) => {
+/**
+ * A transcoded two-rendition stream on two UDP inputs fed by senders 1 and 2 (the backup with `backup`
+ * options), its supervisor started on fake writers; everything stops after the test.
+ */
+async function twoUdpInputs(t: TestContext, name: string, backup: Partial<ResolvedInput>) {
   const [p1, p2] = [await freeUdpPort(), await freeUdpPort()];
   const s1 = new UdpSender(p1, 1).start(20);
   const s2 = new UdpSender(p2, 2).start(20);
   const s = stream(
-    'tr2',
-    [input(`udp://127.0.0.1:${p1}`, { sourceTimeoutMs: 300, returnAfterMs: 400 }, 0), input(`udp://127.0.0.1:${p2}`, { sourceTimeoutMs: 300 }, 1)],
+    name,
+    [input(`udp://127.0.0.1:${p1}`, { sourceTimeoutMs: 300, returnAfterMs: 400 }, 0), input(`udp://127.0.0.1:${p2}`, { sourceTimeoutMs: 300, ...backup }, 1)],
     { transcoder, renditions: ['v1a1', 'v2a1'] },
   );
   const wf = fakeWriterFactory();
@@ -103,7 +108,11 @@ test('transcoded stream: the returning primary runs its full pipeline first, the
     await sup.stop();
   });
   await sup.start();
-  const w = wf.writers[0]!;
+  return { s1, sup, wf, w: wf.writers[0]! };
+}
+
+test('transcoded stream: the returning primary runs its full pipeline first, then the switch (make-before-break)', async (t) => {
+  const { s1, sup, wf, w } = await twoUdpInputs(t, 'tr2', {});
   await waitFor('primary output', () => w.timeline().includes(1), 4000);
   s1.stop();
   await waitFor('backup output', () => w.timeline().at(-1) === 2, 4000);
@@ -124,23 +133,7 @@ test('transcoded stream: the returning primary runs its full pipeline first, the
 });
 
 test('warm standby (transcoded): the backup\'s transcoder runs beside the primary\'s and takes over as it is', async (t) => {
-  const [p1, p2] = [await freeUdpPort(), await freeUdpPort()];
-  const s1 = new UdpSender(p1, 1).start(20);
-  const s2 = new UdpSender(p2, 2).start(20);
-  const s = stream(
-    'warm',
-    [input(`udp://127.0.0.1:${p1}`, { sourceTimeoutMs: 300, returnAfterMs: 400 }, 0), input(`udp://127.0.0.1:${p2}`, { sourceTimeoutMs: 300, warm: true }, 1)],
-    { transcoder, renditions: ['v1a1', 'v2a1'] },
-  );
-  const wf = fakeWriterFactory();
-  const sup = new Supervisor({ stream: s, specHash: 'x' }, { ffmpegPath: process.execPath, buildPipelineArgs: build, openWriter: wf.open, logger, tickMs: 50 });
-  t.after(async () => {
-    s1.close();
-    s2.close();
-    await sup.stop();
-  });
-  await sup.start();
-  const w = wf.writers[0]!;
+  const { s1, sup, wf, w } = await twoUdpInputs(t, 'warm', { warm: true });
   await waitFor('primary output', () => w.timeline().includes(1), 4000);
   await waitFor('the warm standby\'s transcoder', () => sup.status().ffmpeg.length === 2, 4000);
   let st = sup.status();
