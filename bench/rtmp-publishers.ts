@@ -2,7 +2,7 @@
  * RTMP publishers: how many simultaneous ~3 Mbps RTMP publishers a Flux node turns into HLS without
  * segment gaps, and the CPU it spends per stream, side by side with nginx-rtmp in the same run.
  *
- *   node --import tsx bench/rtmp-publishers.ts [--ladder 2,4,8,12] [--window 20] [--budget 300]
+ *   node --import tsx bench/rtmp-publishers.ts [--ladder 2,4,8,12] [--window 20] [--warmup 60] [--budget 900]
  *   npm run bench -- rtmp-publishers --runs 3
  *
  * Input: a pre-encoded 20 s file (720p25 H.264 libx264 veryfast ~3 Mbps, keyint 50, no scene cut,
@@ -16,7 +16,9 @@
  *    is deleted before it is checked); stopped with `flux node stop`.
  *  - nginx-rtmp: `worker_processes 1`, `application live { live on; hls on; hls_fragment 2s; }`
  *    (+ hls_playlist_length 60s for the same reason), `nginx -p TMP -c TMP/nginx.conf -g 'daemon off;'`.
- * N publishers start; once every stream has written a first segment, the window opens (WINDOW s).
+ * N publishers start; once every stream has written a first segment and the warm-up (--warmup,
+ * 60 s: the steady state of a 24/7 channel, after V8 has compiled the hot code) has passed, the
+ * window opens (WINDOW s).
  * CPU = utime+stime from /proc/<pid>/stat over the window, summed over the node agent + every
  * supervisor (<run>/streams/*.pid) + any descendant of those (Flux), or over the nginx worker(s),
  * divided by N and by wall seconds, as % of one core. After the window (publishers still running)
@@ -26,7 +28,7 @@
  * segments overlapping the window: >= WINDOW/2 − 2 of them, and no stretch longer than 1.5 × 2 s
  * without a segment starting (window start → first start, start → next start, last start →
  * window end): one dropped segment already fails. A level passes when every publisher stayed up and
- * every stream passed; a side's ladder stops at its first failed level. Time budget (--budget, 300 s):
+ * every stream passed; a side's ladder stops at its first failed level. Time budget (--budget, 900 s):
  * a level that would not fit is skipped for BOTH sides (noted; the max publishers are then lower
  * bounds), so a slow machine never reads as one side failing. Per level, stderr shows the seconds
  * spent starting, waiting for first segments, in the window, in the grace wait and stopping.
@@ -52,7 +54,8 @@ function argValue(name: string): string | undefined {
 }
 const LADDER = (argValue('--ladder') ?? process.env.FLUX_BENCH_LADDER ?? '2,4,8,12').split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
 const WINDOW_MS = Number(argValue('--window') ?? process.env.FLUX_BENCH_WINDOW_SECONDS ?? 20) * 1000;
-const BUDGET_MS = Number(argValue('--budget') ?? process.env.FLUX_BENCH_BUDGET_SECONDS ?? 300) * 1000;
+const WARMUP_MS = Number(argValue('--warmup') ?? process.env.FLUX_BENCH_WARMUP_SECONDS ?? 60) * 1000;
+const BUDGET_MS = Number(argValue('--budget') ?? process.env.FLUX_BENCH_BUDGET_SECONDS ?? 900) * 1000;
 const SEG_MS = 2000;
 const MAX_STRETCH_MS = 1.5 * SEG_MS;
 const MIN_SEGMENTS = Math.floor(WINDOW_MS / SEG_MS) - 2;
@@ -462,6 +465,12 @@ async function runLevel(side: Side, n: number, file: string, register: (fn: () =
       res.reasons.push(...publisherExits(pubs, Infinity));
       return res;
     }
+    // steady state: a 24/7 channel's cost, not its first minute (V8 compiles Flux's hot code
+    // over that minute, at this rate of calls; nginx has nothing to warm). Both sides wait alike.
+    if (WARMUP_MS > 0) {
+      await sleep(WARMUP_MS);
+      phase('warmup');
+    }
     // the window: CPU of the side's processes, wall time
     const roots0 = await inst.roots();
     const a = await treeTicks(roots0);
@@ -543,7 +552,7 @@ async function main(): Promise<void> {
       const order: Side[] = (i % 2 === 0 ? [fluxSide, nginxSide] : [nginxSide, fluxSide]).filter((s) => !failed[s.name]);
       // time budget: a level runs for both sides or for neither (a level skipped on one side only
       // would read as a lower max for it); ~12 s of start/ready/grace/stop per side around the window
-      if (Date.now() - started + order.length * (WINDOW_MS + 12_000) > BUDGET_MS) {
+      if (Date.now() - started + order.length * (WARMUP_MS + WINDOW_MS + 12_000) > BUDGET_MS) {
         skipped.push(...order.map((s) => `${s.name}@${n}`));
         continue;
       }
@@ -583,7 +592,7 @@ async function main(): Promise<void> {
     const sideText = (s: 'flux' | 'nginx') => `${s}: ${results.filter((r) => r.side === s).map(levelText).join(', ') || 'nothing run'}`;
     const notes = [
       `load avg ${fmtLoad(loadStart)} at start, ${fmtLoad(loadEnd)} at end (2-core shared machine)`,
-      `ladder ${LADDER.join(',')}, ${WINDOW_MS / 1000}s window, pass = every publisher up, every stream >= ${MIN_SEGMENTS} segments and no stretch > ${MAX_STRETCH_MS / 1000}s without a new segment`,
+      `ladder ${LADDER.join(',')}, ${WARMUP_MS / 1000}s warm-up then ${WINDOW_MS / 1000}s window, pass = every publisher up, every stream >= ${MIN_SEGMENTS} segments and no stretch > ${MAX_STRETCH_MS / 1000}s without a new segment`,
       sideText('flux'),
       sideText('nginx'),
       [fluxMax, nginxMax].includes(Math.max(...LADDER)) ? `max publishers at the top of the ladder (${Math.max(...LADDER)}) is a lower bound` : '',

@@ -132,7 +132,9 @@ export const processHost: SupervisorHost = {
       // file (no pipes, no stderr tail), and it is stopped by pid through its control socket.
       // FLUX_SUPERVISOR_CPU_PROF=DIR: V8 CPU profiles of supervisors (NODE_OPTIONS refuses --cpu-prof)
       const prof = process.env.FLUX_SUPERVISOR_CPU_PROF;
-      const nodeArgs = prof ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(prof)}`] : [];
+      // FLUX_SUPERVISOR_NODE_ARGS: extra node/V8 flags for supervisors (profiling: --perf-basic-prof, --trace-deopt)
+      const extra = process.env.FLUX_SUPERVISOR_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+      const nodeArgs = [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(prof)}`] : []), ...extra];
       // The IPC channel carries RTMP sockets to it (protocol/rtmp-handoff.ts). It does not tie
       // the two together: the supervisor goes on when the channel closes (the agent exited), and
       // neither the child nor its channel keeps this process alive.

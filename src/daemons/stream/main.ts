@@ -130,7 +130,12 @@ export async function startSupervisor(opts: StartOptions): Promise<RunningSuperv
   await control.listen();
   // RTMP sockets handed over by the node agent (its IPC channel; none when started by hand)
   const channel = processChannel();
-  if (channel) new RtmpIngest(supervisor.publishHub, channel, log.child({ part: 'rtmp' }), () => spec.stream.inputs.some((i) => i.scheme === 'publish')).start();
+  if (channel) {
+    const acceptsPublish = () => spec.stream.inputs.some((i) => i.scheme === 'publish');
+    // LL-HLS parts and live TS readers (WebRTC) want each frame now; plain HLS can take reads in batches
+    const latencySensitive = () => supervisor.liveTaps.size > 0 || spec.stream.hls.lowLatency !== undefined;
+    new RtmpIngest(supervisor.publishHub, channel, log.child({ part: 'rtmp' }), acceptsPublish, latencySensitive).start();
+  }
   await writeFileAtomic(pidFile, `${process.pid}\n`, { fsync: false });
   try {
     await supervisor.start();

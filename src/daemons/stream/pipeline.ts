@@ -165,8 +165,11 @@ export class Pipeline {
     if (native) this.startSource(useFfmpeg);
     if (mosaic) this.startMosaic(mosaic);
     else if (useFfmpeg) this.spawnChild();
-    this.watchdogTimer = setInterval(() => this.checkWatchdog(), 250);
-    this.watchdogTimer.unref();
+    // the watchdog looks after ffmpeg children only: a native source alone has nothing to restart
+    if (useFfmpeg || mosaic) {
+      this.watchdogTimer = setInterval(() => this.checkWatchdog(), 250);
+      this.watchdogTimer.unref();
+    }
   }
 
   /** (Re)build the child's arguments; false (and fatal) when they cannot be built. */

@@ -7,8 +7,10 @@
  * no request between the two processes, no copy on the way.
  *
  * Cost per stream: a publishing socket is read at most once per `readPacingMs` (40 ms, as the agent
- * did; its handle stops reading in between, so the kernel holds the bytes and nothing wakes up for
- * them), and the small TS runs the remuxer makes of one read (one per FLV tag) are fed as one chunk.
+ * did) while a reader needs the frames at once (a live TS tap such as WebRTC, or LL-HLS parts), else
+ * once per 200 ms (RELAXED_READ_PACING_MS); its handle stops reading in between, so the kernel holds
+ * the bytes and nothing wakes up for them. The small TS runs the remuxer makes of one read (one per
+ * FLV tag) are fed as one chunk.
  *
  * The RTMP code (src/media/rtmp) is loaded with the first handoff (rtmp-publication.ts): a
  * supervisor that never gets one does not carry it.
@@ -57,6 +59,8 @@ export class RtmpIngest {
     private readonly log: Logger,
     /** false when the stream has no publish:// input */
     private readonly acceptsPublish: () => boolean,
+    /** true while a reader needs frames at once (rtmp-publication.ts: RELAXED_READ_PACING_MS otherwise) */
+    private readonly latencySensitive: () => boolean = () => true,
   ) {}
 
   /** Listens for handoffs and kicks, and tells the agent so (it hands nothing over before). */
@@ -125,7 +129,7 @@ export class RtmpIngest {
     const pub = new Publication(msg, socket, this.log, (p, reason) => {
       this.live.delete(p.id);
       this.channel.send({ type: 'rtmp-ended', id: p.id, reason, accepted: true, bytesIn: p.bytesIn, tsBytes: p.tsBytes });
-    });
+    }, this.latencySensitive);
     if (pub.failed !== undefined) return this.refuse(socket, id, pub.failed, msg.session.stats.bytesIn);
     const feed = this.hub.open(remote, 'rtmp-handoff', () => pub.close('publication stopped'))!;
     this.live.set(id, pub);

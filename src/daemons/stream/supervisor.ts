@@ -31,6 +31,11 @@ import type {
   SupervisorStatus,
 } from '../../protocol/supervisor-status.js';
 
+/** How often a stream with several inputs looks for a failed one. */
+const FAILOVER_TICK_MS = 250;
+/** How often a single-input stream refreshes its rates and state. */
+const SINGLE_INPUT_TICK_MS = 1000;
+
 /** What the supervisor needs from HlsWriter (src/daemons/stream/hls-writer.ts). */
 export interface SegmentLike {
   rendition: string;
@@ -246,7 +251,9 @@ export class Supervisor {
     } else {
       this.activate(0, 'start', null);
     }
-    this.tickTimer = setInterval(() => this.tick(), this.deps.tickMs ?? 250);
+    // Failover needs a fine tick (250 ms past source_timeout at most); one input only refreshes its
+    // rates and state (status() brings the state up to date itself), so it wakes once a second.
+    this.tickTimer = setInterval(() => this.tick(), this.deps.tickMs ?? (this.multi() ? FAILOVER_TICK_MS : SINGLE_INPUT_TICK_MS));
   }
 
   /** A writer for `entry` on `root`: the stream root records (DVR), a fallback root is live only. */
