@@ -2,7 +2,7 @@
  * Wall time of `./bin/run.js validate <generated 200-stream config>` (oclif + zod + yaml + every check).
  * Target: median < 300 ms. One measurement run = hyperfine (or spawn timings) over 10 invocations after
  * 2 warm-ups; the metric is their median. Also times the same 200 streams through the `yaml` library
- * (a leading `---` makes src/config/fast-yaml.ts give up: what the fast path saves), 5,000- and
+ * (a leading `---` makes src/core/fast-yaml.ts give up: what the fast path saves), 5,000- and
  * 10,000-stream configs (UDP inputs: the port checks must stay linear; 3 invocations) and node's bare
  * start-up for context.
  */

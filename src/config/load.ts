@@ -24,7 +24,7 @@ import { ConfigError, EXIT_CODES, InputError, type ConfigIssue } from '../core/e
 import { semanticIssues } from './semantic.js';
 import { knownKeysAt } from './known-keys.js';
 import { nodeAt, findKeyNode, duplicateKeys, formatPath } from './yaml-pos.js';
-import { parseFastYaml } from './fast-yaml.js';
+import { parseFastYaml } from '../core/fast-yaml.js';
 
 export { nodeAt, findKeyNode } from './yaml-pos.js';
 

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { parseDocument } from 'yaml';
-import { parseFastYaml } from '../../../src/config/fast-yaml.js';
+import { parseFastYaml } from '../../../src/core/fast-yaml.js';
 import { BAD, FIXTURES, GOOD, TEMPLATE, manyStreamsYaml } from '../../helpers/config-fixtures.js';
 
 /** What the yaml library makes of the text, or undefined when it reports an error (duplicates included). */
