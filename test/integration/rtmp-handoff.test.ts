@@ -131,3 +131,25 @@ test('without handoff (a supervisor with no channel) the TS still goes over HTTP
   assert.equal(info?.handedOff, false);
   assert.ok((info?.mediaMessages ?? 0) > 0, 'the agent remuxes');
 });
+
+test('a live TS reader (WebRTC) gets a handed-over publication at the agent pacing, not in 200 ms batches', { timeout: 90_000 }, async (t) => {
+  const env = await tempEnv(t);
+  const { file, stream } = await writeSpec(env, 'cam', { inputs: [{ url: 'publish://' }], hls: { segment_duration: '1s' } });
+  const sup = await startSupervisorProc(t, env, file, 'cam', { ipc: true });
+  const { srv } = await agentRtmp(t, sup, { handoff: true });
+  rtmpPublisher(t, `rtmp://127.0.0.1:${srv.port}/live/cam`);
+  await expectLive(sup, stream, { audio: true });
+  // the tap the agent's WebRTC feed opens (src/webrtc/live-feed.ts)
+  const arrivals: number[] = [];
+  const req = http.get({ socketPath: sup.sock, path: '/live.ts' }, (res) => res.on('data', () => arrivals.push(Date.now())));
+  req.on('error', () => {});
+  t.after(() => req.destroy());
+  await new Promise((r) => setTimeout(r, 3500));
+  // from 0.5 s on (the relaxed pause running when the tap came may be 200 ms)
+  const from = arrivals[0]! + 500;
+  const times = arrivals.filter((a) => a >= from);
+  const gaps = times.slice(1).map((a, i) => a - times[i]!).sort((a, b) => a - b);
+  assert.ok(gaps.length >= 10, `${gaps.length} chunks reached the tap in 3 s`);
+  const median = gaps[Math.floor(gaps.length / 2)]!;
+  assert.ok(median < 120, `median gap between TS chunks at the tap: ${median} ms (gaps ${gaps.join(',')})`);
+});
