@@ -10,6 +10,10 @@
  *   agent → supervisor   rtmp-kick                  disconnect it (publish backend withdrew its allow)
  *   supervisor → agent   rtmp-ready                 it listens (sent once; before it, a message could be lost)
  *   supervisor → agent   rtmp-ended                 it is over (or was refused: another publisher)
+ *   agent → supervisor   ts-publish (+ pipe)        take this publisher's MPEG-TS: the read end of the
+ *                                                   pipe its ffmpeg writes into (SRT publish, whose
+ *                                                   listener ffmpeg the agent runs); EOF = it left
+ *   supervisor → agent   ts-ended                   it is over (or was refused)
  *
  * Messages are JSON (the channel's default serialization); bytes are base64. `version` changes
  * when a field changes meaning: a supervisor refuses a version it does not know (the publisher
@@ -94,8 +98,32 @@ export interface RtmpReady {
   version: number;
 }
 
-export type AgentToSupervisor = RtmpPublishHandoff | RtmpKick;
-export type SupervisorToAgent = RtmpReady | RtmpPublishEnded;
+/**
+ * A publisher's MPEG-TS as a pipe (sent as the message's handle): the supervisor reads it into its
+ * publish hub until EOF. The agent ends it by stopping the writer (its ffmpeg).
+ */
+export interface TsPublishHandoff {
+  type: 'ts-publish';
+  version: number;
+  /** the agent's id for it (ts-ended names it) */
+  id: number;
+  stream: string;
+  /** who publishes, as shown in the stream's publisher (e.g. `srt 10.0.0.5:4000`) */
+  remote: string;
+}
+
+export interface TsPublishEnded {
+  type: 'ts-ended';
+  id: number;
+  reason: string;
+  /** false when the supervisor refused it (another publisher, no publish:// input) */
+  accepted: boolean;
+  /** MPEG-TS bytes fed to the stream */
+  tsBytes: number;
+}
+
+export type AgentToSupervisor = RtmpPublishHandoff | RtmpKick | TsPublishHandoff;
+export type SupervisorToAgent = RtmpReady | RtmpPublishEnded | TsPublishEnded;
 
 /** A handoff message that cannot be taken (malformed, or of another version). */
 export class RtmpHandoffError extends FluxError {
@@ -108,7 +136,15 @@ const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFin
 
 /** The `type` of an IPC message of this protocol, undefined for anything else. */
 export function handoffMessageType(msg: unknown): string | undefined {
-  return isObj(msg) && typeof msg.type === 'string' && msg.type.startsWith('rtmp-') ? msg.type : undefined;
+  return isObj(msg) && typeof msg.type === 'string' && (msg.type.startsWith('rtmp-') || msg.type.startsWith('ts-')) ? msg.type : undefined;
+}
+
+/** Checks ts-publish. */
+export function parseTsPublishHandoff(msg: unknown): TsPublishHandoff {
+  if (!isObj(msg) || msg.type !== 'ts-publish') throw new RtmpHandoffError('not a ts-publish message');
+  if (msg.version !== RTMP_HANDOFF_VERSION) throw new RtmpHandoffError(`ts-publish version ${String(msg.version)} (this supervisor takes ${RTMP_HANDOFF_VERSION})`);
+  if (!isNum(msg.id) || typeof msg.stream !== 'string' || typeof msg.remote !== 'string') throw new RtmpHandoffError('ts-publish without id, stream or remote');
+  return msg as unknown as TsPublishHandoff;
 }
 
 /** Checks the envelope of rtmp-publish (the session state is checked as it is resumed). */

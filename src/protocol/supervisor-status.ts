@@ -90,8 +90,11 @@ export interface PublisherStatus {
   /** TS bytes received from it */
   bytes: number;
   remote: string | null;
-  /** http: the node pipes its TS into POST /ingest; rtmp-handoff: its RTMP socket is read by the supervisor */
-  via: 'http' | 'rtmp-handoff';
+  /**
+   * http: the node pipes its TS into POST /ingest; rtmp-handoff: its RTMP socket is read by the
+   * supervisor; ts-handoff: the supervisor reads the pipe its TS is written into (SRT publish)
+   */
+  via: 'http' | 'rtmp-handoff' | 'ts-handoff';
 }
 
 export interface SupervisorStatus {

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { freePort, http, publishStream, startNode, tempDir, waitFor } from '../helpers/index.js';
 import { socketRequest } from '../../src/protocol/socket-http.js';
 import type { SupervisorStatus } from '../../src/protocol/supervisor-status.js';
+import { runFiles } from '../../src/daemons/stream/spec.js';
 
 function publisher(t: { after(fn: () => unknown): void }, url: string, format: 'flv' | 'mpegts', seconds = 30): ChildProcess & { exited: Promise<number | null> } {
   const args = ['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', `testsrc2=size=160x120:rate=10:duration=${seconds}`,
@@ -58,6 +59,11 @@ test('RTMP and SRT publish into publish:// streams, with authorization', { timeo
   assert.match(playlist, /#EXTINF/);
   const mi = (await node.stream('cams/srt')).stats.media_info as { width?: number } | null;
   assert.equal(mi?.width, 160);
+  // the SRT publisher's TS pipe (its ffmpeg's stdout) is the supervisor's: the TS does not cross the agent
+  const srtSup = runFiles(node.runDir, 'cams/srt').sock;
+  const srtStatus = (await socketRequest(srtSup, '/status', { timeoutMs: 5000 })).json as SupervisorStatus;
+  assert.equal(srtStatus.publisher?.via, 'ts-handoff');
+  assert.match(srtStatus.publisher?.remote ?? '', /^srt 127\.0\.0\.1:\d+$/);
 });
 
 test('SRT listener input: publish into one stream with latency and passphrase; a wrong passphrase gets nothing in', { timeout: 120_000 }, async (t) => {

@@ -3,10 +3,12 @@
  * authorize against the config (the stream must exist, be enabled, have a `publish://` input; the
  * key must match the stream's publish password when one is set). An accepted RTMP publisher's
  * socket is handed to the stream's supervisor over its IPC channel (protocol/rtmp-handoff.ts),
- * which reads the media itself; SRT publishers, and RTMP ones whose supervisor has no channel
- * (adopted from a previous node) or with FLUX_RTMP_HANDOFF=0, have their MPEG-TS piped into the
- * supervisor with `POST /ingest` on its socket.
+ * which reads the media itself; an SRT publisher's TS pipe (the stdout of the ffmpeg that ends its
+ * SRT connection) goes over the same channel (ts-publish). Publishers whose supervisor has no
+ * channel (adopted from a previous node), or all of them with FLUX_RTMP_HANDOFF=0 (RTMP) or
+ * FLUX_SRT_HANDOFF=0 (SRT), have their MPEG-TS piped into the supervisor with `POST /ingest`.
  */
+import net from 'node:net';
 import type { Readable } from 'node:stream';
 import { authorizePublish, type PublishKeyVerdict } from '../../auth/publish-key.js';
 import { socketRequest } from '../../protocol/socket-http.js';
@@ -16,7 +18,7 @@ import { InputError } from '../../core/errors.js';
 import { SrtPublishListener } from './srt-listener.js';
 import { startRtmpServer, rtmpStreamCandidates, createReadableSink, type RtmpHandoffTarget } from './rtmp-server.js';
 import type { SupervisorChannel } from './supervisor-host.js';
-import { RTMP_HANDOFF_VERSION, type RtmpPublishHandoff, type RtmpSessionState } from '../../protocol/rtmp-handoff.js';
+import { RTMP_HANDOFF_VERSION, type RtmpPublishHandoff, type RtmpSessionState, type TsPublishHandoff } from '../../protocol/rtmp-handoff.js';
 
 export interface PublishContext {
   server: ResolvedServer;
@@ -62,7 +64,11 @@ export async function startPublishListeners(ctx: PublishContext): Promise<Publis
   let srtPort: number | null = null;
   const log = ctx.logger;
 
+  let tsIds = 0;
   const ingest = async (name: string, ts: Readable, remote: string): Promise<void> => {
+    // a pipe (an SRT publisher's ffmpeg stdout) goes to a supervisor that takes handoffs
+    const ch = ts instanceof net.Socket && process.env.FLUX_SRT_HANDOFF !== '0' ? ctx.supervisorChannel?.(name) : undefined;
+    if (ch?.ready) return handOverTs(ctx, name, ch, ts as net.Socket, remote, ++tsIds);
     const sock = ctx.ingestSocket(name);
     if (!sock) throw new Error(`stream "${name}" has no running supervisor`);
     log.info({ stream: name, remote }, 'publisher connected: piping into the supervisor');
@@ -220,4 +226,46 @@ export function rtmpHandoffTarget(ctx: Pick<PublishContext, 'logger' | 'watchPub
       return { kick, ended };
     },
   };
+}
+
+/**
+ * A publisher's TS pipe handed to the stream's supervisor (ts-publish): resolves when the
+ * supervisor reports ts-ended (the pipe's EOF: the writer exited) or goes away; rejects when the
+ * publish backend withdraws its allow, so the caller stops the writer (and the supervisor sees EOF).
+ */
+async function handOverTs(ctx: Pick<PublishContext, 'logger' | 'watchPublisher'>, stream: string, ch: SupervisorChannel, pipe: net.Socket, remote: string, id: number): Promise<void> {
+  const log = ctx.logger;
+  const msg: TsPublishHandoff = { type: 'ts-publish', version: RTMP_HANDOFF_VERSION, id, stream, remote };
+  let unwatch: (() => void) | undefined;
+  let offMessage = (): void => {};
+  let offGone = (): void => {};
+  const over = new Promise<void>((resolve, reject) => {
+    offMessage = ch.onMessage((m) => {
+      const e = m as { type?: unknown; id?: unknown; reason?: unknown; accepted?: unknown; tsBytes?: unknown };
+      if (e.type !== 'ts-ended' || e.id !== id) return;
+      const reason = typeof e.reason === 'string' ? e.reason : 'ended';
+      if (e.accepted === false) reject(new Error(`the supervisor refused the publisher: ${reason}`));
+      else {
+        log.info({ stream, remote, reason, tsBytes: e.tsBytes }, 'publisher gone');
+        resolve();
+      }
+    });
+    offGone = ch.onDisconnect(() => resolve());
+    unwatch = ctx.watchPublisher?.(stream, (reason) => {
+      log.warn({ stream, remote, reason }, 'publisher disconnected: the publish backend denied it on a re-check');
+      reject(new Error(reason));
+    });
+  });
+  // it may settle before it is awaited (a refusal during the send): not an unhandled rejection
+  over.catch(() => {});
+  try {
+    // listening before the send: the supervisor may refuse at once
+    await ch.send(msg, pipe);
+    log.info({ stream, remote }, 'publisher connected: its TS pipe is handed to the supervisor');
+    await over;
+  } finally {
+    offMessage();
+    offGone();
+    unwatch?.();
+  }
 }

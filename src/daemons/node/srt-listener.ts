@@ -217,7 +217,7 @@ export class SrtPublishListener {
     if (ff?.stdout) {
       this.opts.logger.info({ stream: verdict.name, remote }, 'srt publisher connected');
       this.opts
-        .ingest(verdict.name, ff.stdout, remote)
+        .ingest(verdict.name, ff.stdout, `srt ${remote}`)
         .catch((e) => this.opts.logger.warn({ stream: verdict.name, err: (e as Error).message }, 'srt ingest ended with an error'))
         .finally(() => this.closeRelay(relay, 'publisher gone'));
     }

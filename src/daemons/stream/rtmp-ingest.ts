@@ -12,6 +12,10 @@
  * the bytes and nothing wakes up for them. The small TS runs the remuxer makes of one read (one per
  * FLV tag) are fed as one chunk.
  *
+ * An SRT publisher's TS comes the same way as a pipe (ts-publish): the agent runs the ffmpeg that
+ * terminates SRT and hands over the read end of its stdout, so the TS reaches the hub without
+ * crossing the agent.
+ *
  * The RTMP code (src/media/rtmp) is loaded with the first handoff (rtmp-publication.ts): a
  * supervisor that never gets one does not carry it.
  *
@@ -21,8 +25,10 @@
  */
 import net from 'node:net';
 import type { Logger } from '../../core/logger.js';
-import { handoffMessageType, parseRtmpPublishHandoff, RTMP_HANDOFF_VERSION, type RtmpPublishHandoff, type SupervisorToAgent } from '../../protocol/rtmp-handoff.js';
+import { handoffMessageType, parseRtmpPublishHandoff, parseTsPublishHandoff, RTMP_HANDOFF_VERSION, type RtmpPublishHandoff, type SupervisorToAgent } from '../../protocol/rtmp-handoff.js';
+import { endSocket } from '../../core/net.js';
 import type { PublishHub } from './sources/publish.js';
+import { pacingMs, ReadPacer } from './read-pacer.js';
 import type { ResumedPublication } from './rtmp-publication.js';
 
 /** This process's end of the IPC channel (process itself in the daemon; a fake in unit tests). */
@@ -50,8 +56,13 @@ export function processChannel(): AgentChannel | undefined {
   };
 }
 
+/** The pause between reads of a handed-over TS pipe while a reader needs frames at once (the RTMP default). */
+const TS_PIPE_PACING_MS = 40;
+
 export class RtmpIngest {
   private readonly live = new Map<number, ResumedPublication>();
+  /** handed-over TS pipes, by their end function */
+  private readonly pipes = new Set<(reason: string) => void>();
 
   constructor(
     private readonly hub: PublishHub,
@@ -71,17 +82,19 @@ export class RtmpIngest {
   }
 
   get publications(): number {
-    return this.live.size;
+    return this.live.size + this.pipes.size;
   }
 
   /** Disconnects every handed-over publisher (the supervisor stops). */
   closeAll(reason: string): void {
     for (const p of [...this.live.values()]) p.close(reason);
+    for (const end of [...this.pipes]) end(reason);
   }
 
   private onMessage(msg: unknown, handle: unknown): void {
     const type = handoffMessageType(msg);
     if (type === 'rtmp-publish') this.take(msg, handle);
+    else if (type === 'ts-publish') this.takeTs(msg, handle);
     else if (type === 'rtmp-kick') {
       const { id, reason } = msg as { id?: unknown; reason?: unknown };
       const p = typeof id === 'number' ? this.live.get(id) : undefined;
@@ -118,6 +131,55 @@ export class RtmpIngest {
       (m) => this.resume(m.ResumedPublication, msg, socket),
       (err: Error) => this.refuse(socket, id, `cannot load the RTMP code: ${err.message}`),
     );
+  }
+
+  /**
+   * ts-publish: a publisher's TS pipe (SRT: the agent's ffmpeg listener writes into it) read into
+   * the hub until EOF, paced as a handed-over RTMP socket is. The agent ends it by stopping the
+   * writer; a stop here (kick, supervisor stopping) closes the pipe, and that ffmpeg exits on it.
+   */
+  private takeTs(raw: unknown, handle: unknown): void {
+    const pipe = handle instanceof net.Socket ? handle : undefined;
+    pipe?.on('error', () => {});
+    const id = typeof (raw as { id?: unknown }).id === 'number' ? (raw as { id: number }).id : -1;
+    const refuse = (reason: string): void => {
+      this.log.warn({ publisher: id, reason }, 'ts handoff refused');
+      pipe?.destroy();
+      this.channel.send({ type: 'ts-ended', id, reason, accepted: false, tsBytes: 0 });
+    };
+    let msg;
+    try {
+      msg = parseTsPublishHandoff(raw);
+    } catch (err) {
+      return refuse((err as Error).message);
+    }
+    if (!pipe) return refuse('ts-publish without its pipe');
+    if (!this.acceptsPublish()) return refuse('the stream has no publish:// input');
+    if (this.hub.publisher !== null) return refuse('stream already has a publisher');
+    let tsBytes = 0;
+    let ended = false;
+    const pacer = new ReadPacer(pipe, () => pacingMs(TS_PIPE_PACING_MS, this.latencySensitive()));
+    const feed = this.hub.open(msg.remote, 'ts-handoff', () => end('publication stopped'))!;
+    const end = (reason: string): void => {
+      if (ended) return;
+      ended = true;
+      pacer.stop();
+      feed.end(reason);
+      endSocket(pipe);
+      this.pipes.delete(end);
+      this.log.info({ publisher: id, remote: msg.remote, reason, tsBytes }, 'ts publication ended');
+      this.channel.send({ type: 'ts-ended', id, reason, accepted: true, tsBytes });
+    };
+    this.pipes.add(end);
+    pipe.on('data', (chunk: Buffer) => {
+      if (ended) return;
+      tsBytes += chunk.length;
+      feed.data(chunk);
+      pacer.afterRead(chunk.length);
+    });
+    pipe.on('end', () => end('publisher gone'));
+    pipe.on('close', () => end('publisher gone'));
+    this.log.info({ publisher: id, remote: msg.remote }, 'ts publication taken over from the node');
   }
 
   private resume(Publication: typeof ResumedPublication, msg: RtmpPublishHandoff, socket: net.Socket): void {

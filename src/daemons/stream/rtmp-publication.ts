@@ -11,33 +11,13 @@ import { RtmpServerSession, type RtmpSessionSnapshot } from '../../media/rtmp/se
 import { FlvToTsRemuxer } from '../../media/rtmp/remux.js';
 import type { RtmpPublishHandoff, RtmpSessionState } from '../../protocol/rtmp-handoff.js';
 import type { PublishFeed } from './sources/publish.js';
+import { ReadPacer, pacingMs } from './read-pacer.js';
 
 const DEFAULTS = { maxMessageSize: 16 * 1024 * 1024, idleTimeoutMs: 30_000, maxOutputBuffer: 1024 * 1024, readPacingMs: 40, trackWaitMs: 1000 };
-
-/**
- * Read pacing while nothing downstream needs the frames at once (no live TS reader such as a
- * WebRTC viewer, no LL-HLS parts): 200 ms. Each read wakes the process and runs the whole chain
- * once (RTMP chunks → FLV → TS → demux → segmenter → writer), and that fixed cost per run, not the
- * bytes, is most of an RTMP stream's CPU: measured on one 3 Mbit/s publisher, 1.9 % of a core at
- * 40 ms, 1.2 % at 100 ms, 0.93 % at 200 ms. A segment then closes at most 200 ms late, which an
- * HLS viewer 3 segments behind never sees; a low-latency reader switches the pacing back to the
- * agent's limit (40 ms) at the next read.
- */
-export const RELAXED_READ_PACING_MS = 200;
-
-/** The node's read buffer for a socket (64 KiB): a read that fills it may have left bytes in the kernel. */
-const READ_BUFFER_BYTES = 64 * 1024;
 
 /** A number the agent sent, or the default (an absent or absurd value does not loosen a limit). */
 function limit(v: unknown, dflt: number): number {
   return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : dflt;
-}
-
-/** The part of a socket's libuv handle the read pacing uses (net.Socket's `_handle`). */
-interface ReadHandle {
-  reading?: boolean;
-  readStart(): number;
-  readStop(): number;
 }
 
 /** One publisher's RTMP session, resumed here. */
@@ -50,11 +30,7 @@ export class ResumedPublication {
   /** the remuxer's TS runs of the current read, fed as one chunk */
   private pending: Buffer[] = [];
   private pendingBytes = 0;
-  private pacer: NodeJS.Timeout | null = null;
-  /** the socket's handle, when its reads can be paced there */
-  private handle: ReadHandle | undefined;
-  /** a stop of the reads is scheduled after this poll's reads */
-  private burst = false;
+  private pacer: ReadPacer | undefined;
   private closed = false;
   private readonly pacingMs: number;
   private readonly maxOutput: number;
@@ -104,12 +80,7 @@ export class ResumedPublication {
 
   start(feed: PublishFeed): void {
     this.feed = feed;
-    const h = (this.socket as unknown as { _handle?: Partial<ReadHandle> | null })._handle;
-    if (this.pacingMs > 0 && h && typeof h.readStop === 'function' && typeof h.readStart === 'function') {
-      this.handle = h as ReadHandle;
-      // the pacer starts and stops the handle's reads; the stream must not restart them itself
-      (this.socket as unknown as { _read: () => void })._read = () => {};
-    }
+    if (this.pacingMs > 0) this.pacer = new ReadPacer(this.socket, () => this.nextPacingMs());
     const unread = Buffer.from(this.msg.unread, 'base64');
     if (unread.length > 0) this.onData(unread);
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -117,48 +88,14 @@ export class ResumedPublication {
 
   /** The pause before the next read (0: no pacing). */
   private nextPacingMs(): number {
-    if (this.pacingMs <= 0 || this.latencySensitive()) return this.pacingMs;
-    return Math.max(this.pacingMs, RELAXED_READ_PACING_MS);
+    return pacingMs(this.pacingMs, this.latencySensitive());
   }
 
   private onData(chunk: Buffer): void {
     if (this.closed) return;
     this.session.push(chunk);
     this.flush();
-    if (this.pacingMs <= 0 || this.closed || this.pacer !== null) return;
-    if (this.handle !== undefined) {
-      // Read pacing at the handle: between ticks the bytes wait in the kernel, and no read (no
-      // wake-up) happens at all. A paused stream would go on reading into its buffer as they
-      // arrive. A read short of the buffer drained the kernel (libuv reads no more this poll):
-      // stop now. A full one may have more behind it that this poll's reads take: stop after them.
-      if (chunk.length < READ_BUFFER_BYTES) this.stopReads();
-      else if (!this.burst) {
-        this.burst = true;
-        setImmediate(() => this.stopReads());
-      }
-      return;
-    }
-    this.socket.pause();
-    this.pacer = setTimeout(() => {
-      this.pacer = null;
-      if (!this.closed) this.socket.resume();
-    }, this.nextPacingMs());
-  }
-
-  private stopReads(): void {
-    this.burst = false;
-    if (this.pacer !== null) return;
-    const h = this.handle!;
-    const live = () => !this.closed && (this.socket as unknown as { _handle?: unknown })._handle === h;
-    if (!live()) return;
-    h.reading = false;
-    h.readStop();
-    this.pacer = setTimeout(() => {
-      this.pacer = null;
-      if (!live()) return;
-      h.reading = true;
-      h.readStart();
-    }, this.nextPacingMs());
+    if (!this.closed) this.pacer?.afterRead(chunk.length);
   }
 
   private out(ts: Buffer): void {
@@ -186,8 +123,7 @@ export class ResumedPublication {
     // before start (the session failed as it was resumed): nothing to end, the caller refuses it
     if (this.feed === undefined || this.closed) return;
     this.closed = true;
-    if (this.pacer) clearTimeout(this.pacer);
-    this.pacer = null;
+    this.pacer?.stop();
     this.session.end(reason);
     try {
       this.remux.flush();

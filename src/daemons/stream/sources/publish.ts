@@ -6,13 +6,14 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { NativeSource, SourceHandlers } from './source.js';
+import type { PublisherStatus } from '../../../protocol/supervisor-status.js';
 
 export interface PublisherInfo {
   since: number;
   bytes: number;
   remote: string | null;
-  /** how the TS arrives: an HTTP body from the node, or an RTMP socket handed over by the node */
-  via: 'http' | 'rtmp-handoff';
+  /** how the TS arrives: an HTTP body from the node, an RTMP socket or a TS pipe handed over by the node */
+  via: PublisherStatus['via'];
 }
 
 export interface PublishHubEvents {
