@@ -132,9 +132,8 @@ export async function startSupervisor(opts: StartOptions): Promise<RunningSuperv
   const channel = processChannel();
   if (channel) {
     const acceptsPublish = () => spec.stream.inputs.some((i) => i.scheme === 'publish');
-    // LL-HLS parts and live TS readers (WebRTC) want each frame now; plain HLS can take reads in batches
-    const latencySensitive = () => supervisor.liveTaps.size > 0 || spec.stream.hls.lowLatency !== undefined;
-    new RtmpIngest(supervisor.publishHub, channel, log.child({ part: 'rtmp' }), acceptsPublish, latencySensitive).start();
+    const publishInput = spec.stream.inputs.find((i) => i.scheme === 'publish');
+    new RtmpIngest(supervisor.publishHub, channel, log.child({ part: 'rtmp' }), acceptsPublish, () => supervisor.batchPauseMs(publishInput)).start();
   }
   await writeFileAtomic(pidFile, `${process.pid}\n`, { fsync: false });
   try {

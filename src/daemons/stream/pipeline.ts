@@ -39,6 +39,8 @@ export interface PipelineDeps {
   logger: Logger;
   /** backoff factory (tests shorten it) */
   backoff?: () => Backoff;
+  /** how long udp:// may hold datagrams back to deliver them together (Supervisor.batchPauseMs; 0 or absent: each at once) */
+  batchPauseMs?: () => number;
 }
 
 export interface PipelineHandlers {
@@ -265,7 +267,8 @@ export class Pipeline {
     switch (i.scheme) {
       case 'udp':
       case 'rtp':
-        this.source = new UdpSource(i.url, i.interface, handlers);
+        // datagrams one by one while a reader needs each frame at once, else in batches
+        this.source = new UdpSource(i.url, i.interface, handlers, () => this.deps.batchPauseMs?.() ?? 0);
         break;
       case 'tshttp':
       case 'tshttps':

@@ -21,10 +21,13 @@ import type net from 'node:net';
  */
 export const RELAXED_READ_PACING_MS = 200;
 
-/** The pause after a read: the agent's limit (0: none) while a reader needs frames at once, else at least RELAXED_READ_PACING_MS. */
-export function pacingMs(limitMs: number, latencySensitive: boolean): number {
-  if (limitMs <= 0 || latencySensitive) return limitMs;
-  return Math.max(limitMs, RELAXED_READ_PACING_MS);
+/**
+ * The pause after a read: the agent's limit (0: no pacing at all), or the stream's batching pause
+ * when that is longer (Supervisor.batchPauseMs: 0 while a reader needs frames at once).
+ */
+export function pacingMs(limitMs: number, batchPauseMs: number): number {
+  if (limitMs <= 0) return 0;
+  return Math.max(limitMs, batchPauseMs);
 }
 
 /** The node's read buffer for a stream (64 KiB): a read that fills it may have left bytes in the kernel. */

@@ -70,8 +70,8 @@ export class RtmpIngest {
     private readonly log: Logger,
     /** false when the stream has no publish:// input */
     private readonly acceptsPublish: () => boolean,
-    /** true while a reader needs frames at once (rtmp-publication.ts: RELAXED_READ_PACING_MS otherwise) */
-    private readonly latencySensitive: () => boolean = () => true,
+    /** the stream's batching pause (Supervisor.batchPauseMs of its publish:// input; 0: the agent's pacing) */
+    private readonly batchPauseMs: () => number = () => 0,
   ) {}
 
   /** Listens for handoffs and kicks, and tells the agent so (it hands nothing over before). */
@@ -158,7 +158,7 @@ export class RtmpIngest {
     if (this.hub.publisher !== null) return refuse('stream already has a publisher');
     let tsBytes = 0;
     let ended = false;
-    const pacer = new ReadPacer(pipe, () => pacingMs(TS_PIPE_PACING_MS, this.latencySensitive()));
+    const pacer = new ReadPacer(pipe, () => pacingMs(TS_PIPE_PACING_MS, this.batchPauseMs()));
     const feed = this.hub.open(msg.remote, 'ts-handoff', () => end('publication stopped'))!;
     const end = (reason: string): void => {
       if (ended) return;
@@ -191,7 +191,7 @@ export class RtmpIngest {
     const pub = new Publication(msg, socket, this.log, (p, reason) => {
       this.live.delete(p.id);
       this.channel.send({ type: 'rtmp-ended', id: p.id, reason, accepted: true, bytesIn: p.bytesIn, tsBytes: p.tsBytes });
-    }, this.latencySensitive);
+    }, this.batchPauseMs);
     if (pub.failed !== undefined) return this.refuse(socket, id, pub.failed, msg.session.stats.bytesIn);
     const feed = this.hub.open(remote, 'rtmp-handoff', () => pub.close('publication stopped'))!;
     this.live.set(id, pub);

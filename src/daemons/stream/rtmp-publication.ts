@@ -40,8 +40,8 @@ export class ResumedPublication {
     private readonly socket: net.Socket,
     private readonly log: Logger,
     private readonly onEnd: (p: ResumedPublication, reason: string) => void,
-    /** true while a reader needs the frames at once (the pacing is then the agent's limit, not RELAXED_READ_PACING_MS) */
-    private readonly latencySensitive: () => boolean = () => true,
+    /** the stream's batching pause (Supervisor.batchPauseMs; 0: the agent's limit alone) */
+    private readonly batchPauseMs: () => number = () => 0,
   ) {
     this.id = msg.id;
     const l = msg.limits;
@@ -88,7 +88,7 @@ export class ResumedPublication {
 
   /** The pause before the next read (0: no pacing). */
   private nextPacingMs(): number {
-    return pacingMs(this.pacingMs, this.latencySensitive());
+    return pacingMs(this.pacingMs, this.batchPauseMs());
   }
 
   private onData(chunk: Buffer): void {

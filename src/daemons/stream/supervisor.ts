@@ -18,6 +18,7 @@ import { InputMonitor, SharedDemuxView, type DemuxCounters, type TsAnalyzer } fr
 import { GopCache } from '../../media/hls/gop-cache.js';
 import { Pipeline, probeIsPromotable, type BuildPipelineArgs } from './pipeline.js';
 import { PublishHub } from './sources/publish.js';
+import { RELAXED_READ_PACING_MS } from './read-pacer.js';
 import { LiveStorage } from './live-storage.js';
 import { safeJoin } from '../../core/paths.js';
 import type {
@@ -166,6 +167,17 @@ export class Supervisor {
   private pushes: { worker: PushLike; rendition: number }[] = [];
   /** live TS taps of the first rendition (GET /live.ts on the control socket: WebRTC in the agent) */
   readonly liveTaps = new Set<(chunk: Buffer) => void>();
+
+  /**
+   * How long an ingest may hold `input`'s bytes back to hand them on in one batch (read-pacer.ts):
+   * 0 while a reader needs each frame at once (a live TS tap such as WebRTC, LL-HLS parts), else
+   * RELAXED_READ_PACING_MS, which costs far less CPU than per-packet delivery; never more than a
+   * quarter of the input's source_timeout, so a batch never reads as a silent input.
+   */
+  batchPauseMs(input: ResolvedInput | undefined): number {
+    if (this.liveTaps.size > 0 || this.opts.stream.hls.lowLatency !== undefined) return 0;
+    return input ? Math.min(RELAXED_READ_PACING_MS, Math.floor(input.sourceTimeoutMs / 4)) : RELAXED_READ_PACING_MS;
+  }
   private events: SupervisorEvent[] = [];
   private restarts = 0;
   private lastError: string | null = null;
@@ -312,7 +324,14 @@ export class Supervisor {
       rt.input,
       index,
       { mode, watchdogMs },
-      { ffmpegPath: this.deps.ffmpegPath, buildPipelineArgs: this.deps.buildPipelineArgs, publishHub: this.publishHub, logger: this.log, backoff: this.deps.backoff },
+      {
+        ffmpegPath: this.deps.ffmpegPath,
+        buildPipelineArgs: this.deps.buildPipelineArgs,
+        publishHub: this.publishHub,
+        logger: this.log,
+        backoff: this.deps.backoff,
+        batchPauseMs: () => this.batchPauseMs(rt.input),
+      },
       {
         onOutput: (r, chunk, gen) => this.onOutput(p, r, chunk, gen),
         onMedia: (chunk) => this.onMedia(p, rt, chunk),

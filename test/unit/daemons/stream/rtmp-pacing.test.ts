@@ -23,6 +23,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A publication resumed on the server end of a loopback connection; `reads` counts its socket reads. */
 async function publication(t: test.TestContext, sensitive: { now: boolean }) {
+  const batchPauseMs = () => (sensitive.now ? 0 : RELAXED_READ_PACING_MS);
   const pub = publisher();
   // the agent's part: the session up to NetStream.Publish, snapshotted for the handoff
   let first!: RtmpServerSession;
@@ -52,7 +53,7 @@ async function publication(t: test.TestContext, sensitive: { now: boolean }) {
     server.close();
   });
   const ended: string[] = [];
-  const p = new ResumedPublication(msg, socket, silentLogger, (_p, reason) => ended.push(reason), () => sensitive.now);
+  const p = new ResumedPublication(msg, socket, silentLogger, (_p, reason) => ended.push(reason), batchPauseMs);
   assert.equal(p.failed, undefined);
   const feed: PublishFeed = { info: { since: Date.now(), bytes: 0, remote: null, via: 'rtmp-handoff' }, data: () => {}, end: () => {} };
   let reads = 0;
