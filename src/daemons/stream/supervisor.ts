@@ -264,7 +264,9 @@ export class Supervisor {
       this.activate(0, 'start', null);
     }
     // Failover needs a fine tick (250 ms past source_timeout at most); one input only refreshes its
-    // rates and state (status() brings the state up to date itself), so it wakes once a second.
+    // rates and state (status() brings both up to date itself), so it wakes once a second. The
+    // rate windows start now, not at the first tick.
+    for (const rt of this.inputs) rt.monitor.tick(this.now());
     this.tickTimer = setInterval(() => this.tick(), this.deps.tickMs ?? (this.multi() ? FAILOVER_TICK_MS : SINGLE_INPUT_TICK_MS));
   }
 
@@ -769,7 +771,11 @@ export class Supervisor {
 
   status(): SupervisorStatus {
     const now = this.now();
-    if (!this.stopping) this.updateState(now);
+    if (!this.stopping) {
+      // rates as of now, whatever the tick's period (a window closes once it is 2 s old)
+      for (const rt of this.inputs) rt.monitor.tick(now);
+      this.updateState(now);
+    }
     const ai = this.activeIndex;
     const inputs: InputStatus[] = this.inputs.map((rt) => {
       const m = rt.monitor;

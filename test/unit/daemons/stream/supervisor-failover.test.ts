@@ -202,5 +202,7 @@ test('warm standby (passthrough): the backup is read while the primary is active
   s1.start(20);
   await waitFor('return to primary', () => sup.status().activeInput === 0, 4000);
   await waitFor('the backup warm again', () => sup.status().inputs[1]!.role === 'warm', 2000);
+  // the primary's datagrams reach the writer in a batch (Supervisor.batchPauseMs: 100 ms here)
+  await waitFor('primary media again', () => w.timeline().at(-1) === 1, 2000);
   assert.deepEqual(w.timeline(), [1, 'D', 2, 'D', 1]);
 });
