@@ -50,6 +50,12 @@ export interface RtmpSessionState {
   reader: RtmpChunkReaderState;
 }
 
+/**
+ * The read pacing of an ingest socket or pipe when nothing asks for more batching (ms): the agent's
+ * RTMP server, a handed-over RTMP session without a limit, and a handed-over TS pipe.
+ */
+export const DEFAULT_READ_PACING_MS = 40;
+
 /** The agent's limits for this publisher, applied as they are by the supervisor. */
 export interface RtmpHandoffLimits {
   maxMessageSize?: number;

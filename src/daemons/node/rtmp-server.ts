@@ -31,7 +31,7 @@ import { Buffer } from 'node:buffer';
 import { streamNameProblem } from '../../core/paths.js';
 import { silentLogger } from '../../core/logger.js';
 import { endSocket } from '../../core/net.js';
-import type { RtmpPublishHandoff } from '../../protocol/rtmp-handoff.js';
+import { DEFAULT_READ_PACING_MS, type RtmpPublishHandoff } from '../../protocol/rtmp-handoff.js';
 import { RtmpServerSession, type PublishRequest, type RtmpSessionSnapshot, type SessionPhase } from '../../media/rtmp/session.js';
 import type { ByteBudget } from '../../media/rtmp/chunk.js';
 import { FlvToTsRemuxer, type RemuxInfo } from '../../media/rtmp/remux.js';
@@ -700,7 +700,7 @@ class Server {
   constructor(readonly opts: RtmpServerOptions) {
     this.log = opts.logger ?? silentLogger;
     this.preAuthBudget = { used: 0, limit: opts.preAuthBudgetBytes ?? 8 * 1024 * 1024 };
-    this.pacingMs = opts.readPacingMs ?? 40;
+    this.pacingMs = opts.readPacingMs ?? DEFAULT_READ_PACING_MS;
   }
 
   /** A publishing connection just read: hold its socket until the next pacing tick. */

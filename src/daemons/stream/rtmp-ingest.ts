@@ -25,7 +25,7 @@
  */
 import net from 'node:net';
 import type { Logger } from '../../core/logger.js';
-import { handoffMessageType, parseRtmpPublishHandoff, parseTsPublishHandoff, RTMP_HANDOFF_VERSION, type RtmpPublishHandoff, type SupervisorToAgent } from '../../protocol/rtmp-handoff.js';
+import { DEFAULT_READ_PACING_MS, handoffMessageType, parseRtmpPublishHandoff, parseTsPublishHandoff, RTMP_HANDOFF_VERSION, type RtmpPublishHandoff, type SupervisorToAgent } from '../../protocol/rtmp-handoff.js';
 import { endSocket } from '../../core/net.js';
 import type { PublishHub } from './sources/publish.js';
 import { pacingMs, ReadPacer } from './read-pacer.js';
@@ -55,9 +55,6 @@ export function processChannel(): AgentChannel | undefined {
     onDisconnect: (fn) => void process.on('disconnect', fn),
   };
 }
-
-/** The pause between reads of a handed-over TS pipe while a reader needs frames at once (the RTMP default). */
-const TS_PIPE_PACING_MS = 40;
 
 export class RtmpIngest {
   private readonly live = new Map<number, ResumedPublication>();
@@ -158,7 +155,7 @@ export class RtmpIngest {
     if (this.hub.publisher !== null) return refuse('stream already has a publisher');
     let tsBytes = 0;
     let ended = false;
-    const pacer = new ReadPacer(pipe, () => pacingMs(TS_PIPE_PACING_MS, this.batchPauseMs()));
+    const pacer = new ReadPacer(pipe, () => pacingMs(DEFAULT_READ_PACING_MS, this.batchPauseMs()));
     const feed = this.hub.open(msg.remote, 'ts-handoff', () => end('publication stopped'))!;
     const end = (reason: string): void => {
       if (ended) return;

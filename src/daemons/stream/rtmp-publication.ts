@@ -9,11 +9,11 @@ import type { Logger } from '../../core/logger.js';
 import { endSocket } from '../../core/net.js';
 import { RtmpServerSession, type RtmpSessionSnapshot } from '../../media/rtmp/session.js';
 import { FlvToTsRemuxer } from '../../media/rtmp/remux.js';
-import type { RtmpPublishHandoff, RtmpSessionState } from '../../protocol/rtmp-handoff.js';
+import { DEFAULT_READ_PACING_MS, type RtmpPublishHandoff, type RtmpSessionState } from '../../protocol/rtmp-handoff.js';
 import type { PublishFeed } from './sources/publish.js';
 import { ReadPacer, pacingMs } from './read-pacer.js';
 
-const DEFAULTS = { maxMessageSize: 16 * 1024 * 1024, idleTimeoutMs: 30_000, maxOutputBuffer: 1024 * 1024, readPacingMs: 40, trackWaitMs: 1000 };
+const DEFAULTS = { maxMessageSize: 16 * 1024 * 1024, idleTimeoutMs: 30_000, maxOutputBuffer: 1024 * 1024, readPacingMs: DEFAULT_READ_PACING_MS, trackWaitMs: 1000 };
 
 /** A number the agent sent, or the default (an absent or absurd value does not loosen a limit). */
 function limit(v: unknown, dflt: number): number {
