@@ -259,10 +259,16 @@ test('supervisor: a probe demuxes on its own; once it returns as the active pass
   assert.equal(c.pushes, atReturn.pushes, 'no push to an own pass after the return');
   // its CC errors come from the writer's demux: a gap of 3 packets is 1 error and 3 lost
   udp.stop();
-  await sleep(100);
+  // the sender's last batch delivered (a batch waits 75 ms here): the byte count holds still
+  let sent = -1;
+  for (let now = sup.status().inputs[0]!.bytes!; now !== sent; now = sup.status().inputs[0]!.bytes!) {
+    sent = now;
+    await sleep(100);
+  }
   const send = (b: Buffer) => new Promise<void>((r) => sock.send(b, port, '127.0.0.1', () => r()));
   await send(tsPackets(7, 1, 0));
-  await sleep(50);
+  // delivered (datagrams reach the chain in batches: Supervisor.batchPauseMs, 75 ms here)
+  await waitFor('the first datagram counted', () => sup.status().inputs[0]!.bytes! >= sent + 7 * 188, 2000);
   const base = sup.status().inputs[0]!;
   await send(tsPackets(7, 1, 7));
   await send(tsPackets(7, 1, 14 + 3));
